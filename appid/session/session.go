@@ -1,0 +1,42 @@
+// Package session keeps appidgate's login sessions: in encrypted, authenticated cookies by default, so that any
+// replica serves any user, or in Redis when server-side sessions are wanted.
+package session
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// ErrNoSession is returned by Store.Load when the request carries no session, or one that fails authentication,
+// has expired or is unknown to the store. Callers treat all of these alike: the user is not logged in.
+var ErrNoSession = errors.New("session: no valid session")
+
+// Store keeps one opaque, already-serialized session per browser.
+//
+// Implementations must be safe for concurrent use. Errors other than ErrNoSession mean the store itself failed
+// (for example Redis is unreachable) and are reported as such, never as "not logged in".
+type Store interface {
+	// Load returns the session data that the request carries.
+	Load(r *http.Request) ([]byte, error)
+	// Save writes data as the request's session, valid until opts.Expiry.
+	Save(w http.ResponseWriter, r *http.Request, data []byte, opts SaveOptions) error
+	// Delete ends the request's session, in the browser and, for server-side stores, on the server.
+	Delete(w http.ResponseWriter, r *http.Request) error
+}
+
+// SaveOptions says how Store.Save writes a session.
+type SaveOptions struct {
+	// Expiry is when the session ends at the latest; the store refuses to load it afterwards.
+	Expiry time.Time
+	// Renew asks for a fresh session identifier (and for server-side stores, the removal of the old one),
+	// as at login, so that an identifier planted before login is worthless after it.
+	Renew bool
+	// UserID, when set, lets stores that support it end every session of a user (see UserSessionsDeleter).
+	UserID string
+}
+
+// UserSessionsDeleter is implemented by stores that can end every session of one user, on every replica.
+type UserSessionsDeleter interface {
+	DeleteUserSessions(r *http.Request, userID string) error
+}

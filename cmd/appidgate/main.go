@@ -1,0 +1,50 @@
+// Command appidgate puts IBM Cloud App ID (or any OpenID Connect provider) login and role-based access in front of
+// web applications. It has subcommands: demo (the reference app), idp (the local App ID-compatible provider).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// env is what a subcommand may touch of the process: its output streams and its environment variables.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	lookupEnv      func(string) (string, bool)
+}
+
+const usage = `usage: appidgate <command> [flags]
+
+commands:
+  demo   run the reference app (the seed's routes) on App ID, or on the embedded local provider
+  idp    run the local App ID-compatible provider on its own
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv})
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a subcommand and returns the process exit code: 0 on success, 1 on a runtime failure,
+// 2 on bad usage or configuration.
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(e.stderr, "appidgate: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
