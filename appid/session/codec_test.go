@@ -1,0 +1,236 @@
+package session_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appidgate/appidgate/appid/session"
+)
+
+// testNow is the fixed clock of these tests; nothing here sleeps.
+var testNow = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+
+// newSecret returns a fresh random secret; tests never use fixed keys.
+func newSecret(t testing.TB) []byte {
+	t.Helper()
+	return []byte(rand.Text()) // 26 base32 characters, 130 bits
+}
+
+func newCodec(t testing.TB, secrets ...[]byte) *session.Codec {
+	t.Helper()
+	c, err := session.NewCodec(secrets...)
+	if err != nil {
+		t.Fatalf("NewCodec: %v", err)
+	}
+	return c
+}
+
+func TestNewCodecRejectsBadSecrets(t *testing.T) {
+	tests := []struct {
+		name    string
+		secrets [][]byte
+		wantErr string
+	}{
+		{name: "none", secrets: nil, wantErr: "got none"},
+		{name: "first too short", secrets: [][]byte{[]byte("short")}, wantErr: "secret 0 is 5 bytes"},
+		{name: "second too short", secrets: [][]byte{newSecret(t), make([]byte, 15)}, wantErr: "secret 1 is 15 bytes"},
+		{name: "empty", secrets: [][]byte{newSecret(t), {}}, wantErr: "secret 1 is 0 bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := session.NewCodec(tc.secrets...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("NewCodec error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	c := newCodec(t, newSecret(t))
+	tests := []struct {
+		name  string
+		value []byte
+	}{
+		{name: "empty", value: []byte{}},
+		{name: "short", value: []byte("hello")},
+		{name: "binary", value: []byte{0, 1, 2, 255, 254}},
+		{name: "10 KB", value: bytes.Repeat([]byte("0123456789"), 1024)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sealed, err := c.Seal("session", tc.value, testNow.Add(time.Hour))
+			if err != nil {
+				t.Fatalf("Seal: %v", err)
+			}
+			if strings.ContainsAny(sealed, "=+/;, \"") {
+				t.Errorf("sealed value %q is not cookie-safe base64url", sealed)
+			}
+			if len(tc.value) > 4 && strings.Contains(sealed, base64.RawURLEncoding.EncodeToString(tc.value)) {
+				t.Errorf("sealed value contains the plaintext")
+			}
+			got, err := c.Open("session", sealed, testNow)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if !bytes.Equal(got, tc.value) {
+				t.Fatalf("Open = %q, want %q", got, tc.value)
+			}
+		})
+	}
+}
+
+func TestCodecSealIsRandomized(t *testing.T) {
+	c := newCodec(t, newSecret(t))
+	a, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
+	b, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
+	if a == b {
+		t.Fatal("two seals of the same value are identical; the nonce is not random")
+	}
+}
+
+func TestCodecRefuses(t *testing.T) {
+	c := newCodec(t, newSecret(t))
+	expiry := testNow.Add(time.Hour)
+	sealed, err := c.Seal("session", []byte("user=alice"), expiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		purpose string
+		sealed  string
+		now     time.Time
+	}{
+		{name: "wrong purpose", purpose: "login-state", sealed: sealed, now: testNow},
+		{name: "purpose prefix", purpose: "sessio", sealed: sealed, now: testNow},
+		{name: "at expiry", purpose: "session", sealed: sealed, now: expiry},
+		{name: "after expiry", purpose: "session", sealed: sealed, now: expiry.Add(time.Nanosecond)},
+		{name: "empty", purpose: "session", sealed: "", now: testNow},
+		{name: "not base64", purpose: "session", sealed: "!!" + sealed[2:], now: testNow},
+		{name: "padded base64", purpose: "session", sealed: sealed + "==", now: testNow},
+		{name: "truncated", purpose: "session", sealed: sealed[:len(sealed)-4], now: testNow},
+		{name: "too short", purpose: "session", sealed: sealed[:20], now: testNow},
+		{name: "extended", purpose: "session", sealed: sealed + "AAAA", now: testNow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := c.Open(tc.purpose, tc.sealed, tc.now)
+			if !errors.Is(err, session.ErrNoSession) {
+				t.Fatalf("Open = %q, %v; want ErrNoSession", got, err)
+			}
+		})
+	}
+}
+
+func TestCodecRefusesAnyTamperedByte(t *testing.T) {
+	c := newCodec(t, newSecret(t))
+	sealed, err := c.Seal("session", []byte("role=admin"), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw {
+		for _, flip := range []byte{0x01, 0x80} {
+			tampered := bytes.Clone(raw)
+			tampered[i] ^= flip
+			got, err := c.Open("session", base64.RawURLEncoding.EncodeToString(tampered), testNow)
+			if !errors.Is(err, session.ErrNoSession) {
+				t.Fatalf("byte %d ^ %#x: Open = %q, %v; want ErrNoSession", i, flip, got, err)
+			}
+		}
+	}
+}
+
+func TestCodecKeyRotation(t *testing.T) {
+	oldSecret, newSecret1 := newSecret(t), newSecret(t)
+	before := newCodec(t, oldSecret)
+	during := newCodec(t, newSecret1, oldSecret)
+	after := newCodec(t, newSecret1)
+	unrelated := newCodec(t, newSecret(t))
+
+	sealedOld, err := before.Seal("session", []byte("old"), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedNew, err := during.Seal("session", []byte("new"), testNow.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		codec   *session.Codec
+		sealed  string
+		want    string // "" means ErrNoSession
+		comment string
+	}{
+		{name: "old value opens with old key second", codec: during, sealed: sealedOld, want: "old"},
+		{name: "new value seals with first key", codec: after, sealed: sealedNew, want: "new"},
+		{name: "old key removed", codec: after, sealed: sealedOld},
+		{name: "new key unknown to old codec", codec: before, sealed: sealedNew},
+		{name: "unrelated codec", codec: unrelated, sealed: sealedOld},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.codec.Open("session", tc.sealed, testNow)
+			if tc.want == "" {
+				if !errors.Is(err, session.ErrNoSession) {
+					t.Fatalf("Open = %q, %v; want ErrNoSession", got, err)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("Open = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCodecSealRefusesMisuse(t *testing.T) {
+	c := newCodec(t, newSecret(t))
+	if _, err := c.Seal("", []byte("x"), testNow.Add(time.Hour)); err == nil {
+		t.Error("Seal with empty purpose succeeded")
+	}
+	if _, err := c.Seal("session", []byte("x"), time.Time{}); err == nil {
+		t.Error("Seal without expiry succeeded")
+	}
+	if _, err := c.Open("", "x", testNow); err == nil || errors.Is(err, session.ErrNoSession) {
+		t.Errorf("Open with empty purpose = %v, want a usage error", err)
+	}
+}
+
+func BenchmarkCodecOpen(b *testing.B) {
+	c := newCodec(b, newSecret(b), newSecret(b))
+	value := bytes.Repeat([]byte("x"), 2048)
+	sealed, err := c.Seal("session", value, testNow.Add(time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(value)))
+	for b.Loop() {
+		if _, err := c.Open("session", sealed, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCodecSeal(b *testing.B) {
+	c := newCodec(b, newSecret(b))
+	value := bytes.Repeat([]byte("x"), 2048)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(value)))
+	for b.Loop() {
+		if _, err := c.Seal("session", value, testNow.Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
