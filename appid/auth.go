@@ -1,0 +1,144 @@
+// Package appid is the relying party: it logs users in with IBM Cloud App ID (or any OpenID Connect provider),
+// keeps their session, and admits requests by role and scope.
+package appid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/appidgate/appidgate/appid/iam"
+	"github.com/appidgate/appidgate/appid/management"
+	"github.com/appidgate/appidgate/appid/session"
+)
+
+// Auth puts login, sessions and access policies in front of HTTP handlers. Build it with New; it is safe for
+// concurrent use.
+type Auth struct {
+	cfg      Config
+	log      *slog.Logger
+	observer Observer
+
+	store session.Store
+	codec *session.Codec // seals the pending-login cookie
+
+	discovery *discovery
+	keys      *keySet
+	// idVerifier checks id tokens (aud must contain the client id); accessVerifier checks access tokens, whose
+	// audience is checked separately because go-oidc compares it with a single string.
+	idVerifier     *oidc.IDTokenVerifier
+	accessVerifier *oidc.IDTokenVerifier
+
+	roles        rolesSource
+	refreshGroup singleflight.Group
+	usedStates   *usedStates
+
+	callbackPath string
+	origin       string // scheme://host of RedirectURL: the app's public origin
+	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
+}
+
+// rolesSource returns the role names of a user; nil when roles come from token claims.
+type rolesSource func(ctx context.Context, userID string) ([]string, error)
+
+// New checks cfg and returns an Auth. It makes no network call: provider metadata and keys are loaded on first
+// use (or by Ready), with timeouts and retries, and cached.
+func New(ctx context.Context, cfg Config) (*Auth, error) {
+	if p := cfg.problems(fieldNames); len(p) > 0 {
+		return nil, errors.New("appid: invalid configuration:\n  " + strings.Join(p, "\n  "))
+	}
+	cfg = cfg.withDefaults()
+	redirect, _ := url.Parse(cfg.RedirectURL)
+	codec, err := session.NewCodec(cfg.SessionKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("appid: session keys: %w", err)
+	}
+	a := &Auth{
+		cfg:          cfg,
+		log:          cfg.Logger,
+		observer:     cfg.Observer,
+		store:        cfg.Store,
+		codec:        codec,
+		usedStates:   newUsedStates(),
+		callbackPath: redirect.Path,
+		origin:       redirect.Scheme + "://" + redirect.Host,
+		secure:       redirect.Scheme == "https",
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
+	}
+	if a.store == nil {
+		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
+	}
+	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient}
+	a.keys = &keySet{
+		jwksURL: func(ctx context.Context) (string, error) {
+			m, err := a.discovery.metadata(ctx)
+			if err != nil {
+				return "", err
+			}
+			return m.JWKSURI, nil
+		},
+		client: cfg.HTTPClient,
+		now:    cfg.Now,
+	}
+	skewedNow := func() time.Time { return cfg.Now().Add(-cfg.ClockSkew) }
+	algs := []string{oidc.RS256}
+	a.idVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
+		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
+	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
+		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
+	if cfg.IBMCloudAPIKey != "" {
+		mgmt := management.New(cfg.ManagementURL, iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL,
+			cfg.HTTPClient), cfg.HTTPClient)
+		a.roles = func(ctx context.Context, userID string) ([]string, error) {
+			roles, err := mgmt.UserRoles(ctx, userID)
+			if err != nil {
+				return nil, err
+			}
+			names := make([]string, len(roles))
+			for i, r := range roles {
+				names[i] = r.Name
+			}
+			return names, nil
+		}
+	}
+	return a, nil
+}
+
+// Mount registers the callback (the path of RedirectURL) and /logout (GET shows a button, POST logs out) on mux.
+func (a *Auth) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
+	mux.HandleFunc("GET /logout", a.handleLogoutPage)
+	mux.HandleFunc("POST /logout", a.handleLogout)
+}
+
+// Ready reports whether the provider metadata and signing keys are loaded, loading them when they are not. It
+// suits a readiness probe.
+func (a *Auth) Ready(ctx context.Context) error {
+	if _, err := a.discovery.metadata(ctx); err != nil {
+		return err
+	}
+	if !a.keys.loaded() {
+		if err := a.keys.refresh(ctx, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nopObserver drops every event.
+type nopObserver struct{}
+
+func (nopObserver) LoginFinished(string)                {}
+func (nopObserver) AuthorizationDecided(string, string) {}
+func (nopObserver) RefreshFinished(string)              {}
+func (nopObserver) SessionStoreError(string)            {}

@@ -1,0 +1,184 @@
+package appid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/appid/session"
+)
+
+// Login outcomes reported to Observer.LoginFinished.
+const (
+	loginSuccess        = "success"
+	loginDenied         = "denied"
+	loginInvalidRequest = "invalid_request"
+	loginProviderError  = "provider_error"
+	loginRolesError     = "roles_error"
+)
+
+// handleCallback finishes a login: it checks state (once only) and iss, exchanges the code with PKCE and HTTP
+// Basic client authentication, verifies both tokens, reads the roles, starts a new session and returns the
+// user to the page that asked for the login.
+func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	w.Header().Set("Cache-Control", "no-store")
+	if e := q.Get("error"); e != "" {
+		a.observer.LoginFinished(loginDenied)
+		status := http.StatusBadRequest
+		if e == "access_denied" {
+			status = http.StatusForbidden
+		}
+		detail := "The identity provider answered: " + e
+		if d := q.Get("error_description"); d != "" {
+			detail += " (" + d + ")"
+		}
+		a.respondError(w, r, status, "Login failed", detail)
+		return
+	}
+	state, code := q.Get("state"), q.Get("code")
+	if state == "" || code == "" {
+		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+			"The login response lacks its code or state.")
+		return
+	}
+	now := a.cfg.Now()
+	pending, err := a.takePendingLogin(w, r, state, now)
+	if err != nil || !a.usedStates.markUsed(state, now) {
+		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+			"This login is unknown, expired or already used. Please start again.")
+		return
+	}
+	meta, err := a.discovery.metadata(ctx)
+	if err != nil {
+		a.log.WarnContext(ctx, "appid: callback cannot reach the provider", "error", err)
+		a.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not retrieve user tokens",
+			"The identity provider is unavailable at the moment. Please try again shortly.")
+		return
+	}
+	// RFC 9207: a callback that names its issuer must name ours (mix-up attack defence).
+	if iss, ok := q["iss"]; ok && (len(iss) != 1 || iss[0] != meta.Issuer) {
+		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+			"The login response comes from an unexpected issuer.")
+		return
+	}
+	tok, err := a.exchange(ctx, meta, code, pending.Verifier)
+	if err != nil {
+		a.log.WarnContext(ctx, "appid: code exchange failed", "error", err)
+		status := http.StatusBadGateway
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+			status = http.StatusBadRequest
+		}
+		a.failLogin(w, r, loginProviderError, status, "Could not retrieve user tokens",
+			"The identity provider did not issue tokens for this login.")
+		return
+	}
+	st, err := a.sessionFromTokens(ctx, tok, pending.Nonce, now)
+	if err != nil {
+		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
+		status := http.StatusBadGateway
+		if errors.Is(err, errTokenInvalid) {
+			status = http.StatusUnauthorized
+		}
+		a.failLogin(w, r, loginProviderError, status, "Could not verify user tokens",
+			"The tokens from the identity provider failed verification.")
+		return
+	}
+	if a.roles != nil {
+		roles, err := a.roles(ctx, st.user.ID)
+		if err != nil {
+			a.log.WarnContext(ctx, "appid: reading roles failed", "error", err)
+			a.failLogin(w, r, loginRolesError, http.StatusBadGateway, "Could not retrieve user roles",
+				"The App ID management API did not return the user's roles. Please try again shortly.")
+			return
+		}
+		st.user.Roles = roles
+	}
+	if err := a.saveSession(w, r, st, true); err != nil {
+		a.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not save the session",
+			"The session store is unavailable at the moment. Please try again shortly.")
+		return
+	}
+	a.observer.LoginFinished(loginSuccess)
+	http.Redirect(w, r, pending.ReturnTo, http.StatusFound)
+}
+
+func (a *Auth) failLogin(w http.ResponseWriter, r *http.Request, result string, status int, title, detail string) {
+	a.observer.LoginFinished(result)
+	a.respondError(w, r, status, title, detail)
+}
+
+// exchange redeems the code at the token endpoint.
+func (a *Auth) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
+	return a.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+}
+
+// sessionFromTokens verifies the tokens of a login (nonce non-empty) or a refresh (nonce empty: the id token,
+// if any, is not checked for one) and builds the session state from them.
+func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, now time.Time) (*sessionState, error) {
+	rawID, _ := tok.Extra("id_token").(string)
+	if nonce != "" && rawID == "" {
+		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
+	}
+	access, err := a.verifyAccessToken(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	var claims tokenClaims
+	if err := access.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	st := &sessionState{
+		accessToken:  tok.AccessToken,
+		refreshToken: tok.RefreshToken,
+		createdAt:    now,
+		savedAt:      now,
+	}
+	st.user.ID = access.Subject
+	st.user.ExpiresAt = access.Expiry
+	st.user.Scopes = scopesOf(claims.Scope)
+	st.user.Roles = claims.Roles
+	if rawID != "" {
+		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		if err != nil {
+			return nil, err
+		}
+		if id.Subject != access.Subject {
+			return nil, fmt.Errorf("%w: id token subject %q differs from access token subject %q", errTokenInvalid,
+				id.Subject, access.Subject)
+		}
+		var idClaims tokenClaims
+		if err := id.Claims(&idClaims); err != nil {
+			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+		}
+		claims.Email, claims.Name = idClaims.Email, idClaims.Name
+		if len(st.user.Roles) == 0 {
+			st.user.Roles = idClaims.Roles
+		}
+	}
+	st.user.Email, st.user.Name = claims.Email, claims.Name
+	return st, nil
+}
+
+// saveSession writes st as the request's session; renew starts a new session (login), against fixation.
+func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionState, renew bool) error {
+	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
+		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
+		Renew:  renew,
+		UserID: st.user.ID,
+	})
+	if err != nil {
+		a.observer.SessionStoreError("save")
+		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
+	}
+	return err
+}

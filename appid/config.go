@@ -1,0 +1,288 @@
+package appid
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/appidgate/appidgate/appid/session"
+)
+
+// Defaults used when a Config field is left zero.
+const (
+	DefaultIAMTokenURL        = "https://iam.cloud.ibm.com/identity/token"
+	DefaultSessionIdleTimeout = time.Hour
+	DefaultSessionMaxAge      = 24 * time.Hour
+	DefaultClockSkew          = time.Minute
+	DefaultPostLogoutPath     = "/noauth_route"
+
+	// maxClockSkew bounds ClockSkew: a larger tolerance would keep expired tokens alive.
+	maxClockSkew = 5 * time.Minute
+	// minSessionKeyLen is the shortest accepted SESSION_SECRET_KEY, in bytes.
+	minSessionKeyLen = 16
+)
+
+// Config holds everything Auth needs. ConfigFromEnv fills it from the reference app's environment variables;
+// programs may also build it directly and pass it to New.
+type Config struct {
+	// ClientID and ClientSecret are the App ID application's credentials [APPID_CLIENT_ID, APPID_CLIENT_SECRET].
+	ClientID     string
+	ClientSecret string
+	// OAuthServerURL is the provider's issuer, e.g. https://us-south.appid.cloud.ibm.com/oauth/v4/<tenant>
+	// [APPID_OAUTH_SERVER_URL].
+	OAuthServerURL string
+	// RedirectURL is the callback registered with the provider [APPID_REDIRECT_URI]. Its path is where Mount
+	// serves the callback, and its scheme decides whether cookies are Secure and __Host- prefixed.
+	RedirectURL string
+	// SessionKeys encrypt the session cookies; the first seals, all open, so keys can be rotated
+	// [SESSION_SECRET_KEY, then APPIDGATE_SESSION_PREVIOUS_KEYS comma-separated]. Each is at least 16 bytes.
+	SessionKeys [][]byte
+	// IBMCloudAPIKey, when set, lets the callback read the user's roles from the management API
+	// [IBM_CLOUD_APIKEY]. When empty, roles come from a "roles" claim of the tokens, if any.
+	IBMCloudAPIKey string
+	// IAMTokenURL is where the API key is exchanged for an IAM token [IAM_TOKEN_URL].
+	IAMTokenURL string
+	// ManagementURL is the App ID management API [APPIDGATE_MANAGEMENT_URL]; by default OAuthServerURL with
+	// "/oauth/" replaced by "/management/", as the reference derives it.
+	ManagementURL string
+	// Scopes requested at login [APPIDGATE_SCOPES, space or comma separated]; "openid" is always included.
+	Scopes []string
+	// SessionIdleTimeout ends a session not used for this long [APPIDGATE_SESSION_IDLE_TIMEOUT].
+	SessionIdleTimeout time.Duration
+	// SessionMaxAge ends a session this long after login, used or not [APPIDGATE_SESSION_MAX_AGE].
+	SessionMaxAge time.Duration
+	// ClockSkew is the tolerance when checking token times, at most 5 minutes [APPIDGATE_CLOCK_SKEW].
+	ClockSkew time.Duration
+	// PostLogoutPath is the same-origin path users land on after logout [APPIDGATE_POST_LOGOUT_PATH].
+	PostLogoutPath string
+	// Introspect asks the provider's /introspect endpoint about the access token on every request, as the
+	// reference does, on top of the local checks [APPIDGATE_INTROSPECT]. It costs one network call per request.
+	Introspect bool
+	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
+	// read it: the program builds a session.RedisStore from it and passes it as Store.
+	RedisURL string
+
+	// HTTPClient makes every outbound call; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Store keeps sessions; nil means encrypted cookies sealed with SessionKeys.
+	Store session.Store
+	// Observer receives events for metrics; nil drops them.
+	Observer Observer
+	// Logger receives diagnostics (never tokens); nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ConfigFromEnv reads Config from the process environment; see ConfigFromLookup.
+func ConfigFromEnv() (Config, error) {
+	return ConfigFromLookup(os.LookupEnv)
+}
+
+// ConfigFromLookup reads Config through lookup (os.LookupEnv in production) and validates it. The error names
+// every missing or invalid setting at once, one per line.
+func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	var problems []string
+	cfg := Config{
+		ClientID:       get("APPID_CLIENT_ID"),
+		ClientSecret:   get("APPID_CLIENT_SECRET"),
+		OAuthServerURL: get("APPID_OAUTH_SERVER_URL"),
+		RedirectURL:    get("APPID_REDIRECT_URI"),
+		IBMCloudAPIKey: get("IBM_CLOUD_APIKEY"),
+		IAMTokenURL:    get("IAM_TOKEN_URL"),
+		ManagementURL:  get("APPIDGATE_MANAGEMENT_URL"),
+		PostLogoutPath: get("APPIDGATE_POST_LOGOUT_PATH"),
+		RedisURL:       get("APPIDGATE_REDIS_URL"),
+	}
+	if key := get("SESSION_SECRET_KEY"); key != "" {
+		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
+	}
+	for _, key := range strings.Split(get("APPIDGATE_SESSION_PREVIOUS_KEYS"), ",") {
+		if key = strings.TrimSpace(key); key != "" {
+			cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
+		}
+	}
+	if s := get("APPIDGATE_SCOPES"); s != "" {
+		cfg.Scopes = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"APPIDGATE_SESSION_IDLE_TIMEOUT", &cfg.SessionIdleTimeout},
+		{"APPIDGATE_SESSION_MAX_AGE", &cfg.SessionMaxAge},
+		{"APPIDGATE_CLOCK_SKEW", &cfg.ClockSkew},
+	}
+	for _, d := range durations {
+		s := get(d.name)
+		if s == "" {
+			continue
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: expected a duration such as 30m, got %q", d.name, s))
+			continue
+		}
+		*d.dst = v
+	}
+	if s := get("APPIDGATE_INTROSPECT"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("APPIDGATE_INTROSPECT: expected true or false, got %q", s))
+		}
+		cfg.Introspect = v
+	}
+	problems = append(problems, cfg.problems(envNames)...)
+	if cfg.IBMCloudAPIKey == "" {
+		// The reference app reads roles with this key; from the environment it is required like the other five.
+		problems = append(problems, "IBM_CLOUD_APIKEY: required, not set")
+	}
+	if len(problems) > 0 {
+		return Config{}, errors.New("appid: invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return cfg.withDefaults(), nil
+}
+
+// settingNames maps Config fields to how problems name them: environment variables or Go field names.
+type settingNames struct {
+	clientID, clientSecret, oauthServerURL, redirectURL, sessionKey, iamTokenURL, managementURL,
+	idle, maxAge, skew, postLogout string
+}
+
+var envNames = settingNames{
+	clientID: "APPID_CLIENT_ID", clientSecret: "APPID_CLIENT_SECRET", oauthServerURL: "APPID_OAUTH_SERVER_URL",
+	redirectURL: "APPID_REDIRECT_URI", sessionKey: "SESSION_SECRET_KEY", iamTokenURL: "IAM_TOKEN_URL",
+	managementURL: "APPIDGATE_MANAGEMENT_URL", idle: "APPIDGATE_SESSION_IDLE_TIMEOUT",
+	maxAge: "APPIDGATE_SESSION_MAX_AGE", skew: "APPIDGATE_CLOCK_SKEW", postLogout: "APPIDGATE_POST_LOGOUT_PATH",
+}
+
+var fieldNames = settingNames{
+	clientID: "ClientID", clientSecret: "ClientSecret", oauthServerURL: "OAuthServerURL",
+	redirectURL: "RedirectURL", sessionKey: "SessionKeys", iamTokenURL: "IAMTokenURL",
+	managementURL: "ManagementURL", idle: "SessionIdleTimeout", maxAge: "SessionMaxAge", skew: "ClockSkew",
+	postLogout: "PostLogoutPath",
+}
+
+// problems lists what is missing or invalid in c, naming settings with names.
+func (c Config) problems(names settingNames) []string {
+	var p []string
+	required := func(name, v string) bool {
+		if v == "" {
+			p = append(p, name+": required, not set")
+			return false
+		}
+		return true
+	}
+	required(names.clientID, c.ClientID)
+	required(names.clientSecret, c.ClientSecret)
+	if required(names.oauthServerURL, c.OAuthServerURL) {
+		if err := checkAbsoluteURL(c.OAuthServerURL); err != nil {
+			p = append(p, names.oauthServerURL+": "+err.Error())
+		}
+	}
+	if required(names.redirectURL, c.RedirectURL) {
+		if err := checkAbsoluteURL(c.RedirectURL); err != nil {
+			p = append(p, names.redirectURL+": "+err.Error())
+		} else if u, _ := url.Parse(c.RedirectURL); u.Path == "" || u.Path == "/" {
+			p = append(p, fmt.Sprintf("%s: expected a callback path such as https://app.example.com/afterauth, got %q",
+				names.redirectURL, c.RedirectURL))
+		}
+	}
+	if len(c.SessionKeys) == 0 {
+		p = append(p, names.sessionKey+": required, not set")
+	}
+	for i, k := range c.SessionKeys {
+		if len(k) < minSessionKeyLen {
+			p = append(p, fmt.Sprintf("%s: key %d is %d bytes, expected at least %d", names.sessionKey, i+1, len(k),
+				minSessionKeyLen))
+		}
+	}
+	for _, u := range []struct{ name, v string }{{names.iamTokenURL, c.IAMTokenURL}, {names.managementURL, c.ManagementURL}} {
+		if u.v != "" {
+			if err := checkAbsoluteURL(u.v); err != nil {
+				p = append(p, u.name+": "+err.Error())
+			}
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{names.idle, c.SessionIdleTimeout}, {names.maxAge, c.SessionMaxAge}, {names.skew, c.ClockSkew}} {
+		if d.v < 0 {
+			p = append(p, fmt.Sprintf("%s: expected a positive duration, got %s", d.name, d.v))
+		}
+	}
+	if c.ClockSkew > maxClockSkew {
+		p = append(p, fmt.Sprintf("%s: expected at most %s, got %s", names.skew, maxClockSkew, c.ClockSkew))
+	}
+	if c.PostLogoutPath != "" && sanitizeReturnTo(c.PostLogoutPath) != c.PostLogoutPath {
+		p = append(p, fmt.Sprintf("%s: expected a same-origin path such as /noauth_route, got %q", names.postLogout,
+			c.PostLogoutPath))
+	}
+	return p
+}
+
+// checkAbsoluteURL reports whether s is an absolute http(s) URL with a host.
+func checkAbsoluteURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("expected an absolute http(s) URL, got %q", s)
+	}
+	return nil
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	c.OAuthServerURL = strings.TrimRight(c.OAuthServerURL, "/")
+	if c.IAMTokenURL == "" {
+		c.IAMTokenURL = DefaultIAMTokenURL
+	}
+	if c.ManagementURL == "" {
+		c.ManagementURL = strings.Replace(c.OAuthServerURL, "/oauth/", "/management/", 1)
+	}
+	c.ManagementURL = strings.TrimRight(c.ManagementURL, "/")
+	if !containsString(c.Scopes, "openid") {
+		c.Scopes = append([]string{"openid"}, c.Scopes...)
+	}
+	if c.SessionIdleTimeout == 0 {
+		c.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
+	if c.SessionMaxAge == 0 {
+		c.SessionMaxAge = DefaultSessionMaxAge
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = DefaultClockSkew
+	}
+	if c.PostLogoutPath == "" {
+		c.PostLogoutPath = DefaultPostLogoutPath
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	return c
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

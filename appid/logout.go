@@ -1,0 +1,96 @@
+package appid
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// revokeTimeout bounds the best-effort refresh-token revocation at logout: the user should not wait on it.
+const revokeTimeout = 3 * time.Second
+
+// handleLogoutPage shows a one-button page that posts to /logout: logging out changes state, so it takes a POST
+// that other sites cannot forge.
+func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+	respondHTML(w, http.StatusOK, "Log out", `<form method="post" action="/logout">`+
+		`<button type="submit">Log out</button></form>`)
+}
+
+// handleLogout ends the session, revokes its refresh token (best effort), and sends the browser to the
+// provider's logout (App ID's SSO logout, or a listed end_session_endpoint), which returns to PostLogoutPath.
+func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if !a.sameOrigin(r) {
+		a.respondError(w, r, http.StatusForbidden, "Logout refused", "The logout request came from another site.")
+		return
+	}
+	var refreshToken string
+	if data, err := a.store.Load(r); err == nil {
+		if st, err := decodeSession(data); err == nil {
+			refreshToken = st.refreshToken
+		}
+	}
+	if err := a.store.Delete(w, r); err != nil {
+		a.observer.SessionStoreError("delete")
+		a.log.ErrorContext(r.Context(), "appid: deleting the session failed", "error", err)
+		a.respondError(w, r, http.StatusServiceUnavailable, "Could not end the session",
+			"The session store is unavailable at the moment. Please try again shortly.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	target := a.cfg.PostLogoutPath
+	ctx, cancel := context.WithTimeout(r.Context(), revokeTimeout)
+	defer cancel()
+	meta, err := a.discovery.metadata(ctx)
+	if err != nil {
+		// The local session is gone; without the provider, the provider's own logout must wait.
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
+	if refreshToken != "" && meta.RevocationEndpoint != "" {
+		a.revoke(ctx, meta.RevocationEndpoint, refreshToken)
+	}
+	back := a.origin + target
+	switch {
+	case meta.appIDShaped:
+		q := url.Values{"redirect_uri": {back}, "client_id": {a.cfg.ClientID}}
+		target = meta.Issuer + "/cloud_directory/sso/logout?" + q.Encode()
+	case meta.EndSessionEndpoint != "":
+		q := url.Values{"post_logout_redirect_uri": {back}, "client_id": {a.cfg.ClientID}}
+		target = meta.EndSessionEndpoint + "?" + q.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// sameOrigin reports whether a state-changing request comes from the app's own pages. Browsers send Origin
+// (and Sec-Fetch-Site) on POST; a request with neither is not from a browser, so it cannot be a forged one.
+func (a *Auth) sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && origin != a.origin {
+		return false
+	}
+	return true
+}
+
+// revoke asks the provider to revoke token (RFC 7009); failures are logged only.
+func (a *Auth) revoke(ctx context.Context, endpoint, token string) {
+	form := url.Values{"token": {token}, "token_type_hint": {"refresh_token"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(a.cfg.ClientID), url.QueryEscape(a.cfg.ClientSecret))
+	resp, err := a.cfg.HTTPClient.Do(req)
+	if err != nil {
+		a.log.InfoContext(ctx, "appid: revoking the refresh token failed", "error", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		a.log.InfoContext(ctx, "appid: revoking the refresh token failed", "status", resp.StatusCode)
+	}
+}
