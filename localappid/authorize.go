@@ -1,0 +1,204 @@
+package localappid
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// authRequest is an authorization request's parameters, carried from the query into the login form and back.
+type authRequest struct {
+	ClientID            string
+	RedirectURI         string
+	ResponseType        string
+	Scope               string
+	State               string
+	Nonce               string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              string
+}
+
+// authParams are the parameters an authorization request may carry once each.
+var authParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"}
+
+func authRequestFrom(v url.Values) authRequest {
+	return authRequest{
+		ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), ResponseType: v.Get("response_type"),
+		Scope: v.Get("scope"), State: v.Get("state"), Nonce: v.Get("nonce"), CodeChallenge: v.Get("code_challenge"),
+		CodeChallengeMethod: v.Get("code_challenge_method"), Prompt: v.Get("prompt"),
+	}
+}
+
+// authorizeOutcome says how to answer a checked authorization request.
+type authorizeOutcome struct {
+	client *Client
+	// page is set when the error must not go back to redirect_uri (unknown client, unregistered redirect URI).
+	page string
+	// redirectErr is set for an OAuth error to send back to the (registered) redirect_uri.
+	redirectErr *oauthError
+}
+
+// checkAuthRequest validates client and redirect URI first (errors there are shown, never redirected), then the
+// rest (errors there go back to the client).
+func (p *Provider) checkAuthRequest(v url.Values, req authRequest) authorizeOutcome {
+	for _, name := range []string{"client_id", "redirect_uri"} {
+		if len(v[name]) > 1 {
+			return authorizeOutcome{page: name + " is given more than once."}
+		}
+	}
+	client := p.clients[req.ClientID]
+	switch {
+	case req.ClientID == "":
+		return authorizeOutcome{page: "The request has no client_id."}
+	case client == nil:
+		return authorizeOutcome{page: "The client_id is not a registered application."}
+	case req.RedirectURI == "":
+		return authorizeOutcome{page: "The request has no redirect_uri."}
+	case !client.allowsRedirect(req.RedirectURI):
+		return authorizeOutcome{page: "The redirect_uri is not registered for this application."}
+	}
+	out := authorizeOutcome{client: client}
+	for _, name := range authParams {
+		if len(v[name]) > 1 {
+			out.redirectErr = invalidRequest(name + " is given more than once")
+			return out
+		}
+	}
+	scopes := strings.Fields(req.Scope)
+	switch {
+	case req.ResponseType == "":
+		out.redirectErr = invalidRequest("response_type is missing")
+	case req.ResponseType != "code":
+		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unsupported_response_type", description: "only response_type=code is supported"}
+	case !client.allowsGrant(GrantAuthorizationCode):
+		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "client may not use the authorization code grant"}
+	case len(scopes) > 0 && !slices.Contains(scopes, "openid"):
+		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "scope must include openid"}
+	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
+		out.redirectErr = invalidRequest("code_challenge_method without code_challenge")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != "S256":
+		out.redirectErr = invalidRequest("code_challenge_method must be S256")
+	case req.CodeChallenge != "" && !validPKCEValue(req.CodeChallenge):
+		out.redirectErr = invalidRequest("code_challenge is malformed")
+	case req.Prompt != "" && req.Prompt != "login" && req.Prompt != "none" && req.Prompt != "consent":
+		out.redirectErr = invalidRequest("prompt must be login, none or consent")
+	}
+	return out
+}
+
+// handleAuthorize starts a login: it shows the login form, or, when the browser has a provider session and the
+// client did not ask for prompt=login, issues a code straight away.
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := authRequestFrom(q)
+	out := p.checkAuthRequest(q, req)
+	if out.page != "" {
+		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		return
+	}
+	if out.redirectErr != nil {
+		p.redirectError(w, r, req, out.redirectErr)
+		return
+	}
+	if req.Prompt != "login" {
+		if s := p.currentSession(r); s != nil {
+			p.redirectWithCode(w, r, req, s.userID, s.authTime)
+			return
+		}
+	}
+	if req.Prompt == "none" {
+		p.redirectError(w, r, req, &oauthError{code: "login_required", description: "no login session"})
+		return
+	}
+	p.renderLogin(w, r, http.StatusOK, req, "", "")
+}
+
+// handleLogin takes the login form's POST: it checks the CSRF token, re-checks the authorization request and the
+// credentials, starts a fresh provider session and redirects to the client with a code.
+func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if e := parsePostForm(w, r); e != nil {
+		writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
+		return
+	}
+	f := r.PostForm
+	req := authRequestFrom(f)
+	req.Prompt = ""
+	out := p.checkAuthRequest(f, req)
+	if out.page != "" {
+		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		return
+	}
+	if out.redirectErr != nil {
+		p.redirectError(w, r, req, out.redirectErr)
+		return
+	}
+	if !p.validCSRF(r, f.Get("csrf_token")) {
+		p.renderLogin(w, r, http.StatusForbidden, req, f.Get("username"), "The login form expired. Please sign in again.")
+		return
+	}
+	u := p.checkPassword(f.Get("username"), f.Get("password"))
+	if u == nil {
+		p.renderLogin(w, r, http.StatusUnauthorized, req, f.Get("username"), "Wrong username or password.")
+		return
+	}
+	authTime := p.cfg.Now()
+	p.startSession(w, r, u.ID, authTime)
+	p.redirectWithCode(w, r, req, u.ID, authTime)
+}
+
+// checkPassword returns the user whose login name and password match, or nil. An unknown name costs one bcrypt
+// comparison too, so response time does not reveal which users exist.
+func (p *Provider) checkPassword(login, password string) *user {
+	u := p.logins[strings.ToLower(strings.TrimSpace(login))]
+	hash := p.dummyHash
+	if u != nil {
+		hash = u.hash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+		return nil
+	}
+	return u
+}
+
+// redirectWithCode issues a code for the user and sends the browser back to the client (with state and iss).
+func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, userID string, authTime time.Time) {
+	scope := req.Scope
+	if scope == "" {
+		scope = "openid"
+	}
+	code := p.issueCode(codeGrant{
+		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: userID, scope: scope, nonce: req.Nonce,
+		codeChallenge: req.CodeChallenge, authTime: authTime,
+	})
+	p.redirectBack(w, r, req, url.Values{"code": {code}})
+}
+
+// redirectError sends an OAuth error back to the client's registered redirect URI.
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req authRequest, e *oauthError) {
+	p.redirectBack(w, r, req, url.Values{"error": {e.code}, "error_description": {e.description}})
+}
+
+// redirectBack adds params, state and iss (RFC 9207) to the redirect URI, keeping its own query.
+func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
+	u, err := url.Parse(req.RedirectURI)
+	if err != nil { // registered URIs parse; this is defensive
+		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
+		return
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	if req.State != "" {
+		q.Set("state", req.State)
+	}
+	q.Set("iss", p.issuer(r))
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}

@@ -1,0 +1,318 @@
+package localappid
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Default lifetimes, as App ID's (access 1 h, refresh 30 days) where App ID has one.
+const (
+	DefaultAccessTokenTTL  = time.Hour
+	DefaultIDTokenTTL      = time.Hour
+	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
+	DefaultIAMTokenTTL     = time.Hour
+	DefaultCodeTTL         = time.Minute
+	DefaultSessionTTL      = time.Hour
+	DefaultTenant          = "local-tenant"
+)
+
+// Grant types a client may use at the token endpoint.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Config describes a provider: its tenant, public origin, clients, users, roles, IAM API keys and token lifetimes.
+// Zero durations take the defaults above. Sections missing from a config file keep DefaultConfig's values.
+type Config struct {
+	// Tenant is the App ID tenant id in every path and in the tokens' tenant claim. Default "local-tenant".
+	Tenant string `yaml:"tenant"`
+	// BaseURL is the provider's public origin, e.g. "http://127.0.0.1:5001". Empty: each request's Host (http).
+	BaseURL string `yaml:"base_url"`
+
+	Clients []Client `yaml:"clients"`
+	Users   []User   `yaml:"users"`
+	Roles   []Role   `yaml:"roles"`
+	// APIKeys are the IBM Cloud API keys the IAM token endpoint accepts.
+	APIKeys []string `yaml:"api_keys"`
+
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL      time.Duration `yaml:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	IAMTokenTTL     time.Duration `yaml:"iam_token_ttl"`
+	CodeTTL         time.Duration `yaml:"code_ttl"`
+	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+
+	// PasswordHashCost is the bcrypt cost used to hash plain passwords at New. Zero means bcrypt.MinCost: this is a
+	// demo and test provider, and its start-up and logins should be fast.
+	PasswordHashCost int `yaml:"password_hash_cost"`
+
+	// SigningKey, when set, is the first signing key instead of a freshly generated one (tests share one key to
+	// save RSA key generation time). Never loaded from a file.
+	SigningKey *rsa.PrivateKey `yaml:"-"`
+	// Now is the clock; nil means time.Now. Never loaded from a file.
+	Now func() time.Time `yaml:"-"`
+}
+
+// Client is a registered application (App ID's "application"): its credentials and redirect URIs.
+type Client struct {
+	ID     string `yaml:"id"`
+	Secret string `yaml:"secret"`
+	Name   string `yaml:"name"`
+	// RedirectURIs are matched exactly, except as LoopbackAnyPort allows.
+	RedirectURIs []string `yaml:"redirect_uris"`
+	// LoopbackAnyPort lets a registered http loopback redirect URI (localhost, 127.0.0.1, [::1]) match any loopback
+	// host and any port with the same path, as RFC 8252 section 7.3 allows for native and local clients.
+	LoopbackAnyPort bool `yaml:"loopback_any_port"`
+	// GrantTypes this client may use; empty allows authorization_code, refresh_token and client_credentials.
+	GrantTypes []string `yaml:"grant_types"`
+}
+
+// User is a Cloud Directory user. ID is App ID's profile id and the tokens' sub.
+type User struct {
+	ID       string `yaml:"id"`
+	Username string `yaml:"username"`
+	Email    string `yaml:"email"`
+	Name     string `yaml:"name"`
+	// Password is the plain password, hashed with bcrypt at New. Use PasswordHash to keep plain text out of files.
+	Password string `yaml:"password"`
+	// PasswordHash is a bcrypt hash; it wins over Password.
+	PasswordHash string `yaml:"password_hash"`
+	// Roles are role names (or role ids) the user holds.
+	Roles []string `yaml:"roles"`
+}
+
+// Role is an App ID role: a name and the scopes it grants per application (client id).
+type Role struct {
+	ID          string       `yaml:"id"`
+	Name        string       `yaml:"name"`
+	Description string       `yaml:"description"`
+	Access      []RoleAccess `yaml:"access"`
+}
+
+// RoleAccess lists the scopes a role grants for one application (the application's client id).
+type RoleAccess struct {
+	ApplicationID string   `yaml:"application_id"`
+	Scopes        []string `yaml:"scopes"`
+}
+
+// Documented demo identities. The user ids are fixed so that relying parties and tests can name them.
+const (
+	DemoClientID     = "appidgate-demo"
+	DemoClientSecret = "appidgate-demo-secret"
+	DemoAPIKey       = "local-apikey"
+	AliceID          = "a11ce000-0000-4000-8000-000000000001"
+	BobID            = "b0b00000-0000-4000-8000-000000000002"
+	CarolID          = "ca201000-0000-4000-8000-000000000003"
+	UserRoleID       = "00000000-0000-4000-8000-00000000a001"
+	AdminRoleID      = "00000000-0000-4000-8000-00000000a002"
+)
+
+// DefaultConfig returns the documented demo provider: tenant local-tenant, client appidgate-demo, API key
+// local-apikey, and users alice/alice (role user), bob/bob (no role), carol/carol (roles user and admin).
+func DefaultConfig() Config {
+	return Config{
+		Tenant: DefaultTenant,
+		Clients: []Client{{
+			ID:              DemoClientID,
+			Secret:          DemoClientSecret,
+			Name:            "appidgate demo",
+			RedirectURIs:    []string{"http://localhost:5000/afterauth"},
+			LoopbackAnyPort: true,
+		}},
+		Users: []User{
+			{ID: AliceID, Username: "alice", Email: "alice@example.com", Name: "Alice", Password: "alice", Roles: []string{"user"}},
+			{ID: BobID, Username: "bob", Email: "bob@example.com", Name: "Bob", Password: "bob"},
+			{ID: CarolID, Username: "carol", Email: "carol@example.com", Name: "Carol", Password: "carol", Roles: []string{"user", "admin"}},
+		},
+		Roles: []Role{
+			{ID: UserRoleID, Name: "user", Description: "may view", Access: []RoleAccess{{ApplicationID: DemoClientID, Scopes: []string{"view"}}}},
+			{ID: AdminRoleID, Name: "admin", Description: "may administer", Access: []RoleAccess{{ApplicationID: DemoClientID, Scopes: []string{"view", "admin"}}}},
+		},
+		APIKeys: []string{DemoAPIKey},
+	}
+}
+
+// withDefaults fills zero durations and an empty tenant.
+func (c Config) withDefaults() Config {
+	if c.Tenant == "" {
+		c.Tenant = DefaultTenant
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&c.AccessTokenTTL, DefaultAccessTokenTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL},
+		{&c.RefreshTokenTTL, DefaultRefreshTokenTTL}, {&c.IAMTokenTTL, DefaultIAMTokenTTL},
+		{&c.CodeTTL, DefaultCodeTTL}, {&c.SessionTTL, DefaultSessionTTL},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// validate reports every problem with the configuration at once, each naming the field (as in the file).
+func (c Config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if !tenantPattern.MatchString(c.Tenant) {
+		bad("tenant: %q must be 1-64 letters, digits, '.', '_' or '-'", c.Tenant)
+	}
+	if c.BaseURL != "" {
+		if err := checkOrigin(c.BaseURL); err != nil {
+			bad("base_url: %v", err)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"access_token_ttl", c.AccessTokenTTL}, {"id_token_ttl", c.IDTokenTTL}, {"refresh_token_ttl", c.RefreshTokenTTL},
+		{"iam_token_ttl", c.IAMTokenTTL}, {"code_ttl", c.CodeTTL}, {"session_ttl", c.SessionTTL},
+	} {
+		if d.v < 0 || (d.v > 0 && d.v < time.Second) {
+			bad("%s: %v is not a positive lifetime of at least 1s (write a unit, e.g. 1h or 30s)", d.name, d.v)
+		}
+	}
+	if c.PasswordHashCost != 0 && (c.PasswordHashCost < 4 || c.PasswordHashCost > 31) {
+		bad("password_hash_cost: %d is outside bcrypt's 4..31", c.PasswordHashCost)
+	}
+
+	if len(c.Clients) == 0 {
+		bad("clients: at least one client is required")
+	}
+	clientIDs := map[string]bool{}
+	for i, cl := range c.Clients {
+		at := fmt.Sprintf("clients[%d]", i)
+		switch {
+		case cl.ID == "":
+			bad("%s.id: missing", at)
+		case clientIDs[cl.ID]:
+			bad("%s.id: %q is used twice", at, cl.ID)
+		}
+		clientIDs[cl.ID] = true
+		if cl.Secret == "" {
+			bad("%s.secret: missing", at)
+		}
+		for j, u := range cl.RedirectURIs {
+			if err := checkRedirectURI(u); err != nil {
+				bad("%s.redirect_uris[%d]: %v", at, j, err)
+			}
+		}
+		for j, g := range cl.GrantTypes {
+			if g != GrantAuthorizationCode && g != GrantRefreshToken && g != GrantClientCredentials {
+				bad("%s.grant_types[%d]: %q is not one of %s, %s, %s", at, j, g, GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)
+			}
+		}
+	}
+
+	roleNames := map[string]bool{}
+	roleIDs := map[string]bool{}
+	for i, r := range c.Roles {
+		at := fmt.Sprintf("roles[%d]", i)
+		if r.Name == "" {
+			bad("%s.name: missing", at)
+		} else if roleNames[r.Name] {
+			bad("%s.name: %q is used twice", at, r.Name)
+		}
+		roleNames[r.Name] = true
+		if r.ID != "" {
+			if roleIDs[r.ID] {
+				bad("%s.id: %q is used twice", at, r.ID)
+			}
+			roleIDs[r.ID] = true
+		}
+		for j, a := range r.Access {
+			if a.ApplicationID == "" {
+				bad("%s.access[%d].application_id: missing", at, j)
+			}
+			for k, s := range a.Scopes {
+				if s == "" || strings.ContainsAny(s, " /") {
+					bad("%s.access[%d].scopes[%d]: %q must be non-empty without spaces or '/'", at, j, k, s)
+				}
+			}
+		}
+	}
+
+	userIDs := map[string]bool{}
+	logins := map[string]bool{}
+	for i, u := range c.Users {
+		at := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.ID == "":
+			bad("%s.id: missing", at)
+		case userIDs[u.ID]:
+			bad("%s.id: %q is used twice", at, u.ID)
+		}
+		userIDs[u.ID] = true
+		if u.Username == "" && u.Email == "" {
+			bad("%s: needs a username or an email to log in with", at)
+		}
+		for _, login := range []string{strings.ToLower(u.Username), strings.ToLower(u.Email)} {
+			if login == "" {
+				continue
+			}
+			if logins[login] {
+				bad("%s: login name %q is used twice", at, login)
+			}
+			logins[login] = true
+		}
+		if u.Password == "" && u.PasswordHash == "" {
+			bad("%s.password: missing (or give password_hash)", at)
+		}
+		if u.PasswordHash != "" && !strings.HasPrefix(u.PasswordHash, "$2") {
+			bad("%s.password_hash: not a bcrypt hash", at)
+		}
+		for j, r := range u.Roles {
+			if !roleNames[r] && !roleIDs[r] {
+				bad("%s.roles[%d]: %q is not a role name or id in roles", at, j, r)
+			}
+		}
+	}
+	for i, k := range c.APIKeys {
+		if k == "" {
+			bad("api_keys[%d]: empty", i)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOrigin accepts an http(s) origin without path, query or fragment.
+func checkOrigin(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q must be an origin like http://host:port (no path)", s)
+	}
+	return nil
+}
+
+// checkRedirectURI accepts an absolute http(s) URI without fragment, as OAuth requires.
+func checkRedirectURI(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", s, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("%q must be an absolute http(s) URL without fragment", s)
+	}
+	return nil
+}

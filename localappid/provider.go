@@ -1,0 +1,236 @@
+// Package localappid is an IBM Cloud App ID-compatible OpenID Connect provider for local runs, demos and tests:
+// the same paths, token shapes, discovery document, management API and IAM token endpoint as App ID, with users,
+// roles and clients from a config file. It is a demo provider: all state lives in memory and is lost on restart.
+package localappid
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Provider serves the App ID-compatible endpoints. Construct it with New; it is safe for concurrent use.
+type Provider struct {
+	cfg       Config
+	oauthPath string // "/oauth/v4/{tenant}"
+	mgmtPath  string // "/management/v4/{tenant}"
+	mux       *http.ServeMux
+
+	clients    map[string]*Client
+	users      map[string]*user // by id
+	logins     map[string]*user // by lower-cased username and email
+	roles      []Role           // with ids filled in, in config order
+	roleByID   map[string]*Role
+	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
+	csrfSecret []byte
+
+	keys *keyRing
+
+	mu        sync.Mutex
+	userRoles map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
+	codes     map[string]*codeGrant
+	refresh   map[string]*refreshGrant
+	sessions  map[string]*loginSession
+	iamTokens map[string]time.Time // token -> expiry
+	revoked   map[string]time.Time // sha256 of a revoked access token -> its expiry
+	issued    int                  // counts grants, to sweep expired entries now and then
+}
+
+// user is a configured user with its password hash.
+type user struct {
+	User
+	hash []byte
+}
+
+// New validates cfg, hashes plain passwords and generates (or takes) the first signing key. It does no network I/O.
+func New(cfg Config) (*Provider, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("localappid: invalid config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	p := &Provider{
+		cfg:       cfg,
+		oauthPath: "/oauth/v4/" + cfg.Tenant,
+		mgmtPath:  "/management/v4/" + cfg.Tenant,
+		clients:   map[string]*Client{},
+		users:     map[string]*user{},
+		logins:    map[string]*user{},
+		roleByID:  map[string]*Role{},
+		userRoles: map[string][]string{},
+		codes:     map[string]*codeGrant{},
+		refresh:   map[string]*refreshGrant{},
+		sessions:  map[string]*loginSession{},
+		iamTokens: map[string]time.Time{},
+		revoked:   map[string]time.Time{},
+	}
+	cost := cfg.PasswordHashCost
+	if cost == 0 {
+		cost = bcrypt.MinCost
+	}
+	for i := range cfg.Clients {
+		c := cfg.Clients[i]
+		p.clients[c.ID] = &c
+	}
+	roleByName := map[string]*Role{}
+	for _, r := range cfg.Roles {
+		if r.ID == "" {
+			r.ID = derivedRoleID(r.Name)
+		}
+		p.roles = append(p.roles, r)
+	}
+	for i := range p.roles {
+		p.roleByID[p.roles[i].ID] = &p.roles[i]
+		roleByName[p.roles[i].Name] = &p.roles[i]
+	}
+	for _, u := range cfg.Users {
+		hash := []byte(u.PasswordHash)
+		if len(hash) == 0 {
+			var err error
+			if hash, err = bcrypt.GenerateFromPassword([]byte(u.Password), cost); err != nil {
+				return nil, fmt.Errorf("localappid: hashing the password of user %q: %w", u.ID, err)
+			}
+		}
+		u.Password = ""
+		entry := &user{User: u, hash: hash}
+		p.users[u.ID] = entry
+		for _, login := range []string{u.Username, u.Email} {
+			if login != "" {
+				p.logins[strings.ToLower(login)] = entry
+			}
+		}
+		ids := []string{}
+		for _, name := range u.Roles {
+			if r, ok := roleByName[name]; ok {
+				ids = append(ids, r.ID)
+			} else {
+				ids = append(ids, name) // validate checked it is a role id
+			}
+		}
+		p.userRoles[u.ID] = ids
+	}
+	var err error
+	if p.dummyHash, err = bcrypt.GenerateFromPassword([]byte("not a password"), cost); err != nil {
+		return nil, fmt.Errorf("localappid: hashing the dummy password: %w", err)
+	}
+	p.csrfSecret = make([]byte, 32)
+	rand.Read(p.csrfSecret)
+	if p.keys, err = newKeyRing(cfg.Tenant, cfg.SigningKey, cfg.Now); err != nil {
+		return nil, err
+	}
+	p.routes()
+	return p, nil
+}
+
+// derivedRoleID gives a role without a configured id a stable, UUID-shaped id derived from its name.
+func derivedRoleID(name string) string {
+	h := sha256.Sum256([]byte("localappid role " + name))
+	h[6] = h[6]&0x0f | 0x50 // version 5-like
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// routes registers every endpoint under the tenant's paths.
+func (p *Provider) routes() {
+	m := http.NewServeMux()
+	o, g := p.oauthPath, p.mgmtPath
+	m.HandleFunc("GET "+o+"/.well-known/openid-configuration", p.handleDiscovery)
+	m.HandleFunc("GET "+o+"/publickeys", p.handlePublicKeys)
+	m.HandleFunc("GET "+o+"/authorization", p.handleAuthorize)
+	m.HandleFunc("POST "+o+"/authorization", p.handleLogin)
+	m.HandleFunc("POST "+o+"/token", p.handleToken)
+	m.HandleFunc("POST "+o+"/introspect", p.handleIntrospect)
+	m.HandleFunc("GET "+o+"/userinfo", p.handleUserinfo)
+	m.HandleFunc("POST "+o+"/userinfo", p.handleUserinfo)
+	m.HandleFunc("POST "+o+"/revoke", p.handleRevoke)
+	m.HandleFunc("GET "+o+"/cloud_directory/sso/logout", p.handleLogout)
+	m.Handle("GET "+g+"/users/{id}/roles", p.requireIAM(p.handleGetUserRoles))
+	m.Handle("PUT "+g+"/users/{id}/roles", p.requireIAM(p.handlePutUserRoles))
+	m.Handle("GET "+g+"/roles", p.requireIAM(p.handleGetRoles))
+	m.Handle("GET "+g+"/users/{id}/profile", p.requireIAM(p.handleGetProfile))
+	m.HandleFunc("POST /identity/token", p.handleIAMToken)
+	p.mux = m
+}
+
+// ServeHTTP serves the provider's endpoints.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	p.mux.ServeHTTP(w, r)
+}
+
+// OAuthServerURL is BaseURL + "/oauth/v4/" + tenant: the tokens' iss and the relying party's APPID_OAUTH_SERVER_URL.
+func (p *Provider) OAuthServerURL() string { return p.cfg.BaseURL + p.oauthPath }
+
+// ManagementURL is BaseURL + "/management/v4/" + tenant.
+func (p *Provider) ManagementURL() string { return p.cfg.BaseURL + p.mgmtPath }
+
+// IAMTokenURL is BaseURL + "/identity/token", the relying party's IAM_TOKEN_URL.
+func (p *Provider) IAMTokenURL() string { return p.cfg.BaseURL + "/identity/token" }
+
+// Tenant is the tenant id in the provider's paths and tokens.
+func (p *Provider) Tenant() string { return p.cfg.Tenant }
+
+// baseURL is the configured origin, or the request's own (http) when none is configured.
+func (p *Provider) baseURL(r *http.Request) string {
+	if p.cfg.BaseURL != "" {
+		return p.cfg.BaseURL
+	}
+	return "http://" + r.Host
+}
+
+// issuer is the OAuth server URL as seen by this request: the tokens' iss.
+func (p *Provider) issuer(r *http.Request) string { return p.baseURL(r) + p.oauthPath }
+
+// secureCookies reports whether the provider's cookies need the Secure attribute.
+func (p *Provider) secureCookies(r *http.Request) bool {
+	return strings.HasPrefix(p.baseURL(r), "https://") || r.TLS != nil
+}
+
+// randomToken returns 32 random bytes, base64url-encoded: codes, refresh tokens, session ids, IAM tokens.
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// sweepLocked drops expired grants every so often so memory stays bounded. p.mu must be held.
+func (p *Provider) sweepLocked(now time.Time) {
+	p.issued++
+	if p.issued%128 != 0 {
+		return
+	}
+	for k, c := range p.codes {
+		if now.After(c.expires) {
+			delete(p.codes, k)
+		}
+	}
+	for k, g := range p.refresh {
+		if now.After(g.expires) {
+			delete(p.refresh, k)
+		}
+	}
+	for k, s := range p.sessions {
+		if now.After(s.expires) {
+			delete(p.sessions, k)
+		}
+	}
+	for k, exp := range p.iamTokens {
+		if now.After(exp) {
+			delete(p.iamTokens, k)
+		}
+	}
+	for k, exp := range p.revoked {
+		if now.After(exp) {
+			delete(p.revoked, k)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package localappid
+
+import (
+	"net"
+	"net/url"
+)
+
+// allowsRedirect reports whether uri is registered for the client: an exact string match, or, when the client
+// has LoopbackAnyPort, an http loopback URI whose path equals a registered loopback URI's path (any loopback host,
+// any port), with no query, fragment or user info.
+func (c *Client) allowsRedirect(uri string) bool {
+	for _, r := range c.RedirectURIs {
+		if r == uri {
+			return true
+		}
+	}
+	if !c.LoopbackAnyPort {
+		return false
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !isLoopbackHTTP(u) || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	for _, r := range c.RedirectURIs {
+		reg, err := url.Parse(r)
+		if err == nil && isLoopbackHTTP(reg) && reg.Path == u.Path && u.RawPath == reg.RawPath {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopbackHTTP reports whether u is http://localhost, http://127.0.0.1 or http://[::1], with any port.
+func isLoopbackHTTP(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	switch host := u.Hostname(); host {
+	case "localhost":
+		return true
+	default:
+		ip := net.ParseIP(host)
+		return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
+	}
+}
+
+// allowsLogoutRedirect reports whether the logout endpoint may send the browser to uri: any URI the client may
+// use as a redirect URI, or any path on the origin of one (the app's home page after logout), with loopback
+// origins matched as allowsRedirect does.
+func (c *Client) allowsLogoutRedirect(uri string) bool {
+	if c.allowsRedirect(uri) {
+		return true
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
+		return false
+	}
+	if c.LoopbackAnyPort && isLoopbackHTTP(u) {
+		for _, r := range c.RedirectURIs {
+			if reg, err := url.Parse(r); err == nil && isLoopbackHTTP(reg) {
+				return true
+			}
+		}
+	}
+	for _, r := range c.RedirectURIs {
+		if reg, err := url.Parse(r); err == nil && reg.Scheme == u.Scheme && reg.Host == u.Host {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,99 @@
+package localappid
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"time"
+)
+
+// Cookie names on the provider's own origin. Prefixed so they never collide with a relying party's cookies on the
+// same host (cookies ignore ports).
+const (
+	sessionCookie = "localappid_session"
+	csrfCookie    = "localappid_csrf"
+)
+
+// loginSession is the provider's own login (SSO) session: a later /authorization from the same browser skips the
+// form until it expires, prompt=login is asked, or the logout endpoint ends it.
+type loginSession struct {
+	userID   string
+	authTime time.Time
+	expires  time.Time
+}
+
+// currentSession returns the browser's live session, or nil.
+func (p *Provider) currentSession(r *http.Request) *loginSession {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.sessions[c.Value]
+	if !ok || now.After(s.expires) {
+		return nil
+	}
+	return s
+}
+
+// startSession replaces any session the browser had with a new one (a fresh id on every login: no fixation).
+func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, userID string, authTime time.Time) {
+	id := randomToken()
+	p.mu.Lock()
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		delete(p.sessions, c.Value)
+	}
+	p.sweepLocked(authTime)
+	p.sessions[id] = &loginSession{userID: userID, authTime: authTime, expires: authTime.Add(p.cfg.SessionTTL)}
+	p.mu.Unlock()
+	http.SetCookie(w, p.cookie(r, sessionCookie, id, int(p.cfg.SessionTTL/time.Second)))
+}
+
+// endSession forgets the browser's session and expires its cookie.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		p.mu.Lock()
+		delete(p.sessions, c.Value)
+		p.mu.Unlock()
+	}
+	http.SetCookie(w, p.cookie(r, sessionCookie, "", -1))
+}
+
+// cookie builds a provider cookie: HttpOnly, SameSite=Lax, scoped to the tenant's OAuth path, Secure on https.
+func (p *Provider) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: p.oauthPath, MaxAge: maxAge,
+		HttpOnly: true, Secure: p.secureCookies(r), SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// csrfToken returns the login form's hidden token: an HMAC of a random per-browser cookie value, which it sets
+// when missing. A cross-site page can neither read the cookie nor compute the token.
+func (p *Provider) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	seed := ""
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 43 {
+		seed = c.Value
+	} else {
+		seed = randomToken()
+		http.SetCookie(w, p.cookie(r, csrfCookie, seed, 0))
+	}
+	return p.csrfMAC(seed)
+}
+
+func (p *Provider) csrfMAC(seed string) string {
+	m := hmac.New(sha256.New, p.csrfSecret)
+	m.Write([]byte(seed))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// validCSRF checks the posted token against the browser's CSRF cookie.
+func (p *Provider) validCSRF(r *http.Request, token string) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(token), []byte(p.csrfMAC(c.Value)))
+}

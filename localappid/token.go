@@ -1,0 +1,131 @@
+package localappid
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+)
+
+// handleToken is the token endpoint: authorization_code (with PKCE when a challenge was sent), refresh_token
+// (rotating) and client_credentials.
+func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	if e := parsePostForm(w, r); e != nil {
+		writeOAuthError(w, e)
+		return
+	}
+	client, e := p.authenticateClient(r)
+	if e != nil {
+		writeOAuthError(w, e)
+		return
+	}
+	grant := r.PostForm.Get("grant_type")
+	var resp tokenResponse
+	switch grant {
+	case "":
+		e = invalidRequest("grant_type is missing")
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
+		if !client.allowsGrant(grant) {
+			e = &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "client may not use grant " + grant}
+			break
+		}
+		switch grant {
+		case GrantAuthorizationCode:
+			resp, e = p.exchangeCode(r, client)
+		case GrantRefreshToken:
+			resp, e = p.exchangeRefresh(r, client)
+		default:
+			resp, e = p.exchangeClientCredentials(r, client)
+		}
+	default:
+		e = &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", description: "grant_type " + grant + " is not supported"}
+	}
+	if e != nil {
+		writeOAuthError(w, e)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// exchangeCode redeems an authorization code once, checking client, redirect_uri and the PKCE verifier.
+func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse, *oauthError) {
+	code := r.PostForm.Get("code")
+	if code == "" {
+		return tokenResponse{}, invalidRequest("code is missing")
+	}
+	g, ok := p.redeemCode(code)
+	switch {
+	case !ok:
+		return tokenResponse{}, invalidGrant("code is invalid, expired or already used")
+	case g.clientID != client.ID:
+		return tokenResponse{}, invalidGrant("code was issued to another client")
+	case r.PostForm.Get("redirect_uri") != g.redirectURI:
+		return tokenResponse{}, invalidGrant("redirect_uri does not match the authorization request")
+	}
+	verifier := r.PostForm.Get("code_verifier")
+	if g.codeChallenge == "" && verifier != "" {
+		return tokenResponse{}, invalidGrant("code_verifier sent but the authorization request had no code_challenge")
+	}
+	if g.codeChallenge != "" {
+		if verifier == "" {
+			return tokenResponse{}, invalidGrant("code_verifier is missing")
+		}
+		sum := sha256.Sum256([]byte(verifier))
+		if !validPKCEValue(verifier) || subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(g.codeChallenge)) != 1 {
+			return tokenResponse{}, invalidGrant("code_verifier does not match the code_challenge")
+		}
+	}
+	u := p.users[g.userID]
+	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, g.nonce, g.authTime)
+	if err != nil {
+		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
+	}
+	if client.allowsGrant(GrantRefreshToken) {
+		resp.RefreshToken = p.issueRefresh(refreshGrant{clientID: client.ID, userID: u.ID, scope: g.scope, nonce: g.nonce, authTime: g.authTime, family: g.family})
+	}
+	return resp, nil
+}
+
+// exchangeRefresh rotates a refresh token: the presented one is spent, a new one is issued in the same family.
+func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenResponse, *oauthError) {
+	token := r.PostForm.Get("refresh_token")
+	if token == "" {
+		return tokenResponse{}, invalidRequest("refresh_token is missing")
+	}
+	g, e := p.useRefresh(token, client.ID)
+	if e != nil {
+		return tokenResponse{}, e
+	}
+	u := p.users[g.userID]
+	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, "", g.authTime)
+	if err != nil {
+		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
+	}
+	g.used = false
+	resp.RefreshToken = p.issueRefresh(g)
+	return resp, nil
+}
+
+// exchangeClientCredentials issues the application's own access token.
+func (p *Provider) exchangeClientCredentials(r *http.Request, client *Client) (tokenResponse, *oauthError) {
+	resp, err := p.clientToken(p.issuer(r), client)
+	if err != nil {
+		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
+	}
+	return resp, nil
+}
+
+// validPKCEValue checks RFC 7636's syntax for verifiers and challenges: 43-128 unreserved characters.
+func validPKCEValue(s string) bool {
+	if len(s) < 43 || len(s) > 128 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
