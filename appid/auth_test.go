@@ -1,0 +1,176 @@
+package appid
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestAliceReadsTheProtectedRoute(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	got := b.login(e, "/auth_route", "alice")
+	if got.status != http.StatusOK || got.body != protectedText {
+		t.Fatalf("alice: got %d %q, want 200 %q", got.status, got.body, protectedText)
+	}
+	profile := b.get(e.app.URL + "/profile")
+	if want := "Alice <alice@example.com> roles=user scopes="; profile.status != 200 ||
+		!strings.HasPrefix(profile.body, want) || !strings.Contains(profile.body, "view") {
+		t.Errorf("profile: got %d %q, want prefix %q and scope view", profile.status, profile.body, want)
+	}
+	if n := e.observer.count("login:success"); n != 1 {
+		t.Errorf("observer saw %d successful logins, want 1", n)
+	}
+
+	// The session cookie is HttpOnly, Lax, and holds no readable token.
+	u, _ := url.Parse(e.app.URL)
+	cookies := b.client.Jar.Cookies(u)
+	if len(cookies) == 0 {
+		t.Fatal("no session cookie")
+	}
+	for _, c := range cookies {
+		if strings.Contains(c.Value, "eyJ") {
+			t.Errorf("cookie %s carries a readable JWT", c.Name)
+		}
+	}
+
+	// A valid session needs no network: with the provider gone, alice still gets in.
+	e.idp.Close()
+	if again := b.get(e.app.URL + "/auth_route"); again.status != http.StatusOK {
+		t.Errorf("with the provider down, alice's valid session got %d, want 200", again.status)
+	}
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	start := b.get(e.app.URL + "/auth_route")
+	cb := b.authorize(start, "alice")
+	final := b.follow(cb)
+	if final.status != http.StatusFound {
+		t.Fatalf("callback: got %d", final.status)
+	}
+	var found bool
+	for _, line := range final.header.Values("Set-Cookie") {
+		if !strings.Contains(line, "HttpOnly") || !strings.Contains(line, "SameSite=Lax") {
+			t.Errorf("cookie without HttpOnly or SameSite=Lax: %s", line)
+		}
+		if strings.Contains(line, "Max-Age=0") || strings.Contains(line, "Max-Age=-1") {
+			continue
+		}
+		found = true
+	}
+	if !found {
+		t.Error("the callback set no session cookie")
+	}
+}
+
+func TestBobIsRefused(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	got := b.login(e, "/auth_route", "bob")
+	if got.status != http.StatusForbidden || !strings.Contains(got.body, "Unauthorized!") {
+		t.Fatalf("bob: got %d %q, want 403 with Unauthorized!", got.status, got.body)
+	}
+	if n := e.observer.count("decision:any_role:deny"); n != 1 {
+		t.Errorf("observer saw %d denials, want 1", n)
+	}
+}
+
+func TestRolePolicies(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	tests := []struct {
+		user string
+		want int
+	}{{"alice", http.StatusForbidden}, {"carol", http.StatusOK}}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			b := e.newBrowser(t)
+			if got := b.login(e, "/admin", tc.user); got.status != tc.want {
+				t.Errorf("/admin as %s: got %d, want %d", tc.user, got.status, tc.want)
+			}
+		})
+	}
+}
+
+func TestAnonymousIsSentToLogin(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	got := e.newBrowser(t).get(e.app.URL + "/auth_route?tab=2")
+	if got.status != http.StatusFound {
+		t.Fatalf("got %d, want 302", got.status)
+	}
+	loc, err := url.Parse(got.location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := e.idp.Provider().OAuthServerURL() + "/authorization"; loc.Scheme+"://"+loc.Host+loc.Path != want {
+		t.Errorf("redirect to %s, want %s", got.location, want)
+	}
+	q := loc.Query()
+	for _, name := range []string{"state", "nonce", "code_challenge"} {
+		if len(q.Get(name)) < 32 {
+			t.Errorf("%s = %q, want a long random value", name, q.Get(name))
+		}
+	}
+	wants := map[string]string{"code_challenge_method": "S256", "response_type": "code",
+		"client_id": "appidgate-demo", "redirect_uri": e.app.URL + "/afterauth", "scope": "openid"}
+	for k, v := range wants {
+		if q.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
+		}
+	}
+}
+
+func TestLoginReturnsToTheRequestedPathWithQuery(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	start := b.get(e.app.URL + "/profile?tab=roles&x=%2F")
+	cb := b.follow(b.authorize(start, "alice"))
+	if cb.location != "/profile?tab=roles&x=%2F" {
+		t.Errorf("callback redirects to %q, want /profile?tab=roles&x=%%2F", cb.location)
+	}
+}
+
+func TestSeveralTabsLogInAtOnce(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	first := b.get(e.app.URL + "/auth_route")
+	second := b.get(e.app.URL + "/profile")
+	// Finish the second tab's login first, then the first tab's.
+	cb2 := b.follow(b.authorize(second, "alice"))
+	cb1 := b.follow(b.authorize(first, "alice"))
+	if cb2.location != "/profile" || cb1.location != "/auth_route" {
+		t.Errorf("tabs returned to %q and %q, want /profile and /auth_route (%d, %d)", cb2.location, cb1.location,
+			cb2.status, cb1.status)
+	}
+}
+
+func TestXHRWithoutSessionGets401JSON(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	headers := []map[string]string{
+		{"Accept": "application/json"},
+		{"X-Requested-With": "XMLHttpRequest"},
+		{"Sec-Fetch-Mode": "cors", "Accept": "*/*"},
+	}
+	for _, h := range headers {
+		req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/auth_route", nil)
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		got := e.newBrowser(t).do(req)
+		if got.status != http.StatusUnauthorized || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") ||
+			!strings.Contains(got.body, `"error":"unauthorized"`) || !strings.HasPrefix(got.header.Get("WWW-Authenticate"), "Bearer realm=") {
+			t.Errorf("%v: got %d %q %q %q, want 401 JSON with WWW-Authenticate", h, got.status,
+				got.header.Get("Content-Type"), got.header.Get("WWW-Authenticate"), got.body)
+		}
+	}
+}
+
+func TestOpenRouteNeedsNoLogin(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	got := e.newBrowser(t).get(e.app.URL + "/noauth_route")
+	if got.status != http.StatusOK || got.body != openText {
+		t.Errorf("got %d %q", got.status, got.body)
+	}
+}
