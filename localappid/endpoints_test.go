@@ -85,7 +85,9 @@ func TestKeyRotation(t *testing.T) {
 	}
 	kids := func() string {
 		r := get(t, http.DefaultClient, f.iss+"/publickeys")
-		var set struct{ Keys []struct{ Kid, Kty, Alg, Use string } }
+		var set struct {
+			Keys []struct{ Kid, Kty, Alg, Use string }
+		}
 		if err := json.Unmarshal([]byte(r.body), &set); err != nil {
 			t.Fatal(err)
 		}
