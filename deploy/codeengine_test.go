@@ -1,0 +1,300 @@
+// Package deploy holds the Code Engine deployment script and Knative manifest; its tests check both.
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Distinctive values: any of them in dry-run output is a leak.
+const (
+	apiKey       = "APIKEY-s3cr3t-1234"
+	clientID     = "client-id-0c0ffee"
+	clientSecret = "CLIENT-s3cr3t-5678"
+	sessionKey   = "SESSION-s3cr3t-9abc-def0"
+)
+
+// fullEnv has every value a first deployment needs.
+func fullEnv() map[string]string {
+	return map[string]string{
+		"ICR_NAMESPACE":          "myns",
+		"IBM_CLOUD_APIKEY":       apiKey,
+		"APPID_CLIENT_ID":        clientID,
+		"APPID_CLIENT_SECRET":    clientSecret,
+		"SESSION_SECRET_KEY":     sessionKey,
+		"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1",
+		"APPID_REDIRECT_URI":     "https://appidgate-app.abc.us-south.codeengine.appdomain.cloud/afterauth",
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+	calls          [][]string // ibmcloud invocations recorded by the fake CLI
+}
+
+// runScript runs codeengine.sh with only the given environment (plus PATH and HOME) and a fake ibmcloud
+// first on PATH that records its arguments, so nothing ever reaches IBM Cloud.
+func runScript(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed:", err)
+	}
+	dir := t.TempDir()
+	record := filepath.Join(dir, "calls")
+	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> \"$FAKE_IBMCLOUD_LOG\"\necho >> \"$FAKE_IBMCLOUD_LOG\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "ibmcloud"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bash, append([]string{"codeengine.sh"}, args...)...)
+	cmd.Env = []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + dir, "FAKE_IBMCLOUD_LOG=" + record}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(record); err == nil {
+		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			r.calls = append(r.calls, strings.Split(strings.TrimSuffix(line, "\x1f"), "\x1f"))
+		}
+	}
+	return r
+}
+
+func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
+
+const sel = "ibmcloud ce project select --name appidgate-proj"
+
+func TestDryRunPrintsCommands(t *testing.T) {
+	const image = "us.icr.io/myns/appidgate-img:latest"
+	const appCreate = "ibmcloud ce application create --name appidgate-app --image " + image +
+		" --registry-secret appidgate-icr-cred --port 8080 --min-scale 0 --max-scale 10 --concurrency 100" +
+		" --cpu 0.25 --memory 0.5G --probe-live type=http --probe-live path=/healthz" +
+		" --probe-ready type=http --probe-ready path=/readyz --env-from-secret appidgate-app-secret" +
+		" --env APPID_OAUTH_SERVER_URL=https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1" +
+		" --env APPID_REDIRECT_URI=https://appidgate-app.abc.us-south.codeengine.appdomain.cloud/afterauth"
+	const registry = "ibmcloud ce registry create --name appidgate-icr-cred --server us.icr.io --username iamapikey --password '***'"
+	const secret = "ibmcloud ce secret create --name appidgate-app-secret --from-literal 'APPID_CLIENT_ID=***'" +
+		" --from-literal 'APPID_CLIENT_SECRET=***' --from-literal 'SESSION_SECRET_KEY=***' --from-literal 'IBM_CLOUD_APIKEY=***'"
+	const build = "ibmcloud ce build create --name appidgate-bld --source https://github.com/appidgate/appidgate.git" +
+		" --commit main --image " + image + " --registry-secret appidgate-icr-cred --strategy dockerfile --size small"
+	const buildrun = "ibmcloud ce buildrun submit --build appidgate-bld --wait"
+	const url = "ibmcloud ce application get --name appidgate-app --output url"
+
+	tests := []struct {
+		name  string
+		args  []string
+		extra map[string]string
+		want  []string
+	}{
+		{name: "project", args: []string{"project"}, want: []string{"ibmcloud ce project create --name appidgate-proj"}},
+		{name: "project with target", args: []string{"project", "--region", "us-south", "--resource-group", "Default"},
+			want: []string{"ibmcloud target -r us-south -g Default", "ibmcloud ce project create --name appidgate-proj"}},
+		{name: "registry", args: []string{"registry"}, want: []string{sel, registry}},
+		{name: "secret", args: []string{"secret"}, want: []string{sel, secret}},
+		{name: "build", args: []string{"build"}, want: []string{sel, build}},
+		{name: "buildrun", args: []string{"buildrun"}, want: []string{sel, buildrun}},
+		{name: "app-create", args: []string{"app-create"}, want: []string{sel, appCreate}},
+		{name: "app-update", args: []string{"app-update"}, want: []string{sel,
+			"ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret" +
+				" --env APPID_OAUTH_SERVER_URL=https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1" +
+				" --env APPID_REDIRECT_URI=https://appidgate-app.abc.us-south.codeengine.appdomain.cloud/afterauth"}},
+		{name: "url", args: []string{"url"}, want: []string{sel, url}},
+		{name: "redeploy with new tag", args: []string{"redeploy", "--image-tag", "v2"}, want: []string{sel,
+			"ibmcloud ce build update --name appidgate-bld --image us.icr.io/myns/appidgate-img:v2",
+			buildrun,
+			"ibmcloud ce application update --name appidgate-app --image us.icr.io/myns/appidgate-img:v2"}},
+		{name: "cleanup", args: []string{"cleanup"}, want: []string{sel,
+			"ibmcloud ce application delete --name appidgate-app --force",
+			"ibmcloud ce build delete --name appidgate-bld --force",
+			"ibmcloud ce secret delete --name appidgate-app-secret --force",
+			"ibmcloud ce registry delete --name appidgate-icr-cred --force",
+			"ibmcloud ce project delete --name appidgate-proj --hard --force"}},
+		{name: "all", args: []string{"all"}, want: []string{
+			"ibmcloud ce project create --name appidgate-proj", registry, secret, build, buildrun, appCreate, url}},
+		{name: "flags override environment", args: []string{"--dry-run", "--app=web", "--project", "p2", "--image", "de.icr.io/x/y:1", "buildrun"},
+			extra: map[string]string{"APP_NAME": "ignored"},
+			want:  []string{"ibmcloud ce project select --name p2", buildrun}},
+		{name: "env values", args: []string{"url"}, extra: map[string]string{"APP_NAME": "from-env", "CE_PROJECT": "proj-env"},
+			want: []string{"ibmcloud ce project select --name proj-env", "ibmcloud ce application get --name from-env --output url"}},
+		{name: "quoting", args: []string{"url", "--app", "it's odd"},
+			want: []string{sel, `ibmcloud ce application get --name 'it'\''s odd' --output url`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := fullEnv()
+			for k, v := range tc.extra {
+				env[k] = v
+			}
+			r := runScript(t, env, append([]string{"--dry-run"}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			if got := lines(r.stdout); !slices.Equal(got, tc.want) {
+				t.Errorf("printed commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if len(r.calls) != 0 {
+				t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
+			}
+			for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+				if strings.Contains(r.stdout+r.stderr, s) {
+					t.Errorf("dry-run output contains secret %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingValuesRefused(t *testing.T) {
+	tests := []struct {
+		command string
+		env     map[string]string
+		want    []string
+	}{
+		{"all", nil, []string{"ICR_NAMESPACE", "IMAGE", "IBM_CLOUD_APIKEY", "APPID_CLIENT_ID", "APPID_CLIENT_SECRET",
+			"APPID_OAUTH_SERVER_URL", "APPID_REDIRECT_URI"}},
+		{"registry", nil, []string{"IBM_CLOUD_APIKEY (--apikey)"}},
+		{"secret", map[string]string{"IBM_CLOUD_APIKEY": apiKey}, []string{"APPID_CLIENT_ID (--client-id)", "APPID_CLIENT_SECRET (--client-secret)"}},
+		{"build", nil, []string{"ICR_NAMESPACE (--icr-namespace) or IMAGE (--image)"}},
+		{"app-create", map[string]string{"IMAGE": "us.icr.io/a/b:c"}, []string{"APPID_OAUTH_SERVER_URL (--oauth-server-url)", "APPID_REDIRECT_URI (--redirect-uri)"}},
+		{"app-update", nil, []string{"APPID_OAUTH_SERVER_URL", "APPID_REDIRECT_URI"}},
+		{"redeploy", nil, []string{"ICR_NAMESPACE"}},
+	}
+	for _, tc := range tests {
+		for _, dry := range []bool{true, false} {
+			name := tc.command
+			args := []string{tc.command}
+			if dry {
+				name += " dry-run"
+				args = append([]string{"--dry-run"}, args...)
+			}
+			t.Run(name, func(t *testing.T) {
+				r := runScript(t, tc.env, args...)
+				if r.code != 2 {
+					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
+				}
+				if r.stdout != "" || len(r.calls) != 0 {
+					t.Errorf("refused command still printed %q or ran %d ibmcloud calls", r.stdout, len(r.calls))
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr does not name %q:\n%s", w, r.stderr)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRunMatchesDryRun runs every step against the fake CLI and checks that it receives exactly what the
+// dry run printed, secrets included in the real call only.
+func TestRunMatchesDryRun(t *testing.T) {
+	for _, command := range []string{"all", "app-update", "redeploy", "cleanup"} {
+		t.Run(command, func(t *testing.T) {
+			dry := runScript(t, fullEnv(), "--dry-run", command)
+			real := runScript(t, fullEnv(), command)
+			if real.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", real.code, real.stderr)
+			}
+			printed := lines(dry.stdout)
+			if len(real.calls) != len(printed) {
+				t.Fatalf("ran %d commands, dry run printed %d", len(real.calls), len(printed))
+			}
+			for i, call := range real.calls {
+				if got := "ibmcloud " + strings.Join(maskForCompare(call), " "); got != unquote(printed[i]) {
+					t.Errorf("command %d ran:\n%s\ndry run printed:\n%s", i, got, printed[i])
+				}
+			}
+			if command == "all" {
+				joined := strings.Join(slices.Concat(real.calls...), " ")
+				for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+					if !strings.Contains(joined, s) {
+						t.Errorf("real run never passed %q to ibmcloud", s)
+					}
+				}
+			}
+		})
+	}
+}
+
+// maskForCompare masks the known secrets as the script does, for comparison with dry-run output.
+func maskForCompare(args []string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+			if a == s {
+				out[i] = "***"
+			} else if k, v, ok := strings.Cut(a, "="); ok && v == s {
+				out[i] = k + "=***"
+			}
+		}
+	}
+	return out
+}
+
+// unquote drops the single quotes the script adds around words with special characters.
+func unquote(s string) string { return strings.ReplaceAll(s, "'", "") }
+
+func TestSessionKeyGenerated(t *testing.T) {
+	env := fullEnv()
+	delete(env, "SESSION_SECRET_KEY")
+	r := runScript(t, env, "secret")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "SESSION_SECRET_KEY not set: generated") {
+		t.Errorf("stderr does not say the key was generated:\n%s", r.stderr)
+	}
+	var key string
+	for _, a := range slices.Concat(r.calls...) {
+		if v, ok := strings.CutPrefix(a, "SESSION_SECRET_KEY="); ok {
+			key = v
+		}
+	}
+	if len(key) < 32 {
+		t.Fatalf("generated SESSION_SECRET_KEY %q is shorter than 32 characters", key)
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Error("generated key was printed")
+	}
+	again := runScript(t, env, "secret")
+	for _, a := range slices.Concat(again.calls...) {
+		if a == "SESSION_SECRET_KEY="+key {
+			t.Error("two runs generated the same key")
+		}
+	}
+}
+
+func TestHelpAndBadUsage(t *testing.T) {
+	r := runScript(t, nil, "--help")
+	if r.code != 0 {
+		t.Fatalf("--help exit %d", r.code)
+	}
+	for _, c := range []string{"project", "registry", "secret", "build", "buildrun", "app-create", "app-update", "redeploy", "cleanup", "all", "--dry-run"} {
+		if !strings.Contains(r.stdout, "  "+c+" ") {
+			t.Errorf("--help does not list %q", c)
+		}
+	}
+	for _, args := range [][]string{{}, {"deploy-everything"}, {"--no-such-flag", "x", "all"}, {"all", "--app"}} {
+		r := runScript(t, fullEnv(), args...)
+		if r.code != 2 || len(r.calls) != 0 {
+			t.Errorf("args %q: exit %d with %d calls, want 2 and none", args, r.code, len(r.calls))
+		}
+	}
+}
