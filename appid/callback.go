@@ -137,11 +137,11 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 	if err := access.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
 	}
-	st := &sessionState{
-		accessToken:  tok.AccessToken,
-		refreshToken: tok.RefreshToken,
-		createdAt:    now,
-		savedAt:      now,
+	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now}
+	if a.cfg.Introspect {
+		// Only introspection needs the raw access token again; without it the session (and the cookie that
+		// every request decrypts) stays small.
+		st.accessToken = tok.AccessToken
 	}
 	st.user.ID = access.Subject
 	st.user.ExpiresAt = access.Expiry
