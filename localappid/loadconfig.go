@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -48,7 +50,10 @@ func parseConfig(data []byte) (Config, error) {
 		if !errors.As(err, &typeErr) {
 			return Config{}, err // syntax error: the rest cannot be trusted
 		}
-		problems = append(problems, typeErr.Errors...)
+		paths := fieldPaths(data)
+		for _, msg := range typeErr.Errors {
+			problems = append(problems, nameField(msg, paths))
+		}
 	}
 	if err := cfg.validate(); err != nil {
 		problems = append(problems, strings.Split(err.Error(), "\n")...)
@@ -57,4 +62,61 @@ func parseConfig(data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
+}
+
+// fieldPaths maps a line of the file to the field written there (e.g. "clients[0].redirect_uris"), so that the
+// decoder's line-numbered type errors can name the field.
+func fieldPaths(data []byte) map[int]string {
+	var root yaml.Node
+	paths := map[int]string{}
+	if yaml.Unmarshal(data, &root) != nil {
+		return paths
+	}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if _, seen := paths[n.Line]; !seen && path != "" {
+			paths[n.Line] = path
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i].Value
+				if path != "" {
+					key = path + "." + key
+				}
+				if _, seen := paths[n.Content[i].Line]; !seen {
+					paths[n.Content[i].Line] = key
+				}
+				walk(n.Content[i+1], key)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, path+"["+strconv.Itoa(i)+"]")
+			}
+		}
+	}
+	walk(&root, "")
+	return paths
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// nameField rewrites "line N: msg" as "field (line N): msg" when the line's field is known.
+func nameField(msg string, paths map[int]string) string {
+	if strings.HasSuffix(msg, "time.Duration") {
+		msg += " (write a duration with a unit, e.g. 1h or 30s)"
+	}
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	line, _ := strconv.Atoi(m[1])
+	if path, ok := paths[line]; ok {
+		return path + " (line " + m[1] + "): " + msg[len(m[0]):]
+	}
+	return msg
 }

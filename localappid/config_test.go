@@ -1,0 +1,125 @@
+package localappid_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/appidgate/appidgate/localappid"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoadConfig: YAML and JSON load, absent sections keep the defaults, and bad files name every problem.
+func TestLoadConfig(t *testing.T) {
+	yamlFile := `
+tenant: my-tenant
+access_token_ttl: 10m
+iam_token_ttl: 30s
+clients:
+  - id: web
+    secret: web-secret
+    redirect_uris: [https://app.example/afterauth]
+users:
+  - id: u1
+    username: dave
+    email: dave@example.com
+    password: pw
+    roles: [reader]
+roles:
+  - name: reader
+    access:
+      - application_id: web
+        scopes: [read]
+`
+	cfg, err := localappid.LoadConfig(writeFile(t, "idp.yaml", yamlFile))
+	if err != nil {
+		t.Fatalf("LoadConfig: %v", err)
+	}
+	if cfg.Tenant != "my-tenant" || cfg.AccessTokenTTL != 10*time.Minute || cfg.IAMTokenTTL != 30*time.Second ||
+		len(cfg.Clients) != 1 || cfg.Users[0].Username != "dave" || len(cfg.APIKeys) != 1 || cfg.APIKeys[0] != localappid.DemoAPIKey {
+		t.Fatalf("loaded %+v", cfg)
+	}
+	if _, err := localappid.New(cfg); err != nil {
+		t.Fatalf("New with the loaded config: %v", err)
+	}
+
+	jsonFile := `{"api_keys": ["k1"], "users": [{"id": "u9", "username": "erin", "password_hash": "$2a$04$abcdefghijklmnopqrstuuNcZz8kVh0d7u3mB0Rr1cO8lV2nXG0zK"}]}`
+	cfg, err = localappid.LoadConfig(writeFile(t, "idp.json", jsonFile))
+	if err != nil {
+		t.Fatalf("LoadConfig JSON: %v", err)
+	}
+	if cfg.APIKeys[0] != "k1" || cfg.Users[0].Username != "erin" || cfg.Clients[0].ID != localappid.DemoClientID {
+		t.Fatalf("loaded %+v", cfg)
+	}
+
+	if cfg, err = localappid.LoadConfig(writeFile(t, "empty.yaml", "")); err != nil || cfg.Tenant != localappid.DefaultTenant {
+		t.Fatalf("empty file: %+v, %v", cfg, err)
+	}
+
+	for _, tc := range []struct {
+		name, content string
+		wantParts     []string
+	}{
+		{"every bad field", `
+tenant: "bad tenant"
+base_url: ftp://x
+access_token_ttl: 3600
+clients:
+  - id: web
+    redirect_uris: ["/relative"]
+    grant_types: [password]
+users:
+  - id: u1
+    username: dave
+    roles: [ghost]
+  - id: u1
+    username: dave
+    password: x
+`, []string{"tenant:", "base_url:", "access_token_ttl (line 4)", "e.g. 1h", "clients[0].secret: missing", "clients[0].redirect_uris[0]",
+			"clients[0].grant_types[0]", "users[0].password: missing", "users[0].roles[0]", `users[1].id: "u1" is used twice`,
+			`login name "dave" is used twice`}},
+		{"unknown field", "tenant: t\ncolour: blue\n", []string{"colour"}},
+		{"wrong type", "clients: yes\n", []string{"clients"}},
+		{"syntax error", "clients: [\n", []string{"yaml"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "bad.yaml", tc.content)
+			_, err := localappid.LoadConfig(path)
+			if err == nil {
+				t.Fatal("LoadConfig accepted a bad file")
+			}
+			msg := err.Error()
+			for _, part := range append(tc.wantParts, path, "localappid:") {
+				if !strings.Contains(msg, part) {
+					t.Errorf("error lacks %q:\n%s", part, msg)
+				}
+			}
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		if _, err := localappid.LoadConfig(filepath.Join(t.TempDir(), "none.yaml")); err == nil || !strings.Contains(err.Error(), "none.yaml") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// TestNewRejectsBadConfig: New validates too, so programmatic configs get the same checks.
+func TestNewRejectsBadConfig(t *testing.T) {
+	cfg := localappid.DefaultConfig()
+	cfg.Clients = nil
+	cfg.SigningKey = testKey()
+	if _, err := localappid.New(cfg); err == nil || !strings.Contains(err.Error(), "clients") {
+		t.Fatalf("New without clients: %v", err)
+	}
+}
