@@ -36,6 +36,12 @@ const (
 	hkdfInfoKeyID = "appidgate/session codec v1 key id"
 )
 
+// The expiry is stored as int64 Unix nanoseconds, which cover 1678 to 2262; these bounds keep it well inside.
+var (
+	minExpiry = time.Unix(0, 0)
+	maxExpiry = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Codec seals small values (sessions, login state) with AES-256-GCM so that they can travel through the browser or
 // rest in a shared store: the holder can neither read nor alter them, and they stop opening at their expiry.
 //
@@ -100,6 +106,9 @@ func (c *Codec) Seal(purpose string, plaintext []byte, expiry time.Time) (string
 	}
 	if expiry.IsZero() {
 		return "", errors.New("session: codec seal: expiry is zero, every sealed value must expire")
+	}
+	if expiry.Before(minExpiry) || expiry.After(maxExpiry) {
+		return "", fmt.Errorf("session: codec seal: expiry %s is outside the years 1970 to 2200", expiry.Format(time.RFC3339))
 	}
 	k := &c.keys[0]
 	buf := make([]byte, headerLen, headerLen+expiryLen+len(plaintext)+tagLen)

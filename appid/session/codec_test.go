@@ -202,6 +202,9 @@ func TestCodecSealRefusesMisuse(t *testing.T) {
 	if _, err := c.Seal("session", []byte("x"), time.Time{}); err == nil {
 		t.Error("Seal without expiry succeeded")
 	}
+	if _, err := c.Seal("session", []byte("x"), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+		t.Error("Seal with an expiry in 2300 succeeded")
+	}
 	if _, err := c.Open("", "x", testNow); err == nil || errors.Is(err, session.ErrNoSession) {
 		t.Errorf("Open with empty purpose = %v, want a usage error", err)
 	}
