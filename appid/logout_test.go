@@ -1,0 +1,80 @@
+package appid
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func postLogout(b *browser, e *testEnv, origin string) *response {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.app.URL+"/logout", strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	return b.do(req)
+}
+
+func TestLogout(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+
+	page := b.get(e.app.URL + "/logout")
+	if page.status != http.StatusOK || !strings.Contains(page.body, `<form method="post" action="/logout">`) {
+		t.Errorf("GET /logout: got %d %q, want a page with a POST button", page.status, page.body)
+	}
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK {
+		t.Fatalf("GET /logout ended the session: %d", got.status)
+	}
+
+	if got := postLogout(b, e, "https://evil.example"); got.status != http.StatusForbidden {
+		t.Errorf("cross-site POST /logout: got %d, want 403", got.status)
+	}
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK {
+		t.Fatalf("a cross-site logout ended the session: %d", got.status)
+	}
+
+	got := postLogout(b, e, e.app.URL)
+	if got.status != http.StatusSeeOther {
+		t.Fatalf("POST /logout: got %d %q, want 303", got.status, got.body)
+	}
+	loc, _ := url.Parse(got.location)
+	if want := e.idp.Provider().OAuthServerURL() + "/cloud_directory/sso/logout"; loc.Scheme+"://"+loc.Host+loc.Path != want ||
+		loc.Query().Get("redirect_uri") != e.app.URL+"/noauth_route" || loc.Query().Get("client_id") != "appidgate-demo" {
+		t.Errorf("logout redirects to %q, want %s?redirect_uri=%s/noauth_route&client_id=appidgate-demo", got.location,
+			want, e.app.URL)
+	}
+	back := b.follow(got)
+	if back.status != http.StatusFound || back.location != e.app.URL+"/noauth_route" {
+		t.Errorf("provider logout: got %d %q, want a redirect to /noauth_route", back.status, back.location)
+	}
+	// Both sessions are gone: the app sends alice to the provider, which asks for her password again.
+	start := b.get(e.app.URL + "/auth_route")
+	if start.status != http.StatusFound {
+		t.Fatalf("after logout: got %d, want 302 to login", start.status)
+	}
+	if page := b.follow(start); page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
+		t.Errorf("after logout the provider did not ask for a password: %d", page.status)
+	}
+}
+
+func TestLogoutWithProviderDown(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	e.idp.Close()
+	// Revocation fails quietly; the local session ends all the same.
+	if got := postLogout(b, e, ""); got.status != http.StatusSeeOther {
+		t.Errorf("got %d %q, want 303", got.status, got.location)
+	}
+	if again := b.get(e.app.URL + "/auth_route"); again.status == http.StatusOK {
+		t.Error("the session survived the logout")
+	}
+}
