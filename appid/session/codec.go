@@ -34,12 +34,10 @@ const (
 	// Distinct HKDF info strings keep the encryption key and the public key id independent.
 	hkdfInfoKey   = "appidgate/session codec v1 AES-256-GCM key"
 	hkdfInfoKeyID = "appidgate/session codec v1 key id"
-)
 
-// The expiry is stored as int64 Unix nanoseconds, which cover 1678 to 2262; these bounds keep it well inside.
-var (
-	minExpiry = time.Unix(0, 0)
-	maxExpiry = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	// maxExpiryUnix (2200-01-01) keeps expiries well inside the int64 Unix nanoseconds that store them,
+	// which end in 2262.
+	maxExpiryUnix = 7258118400
 )
 
 // Codec seals small values (sessions, login state) with AES-256-GCM so that they can travel through the browser or
@@ -107,7 +105,7 @@ func (c *Codec) Seal(purpose string, plaintext []byte, expiry time.Time) (string
 	if expiry.IsZero() {
 		return "", errors.New("session: codec seal: expiry is zero, every sealed value must expire")
 	}
-	if expiry.Before(minExpiry) || expiry.After(maxExpiry) {
+	if u := expiry.Unix(); u < 0 || u > maxExpiryUnix {
 		return "", fmt.Errorf("session: codec seal: expiry %s is outside the years 1970 to 2200", expiry.Format(time.RFC3339))
 	}
 	k := &c.keys[0]

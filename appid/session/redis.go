@@ -22,10 +22,9 @@ const (
 
 	// sessionIDLen is the session id's random bytes (256 bits); the cookie carries them base64url-encoded.
 	sessionIDLen = 32
+	// sessionIDTextLen is the length of a session id in the cookie: unpadded base64 of sessionIDLen bytes.
+	sessionIDTextLen = (sessionIDLen*8 + 5) / 6
 )
-
-// sessionIDTextLen is the length of a session id in the cookie.
-var sessionIDTextLen = base64.RawURLEncoding.EncodedLen(sessionIDLen)
 
 // indexUserSession adds a session id to a user's set and extends the set's lifetime to cover the session, never
 // shortening it (PTTL is -2 or -1 for a new set, so the first session always sets it). Written as a script so
