@@ -2,6 +2,8 @@ package appid
 
 import (
 	"bufio"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -72,4 +74,48 @@ func TestSanitizeReturnToOpenRedirectCorpus(t *testing.T) {
 	for _, p := range openRedirectPayloads(t) {
 		assertSameOrigin(t, base, p, sanitizeReturnTo(p))
 	}
+}
+
+// TestOpenRedirectCorpusThroughLogin requests each payload as the target of a protected route, completes the
+// login, and checks where the callback sends the browser.
+func TestOpenRedirectCorpusThroughLogin(t *testing.T) {
+	payloads := openRedirectPayloads(t)
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK { // the provider now has an SSO session
+		t.Fatalf("login: %d", got.status)
+	}
+	base, _ := url.Parse(e.app.URL)
+	protected := e.auth.Check(http.NotFoundHandler())
+	seen := map[string]bool{}
+	var exercised int
+	for _, p := range payloads {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		target, err := url.ParseRequestURI(p)
+		if err != nil {
+			continue // net/http answers 400 to such a request line before any handler runs
+		}
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL, req.RequestURI = target, p
+		rec := httptest.NewRecorder()
+		protected.ServeHTTP(rec, req)
+		if rec.Code != http.StatusFound {
+			t.Fatalf("payload %q: got %d, want 302 to login", p, rec.Code)
+		}
+		b.client.Jar.SetCookies(base, rec.Result().Cookies())
+		toProvider, _ := url.Parse(rec.Header().Get("Location"))
+		cb := b.follow(b.authorize(&response{status: http.StatusFound, location: toProvider.String(), url: toProvider}, "alice"))
+		if cb.status != http.StatusFound {
+			t.Fatalf("payload %q: callback got %d %q", p, cb.status, cb.body)
+		}
+		assertSameOrigin(t, base, p, cb.location)
+		exercised++
+	}
+	if exercised < 100 {
+		t.Errorf("only %d payloads reached the login; the corpus or the test is broken", exercised)
+	}
+	t.Logf("%d distinct payloads went through login and came back same-origin", exercised)
 }
