@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 	switch args[0] {
+	case "idp":
+		return runIdP(ctx, args[1:], e)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return 0

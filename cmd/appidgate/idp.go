@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/appidgate/appidgate/localappid"
+)
+
+const idpUsage = `usage: appidgate idp [--addr host:port] [--config file.yaml|file.json] [--issuer-url http://host:port]
+
+Runs the local App ID-compatible provider (a demo provider: state in memory, not for production).
+
+flags:
+`
+
+// idpOptions are the idp command's parsed flags.
+type idpOptions struct {
+	addr, config, issuerURL string
+}
+
+// runIdP runs the local provider until ctx is cancelled (SIGTERM/SIGINT), then shuts down gracefully. It returns
+// 0 after a clean shutdown, 1 when the provider cannot start or stop, and 2 for bad flags or a bad config file.
+func runIdP(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o idpOptions
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:5001", "address to listen on")
+	fs.StringVar(&o.config, "config", "", "YAML or JSON file with tenant, clients, users, roles and API keys (default: the demo data)")
+	fs.StringVar(&o.issuerURL, "issuer-url", "", "public origin when the provider is reached through another host name, e.g. http://idp:5001")
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, idpUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(e.stdout)
+			return 0
+		}
+		fmt.Fprintf(e.stderr, "appidgate idp: %v\n\n", err)
+		printUsage(e.stderr)
+		return 2
+	}
+
+	cfg, problems := o.load()
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(e.stderr, "appidgate idp: cannot start:\n  %s\n", strings.Join(problems, "\n  "))
+		return 2
+	}
+
+	srv, err := localappid.Listen(o.addr, cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate idp: %v\n", err)
+		return 1
+	}
+	printIdPInfo(e.stdout, srv, cfg, o.config == "")
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "appidgate idp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(e.stdout, "localappid: stopped")
+	return 0
+}
+
+// load checks the flags and loads the configuration, collecting every problem.
+func (o idpOptions) load() (localappid.Config, []string) {
+	var problems []string
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		problems = append(problems, fmt.Sprintf("--addr: expected host:port, got %q", o.addr))
+	}
+	cfg := localappid.DefaultConfig()
+	if o.config != "" {
+		loaded, err := localappid.LoadConfig(o.config)
+		if err != nil {
+			problems = append(problems, "--config: "+err.Error())
+		} else {
+			cfg = loaded
+		}
+	}
+	if o.issuerURL != "" {
+		origin, err := issuerOrigin(o.issuerURL, cfg.Tenant)
+		if err != nil {
+			problems = append(problems, "--issuer-url: "+err.Error())
+		}
+		cfg.BaseURL = origin
+	}
+	return cfg, problems
+}
+
+// issuerOrigin accepts the public origin (http://host:port) or the full OAuth server URL
+// (http://host:port/oauth/v4/<tenant>) and returns the origin.
+func issuerOrigin(s, tenant string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("expected an http(s) origin like http://idp.example:5001, got %q", s)
+	}
+	switch strings.TrimSuffix(u.Path, "/") {
+	case "", "/oauth/v4/" + tenant:
+		return u.Scheme + "://" + u.Host, nil
+	default:
+		return "", fmt.Errorf("expected an origin without path (or ending in /oauth/v4/%s), got %q", tenant, s)
+	}
+}
+
+// printIdPInfo tells the user what to point a relying party at, and who can log in.
+func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, demoData bool) {
+	p := srv.Provider()
+	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s\n\n", srv.URL())
+	fmt.Fprintf(w, "APPID_OAUTH_SERVER_URL=%s\n", p.OAuthServerURL())
+	fmt.Fprintf(w, "IAM_TOKEN_URL=%s\n", p.IAMTokenURL())
+	if demoData {
+		fmt.Fprintf(w, "APPID_CLIENT_ID=%s\nAPPID_CLIENT_SECRET=%s\nIBM_CLOUD_APIKEY=%s\n", localappid.DemoClientID, localappid.DemoClientSecret, localappid.DemoAPIKey)
+	}
+	fmt.Fprintf(w, "management API: %s\n\nclients:\n", p.ManagementURL())
+	for _, c := range cfg.Clients {
+		extra := ""
+		if c.LoopbackAnyPort {
+			extra = " (and any loopback host and port with the same path)"
+		}
+		fmt.Fprintf(w, "  %s  redirect URIs: %s%s\n", c.ID, strings.Join(c.RedirectURIs, ", "), extra)
+	}
+	fmt.Fprintln(w, "users:")
+	for _, u := range cfg.Users {
+		roles := strings.Join(u.Roles, ", ")
+		if roles == "" {
+			roles = "(none)"
+		}
+		login := u.Username
+		if login == "" {
+			login = u.Email
+		}
+		if demoData {
+			login += "/" + u.Password
+		}
+		fmt.Fprintf(w, "  %-14s roles: %-12s id: %s\n", login, roles, u.ID)
+	}
+}

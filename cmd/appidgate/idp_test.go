@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// idpOutput is a goroutine-safe buffer for runIdP's streams.
+type idpOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *idpOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *idpOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+func idpEnv() (env, *idpOutput, *idpOutput) {
+	stdout, stderr := &idpOutput{}, &idpOutput{}
+	return env{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" },
+		lookupEnv: func(string) (string, bool) { return "", false }}, stdout, stderr
+}
+
+func cancelledContext() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestRunIdPBadInput: bad flags or config exit 2 with one message naming every problem, and nothing is served.
+func TestRunIdPBadInput(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(badConfig, []byte("clients:\n  - id: web\nusers:\n  - id: u1\n    username: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown flag", []string{"--port", "1"}, []string{"flag provided but not defined: -port", "usage: appidgate idp"}},
+		{"bad addr", []string{"--addr", "5001"}, []string{`--addr: expected host:port, got "5001"`}},
+		{"bad config", []string{"--config", badConfig}, []string{badConfig, "clients[0].secret: missing", "users[0].password: missing"}},
+		{"missing config", []string{"--config", filepath.Join(t.TempDir(), "none.yaml")}, []string{"--config:", "none.yaml"}},
+		{"issuer with a path", []string{"--issuer-url", "http://idp.example/elsewhere"}, []string{"--issuer-url:", "without path"}},
+		{"issuer not a URL", []string{"--issuer-url", "idp.example"}, []string{"--issuer-url:", "origin"}},
+		{"every problem at once", []string{"--addr", "nope", "--issuer-url", "ftp://x"}, []string{"--addr:", "--issuer-url:"}},
+		{"stray argument", []string{"extra"}, []string{"unexpected arguments: extra"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, stdout, stderr := idpEnv()
+			if code := runIdP(cancelledContext(), tc.args, e); code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %s", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stdout.String(), "APPID_OAUTH_SERVER_URL") {
+				t.Errorf("started despite bad input: %s", stdout)
+			}
+		})
+	}
+}
+
+// TestRunIdPHelp prints the usage to stdout and exits 0.
+func TestRunIdPHelp(t *testing.T) {
+	e, stdout, _ := idpEnv()
+	if code := runIdP(context.Background(), []string{"-h"}, e); code != 0 || !strings.Contains(stdout.String(), "--issuer-url") {
+		t.Fatalf("exit %d, stdout %s", code, stdout)
+	}
+}
+
+// TestRunIdPServes: the printed APPID_OAUTH_SERVER_URL serves discovery; cancelling shuts down with exit 0.
+func TestRunIdPServes(t *testing.T) {
+	e, stdout, stderr := idpEnv()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"idp", "--addr", "127.0.0.1:0"}, e) }()
+
+	var issuer string
+	for deadline := time.Now().Add(10 * time.Second); issuer == "" && time.Now().Before(deadline); {
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "APPID_OAUTH_SERVER_URL="); ok {
+				issuer = v
+			}
+		}
+		select {
+		case code := <-exit:
+			t.Fatalf("exited early with %d: %s", code, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if issuer == "" {
+		t.Fatalf("no APPID_OAUTH_SERVER_URL printed: %s", stdout)
+	}
+	for _, want := range []string{"IAM_TOKEN_URL=", "APPID_CLIENT_ID=appidgate-demo", "alice/alice", "carol/carol", "user, admin"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	res, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct{ Issuer string }
+	json.NewDecoder(res.Body).Decode(&d)
+	res.Body.Close()
+	if res.StatusCode != 200 || d.Issuer != issuer {
+		t.Fatalf("discovery: %d issuer %q, want %q", res.StatusCode, d.Issuer, issuer)
+	}
+
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 || !strings.Contains(stdout.String(), "stopped") {
+			t.Fatalf("exit %d after cancel; stderr %s", code, stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not stop after cancel")
+	}
+}
+
+// TestRunIdPIssuerURL: --issuer-url (origin or full OAuth server URL) sets the advertised URLs.
+func TestRunIdPIssuerURL(t *testing.T) {
+	for _, flagValue := range []string{"http://idp.example:5001", "http://idp.example:5001/oauth/v4/local-tenant"} {
+		t.Run(flagValue, func(t *testing.T) {
+			e, stdout, stderr := idpEnv()
+			if code := runIdP(cancelledContext(), []string{"--addr", "127.0.0.1:0", "--issuer-url", flagValue}, e); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.Contains(stdout.String(), "APPID_OAUTH_SERVER_URL=http://idp.example:5001/oauth/v4/local-tenant\n") {
+				t.Fatalf("stdout: %s", stdout)
+			}
+		})
+	}
+}
+
+// TestRunIdPAddressInUse exits 1 when it cannot listen.
+func TestRunIdPAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	e, _, stderr := idpEnv()
+	if code := runIdP(cancelledContext(), []string{"--addr", ln.Addr().String()}, e); code != 1 || !strings.Contains(stderr.String(), "listening on") {
+		t.Fatalf("exit %d, stderr %s; want 1", code, stderr)
+	}
+}
