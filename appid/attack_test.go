@@ -301,3 +301,48 @@ func TestReady(t *testing.T) {
 		t.Errorf("Ready: %v", err)
 	}
 }
+
+func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	base, _ := url.Parse(e.app.URL)
+	oldCookies := b.client.Jar.Cookies(base)
+	e.clock.Advance(61 * time.Minute)
+	noRedirects := &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Every request carries the session from before the refresh, as parallel requests of one page do.
+	withOldCookies := func() int {
+		req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/auth_route", nil)
+		for _, c := range oldCookies {
+			req.AddCookie(c)
+		}
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	statuses := make(chan int, 5)
+	for range 5 {
+		go func() { statuses <- withOldCookies() }()
+	}
+	for range 5 {
+		if s := <-statuses; s != http.StatusOK {
+			t.Errorf("parallel request after expiry: got %d, want 200", s)
+		}
+	}
+	if s := withOldCookies(); s != http.StatusOK {
+		t.Errorf("late request with the old session: got %d, want 200", s)
+	}
+	if n := e.observer.count("refresh:success"); n != 1 {
+		t.Errorf("observer saw %d refreshes, want 1", n)
+	}
+	if n := e.observer.count("refresh:failure"); n != 0 {
+		t.Errorf("observer saw %d failed refreshes, want 0", n)
+	}
+}

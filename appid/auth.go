@@ -37,9 +37,10 @@ type Auth struct {
 	idVerifier     *oidc.IDTokenVerifier
 	accessVerifier *oidc.IDTokenVerifier
 
-	roles        rolesSource
-	refreshGroup singleflight.Group
-	usedStates   *usedStates
+	roles           rolesSource
+	refreshGroup    singleflight.Group
+	recentRefreshes recentRefreshes
+	usedStates      *usedStates
 
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin

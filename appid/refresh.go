@@ -3,6 +3,7 @@ package appid
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -21,6 +22,12 @@ func (a *Auth) refresh(r *http.Request, st *sessionState, now time.Time) *sessio
 	if st.refreshToken == "" {
 		return nil
 	}
+	// A request sent with the old cookie while another one refreshed must not redeem the refresh token again:
+	// providers that rotate refresh tokens (App ID, localappid) would revoke the whole session.
+	if renewed := a.recentRefreshes.get(st.refreshToken, now); renewed != nil {
+		own := *renewed
+		return &own
+	}
 	// The key is the refresh token itself: unique per session, and never leaves this process.
 	v, err, _ := a.refreshGroup.Do(st.refreshToken, func() (any, error) {
 		renewed, err := a.redeemRefreshToken(r, st, now)
@@ -30,6 +37,7 @@ func (a *Auth) refresh(r *http.Request, st *sessionState, now time.Time) *sessio
 			return nil, err
 		}
 		a.observer.RefreshFinished(refreshSuccess)
+		a.recentRefreshes.put(st.refreshToken, renewed, now)
 		return renewed, nil
 	})
 	if err != nil {
@@ -72,4 +80,48 @@ func (a *Auth) redeemRefreshToken(r *http.Request, st *sessionState, now time.Ti
 		renewed.user.Email, renewed.user.Name = st.user.Email, st.user.Name
 	}
 	return renewed, nil
+}
+
+// refreshGrace is how long the outcome of a refresh is reused for requests that still carry the old session.
+const refreshGrace = time.Minute
+
+// maxRecentRefreshes bounds the memory of recentRefreshes.
+const maxRecentRefreshes = 10000
+
+// recentRefreshes remembers, per replica and for refreshGrace, the session that each redeemed refresh token
+// turned into.
+type recentRefreshes struct {
+	mu      sync.Mutex
+	entries map[string]recentRefresh
+}
+
+type recentRefresh struct {
+	renewed *sessionState
+	until   time.Time
+}
+
+func (c *recentRefreshes) get(refreshToken string, now time.Time) *sessionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[refreshToken]
+	if !ok || !now.Before(e.until) {
+		return nil
+	}
+	return e.renewed
+}
+
+func (c *recentRefreshes) put(refreshToken string, renewed *sessionState, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxRecentRefreshes {
+		for k, e := range c.entries {
+			if !now.Before(e.until) {
+				delete(c.entries, k)
+			}
+		}
+		if c.entries == nil || len(c.entries) >= maxRecentRefreshes {
+			c.entries = make(map[string]recentRefresh)
+		}
+	}
+	c.entries[refreshToken] = recentRefresh{renewed: renewed, until: now.Add(refreshGrace)}
 }
