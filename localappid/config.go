@@ -36,12 +36,17 @@ type Config struct {
 	// BaseURL is the provider's public origin, e.g. "http://127.0.0.1:5001". Empty: each request's Host (http).
 	BaseURL string `yaml:"base_url"`
 
+	// Clients are the registered applications (at least one).
 	Clients []Client `yaml:"clients"`
-	Users   []User   `yaml:"users"`
-	Roles   []Role   `yaml:"roles"`
+	// Users are the Cloud Directory users who can log in with the form.
+	Users []User `yaml:"users"`
+	// Roles are the App ID roles users hold, with the scopes they grant per application.
+	Roles []Role `yaml:"roles"`
 	// APIKeys are the IBM Cloud API keys the IAM token endpoint accepts.
 	APIKeys []string `yaml:"api_keys"`
 
+	// Lifetimes ("1h", "30s" in files): access and id tokens 1 h, refresh tokens 30 days, IAM tokens 1 h,
+	// authorization codes 1 min.
 	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
 	IDTokenTTL      time.Duration `yaml:"id_token_ttl"`
 	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
@@ -63,9 +68,11 @@ type Config struct {
 
 // Client is a registered application (App ID's "application"): its credentials and redirect URIs.
 type Client struct {
+	// ID and Secret are the client credentials (APPID_CLIENT_ID, APPID_CLIENT_SECRET).
 	ID     string `yaml:"id"`
 	Secret string `yaml:"secret"`
-	Name   string `yaml:"name"`
+	// Name is shown on the login page.
+	Name string `yaml:"name"`
 	// RedirectURIs are matched exactly, except as LoopbackAnyPort allows.
 	RedirectURIs []string `yaml:"redirect_uris"`
 	// LoopbackAnyPort lets a registered http loopback redirect URI (localhost, 127.0.0.1, [::1]) match any loopback
@@ -77,10 +84,13 @@ type Client struct {
 
 // User is a Cloud Directory user. ID is App ID's profile id and the tokens' sub.
 type User struct {
-	ID       string `yaml:"id"`
+	// ID is the profile id and sub; use a UUID-shaped value, as App ID does.
+	ID string `yaml:"id"`
+	// Username and Email both log in (case-insensitively); at least one is required.
 	Username string `yaml:"username"`
 	Email    string `yaml:"email"`
-	Name     string `yaml:"name"`
+	// Name is the display name in the id token and profile.
+	Name string `yaml:"name"`
 	// Password is the plain password, hashed with bcrypt at New. Use PasswordHash to keep plain text out of files.
 	Password string `yaml:"password"`
 	// PasswordHash is a bcrypt hash; it wins over Password.
@@ -91,16 +101,20 @@ type User struct {
 
 // Role is an App ID role: a name and the scopes it grants per application (client id).
 type Role struct {
-	ID          string       `yaml:"id"`
-	Name        string       `yaml:"name"`
-	Description string       `yaml:"description"`
-	Access      []RoleAccess `yaml:"access"`
+	// ID is used by the management API; empty gives a stable id derived from Name.
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Access lists the scopes granted per application; they appear in access tokens as "<application_id>/<scope>".
+	Access []RoleAccess `yaml:"access"`
 }
 
 // RoleAccess lists the scopes a role grants for one application (the application's client id).
 type RoleAccess struct {
-	ApplicationID string   `yaml:"application_id"`
-	Scopes        []string `yaml:"scopes"`
+	// ApplicationID is the client id of the application the scopes are for.
+	ApplicationID string `yaml:"application_id"`
+	// Scopes are plain scope names without "/".
+	Scopes []string `yaml:"scopes"`
 }
 
 // Documented demo identities. The user ids are fixed so that relying parties and tests can name them.
