@@ -40,6 +40,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 	switch args[0] {
+	case "demo":
+		return runDemo(ctx, args[1:], e)
 	case "idp":
 		return runIdP(ctx, args[1:], e)
 	case "-h", "-help", "--help", "help":

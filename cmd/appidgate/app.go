@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/health"
+	"github.com/appidgate/appidgate/internal/logging"
+	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/metrics"
+)
+
+// outboundTimeout bounds every call to the provider, IAM and the management API.
+const outboundTimeout = 10 * time.Second
+
+// app is the relying party with its operational parts: metrics, readiness checks and the session store.
+type app struct {
+	auth    *appid.Auth
+	metrics *metrics.Metrics
+	checks  []health.Check
+	opts    serveOptions
+	closers []func() error
+}
+
+// newApp builds the relying party for cfg, instrumented and logged as opts says. It does no network I/O: the
+// provider's metadata and keys load on first use, and readiness reports when they have.
+func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, error) {
+	a := &app{metrics: metrics.New(), opts: opts}
+	cfg.Logger = opts.logger
+	cfg.Observer = a.metrics
+	cfg.HTTPClient = &http.Client{
+		Timeout:   outboundTimeout,
+		Transport: a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
+	}
+	if cfg.RedisURL != "" {
+		store, closeStore, err := redisStore(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Store = store
+		a.closers = append(a.closers, closeStore)
+		a.checks = append(a.checks, health.Check{Name: "redis", Run: store.Ping})
+	}
+	auth, err := appid.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.auth = auth
+	a.checks = append([]health.Check{{Name: "provider", Run: auth.Ready}}, a.checks...)
+	return a, nil
+}
+
+// redisStore connects the Redis session store named by cfg.RedisURL.
+func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
+	client, err := session.NewRedisClientFromURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
+	}
+	codec, err := session.NewCodec(cfg.SessionKeys...)
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	store := session.NewRedisStore(client, codec, session.RedisOptions{Secure: isHTTPS(cfg.RedirectURL)})
+	return store, client.Close, nil
+}
+
+// mountOps registers /healthz, /readyz and, unless it has a listener of its own, /metrics.
+func (a *app) mountOps(mux *http.ServeMux) {
+	mux.Handle("GET /healthz", health.Live())
+	mux.Handle("GET /readyz", health.Ready(a.opts.logger, 0, a.checks...))
+	if a.opts.metricsAddr == "" {
+		mux.Handle("GET /metrics", a.metrics.Handler())
+	}
+}
+
+// serve runs the handler chain on ln (and /metrics on its own listener when asked) until ctx ends, then drains.
+// It returns the process exit code.
+func (a *app) serve(ctx context.Context, ln net.Listener, mux *http.ServeMux) int {
+	log := a.opts.logger
+	handler := logging.Requests(log, a.metrics.Middleware(mux), nil)
+
+	var mln net.Listener
+	if a.opts.metricsAddr != "" {
+		var err error
+		if mln, err = net.Listen("tcp", a.opts.metricsAddr); err != nil {
+			log.Error("cannot listen for metrics", "addr", a.opts.metricsAddr, "err", err.Error())
+			return 1
+		}
+	}
+	errs := make(chan error, 2)
+	running := 1
+	go func() { errs <- server.Run(ctx, server.New(handler), ln, a.opts.drain, log) }()
+	if mln != nil {
+		running++
+		go func() { errs <- server.Run(ctx, server.New(a.metrics.Handler()), mln, a.opts.drain, log) }()
+	}
+	var failed error
+	for range running {
+		if err := <-errs; err != nil {
+			failed = errors.Join(failed, err)
+			log.Error("server stopped with an error", "err", err.Error())
+		}
+	}
+	if failed != nil {
+		return 1
+	}
+	return 0
+}
+
+// Close releases what newApp opened.
+func (a *app) Close() error {
+	var err error
+	for _, c := range a.closers {
+		err = errors.Join(err, c())
+	}
+	return err
+}
+
+// isHTTPS reports whether rawURL is an https URL: the app's public scheme, whatever the request says.
+func isHTTPS(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && u.Scheme == "https"
+}

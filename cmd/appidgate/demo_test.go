@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is an io.Writer that a running command and the test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testEnv returns an env whose variables are exactly vars, writing to the given buffers.
+func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
+	return env{
+		stdout: stdout, stderr: stderr,
+		getenv:    func(k string) string { return vars[k] },
+		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+	}
+}
+
+// demoProcess is `appidgate demo` running in-process on the embedded provider.
+type demoProcess struct {
+	base   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	stop   func() int // cancels the command and returns its exit code
+}
+
+var openLine = regexp.MustCompile(`open (http://localhost:\d+)`)
+
+func startDemo(t *testing.T, vars map[string]string) *demoProcess {
+	t.Helper()
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	vars["PORT"] = "0"
+	if vars["APPIDGATE_LOG_LEVEL"] == "" {
+		vars["APPIDGATE_LOG_LEVEL"] = "debug"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &demoProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	done := make(chan int, 1)
+	go func() { done <- runDemo(ctx, nil, testEnv(vars, d.stdout, d.stderr)) }()
+	var once sync.Once
+	code := -1
+	d.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("demo did not stop within 30 s of cancellation")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { d.stop() })
+
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := openLine.FindStringSubmatch(d.stdout.String()); m != nil {
+			d.base = m[1]
+			return d
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited with %d before serving; stderr:\n%s", code, d.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("demo printed no address within 10 s; stdout:\n%s\nstderr:\n%s", d.stdout.String(), d.stderr.String())
+	return nil
+}
+
+// browser is a cookie-keeping client that follows redirects across the app and the provider, like a person's.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, client: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+type page struct {
+	status int
+	body   string
+	url    *url.URL
+	header http.Header
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	req.Header.Set("Accept", "text/html")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL, header: resp.Header}
+}
+
+func (b *browser) get(u string) page {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+var (
+	formAction  = regexp.MustCompile(`<form[^>]*action="([^"]+)"`)
+	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
+)
+
+// signIn fills the provider's login form on p with username (whose password is the same word) and submits it.
+func (b *browser) signIn(p page, username string) page {
+	b.t.Helper()
+	m := formAction.FindStringSubmatch(p.body)
+	if m == nil {
+		b.t.Fatalf("no login form at %s (%d): %s", p.url, p.status, p.body)
+	}
+	action, _ := p.url.Parse(html.UnescapeString(m[1]))
+	form := url.Values{"username": {username}, "password": {username}}
+	for _, h := range hiddenInput.FindAllStringSubmatch(p.body, -1) {
+		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
+	}
+	req, _ := http.NewRequest(http.MethodPost, action.String(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
+	d := startDemo(t, nil)
+
+	tests := []struct {
+		user       string
+		wantStatus int
+		wantText   string
+	}{
+		{"alice", http.StatusOK, authRouteText},
+		{"carol", http.StatusOK, authRouteText},
+		{"bob", http.StatusForbidden, "Unauthorized!"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			b := newBrowser(t)
+			login := b.get(d.base + "/")
+			if login.url.Host == strings.TrimPrefix(d.base, "http://") || login.status != http.StatusOK {
+				t.Fatalf("GET / ended at %s with %d, want the provider's login form on its own origin", login.url, login.status)
+			}
+			got := b.signIn(login, tc.user)
+			if got.status != tc.wantStatus || !strings.Contains(got.body, tc.wantText) {
+				t.Fatalf("after signing in as %s: %d at %s, want %d with %q; body:\n%s", tc.user, got.status, got.url,
+					tc.wantStatus, tc.wantText, got.body)
+			}
+			if got.url.Path != "/auth_route" {
+				t.Fatalf("landed on %s, want /auth_route", got.url)
+			}
+			if p := b.get(d.base + "/profile"); p.status != http.StatusOK || !strings.Contains(p.body, tc.user+"@example.com") {
+				t.Fatalf("/profile: %d, body:\n%s", p.status, p.body)
+			}
+		})
+	}
+
+	t.Run("open route", func(t *testing.T) {
+		if p := newBrowser(t).get(d.base + "/noauth_route"); p.status != http.StatusOK || !strings.Contains(p.body, noauthRouteText) {
+			t.Fatalf("/noauth_route: %d %s", p.status, p.body)
+		}
+	})
+	t.Run("health, readiness and metrics", func(t *testing.T) {
+		b := newBrowser(t)
+		if p := b.get(d.base + "/healthz"); p.status != http.StatusOK {
+			t.Fatalf("/healthz: %d", p.status)
+		}
+		if p := b.get(d.base + "/readyz"); p.status != http.StatusOK {
+			t.Fatalf("/readyz after logins: %d %s", p.status, p.body)
+		}
+		m := b.get(d.base + "/metrics").body
+		for _, want := range []string{
+			`appidgate_logins_total{result="success"} 3`,
+			`appidgate_authorization_decisions_total{policy="any_role",result="deny"} 1`,
+		} {
+			if !strings.Contains(m, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+
+	if code := d.stop(); code != 0 {
+		t.Fatalf("exit code after cancellation = %d, want 0", code)
+	}
+	logs := d.stderr.String()
+	if !strings.Contains(logs, `"path":"/auth_route"`) {
+		t.Fatalf("no request log line for /auth_route in:\n%s", logs)
+	}
+	// A JWT (header "eyJ...") anywhere in the logs would be a leaked id or access token.
+	if jwt := regexp.MustCompile(`eyJ[\w-]+\.eyJ[\w-]+`).FindString(logs); jwt != "" {
+		t.Fatalf("logs contain a token: %s", jwt)
+	}
+	if strings.Contains(logs, "code=") || strings.Contains(logs, "state=") {
+		t.Fatalf("logs contain a query string with a code or state:\n%s", logs)
+	}
+}
+
+func TestDemoConfigurationErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{
+			name: "production switch without App ID names all six variables",
+			vars: map[string]string{"APPIDGATE_REQUIRE_APPID": "1"},
+			want: referenceVariables,
+		},
+		{
+			name: "partial App ID configuration names the missing ones",
+			vars: map[string]string{"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/t", "APPID_CLIENT_ID": "c"},
+			want: []string{"APPID_CLIENT_SECRET", "APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IBM_CLOUD_APIKEY"},
+		},
+		{
+			name: "bad process settings are named too",
+			vars: map[string]string{"PORT": "http", "APPIDGATE_LOG_LEVEL": "loud", "APPIDGATE_SHUTDOWN_TIMEOUT": "soon", "APPIDGATE_REQUIRE_APPID": "yes please"},
+			want: []string{"PORT", "loud", "APPIDGATE_SHUTDOWN_TIMEOUT", "APPIDGATE_REQUIRE_APPID"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runDemo(context.Background(), nil, testEnv(tc.vars, &stdout, &stderr))
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr:\n%s", code, stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("error message does not name %s:\n%s", w, stderr.String())
+				}
+			}
+			if strings.Count(stderr.String(), "cannot start") != 1 {
+				t.Errorf("want one message, got:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		// Re-executed as the appidgate binary by a test that needs a real process and real signals.
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/logging"
+)
+
+// The reference app's answers, word for word.
+const (
+	authRouteText   = "This route requires authentication and authorization - Powered by IBM Cloud App ID!"
+	noauthRouteText = "This route is open to all!"
+)
+
+// demoRoutes registers the reference app's routes on mux: / sends to /auth_route, which needs a login and a
+// role; /noauth_route is open; /profile shows who is signed in. The callback and /logout come from auth.Mount.
+func demoRoutes(mux *http.ServeMux, auth *appid.Auth) {
+	mux.Handle("GET /{$}", http.RedirectHandler("/auth_route", http.StatusFound))
+	mux.Handle("GET /auth_route", auth.Check(reportUser(textPage(authRouteText))))
+	mux.Handle("GET /noauth_route", textPage(noauthRouteText))
+	mux.Handle("GET /profile", auth.Require(appid.Authenticated())(reportUser(http.HandlerFunc(profile))))
+	auth.Mount(mux)
+}
+
+// reportUser passes the signed-in user's id to the request log line.
+func reportUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, ok := appid.UserFrom(r.Context()); ok {
+			logging.SetUser(r.Context(), u.ID)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"join": func(s []string) string { return strings.Join(s, ", ") },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>appidgate demo</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}nav a{margin-right:1rem}
+dt{font-weight:bold}</style></head>
+<body><main>{{if .Text}}<p>{{.Text}}</p>{{end}}{{with .User}}
+<dl><dt>Name</dt><dd>{{.Name}}</dd><dt>Email</dt><dd>{{.Email}}</dd><dt>User id</dt><dd>{{.ID}}</dd>
+<dt>Roles</dt><dd>{{if .Roles}}{{join .Roles}}{{else}}none{{end}}</dd>
+<dt>Scopes</dt><dd>{{join .Scopes}}</dd><dt>Access token expires</dt><dd>{{.ExpiresAt.UTC.Format "2006-01-02 15:04:05 MST"}}</dd></dl>{{end}}
+</main><nav><a href="/auth_route">/auth_route</a><a href="/noauth_route">/noauth_route</a><a href="/profile">/profile</a><a href="/logout">log out</a></nav>
+</body></html>
+`))
+
+type pageData struct {
+	Text string
+	User *appid.User
+}
+
+// textPage answers with a small page holding text.
+func textPage(text string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writePage(w, pageData{Text: text})
+	})
+}
+
+// profile shows the signed-in user: name, email, roles, scopes and token expiry.
+func profile(w http.ResponseWriter, r *http.Request) {
+	u, _ := appid.UserFrom(r.Context())
+	writePage(w, pageData{User: u})
+}
+
+// writePage renders d into a buffer first, so that a rendering failure is an honest 500 and not half a page.
+func writePage(w http.ResponseWriter, d pageData) {
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		http.Error(w, "could not render the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
