@@ -1,7 +1,6 @@
 package appid
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 )
@@ -21,7 +20,8 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 			}
 			u, err := a.userFromAccessToken(r, raw)
 			if err != nil {
-				if errors.Is(err, errProviderUnavailable) {
+				if !a.keys.loaded() {
+					// Nothing could be verified: the provider's keys are out of reach, not the token at fault.
 					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable",
 						"Could not load the identity provider's keys")
 					return

@@ -136,3 +136,15 @@ func TestBearerAfterKeyRotation(t *testing.T) {
 		t.Errorf("token signed with the rotated key: got %d %q, want 200", got.status, got.body)
 	}
 }
+
+func TestBearerWithProviderDown(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	token := accessTokenFor(t, e, "alice")
+	e.idp.Close() // before the app ever loaded the provider's keys
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/api/data", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	got := e.newBrowser(t).do(req)
+	if got.status != http.StatusServiceUnavailable || !strings.Contains(got.body, "Could not load the identity provider") {
+		t.Errorf("got %d %q, want 503 naming the provider's keys", got.status, got.body)
+	}
+}

@@ -18,6 +18,7 @@ import (
 const (
 	maxProviderResponse = 1 << 20 // bytes read from any provider or management response
 	providerCallTimeout = 10 * time.Second
+	discoveryTimeout    = 5 * time.Second // per attempt, so that a hung provider fails a login within ~16 s
 	discoveryAttempts   = 3
 	discoveryBackoff    = 200 * time.Millisecond
 )
@@ -63,7 +64,9 @@ func (d *discovery) metadata(ctx context.Context) (*providerMetadata, error) {
 		return m, nil
 	}
 	v, err, _ := d.group.Do("discovery", func() (any, error) {
-		m, err := d.loadWithRetry(ctx)
+		// Detached from the first caller's cancellation: every waiting request shares this load. Each attempt
+		// has its own timeout.
+		m, err := d.loadWithRetry(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +106,7 @@ func (d *discovery) loadWithRetry(ctx context.Context) (*providerMetadata, error
 
 // load fetches the discovery document once; retry says whether the failure may be transient.
 func (d *discovery) load(ctx context.Context) (m *providerMetadata, retry bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
 	wellKnown := d.issuer + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wellKnown, nil)

@@ -18,9 +18,6 @@ import (
 // cannot turn into a stream of requests to the provider.
 const minKeyRefetchInterval = 10 * time.Second
 
-// allowedAlgs is the signature allow-list: App ID signs with RS256 only.
-var allowedAlgs = []string{string(jose.RS256)}
-
 // keySet is an oidc.KeySet over the provider's JWKS: keys are cached, fetched again when a token names an
 // unknown kid (one fetch in flight, at most one per minKeyRefetchInterval).
 type keySet struct {
@@ -36,6 +33,7 @@ type keySet struct {
 
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	// RS256 only: App ID signs nothing else, and the allow-list keeps "none" and HS* out.
 	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return nil, fmt.Errorf("appid: malformed jwt: %v", err)
