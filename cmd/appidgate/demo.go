@@ -62,8 +62,9 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	log := opts.logger
 
 	host := ""
-	if local {
-		// The demo users have well-known passwords: keep a local-provider app on this machine unless told otherwise.
+	if local && !opts.localIdP {
+		// The demo users have well-known passwords: keep the fallback demo on this machine. Asking for the local
+		// provider explicitly (APPIDGATE_LOCAL_IDP, say in a container) listens on every interface.
 		host = "127.0.0.1"
 	}
 	ln, err := net.Listen("tcp", opts.listenAddr(host))
@@ -77,7 +78,9 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	lookup := e.lookupEnv
 	var idp *localappid.Server
 	if local {
-		idp, err = localappid.Listen(opts.idpAddr, localappid.DefaultConfig())
+		idpCfg := localappid.DefaultConfig()
+		idpCfg.BaseURL = opts.idpURL
+		idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "appidgate demo: starting the local provider: %v\n", err)
 			return 1

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/appidgate/appidgate/internal/logging"
@@ -21,6 +23,7 @@ type serveOptions struct {
 	requireAppID bool          // APPIDGATE_REQUIRE_APPID: never fall back to the local provider
 	localIdP     bool          // APPIDGATE_LOCAL_IDP: run the local provider even where App ID is required
 	idpAddr      string        // APPIDGATE_IDP_ADDR: where the in-process local provider listens
+	idpURL       string        // APPIDGATE_IDP_URL: the local provider's public origin, when not its listen address
 }
 
 // readServeOptions reads serveOptions, naming every invalid setting.
@@ -31,6 +34,7 @@ func readServeOptions(e env) (serveOptions, []string) {
 		addr:        e.getenv("APPIDGATE_LISTEN_ADDR"),
 		metricsAddr: e.getenv("APPIDGATE_METRICS_ADDR"),
 		idpAddr:     e.getenv("APPIDGATE_IDP_ADDR"),
+		idpURL:      e.getenv("APPIDGATE_IDP_URL"),
 		drain:       server.DefaultDrain,
 	}
 	if o.port == "" {
@@ -42,6 +46,13 @@ func readServeOptions(e env) (serveOptions, []string) {
 		if _, _, err := net.SplitHostPort(o.addr); err != nil {
 			problems = append(problems, fmt.Sprintf("APPIDGATE_LISTEN_ADDR: expected host:port, got %q", o.addr))
 		}
+	}
+	if o.idpURL != "" {
+		if u, err := url.Parse(o.idpURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") {
+			problems = append(problems, fmt.Sprintf("APPIDGATE_IDP_URL: expected an origin such as http://localhost:5001, got %q", o.idpURL))
+		}
+		o.idpURL = strings.TrimSuffix(o.idpURL, "/")
 	}
 	if o.idpAddr == "" {
 		o.idpAddr = "127.0.0.1:0"
