@@ -14,7 +14,7 @@ func (c *Client) allowsRedirect(uri string) bool {
 			return true
 		}
 	}
-	if !c.LoopbackAnyPort {
+	if !c.LoopbackAnyPort || !plainURI(uri) {
 		return false
 	}
 	u, err := url.Parse(uri)
@@ -51,6 +51,9 @@ func (c *Client) allowsLogoutRedirect(uri string) bool {
 	if c.allowsRedirect(uri) {
 		return true
 	}
+	if !plainURI(uri) {
+		return false
+	}
 	u, err := url.Parse(uri)
 	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
 		return false
@@ -68,4 +71,15 @@ func (c *Client) allowsLogoutRedirect(uri string) bool {
 		}
 	}
 	return false
+}
+
+// plainURI refuses backslashes, spaces and control characters, which browsers and url.Parse may read differently
+// (e.g. "\\" taken as "/"); a URI matched by anything looser than string equality must not contain them.
+func plainURI(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == '\\' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
