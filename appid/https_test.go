@@ -65,3 +65,45 @@ func TestIntrospectAsksTheProviderOnEveryRequest(t *testing.T) {
 		t.Error("with Introspect and the provider down, the session was still accepted")
 	}
 }
+
+// TestSessionKeyRotation checks that sessions sealed with a previous SESSION_SECRET_KEY stay valid while that
+// key is listed among the previous keys, and end once it is dropped.
+func TestSessionKeyRotation(t *testing.T) {
+	oldKey, newKey := make([]byte, 32), make([]byte, 32)
+	rand.Read(oldKey)
+	rand.Read(newKey)
+	var cfg Config
+	e := newTestEnv(t, envOption{auth: func(c *Config) { c.SessionKeys = [][]byte{oldKey}; cfg = *c }})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	req := httptest.NewRequest(http.MethodGet, e.app.URL+"/auth_route", nil)
+	for _, c := range b.client.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	tests := []struct {
+		name string
+		keys [][]byte
+		want int
+	}{
+		{"old key kept as a previous key", [][]byte{newKey, oldKey}, http.StatusOK},
+		{"old key dropped", [][]byte{newKey}, http.StatusFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			c.SessionKeys = tc.keys
+			c.Store = nil
+			auth, err := New(t.Context(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			auth.Check(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("got %d, want %d", rec.Code, tc.want)
+			}
+		})
+	}
+}
