@@ -12,21 +12,23 @@ import (
 )
 
 // TestOpenRedirectCorpus feeds mod_auth_openidc's open-redirect payloads to /authorization (as redirect_uri) and
-// to the logout endpoint: the provider may only ever redirect to the demo client's loopback origins.
+// to the logout endpoint: the provider may only ever redirect to the demo client's loopback origins. A few
+// payloads are built in, so the test bites even where the shared corpus is absent.
 func TestOpenRedirectCorpus(t *testing.T) {
-	f, err := os.Open("../../shared/testdata/open-redirect-payloads.txt")
-	if err != nil {
-		t.Skipf("attack corpus not available: %v", err)
+	payloads := []string{
+		"//example.com", "/\\example.com", "https://example.com/afterauth", "@example.com/afterauth",
+		"\\@example.com/afterauth", ".example.com/afterauth", "/%2f%2fexample.com", "javascript:alert(1)//afterauth",
+		"#@example.com/afterauth", "%00@example.com/afterauth",
 	}
-	defer f.Close()
-	var payloads []string
-	for s := bufio.NewScanner(f); s.Scan(); {
-		if line := s.Text(); line != "" {
-			payloads = append(payloads, line)
+	if f, err := os.Open("../../shared/testdata/open-redirect-payloads.txt"); err != nil {
+		t.Logf("shared open-redirect corpus not available (%v); using the built-in payloads only", err)
+	} else {
+		defer f.Close()
+		for s := bufio.NewScanner(f); s.Scan(); {
+			if line := s.Text(); line != "" {
+				payloads = append(payloads, line)
+			}
 		}
-	}
-	if len(payloads) < 100 {
-		t.Fatalf("corpus has only %d payloads", len(payloads))
 	}
 	fx := newFixture(t)
 	c := browser(t)

@@ -74,7 +74,7 @@ func (c *Client) allowsLogoutRedirect(uri string) bool {
 }
 
 // plainURI refuses backslashes, spaces and control characters, which browsers and url.Parse may read differently
-// (e.g. "\\" taken as "/"); a URI matched by anything looser than string equality must not contain them.
+// (a backslash read as "/", for one); a URI matched by anything looser than string equality must not contain them.
 func plainURI(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c == '\\' || c == 0x7f {
