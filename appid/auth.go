@@ -32,8 +32,9 @@ type Auth struct {
 
 	discovery *discovery
 	keys      *keySet
-	// idVerifier checks id tokens (aud must contain the client id); accessVerifier checks access tokens, whose
-	// audience is checked separately because go-oidc compares it with a single string.
+	// idVerifier checks id tokens, audience included. accessVerifier checks access tokens except for their
+	// audience, which verifyAccessToken checks itself (App ID access tokens carry aud=[client_id]) so that the
+	// error says which token failed.
 	idVerifier     *oidc.IDTokenVerifier
 	accessVerifier *oidc.IDTokenVerifier
 
@@ -50,8 +51,8 @@ type Auth struct {
 // rolesSource returns the role names of a user; nil when roles come from token claims.
 type rolesSource func(ctx context.Context, userID string) ([]string, error)
 
-// New checks cfg and returns an Auth. It makes no network call: provider metadata and keys are loaded on first
-// use (or by Ready), with timeouts and retries, and cached.
+// New checks cfg and returns an Auth. It makes no network call and keeps no reference to ctx: provider metadata
+// and keys are loaded on first use (or by Ready), with timeouts and retries, and cached.
 func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if p := cfg.problems(fieldNames); len(p) > 0 {
 		return nil, errors.New("appid: invalid configuration:\n  " + strings.Join(p, "\n  "))

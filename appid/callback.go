@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
@@ -34,9 +35,9 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if e == "access_denied" {
 			status = http.StatusForbidden
 		}
-		detail := "The identity provider answered: " + e
+		detail := "The identity provider answered: " + truncate(e, 64)
 		if d := q.Get("error_description"); d != "" {
-			detail += " (" + d + ")"
+			detail += " (" + truncate(d, 200) + ")"
 		}
 		a.respondError(w, r, status, "Login failed", detail)
 		return
@@ -181,4 +182,16 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
 	}
 	return err
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8 sequence, so that reflected provider
+// messages stay short.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
