@@ -346,3 +346,24 @@ func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
 		t.Errorf("observer saw %d failed refreshes, want 0", n)
 	}
 }
+
+func TestIdleTimeoutSlidesWithUse(t *testing.T) {
+	e := newTestEnv(t, envOption{auth: func(c *Config) { c.SessionIdleTimeout = 30 * time.Minute }})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	e.clock.Advance(30 * time.Second)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || len(got.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("a request soon after the last save: got %d with %d cookies, want 200 and no rewrite", got.status,
+			len(got.header.Values("Set-Cookie")))
+	}
+	e.clock.Advance(20 * time.Minute)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || len(got.header.Values("Set-Cookie")) == 0 {
+		t.Errorf("a request 20 min later: got %d with no cookie rewrite, want 200 and a touched session", got.status)
+	}
+	e.clock.Advance(20 * time.Minute) // 40 min after login, 20 min after the last use
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK {
+		t.Errorf("a session used 20 min ago expired: got %d", got.status)
+	}
+}
