@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,5 +148,45 @@ func TestBearerWithProviderDown(t *testing.T) {
 	got := e.newBrowser(t).do(req)
 	if got.status != http.StatusServiceUnavailable || !strings.Contains(got.body, "Could not load the identity provider") {
 		t.Errorf("got %d %q, want 503 naming the provider's keys", got.status, got.body)
+	}
+}
+
+// countingTransport counts the requests whose path ends with suffix.
+type countingTransport struct {
+	suffix string
+	mu     sync.Mutex
+	n      int
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, c.suffix) {
+		c.mu.Lock()
+		c.n++
+		c.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestUnknownKeyIDsDoNotHammerTheProvider(t *testing.T) {
+	jwks := &countingTransport{suffix: "/publickeys"}
+	e := newTestEnv(t, envOption{auth: func(c *Config) {
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: jwks}
+	}})
+	alice := accessTokenFor(t, e, "alice")
+	forgedKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/api/data", nil)
+		req.Header.Set("Authorization", "Bearer "+resign(t, alice, forgedKey, fmt.Sprintf("appId-forged-%d", i)))
+		if got := e.newBrowser(t).do(req); got.status != http.StatusUnauthorized {
+			t.Fatalf("forged token %d: got %d, want 401", i, got.status)
+		}
+	}
+	jwks.mu.Lock()
+	defer jwks.mu.Unlock()
+	if jwks.n != 1 {
+		t.Errorf("20 tokens with unknown kids caused %d JWKS fetches, want 1 within the rate limit", jwks.n)
 	}
 }
