@@ -51,7 +51,7 @@ type demoProcess struct {
 	stop   func() int // cancels the command and returns its exit code
 }
 
-var openLine = regexp.MustCompile(`open (http://localhost:\d+)`)
+var openLine = regexp.MustCompile(`open (http://[\w.:\[\]-]+)`)
 
 func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 	t.Helper()
