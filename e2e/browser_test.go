@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// testTimeout bounds each test's browser: every step of a test shares it.
+const testTimeout = 60 * time.Second
+
+// debianChromium is where Debian's chromium package puts its launcher.
+const debianChromium = "/usr/bin/chromium"
+
+// findChromium returns the Chromium launcher: `chromium` on PATH, else Debian's path.
+func findChromium() (string, bool) {
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p, true
+	}
+	if fi, err := os.Stat(debianChromium); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+		return debianChromium, true
+	}
+	return "", false
+}
+
+// startBrowser skips the test when no Chromium is installed (fails it on CI), then starts a headless Chromium
+// with a fresh profile and returns the context of its first tab. The browser stops when the test ends or after
+// testTimeout.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("e2e: starts a browser and the appidgate binary; skipped with -short")
+	}
+	path, ok := findChromium()
+	if !ok {
+		if onCI() {
+			t.Fatalf("e2e: CI=true but no chromium binary (looked for chromium on PATH and %s): CI must install it (apt-get install chromium)", debianChromium)
+		}
+		t.Skipf("e2e: no chromium binary (looked for chromium on PATH and %s); install it with apt-get install chromium to run the browser tests", debianChromium)
+	}
+	output := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox, // the tests run as root in CI containers, where the sandbox cannot start
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 768),
+		chromedp.CombinedOutput(output),
+	)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	ctx, cancelBrowser := chromedp.NewContext(ctx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancelTimeout()
+		if t.Failed() {
+			t.Logf("chromium output (last 4 KiB):\n%s", lastBytes(output.String(), 4<<10))
+		}
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser and its first tab
+		t.Fatalf("e2e: starting %s: %v", path, err)
+	}
+	return ctx
+}
+
+// newProfile opens a tab in a new browser context of the browser: its own cookies, like a separate person's
+// browser, so sub-tests do not share the provider's single sign-on session. Tabs opened from the returned
+// context share its cookies.
+func newProfile(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("e2e: opening a tab in a new browser context: %v", err)
+	}
+	return ctx
+}
+
+// newTab opens another tab in the same browser context as ctx (same cookies).
+func newTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("e2e: opening a second tab: %v", err)
+	}
+	return tab
+}
+
+// open navigates the tab to url and returns the response of the document it ends on, after any redirects.
+func open(t *testing.T, tab context.Context, url string) *network.Response {
+	t.Helper()
+	resp, err := chromedp.Run(tab, chromedp.NavigateResponse(url))
+	if err != nil {
+		t.Fatalf("e2e: opening %s: %v", url, err)
+	}
+	return resp
+}
+
+// submitLogin fills the provider's login form shown in the tab and submits it, returning the response of the
+// document the browser ends on after the redirects (back at the app, or the form again).
+func submitLogin(t *testing.T, tab context.Context, username, password string) *network.Response {
+	t.Helper()
+	err := chromedp.Do(tab,
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.Clear(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), username),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+	)
+	if err != nil {
+		t.Fatalf("e2e: filling the provider's login form: %v (page: %s)", err, pageText(tab))
+	}
+	resp, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
+	if err != nil {
+		t.Fatalf("e2e: submitting the provider's login form as %q: %v", username, err)
+	}
+	return resp
+}
+
+// clickAndWait clicks the element matching css and returns the response of the document the navigation ends on.
+func clickAndWait(t *testing.T, tab context.Context, css string) *network.Response {
+	t.Helper()
+	resp, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("e2e: clicking %s: %v (page: %s)", css, err, pageText(tab))
+	}
+	return resp
+}
+
+// pageText is the visible text of the tab's page, or a note saying why it could not be read.
+func pageText(tab context.Context) string {
+	text, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	if err != nil {
+		return fmt.Sprintf("(could not read the page: %v)", err)
+	}
+	return text
+}
+
+// location is the tab's current URL.
+func location(t *testing.T, tab context.Context) string {
+	t.Helper()
+	loc, err := chromedp.Run(tab, chromedp.Location())
+	if err != nil {
+		t.Fatalf("e2e: reading the location: %v", err)
+	}
+	return loc
+}
+
+// wantPage fails the test unless resp is the document at url (ignoring the query) with status and its text holds
+// text.
+func wantPage(t *testing.T, tab context.Context, resp *network.Response, url string, status int64, text string) {
+	t.Helper()
+	got, _, _ := strings.Cut(resp.URL, "?")
+	if got != url || resp.Status != status {
+		t.Fatalf("e2e: ended on %s with status %d, want %s with %d (page: %q)", resp.URL, resp.Status, url, status, pageText(tab))
+	}
+	if text != "" && !strings.Contains(pageText(tab), text) {
+		t.Fatalf("e2e: page %s does not show %q; it shows %q", resp.URL, text, pageText(tab))
+	}
+}
+
+// saveScreenshot writes a PNG of the whole page into the test's temporary directory and, when E2E_SCREENSHOT_DIR
+// is set, there too, so that a person can look at what the browser rendered.
+func saveScreenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("e2e: screenshot %s: %v", name, err)
+		return
+	}
+	dirs := []string{t.TempDir()}
+	if dir := os.Getenv("E2E_SCREENSHOT_DIR"); dir != "" {
+		dirs = append(dirs, dir)
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Errorf("e2e: screenshot %s: %v", name, err)
+			continue
+		}
+		p := filepath.Join(dir, name+".png")
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Errorf("e2e: screenshot %s: %v", name, err)
+			continue
+		}
+		t.Logf("screenshot: %s", p)
+	}
+}
+
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// bannerTimeout bounds how long the demo may take to print where it listens.
+	bannerTimeout = 15 * time.Second
+	// stopTimeout bounds how long the demo may take to exit after SIGTERM before it is killed. The demo's own
+	// drain bound is set below it (APPIDGATE_SHUTDOWN_TIMEOUT), so a kill here means the drain bound was ignored.
+	stopTimeout = 10 * time.Second
+)
+
+// demo is one running `appidgate demo` process.
+type demo struct {
+	// App is the app's origin as the banner prints it, e.g. http://localhost:5000.
+	App string
+	// Provider is the local provider's oAuthServerUrl, e.g. http://127.0.0.1:41234/oauth/v4/local-tenant.
+	Provider string
+	// ProviderOrigin is the scheme and host of Provider, the other site the browser crosses to.
+	ProviderOrigin string
+}
+
+// startDemo runs the built binary as `appidgate demo` on a free port with the embedded local provider, waits for
+// its banner, and stops it with SIGTERM when the test ends, failing the test unless it exits 0 in time.
+func startDemo(t *testing.T) *demo {
+	t.Helper()
+	if appidgateBinary == "" {
+		t.Fatal("e2e: the appidgate binary was not built (TestMain)")
+	}
+	port := freePort(t)
+	cmd := exec.Command(appidgateBinary, "demo")
+	cmd.Env = append(cleanEnv(os.Environ()),
+		fmt.Sprintf("PORT=%d", port),
+		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
+		"APPIDGATE_LOG_FORMAT=json",
+	)
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = stdoutW
+	if err := cmd.Start(); err != nil {
+		stdoutR.Close()
+		stdoutW.Close()
+		t.Fatalf("e2e: starting %s demo: %v", appidgateBinary, err)
+	}
+	stdoutW.Close() // the child holds its own copy
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	lines := make(chan string, 16)
+	go func() {
+		defer stdoutR.Close()
+		sc := bufio.NewScanner(stdoutR)
+		for sc.Scan() {
+			logs.WriteString("stdout: " + sc.Text() + "\n")
+			select {
+			case lines <- sc.Text():
+			default: // nobody reads once the banner is in; keep draining so the child never blocks on stdout
+			}
+		}
+	}()
+
+	var exitErr error
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			exitErr = stop(cmd, exited)
+		}
+		if exitErr != nil {
+			t.Errorf("e2e: appidgate demo: %v", exitErr)
+		}
+		if t.Failed() {
+			t.Logf("appidgate demo output:\n%s", logs.String())
+		}
+	})
+
+	d := &demo{}
+	deadline := time.After(bannerTimeout)
+	for d.App == "" || d.Provider == "" {
+		select {
+		case line := <-lines:
+			if rest, ok := strings.CutPrefix(line, "appidgate demo: open "); ok {
+				d.App = strings.TrimSpace(rest)
+			}
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "local App ID provider: "); ok {
+				d.Provider, _, _ = strings.Cut(rest, " ")
+			}
+		case err := <-exited:
+			stopped = true
+			t.Fatalf("e2e: appidgate demo exited before printing its banner: %v", err)
+		case <-deadline:
+			t.Fatalf("e2e: appidgate demo printed no banner with the app and provider URLs within %v", bannerTimeout)
+		}
+	}
+	if want := fmt.Sprintf("http://localhost:%d", port); d.App != want {
+		t.Fatalf("e2e: banner says open %q, want %q (PORT=%d)", d.App, want, port)
+	}
+	u, err := url.Parse(d.Provider)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
+		t.Fatalf("e2e: banner's local provider URL %q is not http://127.0.0.1:PORT/...: the browser would not cross sites", d.Provider)
+	}
+	d.ProviderOrigin = u.Scheme + "://" + u.Host
+	return d
+}
+
+// stop sends SIGTERM and waits for the exit; past stopTimeout it kills the process. It reports a non-zero exit or
+// a missed bound as an error.
+func stop(cmd *exec.Cmd, exited <-chan error) error {
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("sending SIGTERM: %v", err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("exit after SIGTERM: got %v, want status 0", err)
+		}
+		return nil
+	case <-time.After(stopTimeout):
+		cmd.Process.Kill()
+		<-exited
+		return errors.New("did not exit within " + stopTimeout.String() + " of SIGTERM; killed")
+	}
+}
+
+// cleanEnv drops the settings that would point the demo somewhere else (a real App ID, another port, Redis), so
+// that the test runs the embedded local provider whatever the developer's shell holds.
+func cleanEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "APPID_"), strings.HasPrefix(name, "APPIDGATE_"),
+			name == "SESSION_SECRET_KEY", name == "IBM_CLOUD_APIKEY", name == "IAM_TOKEN_URL", name == "PORT":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// freePort returns a port that was free on 127.0.0.1 a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the writers of a child process and the test reading it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.WriteString(s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,13 @@
+// Package e2e tests appidgate end to end: it builds the real binary, runs `appidgate demo` as a separate process
+// (the reference app on http://localhost:PORT with the embedded local App ID provider on http://127.0.0.1:OTHER),
+// and drives a real headless Chromium through the login, role check, session cookie and logout flows.
+//
+// The app and the provider are different sites to the browser, so these tests show what unit tests cannot: that
+// the SameSite=Lax login and session cookies survive the cross-site redirect back to /afterauth, that pending
+// logins in two tabs do not clobber each other, and that logout also ends the provider's single sign-on session.
+//
+// The tests need a Chromium binary: `chromium` on PATH or /usr/bin/chromium (Debian: apt-get install chromium).
+// Without one they are skipped, except when the environment has CI=true, where a missing browser fails them so
+// that a broken install is not hidden. `go test -short` skips them too. Set E2E_SCREENSHOT_DIR to keep
+// screenshots of the pages the browser ended on.
+package e2e
