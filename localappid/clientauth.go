@@ -49,3 +49,18 @@ func (c *Client) allowsGrant(grant string) bool {
 	}
 	return false
 }
+
+// clientRequest reads the form of a client-authenticated endpoint (token, introspect, revoke) and authenticates
+// the client; on failure it has answered with the OAuth error and returns false.
+func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request) (*Client, bool) {
+	if e := parsePostForm(w, r); e != nil {
+		writeOAuthError(w, e)
+		return nil, false
+	}
+	client, e := p.authenticateClient(r)
+	if e != nil {
+		writeOAuthError(w, e)
+		return nil, false
+	}
+	return client, true
+}

@@ -15,13 +15,8 @@ type introspection struct {
 
 // handleIntrospect tells an authenticated client whether an access or refresh token is active.
 func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	if e := parsePostForm(w, r); e != nil {
-		writeOAuthError(w, e)
-		return
-	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		writeOAuthError(w, e)
+	client, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")

@@ -9,13 +9,8 @@ import (
 // handleRevoke is RFC 7009 token revocation. A refresh token takes its whole family with it; an access token is
 // refused by userinfo and introspection until it expires. Unknown tokens are answered 200, as the RFC requires.
 func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if e := parsePostForm(w, r); e != nil {
-		writeOAuthError(w, e)
-		return
-	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		writeOAuthError(w, e)
+	client, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	token := r.PostForm.Get("token")

@@ -10,15 +10,11 @@ import (
 // handleToken is the token endpoint: authorization_code (with PKCE when a challenge was sent), refresh_token
 // (rotating) and client_credentials.
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
-	if e := parsePostForm(w, r); e != nil {
-		writeOAuthError(w, e)
+	client, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
-	client, e := p.authenticateClient(r)
-	if e != nil {
-		writeOAuthError(w, e)
-		return
-	}
+	var e *oauthError
 	grant := r.PostForm.Get("grant_type")
 	var resp tokenResponse
 	switch grant {
