@@ -7,15 +7,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/audits"
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
 // testTimeout bounds each test's browser: every step of a test shares it.
 const testTimeout = 60 * time.Second
+
+// diagnosisGrace is how long a failed step waits for the browser's explanation, which arrives after the failure.
+const diagnosisGrace = 500 * time.Millisecond
 
 // debianChromium is where Debian's chromium package puts its launcher.
 const debianChromium = "/usr/bin/chromium"
@@ -31,10 +38,9 @@ func findChromium() (string, bool) {
 	return "", false
 }
 
-// startBrowser skips the test when no Chromium is installed (fails it on CI), then starts a headless Chromium
-// with a fresh profile and returns the context of its first tab. The browser stops when the test ends or after
-// testTimeout.
-func startBrowser(t *testing.T) context.Context {
+// requireChromium returns the Chromium launcher, or skips the test when there is none (with -short too). On CI
+// a missing browser fails the test instead: CI installs it, and a skip would hide a broken install.
+func requireChromium(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e: starts a browser and the appidgate binary; skipped with -short")
@@ -46,6 +52,16 @@ func startBrowser(t *testing.T) context.Context {
 		}
 		t.Skipf("e2e: no chromium binary (looked for chromium on PATH and %s); install it with apt-get install chromium to run the browser tests", debianChromium)
 	}
+	return path
+}
+
+// startBrowser skips the test when no Chromium is installed (fails it on CI), then starts a headless Chromium
+// with a fresh profile and returns the context of its first tab. The browser stops when the test ends or after
+// testTimeout. Call it after startDemo: cleanups run last-in first-out, so the browser closes its connections
+// before the demo is asked to drain them.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := requireChromium(t)
 	output := &syncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -133,13 +149,68 @@ func submitLogin(t *testing.T, tab context.Context, username, password string) *
 }
 
 // clickAndWait clicks the element matching css and returns the response of the document the navigation ends on.
+// When the navigation fails, the browser's own explanation (console and blocked loads) goes into the failure.
 func clickAndWait(t *testing.T, tab context.Context, css string) *network.Response {
 	t.Helper()
+	watchCtx, stopWatching := context.WithCancel(tab)
+	defer stopWatching()
+	problems := watchProblems(t, watchCtx)
 	resp, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(css)))
 	if err != nil {
-		t.Fatalf("e2e: clicking %s: %v (page: %s)", css, err, pageText(tab))
+		// The browser reports why (console entry, issue) just after the load fails: give it a moment to.
+		time.Sleep(diagnosisGrace)
+		t.Fatalf("e2e: clicking %s: %v\nthe browser said:\n%s", css, err, problems)
 	}
 	return resp
+}
+
+// browserProblems collects what the browser reports while a step runs: console and security log entries
+// (such as Content Security Policy violations) and failed or blocked loads.
+type browserProblems struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *browserProblems) add(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, line)
+}
+
+func (p *browserProblems) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.lines) == 0 {
+		return "  (nothing)"
+	}
+	return "  " + strings.Join(p.lines, "\n  ")
+}
+
+// watchProblems records the tab's problems until ctx ends.
+func watchProblems(t *testing.T, ctx context.Context) *browserProblems {
+	t.Helper()
+	p := &browserProblems{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			p.add(fmt.Sprintf("%s %s: %s (%s)", ev.Entry.Level, ev.Entry.Source, strings.TrimSpace(ev.Entry.Text), ev.Entry.URL))
+		case *audits.EventIssueAdded:
+			line := "issue " + string(ev.Issue.Code)
+			if csp := ev.Issue.Details.ContentSecurityPolicyIssueDetails; csp != nil {
+				line += fmt.Sprintf(": Content-Security-Policy %q blocked %s", csp.ViolatedDirective, csp.BlockedURL)
+			}
+			p.add(line)
+		case *network.EventLoadingFailed:
+			p.add(fmt.Sprintf("load failed (%s): %s blocked=%q canceled=%v", ev.Type, ev.ErrorText, ev.BlockedReason, ev.Canceled))
+		}
+	})
+	if err != nil {
+		t.Fatalf("e2e: listening to the browser: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, audits.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("e2e: enabling the browser's issue reports: %v", err)
+	}
+	return p
 }
 
 // pageText is the visible text of the tab's page, or a note saying why it could not be read.

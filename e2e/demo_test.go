@@ -38,6 +38,7 @@ type demo struct {
 // its banner, and stops it with SIGTERM when the test ends, failing the test unless it exits 0 in time.
 func startDemo(t *testing.T) *demo {
 	t.Helper()
+	requireChromium(t)
 	if appidgateBinary == "" {
 		t.Fatal("e2e: the appidgate binary was not built (TestMain)")
 	}

@@ -25,8 +25,8 @@ const sessionCookiePrefix = "appidgate_session"
 // users with a role see /auth_route, a user without one gets an honest 403, a wrong password stays on the
 // provider's form with an error and leaves no session at the app. Each case is a fresh browser profile.
 func TestLoginAcrossSites(t *testing.T) {
-	browser := startBrowser(t)
 	d := startDemo(t)
+	browser := startBrowser(t)
 	authorize := d.Provider + "/authorization"
 
 	cases := []struct {
