@@ -141,11 +141,7 @@ func submitLogin(t *testing.T, tab context.Context, username, password string) *
 	if err != nil {
 		t.Fatalf("e2e: filling the provider's login form: %v (page: %s)", err, pageText(tab))
 	}
-	resp, err := chromedp.RunResponse(tab, chromedp.Click(chromedp.CSS(`button[type="submit"]`)))
-	if err != nil {
-		t.Fatalf("e2e: submitting the provider's login form as %q: %v", username, err)
-	}
-	return resp
+	return clickAndWait(t, tab, `button[type="submit"]`)
 }
 
 // clickAndWait clicks the element matching css and returns the response of the document the navigation ends on.
