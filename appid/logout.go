@@ -14,7 +14,7 @@ const revokeTimeout = 3 * time.Second
 // handleLogoutPage shows a one-button page that posts to /logout: logging out changes state, so it takes a POST
 // that other sites cannot forge.
 func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
-	respondHTML(w, http.StatusOK, "Log out", `<form method="post" action="/logout">`+
+	respondHTMLWithCSP(w, http.StatusOK, logoutPageCSP, "Log out", `<form method="post" action="/logout">`+
 		`<button type="submit">Log out</button></form>`)
 }
 

@@ -16,13 +16,26 @@ func (a *Auth) respondError(w http.ResponseWriter, r *http.Request, status int, 
 	respondHTML(w, status, title, "<p>"+html.EscapeString(detail)+"</p>")
 }
 
+// Content security policies of the pages appid writes. Pages hold no script, style or image.
+const (
+	pageCSP = "default-src 'none'; form-action 'self'"
+	// logoutPageCSP leaves form-action open: browsers apply it to the redirects that follow the form's POST,
+	// and logging out redirects to the provider's logout on the provider's origin.
+	logoutPageCSP = "default-src 'none'"
+)
+
 // respondHTML writes a minimal HTML page; body must already be escaped.
 func respondHTML(w http.ResponseWriter, status int, title, body string) {
+	respondHTMLWithCSP(w, status, pageCSP, title, body)
+}
+
+// respondHTMLWithCSP is respondHTML with its own content security policy.
+func respondHTMLWithCSP(w http.ResponseWriter, status int, csp, title, body string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", csp)
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
 		"<body><h1>%s</h1>\n%s\n</body></html>\n", html.EscapeString(title), html.EscapeString(title), body)
