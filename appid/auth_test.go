@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -144,6 +145,64 @@ func TestSeveralTabsLogInAtOnce(t *testing.T) {
 		t.Errorf("tabs returned to %q and %q, want /profile and /auth_route (%d, %d)", cb2.location, cb1.location,
 			cb2.status, cb1.status)
 	}
+}
+
+func TestTabsStartingAtTheSameMomentDoNotClobberEachOther(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	// Both requests leave the browser before either answer's cookie arrives: send them on a jar-less client,
+	// then store both answers' cookies, as a browser does when two tabs load at once.
+	bare := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var starts []*response
+	for _, path := range []string{"/auth_route", "/profile"} {
+		req, _ := http.NewRequest(http.MethodGet, e.app.URL+path, nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := bare.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		b.client.Jar.SetCookies(req.URL, resp.Cookies())
+		starts = append(starts, &response{status: resp.StatusCode, header: resp.Header,
+			location: resp.Header.Get("Location"), url: req.URL})
+	}
+	cbProfile := b.follow(b.authorize(starts[1], "alice"))
+	cbAuth := b.follow(b.authorize(starts[0], "alice"))
+	if cbProfile.location != "/profile" || cbAuth.location != "/auth_route" {
+		t.Errorf("tabs returned to %q (%d) and %q (%d), want /profile and /auth_route", cbProfile.location,
+			cbProfile.status, cbAuth.location, cbAuth.status)
+	}
+}
+
+func TestPendingLoginCookiesDoNotPileUp(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	for i := range 10 {
+		b.get(fmt.Sprintf("%s/auth_route?try=%d", e.app.URL, i))
+	}
+	n := 0
+	for _, c := range b.client.Jar.Cookies(mustParseURL(t, e.app.URL)) {
+		if strings.HasPrefix(c.Name, "appidgate_login") {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Fatalf("after 10 abandoned logins the browser holds %d login cookies, want the newest 4", n)
+	}
+	// The newest login still completes.
+	last := b.get(e.app.URL + "/auth_route?try=last")
+	if cb := b.follow(b.authorize(last, "alice")); cb.location != "/auth_route?try=last" {
+		t.Fatalf("newest login returned to %q (%d)", cb.location, cb.status)
+	}
+}
+
+func mustParseURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestXHRWithoutSessionGets401JSON(t *testing.T) {

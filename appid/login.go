@@ -1,10 +1,15 @@
 package appid
 
 import (
+	"cmp"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -15,8 +20,11 @@ const (
 	pendingLoginTTL = 10 * time.Minute
 	// maxPendingLogins is how many logins (browser tabs) may be in progress at once for one browser.
 	maxPendingLogins = 4
-	loginCookieName  = "appidgate_login"
-	loginPurpose     = "login"
+	// loginCookieName starts the name of each pending-login cookie; the rest of the name comes from the state.
+	loginCookieName = "appidgate_login"
+	loginPurpose    = "login"
+	// loginKeyLen is how much of the state names a login's cookie: enough to tell tabs apart.
+	loginKeyLen = 16
 )
 
 // pendingLogin is one login in progress: the values the callback must see again.
@@ -28,8 +36,8 @@ type pendingLogin struct {
 	Started  int64  `json:"t"` // unix seconds
 }
 
-// startLogin sends the browser to the provider's authorization endpoint, remembering the login in the
-// pending-login cookie.
+// startLogin sends the browser to the provider's authorization endpoint, remembering the login in a
+// pending-login cookie of its own, so that logins started in several tabs at once never overwrite each other.
 func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request) {
 	meta, err := a.discovery.metadata(r.Context())
 	if err != nil {
@@ -46,11 +54,8 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request) {
 		ReturnTo: sanitizeReturnTo(r.URL.RequestURI()),
 		Started:  now.Unix(),
 	}
-	pending := append(a.pendingLogins(r, now), p)
-	if len(pending) > maxPendingLogins {
-		pending = pending[len(pending)-maxPendingLogins:]
-	}
-	if err := a.writePendingLogins(w, pending, now); err != nil {
+	a.prunePendingLogins(w, r, now)
+	if err := a.writePendingLogin(w, p, now); err != nil {
 		a.log.ErrorContext(r.Context(), "appid: cannot seal login state", "error", err)
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
@@ -76,79 +81,118 @@ func (a *Auth) oauth2Config(meta *providerMetadata) *oauth2.Config {
 	}
 }
 
-// pendingLogins returns the unexpired logins in progress that the request's cookie holds.
-func (a *Auth) pendingLogins(r *http.Request, now time.Time) []pendingLogin {
-	c, err := r.Cookie(a.loginCookieName())
-	if err != nil {
-		return nil
+// prunePendingLogins expires the request's pending-login cookies that are unreadable or expired, and the
+// oldest ones beyond maxPendingLogins-1, making room for one more without letting cookies pile up.
+func (a *Auth) prunePendingLogins(w http.ResponseWriter, r *http.Request, now time.Time) {
+	type found struct {
+		name    string
+		started int64
 	}
-	plain, err := a.codec.Open(loginPurpose, c.Value, now)
-	if err != nil {
-		return nil
-	}
-	var all []pendingLogin
-	if json.Unmarshal(plain, &all) != nil {
-		return nil
-	}
-	live := all[:0]
-	for _, p := range all {
-		if now.Sub(time.Unix(p.Started, 0)) < pendingLoginTTL {
-			live = append(live, p)
-		}
-	}
-	return live
-}
-
-// takePendingLogin removes the login with state from the cookie and returns it; each login is used once.
-func (a *Auth) takePendingLogin(w http.ResponseWriter, r *http.Request, state string, now time.Time) (pendingLogin, error) {
-	pending := a.pendingLogins(r, now)
-	for i, p := range pending {
-		if p.State != state {
+	var live []found
+	prefix := a.loginCookiePrefix()
+	for _, c := range r.Cookies() {
+		key, ok := strings.CutPrefix(c.Name, prefix)
+		if !ok {
 			continue
 		}
-		rest := append(pending[:i:i], pending[i+1:]...)
-		if err := a.writePendingLogins(w, rest, now); err != nil {
-			return pendingLogin{}, err
+		if p, err := a.openPendingLogin(key, c.Value, now); err == nil {
+			live = append(live, found{c.Name, p.Started})
+			continue
 		}
-		return p, nil
+		a.expireLoginCookie(w, c.Name)
 	}
-	return pendingLogin{}, errors.New("appid: no login in progress with this state")
+	if excess := len(live) - (maxPendingLogins - 1); excess > 0 {
+		slices.SortFunc(live, func(x, y found) int { return cmp.Compare(x.started, y.started) })
+		for _, f := range live[:excess] {
+			a.expireLoginCookie(w, f.name)
+		}
+	}
 }
 
-// writePendingLogins replaces the pending-login cookie, or removes it when nothing is pending.
-func (a *Auth) writePendingLogins(w http.ResponseWriter, pending []pendingLogin, now time.Time) error {
-	c := &http.Cookie{
-		Name:     a.loginCookieName(),
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   a.secure,
-		SameSite: http.SameSiteLaxMode, // Lax: the callback is a top-level navigation from the provider's site
+// takePendingLogin returns the login with state and expires its cookie: each login is used once.
+func (a *Auth) takePendingLogin(w http.ResponseWriter, r *http.Request, state string, now time.Time) (pendingLogin, error) {
+	key := loginKey(state)
+	name := a.loginCookiePrefix() + key
+	c, err := r.Cookie(name)
+	if err != nil {
+		return pendingLogin{}, errors.New("appid: no login in progress with this state")
 	}
-	if len(pending) == 0 {
-		c.MaxAge = -1
-		http.SetCookie(w, c)
-		return nil
+	a.expireLoginCookie(w, name)
+	p, err := a.openPendingLogin(key, c.Value, now)
+	if err != nil {
+		return pendingLogin{}, err
 	}
-	plain, err := json.Marshal(pending)
+	if subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) != 1 {
+		return pendingLogin{}, errors.New("appid: the login in progress has another state")
+	}
+	return p, nil
+}
+
+// openPendingLogin unseals the pending login kept under key; the key is part of the sealing purpose, so a
+// cookie cannot be renamed to answer for another login.
+func (a *Auth) openPendingLogin(key, sealed string, now time.Time) (pendingLogin, error) {
+	plain, err := a.codec.Open(loginPurpose+":"+key, sealed, now)
+	if err != nil {
+		return pendingLogin{}, err
+	}
+	var p pendingLogin
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return pendingLogin{}, fmt.Errorf("appid: decoding the login in progress: %w", err)
+	}
+	if now.Sub(time.Unix(p.Started, 0)) >= pendingLoginTTL {
+		return pendingLogin{}, errors.New("appid: the login in progress has expired")
+	}
+	return p, nil
+}
+
+// writePendingLogin sets the cookie that remembers p until the callback.
+func (a *Auth) writePendingLogin(w http.ResponseWriter, p pendingLogin, now time.Time) error {
+	plain, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	expiry := now.Add(pendingLoginTTL)
-	sealed, err := a.codec.Seal(loginPurpose, plain, expiry)
+	key := loginKey(p.State)
+	sealed, err := a.codec.Seal(loginPurpose+":"+key, plain, now.Add(pendingLoginTTL))
 	if err != nil {
 		return err
 	}
+	c := a.loginCookie(a.loginCookiePrefix() + key)
 	c.Value = sealed
 	c.MaxAge = int(pendingLoginTTL / time.Second)
 	http.SetCookie(w, c)
 	return nil
 }
 
-func (a *Auth) loginCookieName() string {
-	if a.secure {
-		return "__Host-" + loginCookieName
+func (a *Auth) expireLoginCookie(w http.ResponseWriter, name string) {
+	c := a.loginCookie(name)
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+func (a *Auth) loginCookie(name string) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   a.secure,
+		SameSite: http.SameSiteLaxMode, // Lax: the callback is a top-level navigation from the provider's site
 	}
-	return loginCookieName
+}
+
+// loginCookiePrefix starts every pending-login cookie's name: "appidgate_login." (with __Host- on https).
+func (a *Auth) loginCookiePrefix() string {
+	if a.secure {
+		return "__Host-" + loginCookieName + "."
+	}
+	return loginCookieName + "."
+}
+
+// loginKey is the part of a state that names its login's cookie.
+func loginKey(state string) string {
+	if len(state) > loginKeyLen {
+		return state[:loginKeyLen]
+	}
+	return state
 }
 
 // randomToken returns about 256 random bits as base32 text, for state and nonce values.
