@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -48,6 +49,7 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	conns := trackConns(srv)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("server listening", "addr", ln.Addr().String())
@@ -68,6 +70,15 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
 	defer cancel()
 	if err := srv.Shutdown(drainCtx); err != nil {
+		if conns.active() == 0 {
+			// Only connections that carry no request are left: browsers open spare connections ahead of need,
+			// and Shutdown waits up to 5 s for such a new connection to send something. Nothing is lost by
+			// closing them.
+			closeErr := srv.Close()
+			<-served
+			log.Info("server stopped, closing connections without a request", "drained_in", time.Since(start).String())
+			return closeErr
+		}
 		closeErr := srv.Close()
 		log.Error("server drain bound exceeded, connections closed", "drain", drain.String())
 		return errors.Join(fmt.Errorf("server: in-flight requests still running after drain bound %s: %w", drain, err), closeErr)
@@ -75,4 +86,43 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	<-served
 	log.Info("server stopped", "drained_in", time.Since(start).String())
 	return nil
+}
+
+// connTracker counts the server's connections that are handling a request, so that a shutdown can tell an
+// in-flight request from a connection that never sent one.
+type connTracker struct {
+	mu    sync.Mutex
+	state map[net.Conn]http.ConnState
+}
+
+// trackConns installs a connTracker on srv, keeping any ConnState hook srv already has.
+func trackConns(srv *http.Server) *connTracker {
+	t := &connTracker{state: make(map[net.Conn]http.ConnState)}
+	next := srv.ConnState
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		t.mu.Lock()
+		if s == http.StateClosed || s == http.StateHijacked {
+			delete(t.state, c)
+		} else {
+			t.state[c] = s
+		}
+		t.mu.Unlock()
+		if next != nil {
+			next(c, s)
+		}
+	}
+	return t
+}
+
+// active returns how many connections are handling a request.
+func (t *connTracker) active() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, s := range t.state {
+		if s == http.StateActive {
+			n++
+		}
+	}
+	return n
 }

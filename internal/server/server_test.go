@@ -116,6 +116,27 @@ func TestRunHonoursDrainBound(t *testing.T) {
 	}
 }
 
+// TestRunDoesNotWaitForConnectionsWithoutRequest: browsers open spare connections that never carry a request;
+// Shutdown would wait 5 s for each, so a short drain bound must still end cleanly.
+func TestRunDoesNotWaitForConnectionsWithoutRequest(t *testing.T) {
+	addr, cancel, done := start(t, http.NotFoundHandler(), 300*time.Millisecond)
+	spare, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	time.Sleep(50 * time.Millisecond) // let the server accept it
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run with only a request-less connection open = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}
+
 func TestRunReturnsListenerFailure(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
