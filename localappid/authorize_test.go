@@ -196,9 +196,14 @@ func TestLoginForm(t *testing.T) {
 	})
 }
 
-// TestLogoutRefusals: logout never redirects to a place the client does not own.
+// TestLogoutRefusals: logout redirects only to a redirect URI registered for the client, matched as at
+// /authorization (exactly, or any loopback host and port with a registered loopback path), as App ID's SSO logout
+// requires redirect_uri to be on the allow-list.
 func TestLogoutRefusals(t *testing.T) {
 	f := newFixture(t)
+	demo := func(redirect string) url.Values {
+		return url.Values{"redirect_uri": {redirect}, "client_id": {localappid.DemoClientID}}
+	}
 	for _, tc := range []struct {
 		name       string
 		query      url.Values
@@ -206,11 +211,20 @@ func TestLogoutRefusals(t *testing.T) {
 		wantLoc    string
 	}{
 		{"no redirect", url.Values{}, 200, ""},
-		{"foreign redirect", url.Values{"redirect_uri": {"https://evil.example/"}, "client_id": {localappid.DemoClientID}}, 400, ""},
+		{"foreign redirect", demo("https://evil.example/"), 400, ""},
 		{"unknown client", url.Values{"redirect_uri": {appRedirect}, "client_id": {"nobody"}}, 400, ""},
-		{"other client's origin", url.Values{"redirect_uri": {"https://other.example/bye"}, "client_id": {localappid.DemoClientID}}, 400, ""},
-		{"registered origin", url.Values{"redirect_uri": {"https://other.example/bye"}, "client_id": {otherClientID}}, 302, "https://other.example/bye"},
-		{"loopback home", url.Values{"redirect_uri": {"http://localhost:8080/"}, "client_id": {localappid.DemoClientID}}, 302, "http://localhost:8080/"},
+		{"no client", url.Values{"redirect_uri": {appRedirect}}, 400, ""},
+		{"other client's URI", demo(otherRedirect), 400, ""},
+		{"registered URI", url.Values{"redirect_uri": {otherRedirect}, "client_id": {otherClientID}}, 302, otherRedirect},
+		{"unregistered path on a registered origin", url.Values{"redirect_uri": {"https://other.example/bye"}, "client_id": {otherClientID}}, 400, ""},
+		{"registered URI with a query added", url.Values{"redirect_uri": {otherRedirect + "?next=/x"}, "client_id": {otherClientID}}, 400, ""},
+		{"demo noauth_route", demo("http://localhost:5000/noauth_route"), 302, "http://localhost:5000/noauth_route"},
+		{"noauth_route on any loopback port", demo("http://127.0.0.1:5055/noauth_route"), 302, "http://127.0.0.1:5055/noauth_route"},
+		{"afterauth on any loopback port", demo("http://[::1]:8080/afterauth"), 302, "http://[::1]:8080/afterauth"},
+		{"loopback home page", demo("http://localhost:8080/"), 400, ""},
+		{"unregistered loopback path", demo("http://localhost:5000/admin"), 400, ""},
+		{"loopback path with a query", demo("http://127.0.0.1:5055/noauth_route?x=1"), 400, ""},
+		{"redirect_uri twice", url.Values{"redirect_uri": {appRedirect, "http://localhost:5000/noauth_route"}, "client_id": {localappid.DemoClientID}}, 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := get(t, browser(t), f.iss+"/cloud_directory/sso/logout?"+tc.query.Encode())

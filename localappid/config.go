@@ -131,6 +131,10 @@ const (
 
 // DefaultConfig returns the documented demo provider: tenant local-tenant, client appidgate-demo, API key
 // local-apikey, and users alice/alice (role user), bob/bob (no role), carol/carol (roles user and admin).
+//
+// The demo client's redirect URIs are http://localhost:5000/afterauth (the login callback) and
+// http://localhost:5000/noauth_route (where the demo returns after the SSO logout), and LoopbackAnyPort is on, so
+// both paths match on any loopback host and port (127.0.0.1, [::1], localhost) and the demo runs on any port.
 func DefaultConfig() Config {
 	return Config{
 		Tenant: DefaultTenant,
@@ -138,7 +142,7 @@ func DefaultConfig() Config {
 			ID:              DemoClientID,
 			Secret:          DemoClientSecret,
 			Name:            "appidgate demo",
-			RedirectURIs:    []string{"http://localhost:5000/afterauth"},
+			RedirectURIs:    []string{"http://localhost:5000/afterauth", "http://localhost:5000/noauth_route"},
 			LoopbackAnyPort: true,
 		}},
 		Users: []User{

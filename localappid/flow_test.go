@@ -127,8 +127,8 @@ func TestCodeFlow(t *testing.T) {
 	}
 
 	// Logout ends the session and redirects back; the next authorization shows the form again.
-	out := get(t, c, f.iss+"/cloud_directory/sso/logout?"+url.Values{"redirect_uri": {"http://127.0.0.1:5055/"}, "client_id": {localappid.DemoClientID}}.Encode())
-	if out.status != http.StatusFound || out.header.Get("Location") != "http://127.0.0.1:5055/" {
+	out := get(t, c, f.iss+"/cloud_directory/sso/logout?"+url.Values{"redirect_uri": {"http://127.0.0.1:5055/noauth_route"}, "client_id": {localappid.DemoClientID}}.Encode())
+	if out.status != http.StatusFound || out.header.Get("Location") != "http://127.0.0.1:5055/noauth_route" {
 		t.Fatalf("logout: %d Location %q", out.status, out.header.Get("Location"))
 	}
 	if r := get(t, c, f.iss+"/authorization?"+authParams(appRedirect, "").Encode()); r.status != http.StatusOK {

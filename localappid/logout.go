@@ -3,14 +3,14 @@ package localappid
 import "net/http"
 
 // handleLogout is App ID's /cloud_directory/sso/logout: it ends the provider's login session and redirects to
-// redirect_uri when client_id may go there (see Client.allowsLogoutRedirect). Without a redirect_uri it shows a
-// signed-out page.
+// redirect_uri only when that URI is registered for client_id, matched as at /authorization (exactly, or as
+// LoopbackAnyPort allows), as App ID's SSO logout requires. Without a redirect_uri it shows a signed-out page.
 func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	redirect, clientID := q.Get("redirect_uri"), q.Get("client_id")
 	if redirect != "" {
 		c := p.clients[clientID]
-		if c == nil || !c.allowsLogoutRedirect(redirect) || len(q["redirect_uri"]) > 1 {
+		if c == nil || !c.allowsRedirect(redirect) || len(q["redirect_uri"]) > 1 {
 			writeErrorPage(w, http.StatusBadRequest, "Invalid logout request", "The redirect_uri is not registered for this client_id.")
 			return
 		}

@@ -5,8 +5,8 @@ import (
 	"net/url"
 )
 
-// allowsRedirect reports whether uri is registered for the client: an exact string match, or, when the client
-// has LoopbackAnyPort, an http loopback URI whose path equals a registered loopback URI's path (any loopback host,
+// allowsRedirect reports whether uri is registered for the client, both at /authorization and at the SSO logout
+// (App ID keeps one allow-list for both): an exact string match, or, when the client has LoopbackAnyPort, an http loopback URI whose path equals a registered loopback URI's path (any loopback host,
 // any port), with no query, fragment or user info.
 func (c *Client) allowsRedirect(uri string) bool {
 	for _, r := range c.RedirectURIs {
@@ -42,35 +42,6 @@ func isLoopbackHTTP(u *url.URL) bool {
 		ip := net.ParseIP(host)
 		return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 	}
-}
-
-// allowsLogoutRedirect reports whether the logout endpoint may send the browser to uri: any URI the client may
-// use as a redirect URI, or any path on the origin of one (the app's home page after logout), with loopback
-// origins matched as allowsRedirect does.
-func (c *Client) allowsLogoutRedirect(uri string) bool {
-	if c.allowsRedirect(uri) {
-		return true
-	}
-	if !plainURI(uri) {
-		return false
-	}
-	u, err := url.Parse(uri)
-	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
-		return false
-	}
-	if c.LoopbackAnyPort && isLoopbackHTTP(u) {
-		for _, r := range c.RedirectURIs {
-			if reg, err := url.Parse(r); err == nil && isLoopbackHTTP(reg) {
-				return true
-			}
-		}
-	}
-	for _, r := range c.RedirectURIs {
-		if reg, err := url.Parse(r); err == nil && reg.Scheme == u.Scheme && reg.Host == u.Host {
-			return true
-		}
-	}
-	return false
 }
 
 // plainURI refuses backslashes, spaces and control characters, which browsers and url.Parse may read differently
