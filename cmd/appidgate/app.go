@@ -83,9 +83,9 @@ func (a *app) mountOps(mux *http.ServeMux) {
 
 // serve runs the handler chain on ln (and /metrics on its own listener when asked) until ctx ends, then drains.
 // It returns the process exit code.
-func (a *app) serve(ctx context.Context, ln net.Listener, mux *http.ServeMux) int {
+func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) int {
 	log := a.opts.logger
-	handler := logging.Requests(log, a.metrics.Middleware(mux), nil)
+	handler := logging.Requests(log, a.metrics.Middleware(routes), nil)
 
 	var mln net.Listener
 	if a.opts.metricsAddr != "" {

@@ -2,8 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -20,16 +19,27 @@ var referenceVariables = []string{
 	"SESSION_SECRET_KEY", "IBM_CLOUD_APIKEY",
 }
 
+const demoUsage = `usage: appidgate demo
+
+Runs the reference app: / -> /auth_route (login and a role), /noauth_route (open), /afterauth (callback),
+/profile, /logout, /healthz, /readyz, /metrics. Configuration comes from the environment (see README.md):
+with APPID_OAUTH_SERVER_URL and the other reference variables it uses IBM Cloud App ID; without them it starts
+the embedded local App ID-compatible provider, with users alice, bob and carol.
+`
+
 // runDemo runs the reference app. With APPID_OAUTH_SERVER_URL set it talks to that App ID instance and needs all
 // six reference variables; without it, it starts the local provider in-process on its own origin, unless
 // APPIDGATE_REQUIRE_APPID forbids that (as the container image does).
 func runDemo(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("appidgate demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: appidgate demo\n\nRuns the reference app. Configuration comes from the environment; see README.md.\n")
-	}
+	fs.Usage = func() { fmt.Fprint(e.stderr, demoUsage) }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(e.stdout)
+			fmt.Fprint(e.stdout, demoUsage)
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -48,7 +58,8 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	case local:
 		// Check the settings the user gave against stand-in provider values, so that every problem is named
 		// before anything starts.
-		if _, err := appid.ConfigFromLookup(overlay(e.lookupEnv, localSettings(placeholderProvider, 5000))); err != nil {
+		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
+		if _, err := appid.ConfigFromLookup(lookup); err != nil {
 			problems = append(problems, problemsOf(err)...)
 		}
 	default:
@@ -79,14 +90,19 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	var idp *localappid.Server
 	if local {
 		idpCfg := localappid.DefaultConfig()
-		idpCfg.BaseURL = opts.idpURL
+		idpCfg.BaseURL = opts.idpPublicURL()
 		idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "appidgate demo: starting the local provider: %v\n", err)
 			return 1
 		}
 		defer idp.Close()
-		lookup = overlay(e.lookupEnv, localSettings(idp.Provider(), port))
+		var ignored []string
+		lookup, ignored = localLookup(e.lookupEnv, idp.Provider(), port, opts.localIdP)
+		if len(ignored) > 0 {
+			log.Warn("APPID_OAUTH_SERVER_URL is not set, so the local provider is used and these settings are ignored",
+				"ignored", strings.Join(ignored, ","))
+		}
 	}
 
 	cfg, err := appid.ConfigFromLookup(lookup)
@@ -103,6 +119,12 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	mux := http.NewServeMux()
 	demoRoutes(mux, app.auth)
 	app.mountOps(mux)
+	var handler http.Handler = mux
+	if local && !opts.localIdP {
+		// Cookies are per host name: a login started on 127.0.0.1 could not finish on localhost, the host of the
+		// redirect URI. Send every page to that one origin.
+		handler = canonicalHost(fmt.Sprintf("localhost:%d", port), mux)
+	}
 
 	base := fmt.Sprintf("http://localhost:%d", port)
 	if !local {
@@ -110,48 +132,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	}
 	printBanner(e, base, cfg, idp)
 	log.Info("demo started", "addr", ln.Addr().String(), "provider", cfg.OAuthServerURL, "local_provider", local)
-	return app.serve(ctx, ln, mux)
-}
-
-// localSettings are the reference variables pointing at the in-process provider; the real environment still
-// wins for anything it sets (for example a fixed SESSION_SECRET_KEY, so sessions survive restarts).
-func localSettings(p providerURLs, port int) map[string]string {
-	key := make([]byte, 32)
-	rand.Read(key)
-	return map[string]string{
-		"APPID_CLIENT_ID":        localappid.DemoClientID,
-		"APPID_CLIENT_SECRET":    localappid.DemoClientSecret,
-		"APPID_OAUTH_SERVER_URL": p.OAuthServerURL(),
-		"APPID_REDIRECT_URI":     fmt.Sprintf("http://localhost:%d/afterauth", port),
-		"SESSION_SECRET_KEY":     hex.EncodeToString(key),
-		"IBM_CLOUD_APIKEY":       localappid.DemoAPIKey,
-		"IAM_TOKEN_URL":          p.IAMTokenURL(),
-	}
-}
-
-// providerURLs is what the app needs to know of where a provider is.
-type providerURLs interface {
-	OAuthServerURL() string
-	IAMTokenURL() string
-}
-
-// placeholderProvider stands in for the local provider while settings are checked, before it starts.
-var placeholderProvider providerURLs = fixedURLs{"http://127.0.0.1/oauth/v4/local-tenant", "http://127.0.0.1/identity/token"}
-
-type fixedURLs struct{ oauth, iam string }
-
-func (f fixedURLs) OAuthServerURL() string { return f.oauth }
-func (f fixedURLs) IAMTokenURL() string    { return f.iam }
-
-// overlay looks names up in the environment first and falls back to defaults.
-func overlay(lookup func(string) (string, bool), defaults map[string]string) func(string) (string, bool) {
-	return func(name string) (string, bool) {
-		if v, ok := lookup(name); ok && v != "" {
-			return v, true
-		}
-		v, ok := defaults[name]
-		return v, ok
-	}
+	return app.serve(ctx, ln, handler)
 }
 
 func printBanner(e env, base string, cfg appid.Config, idp *localappid.Server) {

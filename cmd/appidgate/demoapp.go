@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 
@@ -20,8 +21,8 @@ const (
 // role; /noauth_route is open; /profile shows who is signed in. The callback and /logout come from auth.Mount.
 func demoRoutes(mux *http.ServeMux, auth *appid.Auth) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/auth_route", http.StatusFound))
-	mux.Handle("GET /auth_route", auth.Check(reportUser(textPage(authRouteText))))
-	mux.Handle("GET /noauth_route", textPage(noauthRouteText))
+	mux.Handle("GET /auth_route", auth.Check(reportUser(referenceText(authRouteText))))
+	mux.Handle("GET /noauth_route", referenceText(noauthRouteText))
 	mux.Handle("GET /profile", auth.Require(appid.Authenticated())(reportUser(http.HandlerFunc(profile))))
 	auth.Mount(mux)
 }
@@ -36,13 +37,14 @@ func reportUser(next http.Handler) http.Handler {
 	})
 }
 
+// pageTemplate is the /profile page.
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join": func(s []string) string { return strings.Join(s, ", ") },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>appidgate demo</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}nav a{margin-right:1rem}
 dt{font-weight:bold}</style></head>
-<body><main>{{if .Text}}<p>{{.Text}}</p>{{end}}{{with .User}}
+<body><main><h1>Your profile</h1>{{with .}}
 <dl><dt>Name</dt><dd>{{.Name}}</dd><dt>Email</dt><dd>{{.Email}}</dd><dt>User id</dt><dd>{{.ID}}</dd>
 <dt>Roles</dt><dd>{{if .Roles}}{{join .Roles}}{{else}}none{{end}}</dd>
 <dt>Scopes</dt><dd>{{join .Scopes}}</dd><dt>Access token expires</dt><dd>{{.ExpiresAt.UTC.Format "2006-01-02 15:04:05 MST"}}</dd></dl>{{end}}
@@ -50,28 +52,26 @@ dt{font-weight:bold}</style></head>
 </body></html>
 `))
 
-type pageData struct {
-	Text string
-	User *appid.User
-}
-
-// textPage answers with a small page holding text.
-func textPage(text string) http.Handler {
+// referenceText answers with text alone, byte for byte what the reference's Flask view returns (as text/html).
+func referenceText(text string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writePage(w, pageData{Text: text})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, text)
 	})
 }
 
 // profile shows the signed-in user: name, email, roles, scopes and token expiry.
 func profile(w http.ResponseWriter, r *http.Request) {
 	u, _ := appid.UserFrom(r.Context())
-	writePage(w, pageData{User: u})
+	writePage(w, u)
 }
 
-// writePage renders d into a buffer first, so that a rendering failure is an honest 500 and not half a page.
-func writePage(w http.ResponseWriter, d pageData) {
+// writePage renders u's profile into a buffer first, so that a rendering failure is an honest 500 and not half
+// a page.
+func writePage(w http.ResponseWriter, u *appid.User) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, d); err != nil {
+	if err := pageTemplate.Execute(&buf, u); err != nil {
 		http.Error(w, "could not render the page", http.StatusInternalServerError)
 		return
 	}

@@ -54,9 +54,6 @@ func readServeOptions(e env) (serveOptions, []string) {
 		}
 		o.idpURL = strings.TrimSuffix(o.idpURL, "/")
 	}
-	if o.idpAddr == "" {
-		o.idpAddr = "127.0.0.1:0"
-	}
 	format, level := e.getenv("APPIDGATE_LOG_FORMAT"), e.getenv("APPIDGATE_LOG_LEVEL")
 	if format == "" {
 		format = "auto"
@@ -89,7 +86,31 @@ func readServeOptions(e env) (serveOptions, []string) {
 			*b.dst = v
 		}
 	}
+	if o.idpAddr == "" {
+		o.idpAddr = "127.0.0.1:0"
+		if o.localIdP {
+			// Asked for explicitly, typically in a container: a fixed port that can be published, on every interface.
+			o.idpAddr = ":5001"
+		}
+	}
 	return o, problems
+}
+
+// idpPublicURL is the origin browsers use to reach the local provider: APPIDGATE_IDP_URL, else localhost with the
+// port of APPIDGATE_IDP_ADDR when that listens on every interface (an unspecified address is no place to send a
+// browser), else empty, meaning the provider's listen address.
+func (o serveOptions) idpPublicURL() string {
+	if o.idpURL != "" {
+		return o.idpURL
+	}
+	host, port, err := net.SplitHostPort(o.idpAddr)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "http://localhost:" + port
+	}
+	return ""
 }
 
 // listenAddr is where the app listens: APPIDGATE_LISTEN_ADDR, else defaultHost and PORT.
