@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -106,5 +107,27 @@ func TestIdPPublicURL(t *testing.T) {
 				t.Fatalf("idp addr %q url %q, want %q %q", o.idpAddr, o.idpPublicURL(), tc.addr, tc.url)
 			}
 		})
+	}
+}
+
+// TestExplicitLocalProviderAsInAContainer runs the demo the way the README's container line does: the image's
+// APPIDGATE_REQUIRE_APPID with APPIDGATE_LOCAL_IDP, the provider on a fixed port, the redirect URI as published.
+func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
+	appPort, idpPort := freeLoopbackPort(t), freeLoopbackPort(t)
+	d := startDemo(t, map[string]string{
+		"APPIDGATE_REQUIRE_APPID": "1",
+		"APPIDGATE_LOCAL_IDP":     "1",
+		"APPIDGATE_LISTEN_ADDR":   fmt.Sprintf("127.0.0.1:%d", appPort),
+		"APPIDGATE_IDP_ADDR":      fmt.Sprintf("127.0.0.1:%d", idpPort),
+		"APPIDGATE_IDP_URL":       fmt.Sprintf("http://localhost:%d", idpPort),
+		"APPID_REDIRECT_URI":      fmt.Sprintf("http://localhost:%d/afterauth", appPort),
+	})
+	b := newBrowser(t)
+	login := b.get(d.base + "/auth_route")
+	if login.url.Host != fmt.Sprintf("localhost:%d", idpPort) {
+		t.Fatalf("login form at %s, want the provider's published origin localhost:%d", login.url, idpPort)
+	}
+	if got := b.signIn(login, "alice"); got.status != http.StatusOK || got.body != authRouteText {
+		t.Fatalf("alice: %d %q", got.status, got.body)
 	}
 }
