@@ -19,12 +19,16 @@ commands (in the order of a first deployment):
   secret       create the app secret: APPID_CLIENT_ID, APPID_CLIENT_SECRET, SESSION_SECRET_KEY, IBM_CLOUD_APIKEY
   build        create the build configuration (Dockerfile strategy, from the Git repository)
   buildrun     run the build and wait for it: the image lands in IBM Cloud Container Registry
-  app-create   create the application with probes, scaling and the secret, so its first revision starts
+  app-create   create the application with probes, scaling, the secret and the App ID settings; without
+               APPID_REDIRECT_URI (first deployment: the URL is not known yet) it does not wait for the app,
+               which cannot start until app-update sets APPID_REDIRECT_URI
   app-update   set the secret (--env-from-secret), APPID_OAUTH_SERVER_URL and APPID_REDIRECT_URI on the app
-  url          print the application URL (register URL/afterauth as redirect URI in App ID)
-  redeploy     after a source change: point the build at IMAGE, run it, update the app to IMAGE
+  url          print the application URL: register URL/afterauth and URL/noauth_route (where logout
+               lands) as redirect URIs in App ID
+  redeploy     after a source change: build a new image tag, update the app to it (a new revision)
   cleanup      delete the app, build, secrets and project (--hard)
-  all          project, registry, secret, build, buildrun, app-create, url
+  all          project, registry, secret, build, buildrun, app-create, url; without APPID_REDIRECT_URI
+               then app-update with APPID_REDIRECT_URI set from the app URL
 
 options:
   --dry-run    print the exact ibmcloud commands (secret values shown as ***) and run nothing
@@ -37,7 +41,7 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --registry HOST           REGISTRY                Container Registry host [us.icr.io]
   --icr-namespace NS        ICR_NAMESPACE           Container Registry namespace (ibmcloud cr namespace-add)
   --image-name NAME         IMAGE_NAME              image repository name [appidgate-img]
-  --image-tag TAG           IMAGE_TAG               image tag [latest]
+  --image-tag TAG           IMAGE_TAG               image tag [latest; redeploy: UTC time, yyyymmdd-HHMMSS]
   --image REF               IMAGE                   full image reference [REGISTRY/ICR_NAMESPACE/IMAGE_NAME:IMAGE_TAG]
   --registry-secret NAME    REGISTRY_SECRET         registry secret name [appidgate-icr-cred]
   --build-name NAME         BUILD_NAME              build configuration name [appidgate-bld]
@@ -47,19 +51,21 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --app NAME                APP_NAME                application name [appidgate-app]
   --secret-name NAME        SECRET_NAME             app secret name [appidgate-app-secret]
   --min-scale N             MIN_SCALE               minimum instances; 0 scales to zero when idle [0]
-  --max-scale N             MAX_SCALE               maximum instances [10]
+  --max-scale N             MAX_SCALE               maximum instances; 0 for no limit but the quota [10]
   --concurrency N           CONCURRENCY             requests per instance before scaling out [100]
-  --cpu N                   CPU                     vCPU per instance [0.25]
-  --memory SIZE             MEMORY                  memory per instance [0.5G]
+  --cpu N                   CPU                     vCPU per instance, e.g. 0.125, 0.5, 1 [0.25]
+  --memory SIZE             MEMORY                  memory per instance, e.g. 512M, 0.5G, 2G [0.5G]
+  --url-wait SECONDS        URL_WAIT_SECONDS        how long url and all wait for the app URL [60]
   --apikey KEY              IBM_CLOUD_APIKEY        IBM Cloud API key (registry password, roles lookup)
   --client-id ID            APPID_CLIENT_ID         App ID application clientId
   --client-secret SECRET    APPID_CLIENT_SECRET     App ID application secret
   --session-key KEY         SESSION_SECRET_KEY      session encryption key, >= 16 bytes [generated when unset]
   --oauth-server-url URL    APPID_OAUTH_SERVER_URL  App ID oAuthServerUrl
-  --redirect-uri URL        APPID_REDIRECT_URI      https://APP-URL/afterauth, as registered in App ID
+  --redirect-uri URL        APPID_REDIRECT_URI      APP-URL/afterauth (App ID also needs APP-URL/noauth_route)
+                                                    [all: derived from the app URL]
 
 Prefer environment variables over flags for secrets: flags end up in shell history.
-A missing value stops the command before anything runs, naming every missing value (exit status 2).
+A missing or invalid value stops the command before anything runs, naming every one (exit status 2).
 EOF
 }
 
@@ -100,6 +106,7 @@ flag_var() {
 	--session-key) echo SESSION_SECRET_KEY ;;
 	--oauth-server-url) echo APPID_OAUTH_SERVER_URL ;;
 	--redirect-uri) echo APPID_REDIRECT_URI ;;
+	--url-wait) echo URL_WAIT_SECONDS ;;
 	*) return 1 ;;
 	esac
 }
@@ -122,6 +129,12 @@ flag_of() {
 	APPID_CLIENT_SECRET) echo --client-secret ;;
 	APPID_OAUTH_SERVER_URL) echo --oauth-server-url ;;
 	APPID_REDIRECT_URI) echo --redirect-uri ;;
+	MIN_SCALE) echo --min-scale ;;
+	MAX_SCALE) echo --max-scale ;;
+	CONCURRENCY) echo --concurrency ;;
+	CPU) echo --cpu ;;
+	MEMORY) echo --memory ;;
+	URL_WAIT_SECONDS) echo --url-wait ;;
 	*) echo "--?" ;;
 	esac
 }
@@ -165,7 +178,16 @@ done
 : "${REGISTRY:=us.icr.io}"
 : "${ICR_NAMESPACE:=}"
 : "${IMAGE_NAME:=appidgate-img}"
-: "${IMAGE_TAG:=latest}"
+# redeploy needs a tag the app has not run yet, or application update makes no new revision.
+IMAGE_TAG_DEFAULTED=0
+if [[ -z ${IMAGE_TAG:-} ]]; then
+	IMAGE_TAG_DEFAULTED=1
+	if [[ $COMMAND == redeploy ]]; then
+		IMAGE_TAG=$(date -u +%Y%m%d-%H%M%S)
+	else
+		IMAGE_TAG=latest
+	fi
+fi
 : "${REGISTRY_SECRET:=appidgate-icr-cred}"
 : "${BUILD_NAME:=appidgate-bld}"
 : "${SOURCE_REPO:=https://github.com/appidgate/appidgate.git}"
@@ -184,29 +206,60 @@ done
 : "${SESSION_SECRET_KEY:=}"
 : "${APPID_OAUTH_SERVER_URL:=}"
 : "${APPID_REDIRECT_URI:=}"
+: "${URL_WAIT_SECONDS:=60}"
 if [[ -z ${IMAGE:-} && -n $ICR_NAMESPACE ]]; then
 	IMAGE="$REGISTRY/$ICR_NAMESPACE/$IMAGE_NAME:$IMAGE_TAG"
+	if [[ $COMMAND == redeploy ]] && ((IMAGE_TAG_DEFAULTED)); then
+		note "redeploy: image tag $IMAGE_TAG (the current UTC time; --image-tag sets another)"
+	fi
 fi
 : "${IMAGE:=}"
 
 # The port the image listens on (Dockerfile: ENV PORT=8080, EXPOSE 8080).
 readonly APP_PORT=8080
 
-# require stops with exit status 2 unless every named variable is set, naming all missing ones at once.
+# invalid_reason prints why a variable's value is not one Code Engine accepts, or nothing when it is.
+# Whole numbers stay under 10 digits, so bash arithmetic on them cannot overflow.
+invalid_reason() {
+	local v=$1 value=${!1}
+	case "$v" in
+	MIN_SCALE | MAX_SCALE | CONCURRENCY | URL_WAIT_SECONDS)
+		[[ $value =~ ^[0-9]{1,9}$ ]] || echo "expected a whole number >= 0, got '$value'"
+		;;
+	CPU)
+		[[ $value =~ ^[0-9]{1,4}(\.[0-9]{1,3})?$ && $value =~ [1-9] ]] ||
+			echo "expected a number of vCPU > 0 such as 0.25 or 1, got '$value'"
+		;;
+	MEMORY)
+		[[ $value =~ ^[0-9]{1,6}(\.[0-9]{1,3})?(M|G|Mi|Gi)$ && ${value%%[MG]*} =~ [1-9] ]] ||
+			echo "expected a size > 0 in M or G such as 512M or 0.5G, got '$value'"
+		;;
+	esac
+}
+
+# require stops with exit status 2 unless every named variable is set to a valid value, naming all the
+# missing and invalid ones in one message.
 require() {
-	local missing=() v
+	local bad=() v reason
 	for v in "$@"; do
 		if [[ -z ${!v} ]]; then
 			if [[ $v == IMAGE ]]; then
-				missing+=("ICR_NAMESPACE (--icr-namespace) or IMAGE (--image)")
+				bad+=("ICR_NAMESPACE (--icr-namespace) or IMAGE (--image): missing")
 			else
-				missing+=("$v ($(flag_of "$v"))")
+				bad+=("$v ($(flag_of "$v")): missing")
 			fi
+		elif reason=$(invalid_reason "$v") && [[ -n $reason ]]; then
+			bad+=("$v ($(flag_of "$v")): $reason")
 		fi
 	done
-	if ((${#missing[@]} > 0)); then
-		echo "$PROG: cannot run '$COMMAND': missing values:" >&2
-		printf '  %s\n' "${missing[@]}" >&2
+	# Checked only when both are valid numbers; max-scale 0 means no limit.
+	if [[ " $* " == *" MIN_SCALE "* && -z $(invalid_reason MIN_SCALE) && -z $(invalid_reason MAX_SCALE) ]] &&
+		((10#$MAX_SCALE > 0 && 10#$MIN_SCALE > 10#$MAX_SCALE)); then
+		bad+=("MIN_SCALE (--min-scale): $MIN_SCALE is above MAX_SCALE (--max-scale) $MAX_SCALE")
+	fi
+	if ((${#bad[@]} > 0)); then
+		echo "$PROG: cannot run '$COMMAND': missing or invalid values:" >&2
+		printf '  %s\n' "${bad[@]}" >&2
 		echo "set each as an environment variable or pass its flag; see '$PROG --help'" >&2
 		exit 2
 	fi
@@ -319,16 +372,28 @@ step_buildrun() {
 	ce ce buildrun submit --build "$BUILD_NAME" --wait
 }
 
+# register_hint names both paths App ID must accept: the callback, and where logout sends the browser
+# (App ID redirects after logout only to a registered URL).
+register_hint() {
+	note "register $1/afterauth and $1/noauth_route as redirect URIs in App ID (Manage Authentication > Authentication Settings), if not done yet"
+}
+
 step_app_create() {
 	select_project
-	ce ce application create --name "$APP_NAME" --image "$IMAGE" --registry-secret "$REGISTRY_SECRET" \
-		--port "$APP_PORT" --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" --concurrency "$CONCURRENCY" \
-		--cpu "$CPU" --memory "$MEMORY" \
-		--probe-live type=http --probe-live path=/healthz \
-		--probe-ready type=http --probe-ready path=/readyz \
-		--env-from-secret "$SECRET_NAME" \
-		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL" \
-		--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI"
+	local args=(ce application create --name "$APP_NAME" --image "$IMAGE" --registry-secret "$REGISTRY_SECRET"
+		--port "$APP_PORT" --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" --concurrency "$CONCURRENCY"
+		--cpu "$CPU" --memory "$MEMORY"
+		--probe-live type=http --probe-live path=/healthz
+		--probe-ready type=http --probe-ready path=/readyz
+		--env-from-secret "$SECRET_NAME"
+		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	if [[ -n $APPID_REDIRECT_URI ]]; then
+		args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
+	else
+		# The app exits at start without APPID_REDIRECT_URI: waiting for it to be ready would only time out.
+		args+=(--no-wait)
+	fi
+	ce "${args[@]}"
 }
 
 step_app_update() {
@@ -338,9 +403,57 @@ step_app_update() {
 		--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI"
 }
 
+# app_url_wait sets APP_URL to the application URL, asking Code Engine every 2 seconds for up to
+# URL_WAIT_SECONDS: right after `application create --no-wait` the URL may not be assigned yet.
+APP_URL=""
+app_url_wait() {
+	local waited=0 out line
+	while :; do
+		out=$(ce ce application get --name "$APP_NAME" --output url) || out=""
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			[[ $line =~ ^https?://[^[:space:]]+$ ]] && APP_URL=${line%/}
+		done <<<"$out"
+		[[ -n $APP_URL ]] && return 0
+		if ((waited >= 10#$URL_WAIT_SECONDS)); then
+			note "no URL for application $APP_NAME after ${URL_WAIT_SECONDS}s; see 'ibmcloud ce application get --name $APP_NAME'"
+			return 1
+		fi
+		sleep 2
+		waited=$((waited + 2))
+	done
+}
+
+# step_url prints the application URL on stdout (the command only, under --dry-run, and APP_URL becomes
+# <app-url>) and warns when APPID_REDIRECT_URI points elsewhere.
 step_url() {
 	select_project
-	ce ce application get --name "$APP_NAME" --output url
+	if ((DRY_RUN)); then
+		ce ce application get --name "$APP_NAME" --output url
+		APP_URL="<app-url>"
+	else
+		app_url_wait || exit 1
+		printf '%s\n' "$APP_URL"
+	fi
+	if [[ -n $APPID_REDIRECT_URI && $APPID_REDIRECT_URI != "$APP_URL"/* ]] && ((!DRY_RUN)); then
+		note "warning: APPID_REDIRECT_URI $APPID_REDIRECT_URI does not start with the application URL $APP_URL; set it to $APP_URL/afterauth with app-update"
+	fi
+}
+
+# step_redirect_from_url sets APPID_REDIRECT_URI from the URL step_url found and puts it on the app. Under
+# --dry-run the URL is unknown: the printed command fetches it when pasted into a shell.
+step_redirect_from_url() {
+	if ((DRY_RUN)); then
+		note "dry run: the app URL is known only after app-create, so the app-update printed last reads it with \$(ibmcloud ce application get ...); <app-url> stands for it here"
+		printf '%s "APPID_REDIRECT_URI=$(%s)/afterauth"\n' \
+			"$(show ibmcloud ce application update --name "$APP_NAME" --env-from-secret "$SECRET_NAME" \
+				--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL" --env)" \
+			"$(show ibmcloud ce application get --name "$APP_NAME" --output url)"
+		return 0
+	fi
+	APPID_REDIRECT_URI="$APP_URL/afterauth"
+	note "APPID_REDIRECT_URI not set: using $APPID_REDIRECT_URI"
+	step_app_update
 }
 
 step_redeploy() {
@@ -382,16 +495,22 @@ buildrun)
 	step_buildrun
 	;;
 app-create)
-	require CE_PROJECT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME APPID_OAUTH_SERVER_URL APPID_REDIRECT_URI
+	require CE_PROJECT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME APPID_OAUTH_SERVER_URL \
+		MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY
 	step_app_create
+	if [[ -z $APPID_REDIRECT_URI ]]; then
+		note "APPID_REDIRECT_URI not set: the app cannot start until it has one (its log names the missing variable)."
+		note "next: '$PROG url', register URL/afterauth and URL/noauth_route as redirect URIs in App ID, then '$PROG app-update --redirect-uri URL/afterauth'"
+	fi
 	;;
 app-update)
 	require CE_PROJECT APP_NAME SECRET_NAME APPID_OAUTH_SERVER_URL APPID_REDIRECT_URI
 	step_app_update
 	;;
 url)
-	require CE_PROJECT APP_NAME
+	require CE_PROJECT APP_NAME URL_WAIT_SECONDS
 	step_url
+	register_hint "$APP_URL"
 	;;
 redeploy)
 	require CE_PROJECT BUILD_NAME APP_NAME IMAGE
@@ -403,15 +522,20 @@ cleanup)
 	;;
 all)
 	require CE_PROJECT REGISTRY REGISTRY_SECRET IBM_CLOUD_APIKEY SECRET_NAME APPID_CLIENT_ID APPID_CLIENT_SECRET \
-		BUILD_NAME SOURCE_REPO SOURCE_COMMIT IMAGE APP_NAME APPID_OAUTH_SERVER_URL APPID_REDIRECT_URI
+		BUILD_NAME SOURCE_REPO SOURCE_COMMIT IMAGE APP_NAME APPID_OAUTH_SERVER_URL \
+		MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY URL_WAIT_SECONDS
 	step_project
 	step_registry
 	step_secret
 	step_build
 	step_buildrun
+	# A first deployment cannot know the URL (it holds Code Engine's generated project subdomain):
+	# create without the redirect URI, read the URL, then set APPID_REDIRECT_URI=URL/afterauth.
+	redirect_given=${APPID_REDIRECT_URI:+1}
 	step_app_create
 	step_url
-	note "register the application URL followed by /afterauth as a redirect URI in App ID if not done yet"
+	[[ -n $redirect_given ]] || step_redirect_from_url
+	register_hint "$APP_URL"
 	;;
 *) die_usage "unknown command '$COMMAND'" ;;
 esac

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -29,9 +30,13 @@ func fullEnv() map[string]string {
 		"APPID_CLIENT_SECRET":    clientSecret,
 		"SESSION_SECRET_KEY":     sessionKey,
 		"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1",
-		"APPID_REDIRECT_URI":     "https://appidgate-app.abc.us-south.codeengine.appdomain.cloud/afterauth",
+		"APPID_REDIRECT_URI":     appURL + "/afterauth",
+		"FAKE_APP_URL":           appURL, // read by the fake ibmcloud only
 	}
 }
+
+// appURL is the URL the fake Code Engine gives the application.
+const appURL = "https://appidgate-app.abc.us-south.codeengine.appdomain.cloud"
 
 type result struct {
 	stdout, stderr string
@@ -49,7 +54,9 @@ func runScript(t *testing.T, env map[string]string, args ...string) result {
 	}
 	dir := t.TempDir()
 	record := filepath.Join(dir, "calls")
-	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> \"$FAKE_IBMCLOUD_LOG\"\necho >> \"$FAKE_IBMCLOUD_LOG\"\n"
+	// The fake answers `application get ... --output url` with $FAKE_APP_URL, as the real CLI prints the URL.
+	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> \"$FAKE_IBMCLOUD_LOG\"\necho >> \"$FAKE_IBMCLOUD_LOG\"\n" +
+		"case \"$*\" in *'application get'*'--output url'*) [ -z \"$FAKE_APP_URL\" ] || echo \"$FAKE_APP_URL\" ;; esac\n"
 	if err := os.WriteFile(filepath.Join(dir, "ibmcloud"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +175,11 @@ func TestMissingValuesRefused(t *testing.T) {
 		want    []string
 	}{
 		{"all", nil, []string{"ICR_NAMESPACE", "IMAGE", "IBM_CLOUD_APIKEY", "APPID_CLIENT_ID", "APPID_CLIENT_SECRET",
-			"APPID_OAUTH_SERVER_URL", "APPID_REDIRECT_URI"}},
+			"APPID_OAUTH_SERVER_URL"}},
 		{"registry", nil, []string{"IBM_CLOUD_APIKEY (--apikey)"}},
 		{"secret", map[string]string{"IBM_CLOUD_APIKEY": apiKey}, []string{"APPID_CLIENT_ID (--client-id)", "APPID_CLIENT_SECRET (--client-secret)"}},
 		{"build", nil, []string{"ICR_NAMESPACE (--icr-namespace) or IMAGE (--image)"}},
-		{"app-create", map[string]string{"IMAGE": "us.icr.io/a/b:c"}, []string{"APPID_OAUTH_SERVER_URL (--oauth-server-url)", "APPID_REDIRECT_URI (--redirect-uri)"}},
+		{"app-create", map[string]string{"IMAGE": "us.icr.io/a/b:c"}, []string{"APPID_OAUTH_SERVER_URL (--oauth-server-url)"}},
 		{"app-update", nil, []string{"APPID_OAUTH_SERVER_URL", "APPID_REDIRECT_URI"}},
 		{"redeploy", nil, []string{"ICR_NAMESPACE"}},
 	}
@@ -217,7 +224,9 @@ func TestRunMatchesDryRun(t *testing.T) {
 				t.Fatalf("ran %d commands, dry run printed %d", len(real.calls), len(printed))
 			}
 			for i, call := range real.calls {
-				if got := "ibmcloud " + strings.Join(maskForCompare(call), " "); got != unquote(printed[i]) {
+				// redeploy's default tag is the current second: the two runs may straddle one.
+				got := timestampTag.ReplaceAllString("ibmcloud "+strings.Join(maskForCompare(call), " "), ":TAG")
+				if want := timestampTag.ReplaceAllString(unquote(printed[i]), ":TAG"); got != want {
 					t.Errorf("command %d ran:\n%s\ndry run printed:\n%s", i, got, printed[i])
 				}
 			}
@@ -296,5 +305,217 @@ func TestHelpAndBadUsage(t *testing.T) {
 		if r.code != 2 || len(r.calls) != 0 {
 			t.Errorf("args %q: exit %d with %d calls, want 2 and none", args, r.code, len(r.calls))
 		}
+	}
+}
+
+// timestampTag matches the image tag redeploy picks by default: the UTC time as yyyymmdd-HHMMSS.
+var timestampTag = regexp.MustCompile(`:[0-9]{8}-[0-9]{6}\b`)
+
+// withoutRedirectURI is fullEnv for a first deployment: the app URL, hence the redirect URI, is not known yet.
+func withoutRedirectURI() map[string]string {
+	env := fullEnv()
+	delete(env, "APPID_REDIRECT_URI")
+	return env
+}
+
+// registerHint is what the script says once it knows the URL: both paths App ID must have registered.
+const registerHint = "register " + appURL + "/afterauth and " + appURL + "/noauth_route as redirect URIs in App ID"
+
+func TestFirstDeploymentDryRun(t *testing.T) {
+	const image = "us.icr.io/myns/appidgate-img:latest"
+	// Without a redirect URI the app cannot become ready, so create does not wait for it.
+	const appCreate = "ibmcloud ce application create --name appidgate-app --image " + image +
+		" --registry-secret appidgate-icr-cred --port 8080 --min-scale 0 --max-scale 10 --concurrency 100" +
+		" --cpu 0.25 --memory 0.5G --probe-live type=http --probe-live path=/healthz" +
+		" --probe-ready type=http --probe-ready path=/readyz --env-from-secret appidgate-app-secret" +
+		" --env APPID_OAUTH_SERVER_URL=https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1 --no-wait"
+	const url = "ibmcloud ce application get --name appidgate-app --output url"
+	// The dry run cannot know the URL: the printed line fetches it when pasted into a shell.
+	const appUpdate = "ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret" +
+		" --env APPID_OAUTH_SERVER_URL=https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1" +
+		` --env "APPID_REDIRECT_URI=$(` + url + `)/afterauth"`
+
+	tests := []struct {
+		name       string
+		args       []string
+		want       []string // printed commands after the steps before app-create
+		wantStderr []string
+	}{
+		{name: "all", args: []string{"all"}, want: []string{appCreate, url, appUpdate},
+			wantStderr: []string{"<app-url>", "register <app-url>/afterauth and <app-url>/noauth_route as redirect URIs in App ID"}},
+		{name: "app-create", args: []string{"app-create"}, want: []string{sel, appCreate},
+			wantStderr: []string{"APPID_REDIRECT_URI not set", "app-update --redirect-uri", "/noauth_route"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runScript(t, withoutRedirectURI(), append([]string{"--dry-run"}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			got := lines(r.stdout)
+			if len(got) < len(tc.want) || !slices.Equal(got[len(got)-len(tc.want):], tc.want) {
+				t.Errorf("printed commands:\n%s\nwant them to end with:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+				}
+			}
+			if len(r.calls) != 0 {
+				t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
+			}
+		})
+	}
+}
+
+// TestAllDerivesRedirectURI runs `all` against the fake CLI on a first deployment: the script reads the
+// URL Code Engine gave the app and sets APPID_REDIRECT_URI from it.
+func TestAllDerivesRedirectURI(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantCode   int
+		wantUpdate string // the APPID_REDIRECT_URI the last call sets; "" for no app update at all
+		wantStderr string
+	}{
+		{name: "derived", env: withoutRedirectURI(), wantUpdate: "APPID_REDIRECT_URI=" + appURL + "/afterauth",
+			wantStderr: registerHint},
+		{name: "URL with trailing slash", env: merge(withoutRedirectURI(), map[string]string{"FAKE_APP_URL": appURL + "/"}),
+			wantUpdate: "APPID_REDIRECT_URI=" + appURL + "/afterauth", wantStderr: registerHint},
+		{name: "given redirect URI needs no update", env: fullEnv(), wantStderr: registerHint},
+		{name: "given redirect URI on another host", env: merge(fullEnv(), map[string]string{
+			"APPID_REDIRECT_URI": "https://appidgate-app.guess.us-south.codeengine.appdomain.cloud/afterauth"}),
+			wantStderr: "does not start with the application URL " + appURL},
+		{name: "URL never known", env: merge(withoutRedirectURI(), map[string]string{"FAKE_APP_URL": "", "URL_WAIT_SECONDS": "0"}),
+			wantCode: 1, wantStderr: "no URL for application appidgate-app"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runScript(t, tc.env, "all")
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tc.wantCode, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.wantStderr) {
+				t.Errorf("stderr does not say %q:\n%s", tc.wantStderr, r.stderr)
+			}
+			if len(r.calls) == 0 {
+				t.Fatal("no ibmcloud calls")
+			}
+			last := r.calls[len(r.calls)-1]
+			isUpdate := len(last) > 3 && slices.Equal(last[:3], []string{"ce", "application", "update"})
+			switch {
+			case tc.wantUpdate == "" && isUpdate:
+				t.Errorf("last call updates the app: %q", last)
+			case tc.wantUpdate != "" && (!isUpdate || !slices.Contains(last, tc.wantUpdate)):
+				t.Errorf("last call %q, want an application update with %q", last, tc.wantUpdate)
+			}
+			if tc.wantCode == 0 && !strings.Contains(r.stdout, appURL) {
+				t.Errorf("stdout does not show the application URL:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func merge(base, extra map[string]string) map[string]string {
+	for k, v := range extra {
+		base[k] = v
+	}
+	return base
+}
+
+func TestURLNamesBothRedirectURIs(t *testing.T) {
+	help := runScript(t, nil, "--help")
+	for _, line := range lines(help.stdout) {
+		if strings.Contains(line, "/afterauth") && !strings.Contains(line, "/noauth_route") {
+			t.Errorf("--help names /afterauth without /noauth_route: %q", line)
+		}
+	}
+	real := runScript(t, fullEnv(), "url")
+	if real.code != 0 || real.stdout != appURL+"\n" {
+		t.Errorf("url: exit %d, stdout %q, want the URL alone", real.code, real.stdout)
+	}
+	if !strings.Contains(real.stderr, registerHint) {
+		t.Errorf("url stderr does not say %q:\n%s", registerHint, real.stderr)
+	}
+	dry := runScript(t, fullEnv(), "--dry-run", "url")
+	if !strings.Contains(dry.stderr, "<app-url>/noauth_route") {
+		t.Errorf("url --dry-run stderr does not name <app-url>/noauth_route:\n%s", dry.stderr)
+	}
+}
+
+func TestInvalidNumbersRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"negative min-scale", map[string]string{"MIN_SCALE": "-1"}, []string{"MIN_SCALE (--min-scale)", "'-1'"}},
+		{"word max-scale", map[string]string{"MAX_SCALE": "ten"}, []string{"MAX_SCALE (--max-scale)", "'ten'"}},
+		{"fraction concurrency", map[string]string{"CONCURRENCY": "1.5"}, []string{"CONCURRENCY (--concurrency)", "'1.5'"}},
+		{"huge concurrency", map[string]string{"CONCURRENCY": "99999999999999999999"}, []string{"CONCURRENCY (--concurrency)"}},
+		{"cpu word", map[string]string{"CPU": "half"}, []string{"CPU (--cpu)", "'half'"}},
+		{"cpu zero", map[string]string{"CPU": "0"}, []string{"CPU (--cpu)"}},
+		{"memory without unit", map[string]string{"MEMORY": "512"}, []string{"MEMORY (--memory)", "'512'"}},
+		{"min above max", map[string]string{"MIN_SCALE": "5", "MAX_SCALE": "2"}, []string{"MIN_SCALE (--min-scale)", "MAX_SCALE"}},
+		{"with a missing value", map[string]string{"MIN_SCALE": "x", "APPID_OAUTH_SERVER_URL": ""},
+			[]string{"MIN_SCALE (--min-scale)", "APPID_OAUTH_SERVER_URL (--oauth-server-url)"}},
+	}
+	for _, tc := range tests {
+		for _, command := range []string{"app-create", "all"} {
+			t.Run(tc.name+" "+command, func(t *testing.T) {
+				r := runScript(t, merge(fullEnv(), tc.env), command)
+				if r.code != 2 {
+					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
+				}
+				if r.stdout != "" || len(r.calls) != 0 {
+					t.Errorf("refused command still printed %q or ran %d ibmcloud calls", r.stdout, len(r.calls))
+				}
+				if n := strings.Count(r.stderr, "missing or invalid"); n != 1 {
+					t.Errorf("stderr has %d 'missing or invalid' messages, want one:\n%s", n, r.stderr)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr does not name %q:\n%s", w, r.stderr)
+					}
+				}
+			})
+		}
+	}
+	// Values Code Engine accepts pass: max-scale 0 means no limit; M and G (or Mi and Gi) units.
+	for _, env := range []map[string]string{
+		{"MIN_SCALE": "3", "MAX_SCALE": "0", "CONCURRENCY": "1", "CPU": "1", "MEMORY": "512M"},
+		{"MIN_SCALE": "1", "MAX_SCALE": "1", "CPU": "0.125", "MEMORY": "2Gi"},
+	} {
+		r := runScript(t, merge(fullEnv(), env), "--dry-run", "app-create")
+		if r.code != 0 {
+			t.Errorf("%v refused: exit %d, stderr:\n%s", env, r.code, r.stderr)
+		}
+	}
+}
+
+func TestRedeployNewTagEachTime(t *testing.T) {
+	r := runScript(t, fullEnv(), "--dry-run", "redeploy")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	tag := strings.TrimPrefix(timestampTag.FindString(r.stdout), ":")
+	if tag == "" {
+		t.Fatalf("redeploy without --image-tag did not pick a timestamp tag:\n%s", r.stdout)
+	}
+	image := "us.icr.io/myns/appidgate-img:" + tag
+	want := []string{sel,
+		"ibmcloud ce build update --name appidgate-bld --image " + image,
+		"ibmcloud ce buildrun submit --build appidgate-bld --wait",
+		"ibmcloud ce application update --name appidgate-app --image " + image}
+	if got := lines(r.stdout); !slices.Equal(got, want) {
+		t.Errorf("printed commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(r.stderr, "image tag "+tag) {
+		t.Errorf("stderr does not say which tag it used (%s):\n%s", tag, r.stderr)
+	}
+	// An explicit image is used as given.
+	own := runScript(t, merge(fullEnv(), map[string]string{"IMAGE": "de.icr.io/ns/img:v7"}), "--dry-run", "redeploy")
+	if !strings.HasSuffix(own.stdout, "--image de.icr.io/ns/img:v7\n") {
+		t.Errorf("redeploy with IMAGE set printed:\n%s", own.stdout)
 	}
 }
