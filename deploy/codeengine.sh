@@ -407,20 +407,21 @@ step_app_update() {
 # URL_WAIT_SECONDS: right after `application create --no-wait` the URL may not be assigned yet.
 APP_URL=""
 app_url_wait() {
-	local waited=0 out line
+	local deadline=$((SECONDS + 10#$URL_WAIT_SECONDS)) out line
 	while :; do
 		out=$(ce ce application get --name "$APP_NAME" --output url) || out=""
 		while IFS= read -r line; do
 			line=${line%$'\r'}
-			[[ $line =~ ^https?://[^[:space:]]+$ ]] && APP_URL=${line%/}
+			if [[ $line =~ ^https?://[^[:space:]]+$ ]]; then
+				APP_URL=${line%/}
+			fi
 		done <<<"$out"
-		[[ -n $APP_URL ]] && return 0
-		if ((waited >= 10#$URL_WAIT_SECONDS)); then
+		[[ -z $APP_URL ]] || return 0
+		if ((SECONDS >= deadline)); then
 			note "no URL for application $APP_NAME after ${URL_WAIT_SECONDS}s; see 'ibmcloud ce application get --name $APP_NAME'"
 			return 1
 		fi
 		sleep 2
-		waited=$((waited + 2))
 	done
 }
 
