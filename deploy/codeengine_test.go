@@ -382,6 +382,8 @@ func TestAllDerivesRedirectURI(t *testing.T) {
 			wantStderr: registerHint},
 		{name: "URL with trailing slash", env: merge(withoutRedirectURI(), map[string]string{"FAKE_APP_URL": appURL + "/"}),
 			wantUpdate: "APPID_REDIRECT_URI=" + appURL + "/afterauth", wantStderr: registerHint},
+		{name: "URL among other output", env: merge(withoutRedirectURI(), map[string]string{"FAKE_APP_URL": "Getting...\n" + appURL + "\nOK"}),
+			wantUpdate: "APPID_REDIRECT_URI=" + appURL + "/afterauth", wantStderr: registerHint},
 		{name: "given redirect URI needs no update", env: fullEnv(), wantStderr: registerHint},
 		{name: "given redirect URI on another host", env: merge(fullEnv(), map[string]string{
 			"APPID_REDIRECT_URI": "https://appidgate-app.guess.us-south.codeengine.appdomain.cloud/afterauth"}),
