@@ -147,7 +147,12 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authTime := p.cfg.Now()
-	p.startSession(w, r, u.ID, authTime)
+	if retryAfter, ok := p.startSession(w, r, u.ID, authTime); !ok {
+		setRetryAfter(w, retryAfter)
+		writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
+			"The local App ID provider holds too many login sessions at the moment. Please try again later.")
+		return
+	}
 	p.redirectWithCode(w, r, req, u.ID, authTime)
 }
 
@@ -171,10 +176,14 @@ func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req 
 	if scope == "" {
 		scope = "openid"
 	}
-	code := p.issueCode(codeGrant{
+	code, e := p.issueCode(codeGrant{
 		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: userID, scope: scope, nonce: req.Nonce,
 		codeChallenge: req.CodeChallenge, authTime: authTime,
 	})
+	if e != nil { // the client hears temporarily_unavailable (RFC 6749 section 4.1.2.1)
+		p.redirectError(w, r, req, e)
+		return
+	}
 	p.redirectBack(w, r, req, url.Values{"code": {code}})
 }
 

@@ -55,6 +55,11 @@ type Config struct {
 	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
 
+	// StoreLimit caps each in-memory store (authorization codes, refresh tokens, login sessions, IAM tokens,
+	// revoked access tokens). Zero means DefaultStoreLimit. At the cap, requests that need a new entry get 503
+	// (OAuth temporarily_unavailable, or a busy page) until entries expire.
+	StoreLimit int `yaml:"store_limit"`
+
 	// PasswordHashCost is the bcrypt cost used to hash plain passwords at New. Zero means bcrypt.MinCost: this is a
 	// demo and test provider, and its start-up and logins should be fast.
 	PasswordHashCost int `yaml:"password_hash_cost"`
@@ -175,6 +180,9 @@ func (c Config) withDefaults() Config {
 			*d.v = d.def
 		}
 	}
+	if c.StoreLimit == 0 {
+		c.StoreLimit = DefaultStoreLimit
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -206,6 +214,9 @@ func (c Config) validate() error {
 		if d.v < 0 || (d.v > 0 && d.v < time.Second) {
 			bad("%s: %v is not a positive lifetime of at least 1s (write a unit, e.g. 1h or 30s)", d.name, d.v)
 		}
+	}
+	if c.StoreLimit < 0 {
+		bad("store_limit: %d is negative (0 means the default, %d)", c.StoreLimit, DefaultStoreLimit)
 	}
 	if c.PasswordHashCost != 0 && (c.PasswordHashCost < 4 || c.PasswordHashCost > 31) {
 		bad("password_hash_cost: %d is outside bcrypt's 4..31", c.PasswordHashCost)

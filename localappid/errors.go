@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"time"
 )
 
 // oauthError is an OAuth 2.0 error response (RFC 6749 section 5.2) with the HTTP status App ID answers it with.
@@ -12,7 +13,8 @@ type oauthError struct {
 	status      int
 	code        string
 	description string
-	basicAuth   bool // the client tried HTTP Basic: answer 401 with a Basic challenge
+	basicAuth   bool          // the client tried HTTP Basic: answer 401 with a Basic challenge
+	retryAfter  time.Duration // sent as Retry-After with a 503
 }
 
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
@@ -30,6 +32,7 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	if e.status == http.StatusUnauthorized && e.basicAuth {
 		w.Header().Set("WWW-Authenticate", `Basic realm="localappid"`)
 	}
+	setRetryAfter(w, e.retryAfter)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
 }

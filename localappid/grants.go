@@ -19,27 +19,30 @@ type codeGrant struct {
 }
 
 // refreshGrant is an opaque refresh token. Each use rotates it; a used one presented again revokes its family.
+// Every token of a family expires with the family, RefreshTokenTTL after the code was redeemed: rotation does not
+// extend it, so a used token is kept for reuse detection no longer than its family could be used.
 type refreshGrant struct {
 	clientID string
 	userID   string
 	scope    string
 	nonce    string
 	authTime time.Time
-	expires  time.Time
+	expires  time.Time // the family's expiry
 	family   string
 	used     bool
 }
 
-// issueCode stores a new single-use authorization code.
-func (p *Provider) issueCode(g codeGrant) string {
+// issueCode stores a new single-use authorization code, or refuses when the code store is full.
+func (p *Provider) issueCode(g codeGrant) (string, *oauthError) {
 	code := randomToken()
 	now := p.cfg.Now()
 	g.expires = now.Add(p.cfg.CodeTTL)
 	p.mu.Lock()
-	p.sweepLocked(now)
-	p.codes[code] = &g
-	p.mu.Unlock()
-	return code
+	defer p.mu.Unlock()
+	if !p.codes.add(now, code, &g) {
+		return "", storeFull("authorization codes", p.codes.retryAfter(now))
+	}
+	return code, nil
 }
 
 // redeemCode returns the code's grant exactly once. A replayed code fails and revokes the refresh tokens issued
@@ -48,7 +51,7 @@ func (p *Provider) redeemCode(code string) (codeGrant, bool) {
 	now := p.cfg.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	g, ok := p.codes[code]
+	g, ok := p.codes.get(code)
 	if !ok || now.After(g.expires) {
 		return codeGrant{}, false
 	}
@@ -61,35 +64,54 @@ func (p *Provider) redeemCode(code string) (codeGrant, bool) {
 	return *g, true
 }
 
-// issueRefresh stores a new refresh token in family.
-func (p *Provider) issueRefresh(g refreshGrant) string {
+// startRefreshFamily stores the first refresh token of a new family (one per redeemed code), or refuses when the
+// refresh token store is full.
+func (p *Provider) startRefreshFamily(g refreshGrant) (string, *oauthError) {
 	token := randomToken()
 	now := p.cfg.Now()
 	g.expires = now.Add(p.cfg.RefreshTokenTTL)
 	p.mu.Lock()
-	p.sweepLocked(now)
-	p.refresh[token] = &g
-	p.mu.Unlock()
-	return token
+	defer p.mu.Unlock()
+	if !p.refresh.add(now, token, &g) {
+		return "", storeFull("refresh tokens", p.refresh.retryAfter(now))
+	}
+	return token, nil
 }
 
-// useRefresh marks a refresh token used and returns its grant. A token used before revokes its whole family.
-func (p *Provider) useRefresh(token, clientID string) (refreshGrant, *oauthError) {
+// refreshStoreFull returns the store-full error when no refresh token could be stored now.
+func (p *Provider) refreshStoreFull() *oauthError {
 	now := p.cfg.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	g, ok := p.refresh[token]
+	if p.refresh.full(now) {
+		return storeFull("refresh tokens", p.refresh.retryAfter(now))
+	}
+	return nil
+}
+
+// rotateRefresh spends a refresh token and stores its successor in the same family, in one step: when the store
+// is full the presented token stays unspent, so the client can retry. A token used before revokes its family.
+func (p *Provider) rotateRefresh(token, clientID string) (refreshGrant, string, *oauthError) {
+	now := p.cfg.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g, ok := p.refresh.get(token)
 	switch {
 	case !ok || now.After(g.expires):
-		return refreshGrant{}, invalidGrant("refresh token is invalid or expired")
+		return refreshGrant{}, "", invalidGrant("refresh token is invalid or expired")
 	case g.clientID != clientID:
-		return refreshGrant{}, invalidGrant("refresh token was issued to another client")
+		return refreshGrant{}, "", invalidGrant("refresh token was issued to another client")
 	case g.used:
 		p.revokeFamilyLocked(g.family)
-		return refreshGrant{}, invalidGrant("refresh token was already used; its session is revoked")
+		return refreshGrant{}, "", invalidGrant("refresh token was already used; its session is revoked")
+	}
+	next := *g
+	nextToken := randomToken()
+	if !p.refresh.add(now, nextToken, &next) {
+		return refreshGrant{}, "", storeFull("refresh tokens", p.refresh.retryAfter(now))
 	}
 	g.used = true
-	return *g, nil
+	return next, nextToken, nil
 }
 
 // revokeFamilyLocked deletes every refresh token of a family. p.mu must be held.
@@ -97,9 +119,9 @@ func (p *Provider) revokeFamilyLocked(family string) {
 	if family == "" {
 		return
 	}
-	for t, g := range p.refresh {
+	for t, g := range p.refresh.entries {
 		if g.family == family {
-			delete(p.refresh, t)
+			p.refresh.delete(t)
 		}
 	}
 }

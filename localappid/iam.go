@@ -50,9 +50,15 @@ func (p *Provider) handleIAMToken(w http.ResponseWriter, r *http.Request) {
 	exp := now.Add(p.cfg.IAMTokenTTL)
 	token := randomToken()
 	p.mu.Lock()
-	p.sweepLocked(now)
-	p.iamTokens[token] = exp
+	added := p.iamTokens.add(now, token, exp)
+	retryAfter := p.iamTokens.retryAfter(now)
 	p.mu.Unlock()
+	if !added {
+		setRetryAfter(w, retryAfter)
+		writeIAMError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"The local IAM endpoint holds too many tokens at the moment; try again later")
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, iamTokenResponse{
 		AccessToken: token, RefreshToken: "not_supported", TokenType: "Bearer",

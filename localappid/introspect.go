@@ -36,7 +36,7 @@ func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	now := p.cfg.Now()
 	p.mu.Lock()
-	g, ok := p.refresh[token]
+	g, ok := p.refresh.get(token)
 	active := ok && !g.used && !now.After(g.expires) && g.clientID == client.ID
 	var resp introspection
 	if active {

@@ -58,7 +58,7 @@ func (p *Provider) requireIAM(next http.HandlerFunc) http.Handler {
 		}
 		now := p.cfg.Now()
 		p.mu.Lock()
-		exp, known := p.iamTokens[token]
+		exp, known := p.iamTokens.get(token)
 		p.mu.Unlock()
 		if !known || !now.Before(exp) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="localappid", error="invalid_token"`)

@@ -33,14 +33,14 @@ type Provider struct {
 
 	keys *keyRing
 
+	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
 	mu        sync.Mutex
 	userRoles map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
-	codes     map[string]*codeGrant
-	refresh   map[string]*refreshGrant
-	sessions  map[string]*loginSession
-	iamTokens map[string]time.Time // token -> expiry
-	revoked   map[string]time.Time // sha256 of a revoked access token -> its expiry
-	issued    int                  // counts grants, to sweep expired entries now and then
+	codes     *expiringStore[*codeGrant]
+	refresh   *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
+	sessions  *expiringStore[*loginSession]
+	iamTokens *expiringStore[time.Time] // token -> expiry
+	revoked   *expiringStore[time.Time] // sha256 of a revoked access token -> its expiry
 }
 
 // user is a configured user with its password hash.
@@ -65,11 +65,11 @@ func New(cfg Config) (*Provider, error) {
 		logins:    map[string]*user{},
 		roleByID:  map[string]*Role{},
 		userRoles: map[string][]string{},
-		codes:     map[string]*codeGrant{},
-		refresh:   map[string]*refreshGrant{},
-		sessions:  map[string]*loginSession{},
-		iamTokens: map[string]time.Time{},
-		revoked:   map[string]time.Time{},
+		codes:     newExpiringStore(cfg.StoreLimit, func(g *codeGrant) time.Time { return g.expires }),
+		refresh:   newExpiringStore(cfg.StoreLimit, func(g *refreshGrant) time.Time { return g.expires }),
+		sessions:  newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
+		iamTokens: newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		revoked:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
@@ -200,37 +200,4 @@ func randomToken() string {
 	b := make([]byte, 32)
 	rand.Read(b) // never fails (crypto/rand documents it)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// sweepLocked drops expired grants every so often so memory stays bounded. p.mu must be held.
-func (p *Provider) sweepLocked(now time.Time) {
-	p.issued++
-	if p.issued%128 != 0 {
-		return
-	}
-	for k, c := range p.codes {
-		if now.After(c.expires) {
-			delete(p.codes, k)
-		}
-	}
-	for k, g := range p.refresh {
-		if now.After(g.expires) {
-			delete(p.refresh, k)
-		}
-	}
-	for k, s := range p.sessions {
-		if now.After(s.expires) {
-			delete(p.sessions, k)
-		}
-	}
-	for k, exp := range p.iamTokens {
-		if now.After(exp) {
-			delete(p.iamTokens, k)
-		}
-	}
-	for k, exp := range p.revoked {
-		if now.After(exp) {
-			delete(p.revoked, k)
-		}
-	}
 }

@@ -23,21 +23,27 @@ func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "token was issued to another client"})
 			return
 		}
+		now := p.cfg.Now()
 		p.mu.Lock()
-		p.revoked[tokenHash(token)] = time.Unix(c.Expiry, 0)
+		added := p.revoked.add(now, tokenHash(token), time.Unix(c.Expiry, 0))
+		retryAfter := p.revoked.retryAfter(now)
 		p.mu.Unlock()
+		if !added { // RFC 7009 section 2.2.1: the client may retry after a 503
+			writeOAuthError(w, storeFull("revoked access tokens", retryAfter))
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if g, ok := p.refresh[token]; ok {
+	if g, ok := p.refresh.get(token); ok {
 		if g.clientID != client.ID {
 			writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "token was issued to another client"})
 			return
 		}
 		p.revokeFamilyLocked(g.family)
-		delete(p.refresh, token)
+		p.refresh.delete(token)
 	}
 	w.WriteHeader(http.StatusOK)
 }

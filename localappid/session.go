@@ -32,31 +32,37 @@ func (p *Provider) currentSession(r *http.Request) *loginSession {
 	now := p.cfg.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, ok := p.sessions[c.Value]
+	s, ok := p.sessions.get(c.Value)
 	if !ok || now.After(s.expires) {
 		return nil
 	}
 	return s
 }
 
-// startSession replaces any session the browser had with a new one (a fresh id on every login: no fixation).
-func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, userID string, authTime time.Time) {
+// startSession replaces any session the browser had with a new one (a fresh id on every login: no fixation). When
+// the session store is full of live sessions it starts none and says when one may expire.
+func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, userID string, authTime time.Time) (retryAfter time.Duration, ok bool) {
 	id := randomToken()
 	p.mu.Lock()
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		delete(p.sessions, c.Value)
+		p.sessions.delete(c.Value)
 	}
-	p.sweepLocked(authTime)
-	p.sessions[id] = &loginSession{userID: userID, authTime: authTime, expires: authTime.Add(p.cfg.SessionTTL)}
+	ok = p.sessions.add(authTime, id, &loginSession{userID: userID, authTime: authTime, expires: authTime.Add(p.cfg.SessionTTL)})
+	if !ok {
+		retryAfter = p.sessions.retryAfter(authTime)
+	}
 	p.mu.Unlock()
-	http.SetCookie(w, p.cookie(r, sessionCookie, id, int(p.cfg.SessionTTL/time.Second)))
+	if ok {
+		http.SetCookie(w, p.cookie(r, sessionCookie, id, int(p.cfg.SessionTTL/time.Second)))
+	}
+	return retryAfter, ok
 }
 
 // endSession forgets the browser's session and expires its cookie.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		p.mu.Lock()
-		delete(p.sessions, c.Value)
+		p.sessions.delete(c.Value)
 		p.mu.Unlock()
 	}
 	http.SetCookie(w, p.cookie(r, sessionCookie, "", -1))

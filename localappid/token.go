@@ -51,6 +51,12 @@ func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse,
 	if code == "" {
 		return tokenResponse{}, invalidRequest("code is missing")
 	}
+	if client.allowsGrant(GrantRefreshToken) {
+		// Refuse before the code is spent, so the client can retry it once the store has room.
+		if e := p.refreshStoreFull(); e != nil {
+			return tokenResponse{}, e
+		}
+	}
 	g, ok := p.redeemCode(code)
 	switch {
 	case !ok:
@@ -74,23 +80,30 @@ func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse,
 		}
 	}
 	u := p.users[g.userID]
+	var refreshToken string
+	if client.allowsGrant(GrantRefreshToken) {
+		var e *oauthError
+		refreshToken, e = p.startRefreshFamily(refreshGrant{clientID: client.ID, userID: u.ID, scope: g.scope, nonce: g.nonce, authTime: g.authTime, family: g.family})
+		if e != nil {
+			return tokenResponse{}, e
+		}
+	}
 	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, g.nonce, g.authTime)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
-	if client.allowsGrant(GrantRefreshToken) {
-		resp.RefreshToken = p.issueRefresh(refreshGrant{clientID: client.ID, userID: u.ID, scope: g.scope, nonce: g.nonce, authTime: g.authTime, family: g.family})
-	}
+	resp.RefreshToken = refreshToken
 	return resp, nil
 }
 
-// exchangeRefresh rotates a refresh token: the presented one is spent, a new one is issued in the same family.
+// exchangeRefresh rotates a refresh token: the presented one is spent, a new one is issued in the same family
+// (expiring with the family).
 func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenResponse, *oauthError) {
 	token := r.PostForm.Get("refresh_token")
 	if token == "" {
 		return tokenResponse{}, invalidRequest("refresh_token is missing")
 	}
-	g, e := p.useRefresh(token, client.ID)
+	g, next, e := p.rotateRefresh(token, client.ID)
 	if e != nil {
 		return tokenResponse{}, e
 	}
@@ -99,8 +112,7 @@ func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenRespon
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
-	g.used = false
-	resp.RefreshToken = p.issueRefresh(g)
+	resp.RefreshToken = next
 	return resp, nil
 }
 

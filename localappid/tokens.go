@@ -170,7 +170,7 @@ func (p *Provider) verifyAccessToken(raw, issuer string) (accessClaims, error) {
 		return accessClaims{}, errInactive
 	}
 	p.mu.Lock()
-	_, revoked := p.revoked[tokenHash(raw)]
+	_, revoked := p.revoked.get(tokenHash(raw))
 	p.mu.Unlock()
 	if revoked {
 		return accessClaims{}, errInactive
