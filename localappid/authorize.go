@@ -170,7 +170,7 @@ func (p *Provider) checkPassword(login, password string) *user {
 	return u
 }
 
-// redirectWithCode issues a code for the user and sends the browser back to the client (with state and iss).
+// redirectWithCode issues a code for the user and sends the browser back to the client with it and state.
 func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, userID string, authTime time.Time) {
 	scope := req.Scope
 	if scope == "" {
@@ -192,7 +192,8 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req aut
 	p.redirectBack(w, r, req, url.Values{"error": {e.code}, "error_description": {e.description}})
 }
 
-// redirectBack adds params, state and iss (RFC 9207) to the redirect URI, keeping its own query.
+// redirectBack adds params and state to the redirect URI, keeping its own query, and iss (RFC 9207) only when
+// Config.AuthorizationResponseIss asks for it: App ID sends none.
 func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil { // registered URIs parse; this is defensive
@@ -206,7 +207,9 @@ func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req auth
 	if req.State != "" {
 		q.Set("state", req.State)
 	}
-	q.Set("iss", p.issuer(r))
+	if p.cfg.AuthorizationResponseIss {
+		q.Set("iss", p.issuer(r))
+	}
 	u.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)

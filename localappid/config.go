@@ -55,6 +55,11 @@ type Config struct {
 	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
 
+	// AuthorizationResponseIss adds RFC 9207's iss parameter to authorization responses and its
+	// authorization_response_iss_parameter_supported flag to discovery, for testing relying parties' mix-up
+	// defence. Off by default: App ID sends no iss parameter and lists no such flag.
+	AuthorizationResponseIss bool `yaml:"authorization_response_iss"`
+
 	// StoreLimit caps each in-memory store (authorization codes, refresh tokens, login sessions, IAM tokens,
 	// revoked access tokens). Zero means DefaultStoreLimit. At the cap, requests that need a new entry get 503
 	// (OAuth temporarily_unavailable, or a busy page) until entries expire.

@@ -2,8 +2,9 @@ package localappid
 
 import "net/http"
 
-// discoveryDocument mirrors App ID's /.well-known/openid-configuration: like App ID's, it lists no introspection,
-// revocation or end-session endpoint.
+// discoveryDocument mirrors App ID's /.well-known/openid-configuration field for field: like App ID's, it lists
+// no introspection, revocation or end-session endpoint and no PKCE methods (the provider still enforces PKCE when
+// a client sends a challenge). Only Config.AuthorizationResponseIss adds RFC 9207's flag.
 type discoveryDocument struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
@@ -16,12 +17,14 @@ type discoveryDocument struct {
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
 	ProfilesEndpoint                  string   `json:"profiles_endpoint"`
 	ManagementEndpoint                string   `json:"management_endpoint"`
+	ServiceDocumentation              string   `json:"service_documentation"`
+	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
+
+// serviceDocumentation is the page App ID's discovery document links to.
+const serviceDocumentation = "https://cloud.ibm.com/docs/appid?topic=appid-getting-started"
 
 // handleDiscovery serves the OpenID Provider metadata for the request's origin.
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
@@ -40,10 +43,9 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		ResponseTypesSupported:            []string{"code"},
 		ClaimsSupported:                   []string{"iss", "aud", "exp", "tenant", "iat", "sub", "nonce", "amr", "oauth_client", "email", "name", "identities"},
 		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
-		CodeChallengeMethodsSupported:     []string{"S256"},
-		AuthorizationResponseISSSupported: true,
 		ProfilesEndpoint:                  base,
 		ManagementEndpoint:                base + p.mgmtPath,
+		ServiceDocumentation:              serviceDocumentation,
+		AuthorizationResponseISSSupported: p.cfg.AuthorizationResponseIss,
 	})
 }

@@ -3,9 +3,11 @@ package localappid_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,36 +17,88 @@ import (
 	"github.com/appidgate/appidgate/localappid"
 )
 
-// TestDiscovery: App ID's fields, and none of the endpoints App ID leaves out of its discovery.
+// TestDiscovery: by default exactly the fields of App ID's discovery document (no introspection, revocation or
+// end-session endpoint, no PKCE or RFC 9207 flags, as App ID lists none); AuthorizationResponseIss adds RFC 9207's
+// flag and nothing else.
 func TestDiscovery(t *testing.T) {
+	appIDFields := []string{
+		"issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "subject_types_supported",
+		"id_token_signing_alg_values_supported", "userinfo_endpoint", "scopes_supported", "response_types_supported",
+		"claims_supported", "grant_types_supported", "profiles_endpoint", "management_endpoint", "service_documentation",
+	}
+	for _, tc := range []struct {
+		name       string
+		issParam   bool
+		wantFields []string
+	}{
+		{"App ID's fields by default", false, appIDFields},
+		{"with AuthorizationResponseIss", true, append(slices.Clone(appIDFields), "authorization_response_iss_parameter_supported")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *localappid.Config) { c.AuthorizationResponseIss = tc.issParam })
+			r := get(t, http.DefaultClient, f.iss+"/.well-known/openid-configuration")
+			var d map[string]any
+			if err := json.Unmarshal([]byte(r.body), &d); err != nil || r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			got := slices.Sorted(maps.Keys(d))
+			if want := slices.Sorted(slices.Values(tc.wantFields)); !slices.Equal(got, want) {
+				t.Errorf("fields = %v\nwant     %v", got, want)
+			}
+			want := map[string]any{
+				"issuer": f.iss, "authorization_endpoint": f.iss + "/authorization", "token_endpoint": f.iss + "/token",
+				"jwks_uri": f.iss + "/publickeys", "userinfo_endpoint": f.iss + "/userinfo",
+				"management_endpoint": f.srv.URL() + "/management/v4/local-tenant", "profiles_endpoint": f.srv.URL(),
+			}
+			if tc.issParam {
+				want["authorization_response_iss_parameter_supported"] = true
+			}
+			for k, v := range want {
+				if d[k] != v {
+					t.Errorf("%s = %v, want %v", k, d[k], v)
+				}
+			}
+			if algs, _ := d["id_token_signing_alg_values_supported"].([]any); len(algs) != 1 || algs[0] != "RS256" {
+				t.Errorf("algs = %v", d["id_token_signing_alg_values_supported"])
+			}
+			if claims, _ := json.Marshal(d["claims_supported"]); !strings.Contains(string(claims), `"nonce"`) {
+				t.Errorf("claims_supported = %s lacks nonce", claims)
+			}
+		})
+	}
 	f := newFixture(t)
-	r := get(t, http.DefaultClient, f.iss+"/.well-known/openid-configuration")
-	var d map[string]any
-	if err := json.Unmarshal([]byte(r.body), &d); err != nil || r.status != 200 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	want := map[string]string{
-		"issuer": f.iss, "authorization_endpoint": f.iss + "/authorization", "token_endpoint": f.iss + "/token",
-		"jwks_uri": f.iss + "/publickeys", "userinfo_endpoint": f.iss + "/userinfo",
-	}
-	for k, v := range want {
-		if d[k] != v {
-			t.Errorf("%s = %v, want %s", k, d[k], v)
-		}
-	}
-	for _, k := range []string{"introspection_endpoint", "revocation_endpoint", "end_session_endpoint"} {
-		if _, ok := d[k]; ok {
-			t.Errorf("discovery lists %s; App ID's does not", k)
-		}
-	}
-	if algs, _ := d["id_token_signing_alg_values_supported"].([]any); len(algs) != 1 || algs[0] != "RS256" {
-		t.Errorf("algs = %v", d["id_token_signing_alg_values_supported"])
-	}
-	if claims, _ := json.Marshal(d["claims_supported"]); !strings.Contains(string(claims), `"nonce"`) {
-		t.Errorf("claims_supported = %s lacks nonce", claims)
-	}
 	if wrong := get(t, http.DefaultClient, f.srv.URL()+"/oauth/v4/other-tenant/.well-known/openid-configuration"); wrong.status != 404 {
 		t.Errorf("other tenant: %d, want 404", wrong.status)
+	}
+}
+
+// TestAuthorizationResponseIss: like App ID, the authorization response carries no iss parameter by default, on
+// success or error; AuthorizationResponseIss adds RFC 9207's iss to both.
+func TestAuthorizationResponseIss(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		issParam bool
+	}{
+		{"App ID's response by default", false},
+		{"with AuthorizationResponseIss", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *localappid.Config) { c.AuthorizationResponseIss = tc.issParam })
+			success := login(t, f, browser(t), authParams(appRedirect, ""), "alice", "alice").Query()
+			bad := authParams(appRedirect, "")
+			bad.Set("response_type", "token")
+			r := get(t, browser(t), f.iss+"/authorization?"+bad.Encode())
+			loc, _ := url.Parse(r.header.Get("Location"))
+			failure := loc.Query()
+			if success.Get("code") == "" || failure.Get("error") != "unsupported_response_type" {
+				t.Fatalf("success %v, failure %v; want a code and an error", success, failure)
+			}
+			for what, q := range map[string]url.Values{"success": success, "error": failure} {
+				if got, has := q.Get("iss"), q.Has("iss"); has != tc.issParam || (has && got != f.iss) {
+					t.Errorf("%s response iss = %q (present %v); want present %v with %s", what, got, has, tc.issParam, f.iss)
+				}
+			}
+		})
 	}
 }
 
