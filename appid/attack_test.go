@@ -58,7 +58,7 @@ func TestCallbackRefusals(t *testing.T) {
 		{"provider error", func(t *testing.T, cb string) string {
 			u, _ := url.Parse(cb)
 			return u.Scheme + "://" + u.Host + u.Path + "?error=access_denied&error_description=%3Cscript%3Ex"
-		}, http.StatusForbidden, "access_denied (&lt;script&gt;x)"},
+		}, http.StatusForbidden, "The login did not complete"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ type Auth struct {
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
 	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
+	appIDIssuer  bool   // the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -69,10 +70,11 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		observer:     cfg.Observer,
 		store:        cfg.Store,
 		codec:        codec,
-		usedStates:   newUsedStates(),
+		usedStates:   newUsedStates(maxUsedStates),
 		callbackPath: redirect.Path,
 		origin:       redirect.Scheme + "://" + redirect.Host,
 		secure:       redirect.Scheme == "https",
+		appIDIssuer:  strings.Contains(cfg.OAuthServerURL, "/oauth/v4/"),
 	}
 	if a.observer == nil {
 		a.observer = nopObserver{}

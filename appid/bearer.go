@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -20,8 +21,8 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 			}
 			u, err := a.userFromAccessToken(r, raw)
 			if err != nil {
-				if !a.keys.loaded() {
-					// Nothing could be verified: the provider's keys are out of reach, not the token at fault.
+				if errors.Is(err, errProviderUnavailable) {
+					// The provider's keys are out of reach: the token is not at fault.
 					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable",
 						"Could not load the identity provider's keys")
 					return

@@ -22,6 +22,12 @@ import (
 // client holding its own tokens would.
 func accessTokenFor(t *testing.T, e *testEnv, username string) string {
 	t.Helper()
+	return tokensFor(t, e, username).AccessToken
+}
+
+// tokensFor runs a login as username outside the app and returns the provider's token response.
+func tokensFor(t *testing.T, e *testEnv, username string) *oauth2.Token {
+	t.Helper()
 	oauthURL := e.idp.Provider().OAuthServerURL()
 	conf := &oauth2.Config{
 		ClientID: localappid.DemoClientID, ClientSecret: localappid.DemoClientSecret,
@@ -38,7 +44,7 @@ func accessTokenFor(t *testing.T, e *testEnv, username string) string {
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
-	return tok.AccessToken
+	return tok
 }
 
 // resign returns token's claims signed by key under kid, with alg; for alg "none" the signature is empty.
@@ -64,7 +70,12 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey, kid string) string 
 
 func TestRequireBearer(t *testing.T) {
 	e := newTestEnv(t, envOption{})
-	alice := accessTokenFor(t, e, "alice")
+	aliceTokens := tokensFor(t, e, "alice")
+	alice := aliceTokens.AccessToken
+	aliceID, _ := aliceTokens.Extra("id_token").(string)
+	if aliceID == "" {
+		t.Fatal("the provider issued no id_token")
+	}
 	bob := accessTokenFor(t, e, "bob")
 	forgedKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -88,6 +99,7 @@ func TestRequireBearer(t *testing.T) {
 		{"signed by an unknown key under a known kid", "Bearer " + resign(t, alice, forgedKey,
 			e.idp.Provider().CurrentKeyID()), http.StatusUnauthorized, `error="invalid_token"`},
 		{"alg none", "Bearer " + none, http.StatusUnauthorized, `error="invalid_token"`},
+		{"an id token", "Bearer " + aliceID, http.StatusUnauthorized, `error="invalid_token"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

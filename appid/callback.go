@@ -29,15 +29,24 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	w.Header().Set("Cache-Control", "no-store")
+	now := a.cfg.Now()
 	if e := q.Get("error"); e != "" {
 		a.observer.LoginFinished(loginDenied)
 		status := http.StatusBadRequest
 		if e == "access_denied" {
 			status = http.StatusForbidden
 		}
-		detail := "The identity provider answered: " + truncate(e, 64)
-		if d := q.Get("error_description"); d != "" {
-			detail += " (" + truncate(d, 200) + ")"
+		// The provider's words are shown only to the browser whose login they answer (and only once): anyone
+		// can link to the callback with an error and words of their choosing.
+		detail := "The login did not complete. Please start again."
+		if state := q.Get("state"); state != "" {
+			_, err := a.takePendingLogin(w, r, state, now)
+			if err == nil && a.usedStates.markUsed(state, now) == stateFresh {
+				detail = "The identity provider answered: " + truncate(e, 64)
+				if d := q.Get("error_description"); d != "" {
+					detail += " (" + truncate(d, 200) + ")"
+				}
+			}
 		}
 		a.respondError(w, r, status, "Login failed", detail)
 		return
@@ -48,11 +57,13 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 			"The login response lacks its code or state.")
 		return
 	}
-	now := a.cfg.Now()
 	pending, err := a.takePendingLogin(w, r, state, now)
-	if err != nil || !a.usedStates.markUsed(state, now) {
+	if err != nil {
 		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
 			"This login is unknown, expired or already used. Please start again.")
+		return
+	}
+	if !a.redeemState(w, r, state, now) {
 		return
 	}
 	meta, err := a.discovery.metadata(ctx)
@@ -108,6 +119,23 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	a.observer.LoginFinished(loginSuccess)
 	http.Redirect(w, r, pending.ReturnTo, http.StatusFound)
+}
+
+// redeemState marks state used, once only; on refusal it answers the request and returns false.
+func (a *Auth) redeemState(w http.ResponseWriter, r *http.Request, state string, now time.Time) bool {
+	switch a.usedStates.markUsed(state, now) {
+	case stateFresh:
+		return true
+	case stateGuardFull:
+		a.log.WarnContext(r.Context(), "appid: too many logins finished recently to guard against replays; "+
+			"refusing this one")
+		a.failLogin(w, r, loginInvalidRequest, http.StatusServiceUnavailable, "Too many logins at once",
+			"The service is finishing too many logins at the moment. Please try again shortly.")
+	default:
+		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+			"This login is unknown, expired or already used. Please start again.")
+	}
+	return false
 }
 
 func (a *Auth) failLogin(w http.ResponseWriter, r *http.Request, result string, status int, title, detail string) {

@@ -14,21 +14,35 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// minKeyRefetchInterval rate-limits JWKS fetches caused by unknown key ids, so that a stream of forged tokens
-// cannot turn into a stream of requests to the provider.
+// minKeyRefetchInterval rate-limits JWKS fetch attempts, failed ones included, so that a stream of forged
+// tokens cannot turn into a stream of requests to the provider, up or down.
 const minKeyRefetchInterval = 10 * time.Second
 
 // keySet is an oidc.KeySet over the provider's JWKS: keys are cached, fetched again when a token names an
-// unknown kid (one fetch in flight, at most one per minKeyRefetchInterval).
+// unknown kid (one fetch in flight, at most one attempt per minKeyRefetchInterval).
 type keySet struct {
 	jwksURL func(context.Context) (string, error)
 	client  *http.Client
 	now     func() time.Time
 
-	group     singleflight.Group
-	mu        sync.RWMutex
-	keys      []jose.JSONWebKey
-	fetchedAt time.Time
+	group       singleflight.Group
+	mu          sync.RWMutex
+	keys        []jose.JSONWebKey
+	fetchedAt   time.Time // last successful fetch
+	attemptedAt time.Time // last fetch attempt, successful or not
+}
+
+// keyErrorSlot receives the key set's failure to fetch keys, while none are loaded, during one verification:
+// go-oidc flattens the KeySet's error into text, and the caller must still tell "provider unreachable" (503)
+// from "bad token" (401).
+type keyErrorSlot struct{ err error }
+
+type keyErrorSlotKey struct{}
+
+// withKeyErrorSlot returns ctx carrying a fresh slot for VerifySignature's key-fetch failure.
+func withKeyErrorSlot(ctx context.Context) (context.Context, *keyErrorSlot) {
+	slot := &keyErrorSlot{}
+	return context.WithValue(ctx, keyErrorSlotKey{}, slot), slot
 }
 
 // VerifySignature implements oidc.KeySet.
@@ -45,6 +59,11 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	key, known := k.lookup(kid)
 	if !known {
 		if err := k.refresh(ctx, false); err != nil {
+			// Without any key nothing can be verified: the provider is at fault. With keys loaded, an unknown
+			// kid is the token's problem until the provider says otherwise.
+			if slot, ok := ctx.Value(keyErrorSlotKey{}).(*keyErrorSlot); ok && !k.loaded() {
+				slot.err = err
+			}
 			return nil, err
 		}
 		if key, known = k.lookup(kid); !known {
@@ -72,17 +91,24 @@ func (k *keySet) loaded() bool {
 	return !k.fetchedAt.IsZero()
 }
 
-// refresh fetches the JWKS unless one was fetched within minKeyRefetchInterval (force skips that limit only
-// when no keys are loaded yet).
+// refresh fetches the JWKS unless an attempt was made within minKeyRefetchInterval; force skips that limit
+// only while no keys were ever loaded (Ready). Without keys, a rate-limited refresh reports the provider
+// unavailable, so that callers answer 503 rather than blaming the token.
 func (k *keySet) refresh(ctx context.Context, force bool) error {
-	k.mu.RLock()
-	recent := !k.fetchedAt.IsZero() && k.now().Sub(k.fetchedAt) < minKeyRefetchInterval
-	k.mu.RUnlock()
-	if recent && !force {
-		return nil
+	if k.recentlyAttempted(force) {
+		return k.rateLimited()
 	}
 	_, err, _ := k.group.Do("jwks", func() (any, error) {
-		keys, err := k.fetch(ctx)
+		// A caller that waited for the lock may find that another fetch just happened.
+		if k.recentlyAttempted(force) {
+			return nil, k.rateLimited()
+		}
+		k.mu.Lock()
+		k.attemptedAt = k.now()
+		k.mu.Unlock()
+		// Detached from the first caller's cancellation: every waiting request shares this fetch, which keeps
+		// its own timeout (see fetch).
+		keys, err := k.fetch(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +118,28 @@ func (k *keySet) refresh(ctx context.Context, force bool) error {
 		return nil, nil
 	})
 	return err
+}
+
+// recentlyAttempted reports whether a fetch attempt is too recent for another one.
+func (k *keySet) recentlyAttempted(force bool) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if force && k.fetchedAt.IsZero() {
+		return false
+	}
+	return !k.attemptedAt.IsZero() && k.now().Sub(k.attemptedAt) < minKeyRefetchInterval
+}
+
+// rateLimited returns the error of a rate-limited refresh: none when keys are loaded (the token's kid is simply
+// unknown), errProviderUnavailable when there are none to verify with.
+func (k *keySet) rateLimited() error {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.fetchedAt.IsZero() {
+		return fmt.Errorf("%w: keys: the last fetch failed; next attempt within %s", errProviderUnavailable,
+			minKeyRefetchInterval)
+	}
+	return nil
 }
 
 func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {

@@ -2,6 +2,8 @@ package appid
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // tokenClaims are the claims appid reads from id and access tokens beyond those go-oidc checks.
@@ -22,11 +26,20 @@ type tokenClaims struct {
 // errTokenInvalid marks tokens that fail verification: signature, alg, iss, aud, times or nonce.
 var errTokenInvalid = errors.New("appid: token invalid")
 
+// idTokenOnlyClaims appear in id tokens and never in access tokens: a token carrying one is an id token
+// presented as an access token (id tokens have aud=[client_id] too, so the audience does not tell them apart).
+var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash"}
+
 // verifyAccessToken checks an access token's signature (by kid, RS256 only), issuer, expiry with the bounded
 // skew, issue time, and that its audience contains the client id, as App ID access tokens carry aud=[client_id].
+// It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a scope claim.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
+	ctx, keyErr := withKeyErrorSlot(ctx)
 	tok, err := a.accessVerifier.Verify(ctx, raw)
 	if err != nil {
+		if keyErr.err != nil && !a.failsUnverified(raw) {
+			return nil, fmt.Errorf("access token: %w", keyErr.err)
+		}
 		return nil, fmt.Errorf("%w: access token: %v", errTokenInvalid, err)
 	}
 	if !slices.Contains(tok.Audience, a.cfg.ClientID) {
@@ -36,22 +49,61 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken
 	if err := a.checkIssuedAt(tok); err != nil {
 		return nil, fmt.Errorf("%w: access token: %v", errTokenInvalid, err)
 	}
+	var claims map[string]json.RawMessage
+	if err := tok.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	for _, name := range idTokenOnlyClaims {
+		if _, ok := claims[name]; ok {
+			return nil, fmt.Errorf("%w: access token: expected no %q claim, got one (an id token?)", errTokenInvalid,
+				name)
+		}
+	}
+	if _, ok := claims["scope"]; a.appIDIssuer && !ok {
+		return nil, fmt.Errorf("%w: access token: expected a scope claim as App ID issues, got none (an id token?)",
+			errTokenInvalid)
+	}
 	return tok, nil
 }
 
-// verifyIDToken checks an id token like verifyAccessToken (audience through go-oidc) plus its nonce.
+// verifyIDToken checks an id token like verifyAccessToken (audience through go-oidc) plus, at login (nonce
+// non-empty), its nonce. A refresh passes nonce "": providers may repeat the login's nonce in refreshed id
+// tokens, and there is no new one to compare with.
 func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
+	ctx, keyErr := withKeyErrorSlot(ctx)
 	tok, err := a.idVerifier.Verify(ctx, raw)
 	if err != nil {
+		if keyErr.err != nil && !a.failsUnverified(raw) {
+			return nil, fmt.Errorf("id token: %w", keyErr.err)
+		}
 		return nil, fmt.Errorf("%w: id token: %v", errTokenInvalid, err)
 	}
-	if tok.Nonce != nonce {
+	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, fmt.Errorf("%w: id token: nonce does not match the login's", errTokenInvalid)
 	}
 	if err := a.checkIssuedAt(tok); err != nil {
 		return nil, fmt.Errorf("%w: id token: %v", errTokenInvalid, err)
 	}
 	return tok, nil
+}
+
+// failsUnverified reports whether raw's claims, read without checking the signature, already fail: another
+// issuer or expired. go-oidc checks the signature first, so while keys are out of reach such a token would
+// otherwise be reported as the provider's failure (503) rather than the token's (401).
+func (a *Auth) failsUnverified(raw string) bool {
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return true
+	}
+	var claims struct {
+		Issuer string           `json:"iss"`
+		Expiry *jwt.NumericDate `json:"exp"`
+	}
+	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
+		return true
+	}
+	expired := claims.Expiry != nil && claims.Expiry.Time().Before(a.cfg.Now().Add(-a.cfg.ClockSkew))
+	return claims.Issuer != a.cfg.OAuthServerURL || expired
 }
 
 // checkIssuedAt refuses tokens issued in the future beyond the allowed skew.

@@ -1,0 +1,292 @@
+package appid
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+)
+
+const fakeClientID = "fake-client"
+
+// fakeIssuer is an OIDC provider reduced to discovery and JWKS, whose tokens the tests sign with any claims,
+// key and algorithm, so that each verification rule can be broken alone.
+type fakeIssuer struct {
+	issuer   string
+	key      *rsa.PrivateKey
+	kid      string
+	jwksDown atomic.Bool  // the JWKS endpoint answers 503
+	fetches  atomic.Int32 // JWKS requests received
+}
+
+// newFakeIssuer serves an issuer at path (e.g. "/oauth/v4/tenant", App ID's shape) on a loopback port.
+func newFakeIssuer(t *testing.T, path string) *fakeIssuer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeIssuer{key: key, kid: "fake-key-1"}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f.issuer = srv.URL + path
+	mux.HandleFunc("GET "+path+"/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]string{"issuer": f.issuer,
+			"authorization_endpoint": f.issuer + "/authorization", "token_endpoint": f.issuer + "/token",
+			"jwks_uri": f.issuer + "/publickeys"})
+	})
+	mux.HandleFunc("GET "+path+"/publickeys", func(w http.ResponseWriter, r *http.Request) {
+		f.fetches.Add(1)
+		if f.jwksDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+			{Key: &key.PublicKey, KeyID: f.kid, Algorithm: "RS256", Use: "sig"}}})
+	})
+	return f
+}
+
+// accessClaims are the claims of a valid App ID access token for fakeClientID issued at now.
+func (f *fakeIssuer) accessClaims(now time.Time) map[string]any {
+	return map[string]any{"iss": f.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
+		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "scope": "openid view"}
+}
+
+// sign returns claims as a JWT signed with key under kid with alg.
+func (f *fakeIssuer) sign(t *testing.T, claims map[string]any, alg jose.SignatureAlgorithm, key any, kid string) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(claims)
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := jws.CompactSerialize()
+	return s
+}
+
+// signed returns claims signed as the issuer signs.
+func (f *fakeIssuer) signed(t *testing.T, claims map[string]any) string {
+	return f.sign(t, claims, jose.RS256, f.key, f.kid)
+}
+
+// newFakeAuth returns a fresh Auth (no keys loaded yet) for f's issuer on clock.
+func newFakeAuth(t *testing.T, f *fakeIssuer, clock *testClock) *Auth {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	a, err := New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
+		RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// bearerStatus sends token to a RequireBearer(policies...) handler of a and returns the status and body.
+func bearerStatus(a *Auth, token string, policies ...Policy) (int, string) {
+	h := a.RequireBearer(policies...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/api", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func TestAccessTokenVerification(t *testing.T) {
+	appID := newFakeIssuer(t, "/oauth/v4/tenant")
+	generic := newFakeIssuer(t, "/realms/demo")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	now := clock.Now()
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKeyBytes, err := x509.MarshalPKIXPublicKey(&appID.key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(f *fakeIssuer, change func(map[string]any)) map[string]any {
+		c := f.accessClaims(now)
+		change(c)
+		return c
+	}
+	same := func(map[string]any) {}
+	tests := []struct {
+		name     string
+		issuer   *fakeIssuer
+		token    func(t *testing.T) string
+		jwksDown bool
+		want     int
+	}{
+		{"valid", appID, func(t *testing.T) string { return appID.signed(t, with(appID, same)) }, false, http.StatusOK},
+		{"id token: nonce", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["nonce"] = "n-123" }))
+		}, false, http.StatusUnauthorized},
+		{"id token: at_hash", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["at_hash"] = "x" }))
+		}, false, http.StatusUnauthorized},
+		{"id token: c_hash", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["c_hash"] = "x" }))
+		}, false, http.StatusUnauthorized},
+		{"no scope claim from App ID", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { delete(c, "scope") }))
+		}, false, http.StatusUnauthorized},
+		{"no scope claim from another provider", generic, func(t *testing.T) string {
+			return generic.signed(t, with(generic, func(c map[string]any) { delete(c, "scope") }))
+		}, false, http.StatusOK},
+		{"nonce from another provider", generic, func(t *testing.T) string {
+			return generic.signed(t, with(generic, func(c map[string]any) { c["nonce"] = "n-123" }))
+		}, false, http.StatusUnauthorized},
+		{"audience without the client id", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["aud"] = []string{"other-client"} }))
+		}, false, http.StatusUnauthorized},
+		{"issued in the future beyond the skew", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["iat"] = now.Add(5 * time.Minute).Unix() }))
+		}, false, http.StatusUnauthorized},
+		{"wrong issuer", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["iss"] = "https://evil.example/oauth/v4/tenant" }))
+		}, false, http.StatusUnauthorized},
+		{"expired", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["exp"] = now.Add(-time.Hour).Unix() }))
+		}, false, http.StatusUnauthorized},
+		{"HS256 with the public key as secret", appID, func(t *testing.T) string {
+			return appID.sign(t, with(appID, same), jose.HS256, publicKeyBytes, appID.kid)
+		}, false, http.StatusUnauthorized},
+		{"ES256 with a new key under the known kid", appID, func(t *testing.T) string {
+			return appID.sign(t, with(appID, same), jose.ES256, ecKey, appID.kid)
+		}, false, http.StatusUnauthorized},
+		// Before any key was loaded: a token go-oidc refuses unread is the token's fault, not the provider's.
+		{"malformed, keys unreachable", appID, func(*testing.T) string { return "not.a.jwt" }, true,
+			http.StatusUnauthorized},
+		{"expired, keys unreachable", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["exp"] = now.Add(-time.Hour).Unix() }))
+		}, true, http.StatusUnauthorized},
+		{"wrong issuer, keys unreachable", appID, func(t *testing.T) string {
+			return appID.signed(t, with(appID, func(c map[string]any) { c["iss"] = "https://evil.example/oauth/v4/tenant" }))
+		}, true, http.StatusUnauthorized},
+		{"valid, keys unreachable", appID, func(t *testing.T) string { return appID.signed(t, with(appID, same)) },
+			true, http.StatusServiceUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.issuer.jwksDown.Store(tc.jwksDown)
+			a := newFakeAuth(t, tc.issuer, clock) // fresh: no keys loaded yet
+			if got, body := bearerStatus(a, tc.token(t)); got != tc.want {
+				t.Errorf("got %d %s, want %d", got, body, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
+	tests := []struct {
+		name       string
+		loadFirst  bool // a valid token loads the keys before the JWKS endpoint fails
+		wantStatus int
+	}{
+		{"keys loaded, then the JWKS endpoint fails", true, http.StatusUnauthorized},
+		{"keys never loaded", false, http.StatusServiceUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeIssuer(t, "/oauth/v4/tenant")
+			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			a := newFakeAuth(t, f, clock)
+			if tc.loadFirst {
+				if got, body := bearerStatus(a, f.signed(t, f.accessClaims(clock.Now()))); got != http.StatusOK {
+					t.Fatalf("valid token: got %d %s", got, body)
+				}
+				clock.Advance(time.Minute) // past the rate limit of the successful fetch
+			}
+			f.jwksDown.Store(true)
+			before := f.fetches.Load()
+			for i := range 20 {
+				token := f.sign(t, f.accessClaims(clock.Now()), jose.RS256, f.key, fmt.Sprintf("forged-%d", i))
+				if got, body := bearerStatus(a, token); got != tc.wantStatus {
+					t.Fatalf("forged token %d: got %d %s, want %d", i, got, body, tc.wantStatus)
+				}
+			}
+			if n := f.fetches.Load() - before; n > 1 {
+				t.Errorf("20 tokens with unknown kids and the JWKS down caused %d fetches, want at most 1", n)
+			}
+			if !tc.loadFirst {
+				// Ready may force a fetch while no keys were ever loaded.
+				f.jwksDown.Store(false)
+				if err := a.Ready(t.Context()); err != nil {
+					t.Errorf("Ready after the JWKS came back: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := newFakeAuth(t, f, clock)
+	token := f.signed(t, f.accessClaims(clock.Now()))
+	if _, err := a.discovery.metadata(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := a.RequireBearer()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	h.ServeHTTP(httptest.NewRecorder(), req) // its client went away; the fetch it started must still complete
+	if got, body := bearerStatus(a, token); got != http.StatusOK {
+		t.Errorf("next request within the rate limit: got %d %s, want 200", got, body)
+	}
+}
+
+func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := newFakeAuth(t, f, clock)
+	now := clock.Now()
+	idClaims := map[string]any{"iss": f.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
+		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nonce": "login-nonce"}
+	tok := (&oauth2.Token{AccessToken: f.signed(t, f.accessClaims(now))}).WithExtra(map[string]any{
+		"id_token": f.signed(t, idClaims)})
+	tests := []struct {
+		name    string
+		nonce   string
+		wantErr bool
+	}{
+		{"refresh (no nonce to compare)", "", false},
+		{"login with the same nonce", "login-nonce", false},
+		{"login with another nonce", "other-nonce", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := a.sessionFromTokens(t.Context(), tok, tc.nonce, now)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("got error %v, want error: %v", err, tc.wantErr)
+			}
+		})
+	}
+}
