@@ -119,6 +119,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 }
 
 // Mount registers the callback (the path of RedirectURL) and /logout (GET shows a button, POST logs out) on mux.
+// POST /logout takes an optional form field return_to, a same-origin path (anything else becomes "/"), and
+// otherwise returns to PostLogoutPath. The provider's logout redirects back to the app's origin plus that path,
+// and App ID only redirects to registered URLs: register every post-logout URL (e.g.
+// https://app.example/noauth_route) with App ID as a redirect URI, or the provider's logout will refuse it.
 func (a *Auth) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
 	mux.HandleFunc("GET /logout", a.handleLogoutPage)

@@ -18,12 +18,25 @@ func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 		`<button type="submit">Log out</button></form>`)
 }
 
+// maxLogoutForm bounds the body of POST /logout, which holds at most a return_to path.
+const maxLogoutForm = 4 << 10
+
 // handleLogout ends the session, revokes its refresh token (best effort), and sends the browser to the
-// provider's logout (App ID's SSO logout, or a listed end_session_endpoint), which returns to PostLogoutPath.
+// provider's logout (App ID's SSO logout, or a listed end_session_endpoint), which returns to the form's
+// return_to (a same-origin path, sanitized like the login's return-to) or else PostLogoutPath.
 func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if !a.sameOrigin(r) {
 		a.respondError(w, r, http.StatusForbidden, "Logout refused", "The logout request came from another site.")
 		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxLogoutForm)
+	if err := r.ParseForm(); err != nil {
+		a.respondError(w, r, http.StatusBadRequest, "Logout refused", "The logout form could not be read.")
+		return
+	}
+	target := a.cfg.PostLogoutPath
+	if returnTo := r.PostForm.Get("return_to"); returnTo != "" {
+		target = sanitizeReturnTo(returnTo)
 	}
 	var refreshToken string
 	if data, err := a.store.Load(r); err == nil {
@@ -39,7 +52,6 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	target := a.cfg.PostLogoutPath
 	ctx, cancel := context.WithTimeout(r.Context(), revokeTimeout)
 	defer cancel()
 	meta, err := a.discovery.metadata(ctx)

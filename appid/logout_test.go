@@ -78,3 +78,35 @@ func TestLogoutWithProviderDown(t *testing.T) {
 		t.Error("the session survived the logout")
 	}
 }
+
+func TestLogoutReturnTo(t *testing.T) {
+	tests := []struct {
+		name     string
+		returnTo string // the form field; "" sends none
+		wantBack string // the path the provider's logout returns to
+	}{
+		{"default", "", "/noauth_route"},
+		{"a same-origin path with query", "/profile?tab=1", "/profile?tab=1"},
+		{"scheme-relative", "//evil.example/x", "/"},
+		{"absolute URL", "https://evil.example/", "/"},
+		{"backslash host", `/\evil.example`, "/"},
+	}
+	e := newTestEnv(t, envOption{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{}
+			if tc.returnTo != "" {
+				form.Set("return_to", tc.returnTo)
+			}
+			req, _ := http.NewRequest(http.MethodPost, e.app.URL+"/logout", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", e.app.URL)
+			got := e.newBrowser(t).do(req)
+			loc, _ := url.Parse(got.location)
+			if got.status != http.StatusSeeOther || loc.Query().Get("redirect_uri") != e.app.URL+tc.wantBack {
+				t.Errorf("got %d %q, want 303 to the provider's logout with redirect_uri=%s%s", got.status,
+					got.location, e.app.URL, tc.wantBack)
+			}
+		})
+	}
+}
