@@ -31,6 +31,9 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 				respondUnauthorized(w, "invalid_token")
 				return
 			}
+			if a.cfg.OnUser != nil {
+				a.cfg.OnUser(r, u)
+			}
 			if !set.allows(u) {
 				a.observer.AuthorizationDecided(set.name, decisionDeny)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate", error="insufficient_scope"`)

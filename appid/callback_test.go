@@ -253,3 +253,25 @@ func TestLoginStartsANewSession(t *testing.T) {
 		t.Errorf("login saved sessions with Renew %v, want [true] (a new session, against fixation)", rec.renews)
 	}
 }
+
+func TestOnUserSeesDeniedSessionUsers(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	e := newTestEnv(t, envOption{auth: func(c *Config) {
+		c.OnUser = func(r *http.Request, u *User) {
+			mu.Lock()
+			seen = append(seen, u.Email)
+			mu.Unlock()
+		}
+	}})
+	b := e.newBrowser(t)
+	start := b.get(e.app.URL + "/auth_route")
+	if got := b.follow(b.follow(b.authorize(start, "bob"))); got.status != http.StatusForbidden {
+		t.Fatalf("bob: got %d, want 403", got.status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || !strings.Contains(seen[0], "bob") {
+		t.Errorf("OnUser saw %q, want bob once", seen)
+	}
+}

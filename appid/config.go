@@ -78,6 +78,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnUser, when set, is called once a request's user is known (by Require and RequireBearer), before the
+	// policy decides, so that denied requests can be logged with their user too. It runs on every protected
+	// request: it must be cheap, and must not keep u beyond the call or change it.
+	OnUser func(r *http.Request, u *User)
 }
 
 // ConfigFromEnv reads Config from the process environment; see ConfigFromLookup.

@@ -46,6 +46,9 @@ func (a *Auth) Require(policies ...Policy) func(http.Handler) http.Handler {
 				}
 				return
 			}
+			if a.cfg.OnUser != nil {
+				a.cfg.OnUser(r, &st.user)
+			}
 			if !set.allows(&st.user) {
 				a.observer.AuthorizationDecided(set.name, decisionDeny)
 				respondForbidden(w, r)

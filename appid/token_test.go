@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,13 +92,13 @@ func (f *fakeIssuer) signed(t *testing.T, claims map[string]any) string {
 }
 
 // newFakeAuth returns a fresh Auth (no keys loaded yet) for f's issuer on clock.
-func newFakeAuth(t *testing.T, f *fakeIssuer, clock *testClock) *Auth {
+func newFakeAuth(t *testing.T, f *fakeIssuer, clock *testClock, onUser func(*http.Request, *User)) *Auth {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	a, err := New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
 		RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), OnUser: onUser})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestAccessTokenVerification(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.issuer.jwksDown.Store(tc.jwksDown)
-			a := newFakeAuth(t, tc.issuer, clock) // fresh: no keys loaded yet
+			a := newFakeAuth(t, tc.issuer, clock, nil) // fresh: no keys loaded yet
 			if got, body := bearerStatus(a, tc.token(t)); got != tc.want {
 				t.Errorf("got %d %s, want %d", got, body, tc.want)
 			}
@@ -215,7 +216,7 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeIssuer(t, "/oauth/v4/tenant")
 			clock := &testClock{now: time.Now().Truncate(time.Second)}
-			a := newFakeAuth(t, f, clock)
+			a := newFakeAuth(t, f, clock, nil)
 			if tc.loadFirst {
 				if got, body := bearerStatus(a, f.signed(t, f.accessClaims(clock.Now()))); got != http.StatusOK {
 					t.Fatalf("valid token: got %d %s", got, body)
@@ -247,7 +248,7 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
-	a := newFakeAuth(t, f, clock)
+	a := newFakeAuth(t, f, clock, nil)
 	token := f.signed(t, f.accessClaims(clock.Now()))
 	if _, err := a.discovery.metadata(t.Context()); err != nil {
 		t.Fatal(err)
@@ -266,7 +267,7 @@ func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
 func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
-	a := newFakeAuth(t, f, clock)
+	a := newFakeAuth(t, f, clock, nil)
 	now := clock.Now()
 	idClaims := map[string]any{"iss": f.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
 		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nonce": "login-nonce"}
@@ -288,5 +289,18 @@ func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 				t.Errorf("got error %v, want error: %v", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestOnUserSeesDeniedBearerUsers(t *testing.T) {
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	var seen []string
+	a := newFakeAuth(t, f, clock, func(r *http.Request, u *User) { seen = append(seen, u.ID) })
+	if got, _ := bearerStatus(a, f.signed(t, f.accessClaims(clock.Now())), Scope("admin")); got != http.StatusForbidden {
+		t.Fatalf("got %d, want 403", got)
+	}
+	if strings.Join(seen, ",") != "user-1" {
+		t.Errorf("OnUser saw %q, want user-1 once", seen)
 	}
 }
