@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,7 +95,8 @@ type Client struct {
 
 // User is a Cloud Directory user. ID is App ID's profile id and the tokens' sub.
 type User struct {
-	// ID is the profile id and sub; use a UUID-shaped value, as App ID does.
+	// ID is the profile id and sub; use a UUID-shaped value, as App ID does. Empty: a stable UUID-shaped id
+	// derived from the username (or, without one, the email), case-insensitively, so it survives restarts.
 	ID string `yaml:"id"`
 	// Username and Email both log in (case-insensitively); at least one is required.
 	Username string `yaml:"username"`
@@ -166,6 +168,30 @@ func DefaultConfig() Config {
 		},
 		APIKeys: []string{DemoAPIKey},
 	}
+}
+
+// withUserIDs gives every user without an id one derived from its login name. The users slice is copied, so the
+// caller's Config is left as it was.
+func (c Config) withUserIDs() Config {
+	c.Users = slices.Clone(c.Users)
+	for i, u := range c.Users {
+		if u.ID != "" {
+			continue
+		}
+		login := u.Username
+		if login == "" {
+			login = u.Email
+		}
+		if login != "" {
+			c.Users[i].ID = derivedUserID(login)
+		}
+	}
+	return c
+}
+
+// derivedUserID is a stable, UUID-shaped id for a login name (lower-cased, as logins match).
+func derivedUserID(login string) string {
+	return uuidShaped("localappid user " + strings.ToLower(login))
 }
 
 // withDefaults fills zero durations and an empty tenant.

@@ -3,6 +3,7 @@ package localappid_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,56 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := localappid.New(cfg); err == nil || !strings.Contains(err.Error(), "clients") {
 		t.Fatalf("New without clients: %v", err)
 	}
+}
+
+// uuidShape is the 8-4-4-4-12 hex form App ID's profile ids have.
+var uuidShape = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// TestDerivedUserIDs: users without an id get a stable, UUID-shaped one derived from their username (or email,
+// case-insensitively), the same from a file as from a Config given to New; an explicit id is kept.
+func TestDerivedUserIDs(t *testing.T) {
+	load := func(t *testing.T, users string) []localappid.User {
+		t.Helper()
+		cfg, err := localappid.LoadConfig(writeFile(t, "idp.yaml", "users:\n"+users))
+		if err != nil {
+			t.Fatalf("LoadConfig: %v", err)
+		}
+		return cfg.Users
+	}
+	dave := load(t, "  - username: dave\n    password: pw\n")[0].ID
+	for _, tc := range []struct {
+		name   string
+		users  string
+		wantID func(id string) bool
+	}{
+		{"username", "  - username: dave\n    password: pw\n", func(id string) bool { return id == dave }},
+		{"username in other case", "  - username: DAVE\n    password: pw\n", func(id string) bool { return id == dave }},
+		{"another username", "  - username: erin\n    password: pw\n", func(id string) bool { return id != dave }},
+		{"email only", "  - email: Erin@Example.com\n    password: pw\n", func(id string) bool { return id != dave }},
+		{"explicit id", "  - id: fixed-id\n    username: dave\n    password: pw\n", func(id string) bool { return id == "fixed-id" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			users := load(t, tc.users)
+			id := users[0].ID
+			if !tc.wantID(id) || (tc.name != "explicit id" && !uuidShape.MatchString(id)) {
+				t.Fatalf("id = %q (dave's is %q)", id, dave)
+			}
+		})
+	}
+	t.Run("twice the same username", func(t *testing.T) {
+		_, err := localappid.LoadConfig(writeFile(t, "idp.yaml", "users:\n  - username: dave\n    password: a\n  - username: Dave\n    password: b\n"))
+		if err == nil || !strings.Contains(err.Error(), `login name "dave" is used twice`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("sub of a user given to New without id", func(t *testing.T) {
+		f := newFixture(t, func(c *localappid.Config) {
+			c.Users = append(c.Users, localappid.User{Username: "dave", Password: "dave"})
+		})
+		code, verifier := codeFor(t, f, "dave")
+		tk := decodeTokens(t, exchange(t, f, code, verifier))
+		if sub := jwtPart(t, tk.IDToken, 1)["sub"]; sub != dave {
+			t.Fatalf("sub = %v, want %s as loaded from a file", sub, dave)
+		}
+	})
 }

@@ -55,6 +55,7 @@ func parseConfig(data []byte) (Config, error) {
 			problems = append(problems, nameField(msg, paths))
 		}
 	}
+	cfg = cfg.withUserIDs()
 	if err := cfg.validate(); err != nil {
 		problems = append(problems, strings.Split(err.Error(), "\n")...)
 	}

@@ -51,6 +51,7 @@ type user struct {
 
 // New validates cfg, hashes plain passwords and generates (or takes) the first signing key. It does no network I/O.
 func New(cfg Config) (*Provider, error) {
+	cfg = cfg.withUserIDs()
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("localappid: invalid config: %w", err)
 	}
@@ -130,8 +131,11 @@ func New(cfg Config) (*Provider, error) {
 }
 
 // derivedRoleID gives a role without a configured id a stable, UUID-shaped id derived from its name.
-func derivedRoleID(name string) string {
-	h := sha256.Sum256([]byte("localappid role " + name))
+func derivedRoleID(name string) string { return uuidShaped("localappid role " + name) }
+
+// uuidShaped hashes s into the 8-4-4-4-12 form of a UUID (version and variant bits set as a name-based UUID's).
+func uuidShaped(s string) string {
+	h := sha256.Sum256([]byte(s))
 	h[6] = h[6]&0x0f | 0x50 // version 5-like
 	h[8] = h[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
