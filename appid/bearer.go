@@ -8,7 +8,8 @@ import (
 
 // RequireBearer returns middleware for APIs: it admits requests whose "Authorization: Bearer" access token
 // verifies (signature, issuer, audience, expiry) and satisfies every policy, with no session involved. Roles come
-// from a "roles" claim when the token has one. Missing or invalid tokens get 401, refused ones 403, as JSON.
+// from a "roles" claim when the token has one. Missing or invalid tokens (id tokens included) get 401, refused
+// ones 403, as JSON; 503 only when no signing key of the provider could be loaded to verify with.
 func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler {
 	set := newPolicySet(policies)
 	return func(next http.Handler) http.Handler {
