@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,8 +47,7 @@ func runIdP(ctx context.Context, args []string, e env) int {
 			printUsage(e.stdout)
 			return 0
 		}
-		fmt.Fprintf(e.stderr, "appidgate idp: %v\n\n", err)
-		printUsage(e.stderr)
+		fmt.Fprintf(e.stderr, "appidgate idp: %v\nrun 'appidgate idp --help' for usage\n", err)
 		return 2
 	}
 
@@ -99,6 +100,13 @@ func (o idpOptions) load() (localappid.Config, []string) {
 	return cfg, problems
 }
 
+// newSessionKey returns 32 random bytes, base64url-encoded: a SESSION_SECRET_KEY for one run.
+func newSessionKey() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 // issuerOrigin accepts the public origin (http://host:port) or the full OAuth server URL
 // (http://host:port/oauth/v4/<tenant>) and returns the origin.
 func issuerOrigin(s, tenant string) (string, error) {
@@ -114,7 +122,11 @@ func issuerOrigin(s, tenant string) (string, error) {
 	}
 }
 
-// printIdPInfo tells the user what to point a relying party at, and who can log in.
+// demoRedirectURI is where `appidgate demo` receives logins by default; the demo client registers it.
+const demoRedirectURI = "http://localhost:5000/afterauth"
+
+// printIdPInfo tells the user what to point a relying party at, and who can log in. With the demo data the
+// NAME=value lines are every setting `appidgate demo` needs, so exporting them runs the demo against this provider.
 func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, demoData bool) {
 	p := srv.Provider()
 	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s\n\n", srv.URL())
@@ -122,6 +134,9 @@ func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, de
 	fmt.Fprintf(w, "IAM_TOKEN_URL=%s\n", p.IAMTokenURL())
 	if demoData {
 		fmt.Fprintf(w, "APPID_CLIENT_ID=%s\nAPPID_CLIENT_SECRET=%s\nIBM_CLOUD_APIKEY=%s\n", localappid.DemoClientID, localappid.DemoClientSecret, localappid.DemoAPIKey)
+		fmt.Fprintf(w, "APPID_REDIRECT_URI=%s\n", demoRedirectURI)
+		fmt.Fprintln(w, "# SESSION_SECRET_KEY below is generated for this run; sessions sealed with it end when you change it")
+		fmt.Fprintf(w, "SESSION_SECRET_KEY=%s\n", newSessionKey())
 	}
 	fmt.Fprintf(w, "management API: %s\n\nclients:\n", p.ManagementURL())
 	for _, c := range cfg.Clients {

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/appid"
 )
 
 // idpOutput is a goroutine-safe buffer for runIdP's streams.
@@ -44,7 +49,8 @@ func cancelledContext() context.Context {
 	return ctx
 }
 
-// TestRunIdPBadInput: bad flags or config exit 2 with one message naming every problem, and nothing is served.
+// TestRunIdPBadInput: bad flags or config exit 2 with one message naming every problem, and nothing is served. A bad
+// flag gets its error and a pointer to --help, not the whole usage.
 func TestRunIdPBadInput(t *testing.T) {
 	badConfig := filepath.Join(t.TempDir(), "idp.yaml")
 	if err := os.WriteFile(badConfig, []byte("clients:\n  - id: web\nusers:\n  - id: u1\n    username: x\n"), 0o600); err != nil {
@@ -55,7 +61,8 @@ func TestRunIdPBadInput(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"unknown flag", []string{"--port", "1"}, []string{"flag provided but not defined: -port", "usage: appidgate idp"}},
+		{"unknown flag", []string{"--port", "1"}, []string{"appidgate idp: flag provided but not defined: -port\nrun 'appidgate idp --help' for usage\n"}},
+		{"flag without its value", []string{"--addr"}, []string{"appidgate idp: flag needs an argument: -addr\nrun 'appidgate idp --help' for usage\n"}},
 		{"bad addr", []string{"--addr", "5001"}, []string{`--addr: expected host:port, got "5001"`}},
 		{"bad config", []string{"--config", badConfig}, []string{badConfig, "clients[0].secret: missing", "users[0].password: missing"}},
 		{"missing config", []string{"--config", filepath.Join(t.TempDir(), "none.yaml")}, []string{"--config:", "none.yaml"}},
@@ -76,6 +83,96 @@ func TestRunIdPBadInput(t *testing.T) {
 			}
 			if strings.Contains(stdout.String(), "APPID_OAUTH_SERVER_URL") {
 				t.Errorf("started despite bad input: %s", stdout)
+			}
+			if strings.Contains(stderr.String(), "usage:") || strings.Count(stderr.String(), "\n") > 1+len(tc.want) {
+				t.Errorf("stderr is more than the problems and a pointer to --help:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestRunIdPConfigUsersWithoutID: a config file whose users have no id starts, with stable ids derived from the
+// usernames (the same on every run), shown in the user list.
+func TestRunIdPConfigUsersWithoutID(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(config, []byte("users:\n  - username: dave\n    password: pw\n  - email: erin@example.com\n    password: pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idLine := regexp.MustCompile(`(?m)^  (\S+)\s+roles: \(none\)\s+id: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+	var runs []map[string]string
+	for range 2 {
+		e, stdout, stderr := idpEnv()
+		if code := runIdP(cancelledContext(), []string{"--addr", "127.0.0.1:0", "--config", config}, e); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		ids := map[string]string{}
+		for _, m := range idLine.FindAllStringSubmatch(stdout.String(), -1) {
+			ids[m[1]] = m[2]
+		}
+		if len(ids) != 2 || ids["dave"] == "" || ids["erin@example.com"] == "" || ids["dave"] == ids["erin@example.com"] {
+			t.Fatalf("want two distinct UUID-shaped ids for dave and erin@example.com:\n%s", stdout)
+		}
+		runs = append(runs, ids)
+	}
+	if !maps.Equal(runs[0], runs[1]) {
+		t.Fatalf("ids changed between runs: %v then %v", runs[0], runs[1])
+	}
+}
+
+// printedSettings returns the NAME=value lines runIdP printed.
+func printedSettings(out string) map[string]string {
+	settings := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if name, value, ok := strings.Cut(line, "="); ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+			settings[name] = value
+		}
+	}
+	return settings
+}
+
+// TestRunIdPPrintsDemoSettings: with the demo data, the printed lines are every setting appidgate demo needs
+// (APPID_REDIRECT_URI and a SESSION_SECRET_KEY generated for this run included), and they form a valid appid
+// configuration; with a config file, only the provider's own URLs are printed.
+func TestRunIdPPrintsDemoSettings(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "idp.yaml")
+	if err := os.WriteFile(config, []byte("tenant: t1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantDemo bool
+	}{
+		{"demo data", nil, true},
+		{"config file", []string{"--config", config}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var keys []string
+			for range 2 {
+				e, stdout, stderr := idpEnv()
+				if code := runIdP(cancelledContext(), append([]string{"--addr", "127.0.0.1:0"}, tc.args...), e); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				settings := printedSettings(stdout.String())
+				_, hasRedirect := settings["APPID_REDIRECT_URI"]
+				if hasRedirect != tc.wantDemo || settings["APPID_OAUTH_SERVER_URL"] == "" || settings["IAM_TOKEN_URL"] == "" {
+					t.Fatalf("settings %v; want the demo's (%v):\n%s", settings, tc.wantDemo, stdout)
+				}
+				if !tc.wantDemo {
+					return
+				}
+				if settings["APPID_REDIRECT_URI"] != "http://localhost:5000/afterauth" || len(settings["SESSION_SECRET_KEY"]) < 32 ||
+					!strings.Contains(stdout.String(), "generated for this run") {
+					t.Fatalf("want APPID_REDIRECT_URI http://localhost:5000/afterauth and a generated 32+ character SESSION_SECRET_KEY:\n%s", stdout)
+				}
+				lookup := func(name string) (string, bool) { v, ok := settings[name]; return v, ok }
+				if _, err := appid.ConfigFromLookup(lookup); err != nil {
+					t.Fatalf("the printed settings are not a valid appid configuration: %v", err)
+				}
+				keys = append(keys, settings["SESSION_SECRET_KEY"])
+			}
+			if keys[0] == keys[1] {
+				t.Fatalf("SESSION_SECRET_KEY %q printed on two runs; want a fresh one each run", keys[0])
 			}
 		})
 	}
@@ -127,6 +224,14 @@ func TestRunIdPServes(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || d.Issuer != issuer {
 		t.Fatalf("discovery: %d issuer %q, want %q", res.StatusCode, d.Issuer, issuer)
+	}
+	settings := printedSettings(stdout.String())
+	login := url.Values{"client_id": {settings["APPID_CLIENT_ID"]}, "redirect_uri": {settings["APPID_REDIRECT_URI"]},
+		"response_type": {"code"}, "scope": {"openid"}}
+	if res, err := http.Get(issuer + "/authorization?" + login.Encode()); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("login page for the printed client and redirect URI: %v %v, want 200", res.Status, err)
+	} else {
+		res.Body.Close()
 	}
 
 	cancel()
