@@ -35,6 +35,8 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	a := &app{metrics: metrics.New(), opts: opts}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
+	// The request log line names the user, refused ones included.
+	cfg.OnUser = func(r *http.Request, u *appid.User) { logging.SetUser(r.Context(), u.ID) }
 	cfg.HTTPClient = &http.Client{
 		Timeout:   outboundTimeout,
 		Transport: a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),

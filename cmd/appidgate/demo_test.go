@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/localappid"
 )
 
 // syncBuffer is an io.Writer that a running command and the test may use at once.
@@ -217,6 +219,10 @@ func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
 	logs := d.stderr.String()
 	if !strings.Contains(logs, `"path":"/auth_route"`) {
 		t.Fatalf("no request log line for /auth_route in:\n%s", logs)
+	}
+	// The refused user is named in the request log line of the 403, so refusals can be traced.
+	if !regexp.MustCompile(`"path":"/auth_route","status":403.*"user":"` + localappid.BobID + `"`).MatchString(logs) {
+		t.Fatalf("no 403 request log line naming bob's id in:\n%s", logs)
 	}
 	// A JWT (header "eyJ...") anywhere in the logs would be a leaked id or access token.
 	if jwt := regexp.MustCompile(`eyJ[\w-]+\.eyJ[\w-]+`).FindString(logs); jwt != "" {

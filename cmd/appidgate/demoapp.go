@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
-	"github.com/appidgate/appidgate/internal/logging"
 )
 
 // The reference app's answers, word for word.
@@ -21,20 +20,10 @@ const (
 // role; /noauth_route is open; /profile shows who is signed in. The callback and /logout come from auth.Mount.
 func demoRoutes(mux *http.ServeMux, auth *appid.Auth) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/auth_route", http.StatusFound))
-	mux.Handle("GET /auth_route", auth.Check(reportUser(referenceText(authRouteText))))
+	mux.Handle("GET /auth_route", auth.Check(referenceText(authRouteText)))
 	mux.Handle("GET /noauth_route", referenceText(noauthRouteText))
-	mux.Handle("GET /profile", auth.Require(appid.Authenticated())(reportUser(http.HandlerFunc(profile))))
+	mux.Handle("GET /profile", auth.Require(appid.Authenticated())(http.HandlerFunc(profile)))
 	auth.Mount(mux)
-}
-
-// reportUser passes the signed-in user's id to the request log line.
-func reportUser(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, ok := appid.UserFrom(r.Context()); ok {
-			logging.SetUser(r.Context(), u.ID)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // pageTemplate is the /profile page.
