@@ -3,6 +3,7 @@ package localappid_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -175,4 +176,71 @@ func TestDerivedUserIDs(t *testing.T) {
 			t.Fatalf("sub = %v, want %s as loaded from a file", sub, dave)
 		}
 	})
+}
+
+// yamlFields lists the yaml field names of a struct type and, recursively, of its struct and slice-of-struct
+// fields, skipping fields never loaded from a file (yaml:"-").
+func yamlFields(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		names = append(names, name)
+		inner := f.Type
+		if inner.Kind() == reflect.Slice {
+			inner = inner.Elem()
+		}
+		if inner.Kind() == reflect.Struct && inner != reflect.TypeOf(time.Time{}) {
+			names = append(names, yamlFields(inner)...)
+		}
+	}
+	return names
+}
+
+// TestExampleConfig: testdata/example-config.yaml, the documented example of the --config format, loads, names
+// every field a file can set, and its users log in with a plain password and with a bcrypt hash.
+func TestExampleConfig(t *testing.T) {
+	const path = "testdata/example-config.yaml"
+	cfg, err := localappid.LoadConfig(path)
+	if err != nil {
+		t.Fatalf("LoadConfig(%s): %v", path, err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range yamlFields(reflect.TypeOf(localappid.Config{})) {
+		if !regexp.MustCompile(`(?m)^[ -]*` + name + `:`).Match(raw) {
+			t.Errorf("%s does not show the field %q", path, name)
+		}
+	}
+	if cfg.Tenant != "example-tenant" || len(cfg.Clients) != 2 || len(cfg.Users) != 2 || !uuidShape.MatchString(cfg.Users[1].ID) {
+		t.Fatalf("loaded %+v", cfg)
+	}
+
+	clk := newClock()
+	cfg.BaseURL = "" // the example's origin is not this test's listener
+	cfg.SigningKey = testKey()
+	cfg.Now = clk.Now
+	srv, err := localappid.Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatalf("Listen with the example config: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	f := &fixture{srv: srv, p: srv.Provider(), clock: clk, iss: srv.Provider().OAuthServerURL()}
+	for _, tc := range []struct{ name, username, password string }{
+		{"plain password", "dave", "dave-password"},
+		{"bcrypt hash", "frank@example.com", "frank-password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := authParams("http://127.0.0.1:5055/afterauth", "")
+			params.Set("client_id", "example-web")
+			if loc := login(t, f, browser(t), params, tc.username, tc.password); loc.Query().Get("code") == "" {
+				t.Fatalf("login of %s: redirected to %s without a code", tc.username, loc)
+			}
+		})
+	}
 }

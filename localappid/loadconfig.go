@@ -16,9 +16,10 @@ import (
 // maxConfigBytes bounds a config file; a provider's users and clients fit in far less.
 const maxConfigBytes = 1 << 20
 
-// LoadConfig reads a provider configuration from a YAML or JSON file (JSON is read as YAML). Sections the file
-// leaves out keep DefaultConfig's values; sections it has replace them. Unknown fields are errors. The error names
-// the file and every bad field.
+// LoadConfig reads a provider configuration from a YAML or JSON file (JSON is read as YAML), with Config's yaml
+// field names. testdata/example-config.yaml in this package is a commented example showing every field. Sections
+// the file leaves out keep DefaultConfig's values; sections it has replace them. Users without an id get a stable
+// one derived from their login name. Unknown fields are errors. The error names the file and every bad field.
 func LoadConfig(path string) (Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
