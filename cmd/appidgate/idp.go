@@ -18,6 +18,8 @@ import (
 const idpUsage = `usage: appidgate idp [--addr host:port] [--config file.yaml|file.json] [--issuer-url http://host:port]
 
 Runs the local App ID-compatible provider (a demo provider: state in memory, not for production).
+With the demo data it prints every setting appidgate demo needs; export them and run appidgate demo.
+The --config format, every field commented: localappid/testdata/example-config.yaml in the source.
 
 flags:
 `
