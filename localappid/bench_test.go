@@ -15,6 +15,7 @@ import (
 func BenchmarkTokenCodeExchange(b *testing.B) {
 	cfg := testConfig(newClock())
 	cfg.BaseURL = "http://idp.test"
+	cfg.StoreLimit = 1 << 30 // the clock stands still, so codes and refresh tokens never expire here
 	p, err := localappid.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -45,6 +46,26 @@ func BenchmarkTokenCodeExchange(b *testing.B) {
 		p.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkCodeStoreAtCap measures refusing a code when the store is full of live codes: it must stay cheap (no
+// scan of the store per refusal), since that is what a flood of /authorization requests costs once at the cap.
+func BenchmarkCodeStoreAtCap(b *testing.B) {
+	cfg := testConfig(newClock())
+	p, err := localappid.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range localappid.DefaultStoreLimit {
+		p.IssueCodeForTest(localappid.DemoClientID, appRedirect, localappid.AliceID, "openid", "", "")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if code := p.IssueCodeForTest(localappid.DemoClientID, appRedirect, localappid.AliceID, "openid", "", ""); code != "" {
+			b.Fatal("a code was issued past the cap")
 		}
 	}
 }
