@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/localappid"
 )
 
 func TestAliceReadsTheProtectedRoute(t *testing.T) {
@@ -231,5 +233,21 @@ func TestOpenRouteNeedsNoLogin(t *testing.T) {
 	got := e.newBrowser(t).get(e.app.URL + "/noauth_route")
 	if got.status != http.StatusOK || got.body != openText {
 		t.Errorf("got %d %q", got.status, got.body)
+	}
+}
+
+// TestLoginWithRFC9207IssuerParameter: a provider that names itself in the authorization response (RFC 9207), as
+// generic OIDC providers may and App ID does not, is accepted when the name is right.
+func TestLoginWithRFC9207IssuerParameter(t *testing.T) {
+	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) { c.AuthorizationResponseIss = true }})
+	b := e.newBrowser(t)
+	start := b.get(e.app.URL + "/auth_route")
+	toCallback := b.authorize(start, "alice")
+	if !strings.Contains(toCallback.location, "iss=") {
+		t.Fatalf("the provider's answer %q carries no iss: the test would prove nothing", toCallback.location)
+	}
+	cb := b.follow(toCallback)
+	if got := b.follow(cb); got.status != http.StatusOK || got.body != protectedText {
+		t.Fatalf("alice with an iss parameter: %d %q", got.status, got.body)
 	}
 }
