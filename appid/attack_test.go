@@ -28,6 +28,17 @@ func assertNoSession(t *testing.T, e *testEnv, b *browser) {
 }
 
 // withQuery returns raw with query parameter name set to value.
+// assertTokensRefused logs alice in through /auth_route and checks that the callback refuses the provider's
+// tokens (401 "Could not verify user tokens") and leaves no session.
+func assertTokensRefused(t *testing.T, e *testEnv, b *browser) {
+	t.Helper()
+	got := b.follow(b.authorize(b.get(e.app.URL+"/auth_route"), "alice"))
+	if got.status != http.StatusUnauthorized || !strings.Contains(got.body, "Could not verify user tokens") {
+		t.Errorf("got %d %q, want 401 Could not verify user tokens", got.status, got.body)
+	}
+	assertNoSession(t, e, b)
+}
+
 func withQuery(t *testing.T, raw, name, value string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -192,11 +203,7 @@ func TestTokenSignedByUnknownKeyIsRefused(t *testing.T) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &forgingTransport{key: key}}
 	}})
 	b := e.newBrowser(t)
-	got := b.follow(b.authorize(b.get(e.app.URL+"/auth_route"), "alice"))
-	if got.status != http.StatusUnauthorized || !strings.Contains(got.body, "Could not verify user tokens") {
-		t.Errorf("got %d %q, want 401 Could not verify user tokens", got.status, got.body)
-	}
-	assertNoSession(t, e, b)
+	assertTokensRefused(t, e, b)
 }
 
 func TestExpiredSessions(t *testing.T) {
