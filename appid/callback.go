@@ -41,7 +41,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		detail := "The login did not complete. Please start again."
 		if state := q.Get("state"); state != "" {
 			_, err := a.takePendingLogin(w, r, state, now)
-			if err == nil && a.usedStates.markUsed(state, now) == stateFresh {
+			if err == nil && a.usedStates.markUsed(state, now) {
 				detail = "The identity provider answered: " + truncate(e, 64)
 				if d := q.Get("error_description"); d != "" {
 					detail += " (" + truncate(d, 200) + ")"
@@ -123,18 +123,11 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 
 // redeemState marks state used, once only; on refusal it answers the request and returns false.
 func (a *Auth) redeemState(w http.ResponseWriter, r *http.Request, state string, now time.Time) bool {
-	switch a.usedStates.markUsed(state, now) {
-	case stateFresh:
+	if a.usedStates.markUsed(state, now) {
 		return true
-	case stateGuardFull:
-		a.log.WarnContext(r.Context(), "appid: too many logins finished recently to guard against replays; "+
-			"refusing this one")
-		a.failLogin(w, r, loginInvalidRequest, http.StatusServiceUnavailable, "Too many logins at once",
-			"The service is finishing too many logins at the moment. Please try again shortly.")
-	default:
-		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
-			"This login is unknown, expired or already used. Please start again.")
 	}
+	a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		"This login is unknown, expired or already used. Please start again.")
 	return false
 }
 
