@@ -2,7 +2,6 @@ package appid
 
 import (
 	"crypto/rand"
-	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -10,13 +9,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/appidgate/appidgate/localappid"
+	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
 
 // The reference app's texts.
@@ -218,26 +217,14 @@ func (b *browser) follow(r *response) *response {
 	return b.get(next.String())
 }
 
-var (
-	formAction  = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-)
-
 // submitLogin fills the provider's login form in page and posts it; it returns the provider's answer, a
 // redirect to the app's callback when the password is right.
 func (b *browser) submitLogin(page *response, username, password string) *response {
 	b.t.Helper()
-	m := formAction.FindStringSubmatch(page.body)
-	if m == nil {
-		b.t.Fatalf("no login form at %s (status %d): %s", page.url, page.status, page.body)
+	req, err := localappidtest.LoginRequest(page.body, page.url, username, password)
+	if err != nil {
+		b.t.Fatalf("%v (status %d): %s", err, page.status, page.body)
 	}
-	action, _ := page.url.Parse(html.UnescapeString(m[1]))
-	form := url.Values{"username": {username}, "password": {password}}
-	for _, h := range hiddenInput.FindAllStringSubmatch(page.body, -1) {
-		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
-	}
-	req, _ := http.NewRequest(http.MethodPost, action.String(), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
 

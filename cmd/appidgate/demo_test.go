@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/localappid"
+	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
 
 // syncBuffer is an io.Writer that a running command and the test may use at once.
@@ -134,25 +134,13 @@ func (b *browser) get(u string) page {
 	return b.do(req)
 }
 
-var (
-	formAction  = regexp.MustCompile(`<form[^>]*action="([^"]+)"`)
-	hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-)
-
 // signIn fills the provider's login form on p with username (whose password is the same word) and submits it.
 func (b *browser) signIn(p page, username string) page {
 	b.t.Helper()
-	m := formAction.FindStringSubmatch(p.body)
-	if m == nil {
-		b.t.Fatalf("no login form at %s (%d): %s", p.url, p.status, p.body)
+	req, err := localappidtest.LoginRequest(p.body, p.url, username, username)
+	if err != nil {
+		b.t.Fatalf("%v (%d): %s", err, p.status, p.body)
 	}
-	action, _ := p.url.Parse(html.UnescapeString(m[1]))
-	form := url.Values{"username": {username}, "password": {username}}
-	for _, h := range hiddenInput.FindAllStringSubmatch(p.body, -1) {
-		form.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
-	}
-	req, _ := http.NewRequest(http.MethodPost, action.String(), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
 
