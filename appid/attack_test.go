@@ -1,12 +1,10 @@
 package appid
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -149,49 +147,42 @@ func TestWrongNonceIsRefused(t *testing.T) {
 	assertNoSession(t, e, b)
 }
 
-// forgingTransport replaces the id_token of token responses with a copy signed by a key the provider never
-// published, as a compromised or spoofed token endpoint would.
-type forgingTransport struct {
-	key *rsa.PrivateKey
-}
-
-func (f *forgingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !strings.HasSuffix(req.URL.Path, "/token") || resp.StatusCode != http.StatusOK {
-		return resp, err
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var tok map[string]any
-	if err := json.Unmarshal(body, &tok); err != nil {
-		return nil, err
-	}
-	for _, field := range []string{"id_token", "access_token"} {
-		raw, _ := tok[field].(string)
-		parts := strings.Split(raw, ".")
-		if len(parts) != 3 {
-			continue
+// reSignTokens returns a token-response edit that re-signs the id and access tokens with key, a key the
+// provider never published, as a compromised or spoofed token endpoint would.
+func reSignTokens(t *testing.T, key *rsa.PrivateKey) func([]byte) []byte {
+	return func(body []byte) []byte {
+		var tok map[string]any
+		if err := json.Unmarshal(body, &tok); err != nil {
+			t.Errorf("token response: %v", err)
+			return body
 		}
-		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: f.key},
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key},
 			(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "appId-forged-1"))
 		if err != nil {
-			return nil, err
+			t.Errorf("signer: %v", err)
+			return body
 		}
-		jws, err := signer.Sign(payload)
-		if err != nil {
-			return nil, err
+		for _, field := range []string{"id_token", "access_token"} {
+			raw, _ := tok[field].(string)
+			parts := strings.Split(raw, ".")
+			if len(parts) != 3 {
+				continue
+			}
+			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				t.Errorf("%s payload: %v", field, err)
+				return body
+			}
+			jws, err := signer.Sign(payload)
+			if err != nil {
+				t.Errorf("signing %s: %v", field, err)
+				return body
+			}
+			tok[field], _ = jws.CompactSerialize()
 		}
-		tok[field], _ = jws.CompactSerialize()
+		out, _ := json.Marshal(tok)
+		return out
 	}
-	body, _ = json.Marshal(tok)
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Del("Content-Length")
-	return resp, nil
 }
 
 func TestTokenSignedByUnknownKeyIsRefused(t *testing.T) {
@@ -200,7 +191,7 @@ func TestTokenSignedByUnknownKeyIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
-		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &forgingTransport{key: key}}
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &tokenResponseTransport{edit: reSignTokens(t, key)}}
 	}})
 	b := e.newBrowser(t)
 	assertTokensRefused(t, e, b)
