@@ -40,13 +40,25 @@ type Auth struct {
 
 	roles           rolesSource
 	refreshGroup    singleflight.Group
-	recentRefreshes recentRefreshes
+	recentRefreshes *expiringCache[refreshOutcome] // by refresh token
 	usedStates      *usedStates
+	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
+	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
+	// session across replicas.
+	verified  *expiringCache[*sessionState]
+	cacheKeys session.CacheKeyer
+	ended     *expiringCache[struct{}]
+	locker    locker
 
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
 	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
 	appIDIssuer  bool   // the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
+}
+
+// locker is session.Locker: a lock shared by every replica.
+type locker interface {
+	Lock(ctx context.Context, name string) (release func(), err error)
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -65,16 +77,20 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("appid: session keys: %w", err)
 	}
 	a := &Auth{
-		cfg:          cfg,
-		log:          cfg.Logger,
-		observer:     cfg.Observer,
-		store:        cfg.Store,
-		codec:        codec,
-		usedStates:   newUsedStates(maxUsedStates),
-		callbackPath: redirect.Path,
-		origin:       redirect.Scheme + "://" + redirect.Host,
-		secure:       redirect.Scheme == "https",
-		appIDIssuer:  strings.Contains(cfg.OAuthServerURL, "/oauth/v4/"),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		observer:   cfg.Observer,
+		store:      cfg.Store,
+		codec:      codec,
+		usedStates: newUsedStates(maxUsedStates),
+
+		recentRefreshes: newExpiringCache[refreshOutcome](maxRecentRefreshes),
+		verified:        newExpiringCache[*sessionState](maxVerifiedSessions),
+		ended:           newExpiringCache[struct{}](maxEndedSessions),
+		callbackPath:    redirect.Path,
+		origin:          redirect.Scheme + "://" + redirect.Host,
+		secure:          redirect.Scheme == "https",
+		appIDIssuer:     strings.Contains(cfg.OAuthServerURL, "/oauth/v4/"),
 	}
 	if a.observer == nil {
 		a.observer = nopObserver{}
@@ -82,6 +98,8 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if a.store == nil {
 		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
 	}
+	a.cacheKeys, _ = a.store.(session.CacheKeyer)
+	a.locker, _ = a.store.(locker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {

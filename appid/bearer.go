@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -20,7 +21,7 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 				respondUnauthorized(w, "")
 				return
 			}
-			u, err := a.userFromAccessToken(r, raw)
+			u, err := a.userFromAccessToken(r.Context(), raw)
 			if err != nil {
 				if errors.Is(err, errProviderUnavailable) {
 					// The provider's keys are out of reach: the token is not at fault.
@@ -58,8 +59,8 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // userFromAccessToken verifies raw and builds the User from its claims.
-func (a *Auth) userFromAccessToken(r *http.Request, raw string) (*User, error) {
-	tok, err := a.verifyAccessToken(r.Context(), raw)
+func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*User, error) {
+	tok, err := a.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

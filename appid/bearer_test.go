@@ -179,6 +179,12 @@ func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return http.DefaultTransport.RoundTrip(req)
 }
 
+func (c *countingTransport) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
 func TestUnknownKeyIDsDoNotHammerTheProvider(t *testing.T) {
 	jwks := &countingTransport{suffix: "/publickeys"}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {

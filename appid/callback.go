@@ -3,14 +3,11 @@ package appid
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
-
-	"github.com/appidgate/appidgate/appid/session"
 )
 
 // Login outcomes reported to Observer.LoginFinished.
@@ -102,6 +99,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 			"The tokens from the identity provider failed verification.")
 		return
 	}
+	st.id = newSessionID()
 	if a.roles != nil {
 		roles, err := a.roles(ctx, st.user.ID)
 		if err != nil {
@@ -142,67 +140,6 @@ func (a *Auth) exchange(ctx context.Context, meta *providerMetadata, code, verif
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
 	return a.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
-}
-
-// sessionFromTokens verifies the tokens of a login (nonce non-empty) or a refresh (nonce empty: the id token,
-// if any, is not checked for one) and builds the session state from them.
-func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, now time.Time) (*sessionState, error) {
-	rawID, _ := tok.Extra("id_token").(string)
-	if nonce != "" && rawID == "" {
-		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
-	}
-	access, err := a.verifyAccessToken(ctx, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	var claims tokenClaims
-	if err := access.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
-	}
-	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now}
-	if a.cfg.Introspect {
-		// Only introspection needs the raw access token again; without it the session (and the cookie that
-		// every request decrypts) stays small.
-		st.accessToken = tok.AccessToken
-	}
-	st.user.ID = access.Subject
-	st.user.ExpiresAt = access.Expiry
-	st.user.Scopes = scopesOf(claims.Scope)
-	st.user.Roles = claims.Roles
-	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
-		if err != nil {
-			return nil, err
-		}
-		if id.Subject != access.Subject {
-			return nil, fmt.Errorf("%w: id token subject %q differs from access token subject %q", errTokenInvalid,
-				id.Subject, access.Subject)
-		}
-		var idClaims tokenClaims
-		if err := id.Claims(&idClaims); err != nil {
-			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
-		}
-		claims.Email, claims.Name = idClaims.Email, idClaims.Name
-		if len(st.user.Roles) == 0 {
-			st.user.Roles = idClaims.Roles
-		}
-	}
-	st.user.Email, st.user.Name = claims.Email, claims.Name
-	return st, nil
-}
-
-// saveSession writes st as the request's session; renew starts a new session (login), against fixation.
-func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionState, renew bool) error {
-	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
-		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
-		Renew:  renew,
-		UserID: st.user.ID,
-	})
-	if err != nil {
-		a.observer.SessionStoreError("save")
-		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
-	}
-	return err
 }
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence, so that reflected provider

@@ -3,7 +3,6 @@ package appid
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -94,50 +93,6 @@ func TestAppRefusesAReplayedStateItself(t *testing.T) {
 			again.body)
 	}
 	assertNoSession(t, e, thief)
-}
-
-// TestReplayGuardForgetsTheOldestWhenFull: a full guard must not lock logins out (anyone can finish many logins);
-// it forgets its oldest state, and still refuses the replay of a state it remembers.
-func TestReplayGuardForgetsTheOldestWhenFull(t *testing.T) {
-	e := newTestEnv(t, envOption{})
-	e.auth.usedStates = newUsedStates(2)
-	for _, user := range []string{"alice", "carol", "alice"} {
-		if got := e.newBrowser(t).login(e, "/auth_route", user); got.status != http.StatusOK {
-			t.Fatalf("%s with the guard full: %d, want 200", user, got.status)
-		}
-	}
-}
-
-func TestUsedStates(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	u := newUsedStates(3)
-	for _, s := range []string{"a", "b", "c"} {
-		if !u.markUsed(s, now) {
-			t.Fatalf("first use of %s refused", s)
-		}
-	}
-	if u.markUsed("b", now) {
-		t.Fatal("replay of b accepted while remembered")
-	}
-	if !u.markUsed("d", now) { // full: forgets a, the oldest
-		t.Fatal("a new state refused when the guard is full")
-	}
-	if u.markUsed("c", now) || u.markUsed("d", now) {
-		t.Fatal("replay of a remembered state accepted after an eviction")
-	}
-	if !u.markUsed("a", now) {
-		t.Fatal("the oldest state was not the one forgotten")
-	}
-	later := now.Add(pendingLoginTTL)
-	if !u.markUsed("b", later) {
-		t.Fatal("a state is remembered past its login's lifetime")
-	}
-	for i := range 1000 { // memory stays bounded however many logins pass
-		u.markUsed(fmt.Sprint(i), later)
-	}
-	if len(u.seen) > 3 || cap(u.order) > 16 {
-		t.Fatalf("guard holds %d states in a slice of capacity %d, want at most 3 and a small slice", len(u.seen), cap(u.order))
-	}
 }
 
 func TestAccessTokenAtTheCallbackMustNotBeAnIDToken(t *testing.T) {

@@ -21,6 +21,7 @@ const (
 	DefaultSessionMaxAge      = 24 * time.Hour
 	DefaultClockSkew          = time.Minute
 	DefaultPostLogoutPath     = "/noauth_route"
+	DefaultRevalidateInterval = 5 * time.Minute
 
 	// maxClockSkew bounds ClockSkew: a larger tolerance would keep expired tokens alive.
 	maxClockSkew = 5 * time.Minute
@@ -59,6 +60,13 @@ type Config struct {
 	SessionMaxAge time.Duration
 	// ClockSkew is the tolerance when checking token times, at most 5 minutes [APPIDGATE_CLOCK_SKEW].
 	ClockSkew time.Duration
+	// RevalidateInterval is how long a session goes at most without the provider confirming it, by redeeming its
+	// refresh token, even while its access token is valid [APPIDGATE_REVALIDATE_INTERVAL, "off" for never]. It
+	// bounds how long a copy of a logged-out session's cookie, or a session ended at the provider, keeps working
+	// on replicas other than the one that handled the logout. Zero means DefaultRevalidateInterval; a negative
+	// value turns revalidation off, so that such a copy works until its access token expires. Sessions without a
+	// refresh token are not revalidated.
+	RevalidateInterval time.Duration
 	// PostLogoutPath is the same-origin path users land on after logout [APPIDGATE_POST_LOGOUT_PATH].
 	PostLogoutPath string
 	// Introspect asks the provider's /introspect endpoint about the access token on every request, as the
@@ -138,6 +146,16 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			continue
 		}
 		*d.dst = v
+	}
+	if s := get("APPIDGATE_REVALIDATE_INTERVAL"); s != "" {
+		if v, err := time.ParseDuration(s); err == nil && v > 0 {
+			cfg.RevalidateInterval = v
+		} else if strings.EqualFold(s, "off") {
+			cfg.RevalidateInterval = -1
+		} else {
+			problems = append(problems, fmt.Sprintf(
+				"APPIDGATE_REVALIDATE_INTERVAL: expected a positive duration such as 5m, or off, got %q", s))
+		}
 	}
 	if s := get("APPIDGATE_INTROSPECT"); s != "" {
 		v, err := strconv.ParseBool(s)
@@ -269,6 +287,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PostLogoutPath == "" {
 		c.PostLogoutPath = DefaultPostLogoutPath
+	}
+	if c.RevalidateInterval == 0 {
+		c.RevalidateInterval = DefaultRevalidateInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

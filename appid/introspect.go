@@ -11,8 +11,8 @@ import (
 
 // introspect asks the provider whether st's access token is still active (RFC 7662), as the reference app does
 // on every request. It is off unless Config.Introspect is set. Any failure counts as inactive.
-func (a *Auth) introspect(r *http.Request, st *sessionState) bool {
-	ctx, cancel := context.WithTimeout(r.Context(), providerCallTimeout)
+func (a *Auth) introspect(ctx context.Context, st *sessionState) bool {
+	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil || meta.IntrospectionEndpoint == "" {

@@ -42,6 +42,8 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if data, err := a.store.Load(r); err == nil {
 		if st, err := decodeSession(data); err == nil {
 			refreshToken = st.refreshToken
+			// Copies of the session's cookie stop working here at once, elsewhere at their next revalidation.
+			a.endSession(st, a.cfg.Now())
 		}
 	}
 	if err := a.store.Delete(w, r); err != nil {

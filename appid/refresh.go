@@ -2,8 +2,8 @@ package appid
 
 import (
 	"context"
+	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -15,43 +15,140 @@ const (
 	refreshFailure = "failure"
 )
 
-// refresh renews the expired access token of st with its refresh token and returns the renewed session, or nil
-// when that is impossible (no refresh token, refused, provider down). Concurrent requests of one session share
-// one refresh, so the provider sees each refresh token once even when refresh tokens rotate.
-func (a *Auth) refresh(r *http.Request, st *sessionState, now time.Time) *sessionState {
+const (
+	// refreshGrace is how long the outcome of a refresh is reused for requests that still carry the old session.
+	refreshGrace = time.Minute
+	// refreshRetryAfter is how long a replica keeps a session on its still valid access token, without asking
+	// again, after the provider could not be reached to revalidate it.
+	refreshRetryAfter = 15 * time.Second
+	// maxRecentRefreshes bounds the memory of recent refresh outcomes.
+	maxRecentRefreshes = 10_000
+)
+
+// refreshOutcome is what one redemption of a refresh token came to, shared by every request that carried it.
+type refreshOutcome struct {
+	renewed     *sessionState // the renewed session (read-only, shared), or nil when the refresh failed
+	unavailable bool          // the provider could not be reached, as opposed to refusing the refresh token
+	saved       bool          // the leader wrote renewed to the shared store already (see refreshShared)
+}
+
+// refresh renews st with its refresh token, because its access token expired or it is due for revalidation,
+// and writes the renewed session. It returns nil when the session has ended: no refresh token, refused, or
+// provider down while the access token has expired; while the access token lasts, an unreachable provider only
+// postpones the revalidation. Concurrent requests of one session share one refresh on this replica, and with a
+// store that can lock (Redis) on every replica, so the provider sees each refresh token once even when refresh
+// tokens rotate.
+func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) *sessionState {
 	if st.refreshToken == "" {
 		return nil
 	}
 	// A request sent with the old cookie while another one refreshed must not redeem the refresh token again:
 	// providers that rotate refresh tokens (App ID, localappid) would revoke the whole session.
-	if renewed := a.recentRefreshes.get(st.refreshToken, now); renewed != nil {
-		own := *renewed
-		return &own
+	o, ok := a.recentRefreshes.get(st.refreshToken, now)
+	leader := false
+	if !ok {
+		// The key is the refresh token itself: unique per session, and never leaves this process.
+		v, _, _ := a.refreshGroup.Do(st.refreshToken, func() (any, error) {
+			leader = true // Do runs this function on the calling goroutine
+			return a.refreshShared(w, r, st, now), nil
+		})
+		o = v.(refreshOutcome)
 	}
-	// The key is the refresh token itself: unique per session, and never leaves this process.
-	v, err, _ := a.refreshGroup.Do(st.refreshToken, func() (any, error) {
-		renewed, err := a.redeemRefreshToken(r, st, now)
-		if err != nil {
-			a.observer.RefreshFinished(refreshFailure)
-			a.log.InfoContext(r.Context(), "appid: token refresh failed; the user must log in again", "error", err)
-			return nil, err
+	switch {
+	case o.renewed != nil:
+		own := *o.renewed // each request writes its own copy's times
+		own.savedAt = now
+		if !leader || !o.saved {
+			a.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
 		}
-		a.observer.RefreshFinished(refreshSuccess)
-		a.recentRefreshes.put(st.refreshToken, renewed, now)
-		return renewed, nil
-	})
+		return &own
+	case o.unavailable && now.Before(st.user.ExpiresAt):
+		return st
+	default:
+		return nil
+	}
+}
+
+// refreshShared redeems st's refresh token once for every request of this replica that waits on it. With a
+// store that can lock, it holds the session's lock across replicas first, and takes the session that another
+// replica renewed meanwhile instead of redeeming the token again; it then writes the renewed session before
+// the lock is released, so that the next holder finds it.
+func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) refreshOutcome {
+	// Detached from the request: other requests of the session wait on this refresh too.
+	ctx := context.WithoutCancel(r.Context())
+	if a.locker != nil && st.id != "" {
+		lockCtx, cancel := context.WithTimeout(ctx, providerCallTimeout)
+		release, err := a.locker.Lock(lockCtx, "refresh:"+st.id)
+		cancel()
+		if err != nil {
+			a.log.WarnContext(ctx, "appid: cannot take the session's refresh lock", "error", err)
+			return a.refreshFailed(st, now, true)
+		}
+		defer release()
+		if cur := a.storedSession(r, st.id, now); cur != nil {
+			o := refreshOutcome{renewed: cur, saved: true}
+			a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshGrace), now)
+			return o
+		}
+	}
+	renewed, err := a.redeemRefreshToken(ctx, st, now)
+	if err != nil {
+		refused := refusedRefresh(err)
+		a.observer.RefreshFinished(refreshFailure)
+		if refused {
+			a.log.InfoContext(ctx, "appid: token refresh refused; the user must log in again", "error", err)
+		} else {
+			a.log.WarnContext(ctx, "appid: token refresh failed: provider unavailable", "error", err)
+		}
+		return a.refreshFailed(st, now, !refused)
+	}
+	a.observer.RefreshFinished(refreshSuccess)
+	o := refreshOutcome{renewed: renewed}
+	if a.locker != nil {
+		o.saved = a.saveSession(w, r, renewed, false) == nil
+	}
+	a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshGrace), now)
+	return o
+}
+
+// refreshFailed returns the outcome of a failed refresh; an unreachable provider is remembered for a while, so
+// that the session's requests do not each ask again.
+func (a *Auth) refreshFailed(st *sessionState, now time.Time, unavailable bool) refreshOutcome {
+	o := refreshOutcome{unavailable: unavailable}
+	if unavailable {
+		a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshRetryAfter), now)
+	}
+	return o
+}
+
+// storedSession returns the session the store holds now for r when it is the session id and needs no refresh:
+// another replica renewed it while this one waited for the lock.
+func (a *Auth) storedSession(r *http.Request, id string, now time.Time) *sessionState {
+	data, err := a.store.Load(r)
 	if err != nil {
 		return nil
 	}
-	shared := v.(*sessionState)
-	own := *shared // each request writes its own copy's times
-	return &own
+	cur, err := decodeSession(data)
+	if err != nil || cur.id != id || a.sessionOver(cur, now) || !now.Before(cur.user.ExpiresAt) ||
+		a.revalidationDue(cur, now) {
+		return nil
+	}
+	return cur
+}
+
+// refusedRefresh reports whether err is the provider's refusal of a refresh (the session is over), rather than a
+// failure to reach it.
+func refusedRefresh(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && re.Response.StatusCode < 500
+	}
+	return errors.Is(err, errTokenInvalid)
 }
 
 // redeemRefreshToken performs one refresh at the token endpoint and verifies the new tokens.
-func (a *Auth) redeemRefreshToken(r *http.Request, st *sessionState, now time.Time) (*sessionState, error) {
-	// Detached from the request: other requests of the session wait on this refresh too.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), providerCallTimeout)
+func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now time.Time) (*sessionState, error) {
+	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
@@ -69,6 +166,10 @@ func (a *Auth) redeemRefreshToken(r *http.Request, st *sessionState, now time.Ti
 	if renewed.user.ID != st.user.ID {
 		return nil, errSubjectChanged
 	}
+	renewed.id = st.id
+	if renewed.id == "" {
+		renewed.id = newSessionID() // a session written before session ids
+	}
 	renewed.createdAt = st.createdAt // the absolute lifetime still runs from the login
 	if renewed.refreshToken == "" {
 		renewed.refreshToken = st.refreshToken
@@ -80,48 +181,4 @@ func (a *Auth) redeemRefreshToken(r *http.Request, st *sessionState, now time.Ti
 		renewed.user.Email, renewed.user.Name = st.user.Email, st.user.Name
 	}
 	return renewed, nil
-}
-
-// refreshGrace is how long the outcome of a refresh is reused for requests that still carry the old session.
-const refreshGrace = time.Minute
-
-// maxRecentRefreshes bounds the memory of recentRefreshes.
-const maxRecentRefreshes = 10000
-
-// recentRefreshes remembers, per replica and for refreshGrace, the session that each redeemed refresh token
-// turned into.
-type recentRefreshes struct {
-	mu      sync.Mutex
-	entries map[string]recentRefresh
-}
-
-type recentRefresh struct {
-	renewed *sessionState
-	until   time.Time
-}
-
-func (c *recentRefreshes) get(refreshToken string, now time.Time) *sessionState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[refreshToken]
-	if !ok || !now.Before(e.until) {
-		return nil
-	}
-	return e.renewed
-}
-
-func (c *recentRefreshes) put(refreshToken string, renewed *sessionState, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxRecentRefreshes {
-		for k, e := range c.entries {
-			if !now.Before(e.until) {
-				delete(c.entries, k)
-			}
-		}
-		if c.entries == nil || len(c.entries) >= maxRecentRefreshes {
-			c.entries = make(map[string]recentRefresh)
-		}
-	}
-	c.entries[refreshToken] = recentRefresh{renewed: renewed, until: now.Add(refreshGrace)}
 }

@@ -1,13 +1,22 @@
 package appid
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"math"
+	"slices"
 	"time"
 )
 
-// sessionFormatV1 tags the binary session encoding, so that a later format can tell old sessions apart.
-const sessionFormatV1 = 1
+// Session encodings, tagged by their first byte so that a later format can tell old sessions apart. Version 1
+// (before session ids and revalidation) still decodes: such a session has no id and is due for revalidation,
+// which writes it anew as the current version.
+const (
+	sessionFormatV1 = 1
+	sessionFormatV2 = 2
+)
 
 // maxListLen bounds the number of roles or scopes a session may hold, against hostile or corrupt input.
 const maxListLen = 256
@@ -15,27 +24,40 @@ const maxListLen = 256
 var errBadSession = errors.New("appid: malformed session data")
 
 // sessionState is what a session holds: the user, the tokens and the times that bound its life. It is decoded
-// once per request with a single allocation for the struct and one for all of its strings.
+// with a single allocation for the struct and one for all of its strings. A decoded state may be shared by
+// concurrent requests (see verifiedSessions): it is never changed after decoding; a request that changes a time
+// changes its own copy.
 type sessionState struct {
+	// id names the session from login to logout, across refreshes: ended sessions and the refresh lock are
+	// keyed by it. It is random, and never leaves the sealed session.
+	id           string
 	user         User
 	accessToken  string
 	refreshToken string
 	createdAt    time.Time // login time: the absolute lifetime runs from here
 	savedAt      time.Time // last write: the idle timeout runs from here
+	validatedAt  time.Time // when the provider last issued tokens for it (login or refresh)
 
 	// Small backing arrays keep the common case (a few roles and scopes) free of extra allocations.
 	roleBuf  [4]string
 	scopeBuf [4]string
 }
 
-// encode appends the compact binary form of s to buf: a version byte, three times as unix seconds (uvarint),
+// newSessionID returns a random session id: 128 bits, base64url.
+func newSessionID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// encode appends the compact binary form of s to buf: a version byte, four times as unix seconds (uvarint),
 // then length-prefixed strings.
 func (s *sessionState) encode(buf []byte) []byte {
-	buf = append(buf, sessionFormatV1)
-	buf = binary.AppendUvarint(buf, uint64(s.createdAt.Unix()))
-	buf = binary.AppendUvarint(buf, uint64(s.savedAt.Unix()))
-	buf = binary.AppendUvarint(buf, uint64(s.user.ExpiresAt.Unix()))
-	for _, v := range []string{s.user.ID, s.user.Email, s.user.Name, s.accessToken, s.refreshToken} {
+	buf = append(buf, sessionFormatV2)
+	for _, t := range []time.Time{s.createdAt, s.savedAt, s.validatedAt, s.user.ExpiresAt} {
+		buf = binary.AppendUvarint(buf, uint64(max(t.Unix(), 0)))
+	}
+	for _, v := range []string{s.id, s.user.ID, s.user.Email, s.user.Name, s.accessToken, s.refreshToken} {
 		buf = appendString(buf, v)
 	}
 	for _, list := range [][]string{s.user.Roles, s.user.Scopes} {
@@ -52,24 +74,32 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-// decodeSession parses what encode wrote.
+// decodeSession parses what encode wrote, or a version 1 session.
 func decodeSession(data []byte) (*sessionState, error) {
-	if len(data) == 0 || data[0] != sessionFormatV1 {
+	if len(data) == 0 || (data[0] != sessionFormatV1 && data[0] != sessionFormatV2) {
 		return nil, errBadSession
 	}
+	v2 := data[0] == sessionFormatV2
 	d := decoder{all: string(data), pos: 1}
 	s := &sessionState{}
-	s.createdAt = time.Unix(int64(d.uvarint()), 0)
-	s.savedAt = time.Unix(int64(d.uvarint()), 0)
-	s.user.ExpiresAt = time.Unix(int64(d.uvarint()), 0)
+	s.createdAt = d.time()
+	s.savedAt = d.time()
+	if v2 {
+		s.validatedAt = d.time()
+	}
+	s.user.ExpiresAt = d.time()
+	if v2 {
+		s.id = d.string()
+	}
 	s.user.ID = d.string()
 	s.user.Email = d.string()
 	s.user.Name = d.string()
 	s.accessToken = d.string()
 	s.refreshToken = d.string()
-	s.user.Roles = d.list(s.roleBuf[:0])
-	s.user.Scopes = d.list(s.scopeBuf[:0])
-	if d.err || d.pos != len(d.all) || s.user.ID == "" {
+	// Clipped, so that a handler appending to its User's lists never writes into a shared state's buffers.
+	s.user.Roles = slices.Clip(d.list(s.roleBuf[:0]))
+	s.user.Scopes = slices.Clip(d.list(s.scopeBuf[:0]))
+	if d.err || d.pos != len(d.all) || s.user.ID == "" || (v2 && s.id == "") {
 		return nil, errBadSession
 	}
 	return s, nil
@@ -97,6 +127,10 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.err = true
 	return 0
+}
+
+func (d *decoder) time() time.Time {
+	return time.Unix(int64(min(d.uvarint(), math.MaxInt64)), 0)
 }
 
 func (d *decoder) string() string {

@@ -84,6 +84,16 @@ func (s *CookieStore) Load(r *http.Request) ([]byte, error) {
 	return s.codec.Open(s.purpose, sealed.String(), s.now())
 }
 
+// CacheKey returns the request's sealed session cookie: Load opens the same session from the same value until it
+// expires. A session split across several cookies has no key.
+func (s *CookieStore) CacheKey(r *http.Request) (string, bool) {
+	v, ok := requestCookie(r, s.cookie.name)
+	if !ok || v == "" || strings.IndexByte(v, chunkCountSep) >= 0 {
+		return "", false
+	}
+	return v, true
+}
+
 // Save seals data into the response's cookies until opts.Expiry, splitting it when it is large, and expires the
 // chunks of a previous, larger session that the request carried. opts.Renew needs nothing more here: every save
 // is new content under a new nonce. opts.UserID is not used.
@@ -138,4 +148,7 @@ func (s *CookieStore) chunkName(i int) string {
 	return s.cookie.name + "." + strconv.Itoa(i)
 }
 
-var _ Store = (*CookieStore)(nil)
+var (
+	_ Store      = (*CookieStore)(nil)
+	_ CacheKeyer = (*CookieStore)(nil)
+)

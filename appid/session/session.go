@@ -41,6 +41,15 @@ type SaveOptions struct {
 	UserID string
 }
 
+// CacheKeyer is implemented by stores whose Load answers the same for the same key, a value the request carries,
+// until the session's expiry, as the cookie store does for the sealed cookie: callers may then cache what they
+// derive from a loaded session under that key instead of loading it again. A server-side store, whose sessions
+// can end while the browser keeps its cookie, must not implement it.
+type CacheKeyer interface {
+	// CacheKey returns the request's key, or false when the request has none (then Load decides).
+	CacheKey(r *http.Request) (string, bool)
+}
+
 // UserSessionsDeleter is implemented by stores that can end every session of one user, on every replica.
 type UserSessionsDeleter interface {
 	DeleteUserSessions(r *http.Request, userID string) error

@@ -1,0 +1,285 @@
+package appid
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/localappid"
+)
+
+// replicaSet is one provider and several instances of one app behind a round-robin front, as Code Engine runs
+// them behind its load balancer: each instance has its own Auth and memory, and they share only the settings
+// (and, in Redis mode, a Redis).
+type replicaSet struct {
+	front     *testEnv // the front as the app users see: its app URL is the load balancer
+	instances []*httptest.Server
+	auths     []*Auth
+	refreshes atomic.Int64 // refresh-token grants sent to the provider by any instance
+}
+
+// replicaOptions configures newReplicaSet.
+type replicaOptions struct {
+	// store returns instance i's session store; nil keeps sessions in cookies.
+	store func(t *testing.T, codec *session.Codec, secure bool) session.Store
+	auth  func(*Config)
+}
+
+// refreshCounter counts the refresh-token grants that pass through it.
+type refreshCounter struct{ refreshes *atomic.Int64 }
+
+func (c refreshCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/token") && req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		if form, _ := url.ParseQuery(string(body)); form.Get("grant_type") == "refresh_token" {
+			c.refreshes.Add(1)
+		}
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// newReplicaSet starts the provider, n instances and the front. Each instance answers with an X-Instance header
+// naming it; /auth_route is the reference's Check.
+func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
+	t.Helper()
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	pcfg := localappid.DefaultConfig()
+	pcfg.Now = clock.Now
+	pcfg.PasswordHashCost = 4
+	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
+	if err != nil {
+		t.Fatalf("localappid.Listen: %v", err)
+	}
+	t.Cleanup(func() { idp.Close() })
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frontURL := "http://" + ln.Addr().String()
+	key := make([]byte, 32)
+	rand.Read(key)
+	rs := &replicaSet{}
+	var backends []*url.URL
+	for i := range n {
+		cfg := Config{
+			ClientID:           localappid.DemoClientID,
+			ClientSecret:       localappid.DemoClientSecret,
+			OAuthServerURL:     idp.Provider().OAuthServerURL(),
+			RedirectURL:        frontURL + "/afterauth",
+			SessionKeys:        [][]byte{key},
+			IBMCloudAPIKey:     localappid.DemoAPIKey,
+			IAMTokenURL:        idp.Provider().IAMTokenURL(),
+			ManagementURL:      idp.Provider().ManagementURL(),
+			SessionIdleTimeout: 12 * time.Hour,
+			Logger:             slog.New(slog.DiscardHandler),
+			Now:                clock.Now,
+			HTTPClient:         &http.Client{Timeout: 10 * time.Second, Transport: refreshCounter{&rs.refreshes}},
+		}
+		if opt.store != nil {
+			codec, err := session.NewCodec(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Store = opt.store(t, codec, false)
+		}
+		if opt.auth != nil {
+			opt.auth(&cfg)
+		}
+		auth, err := New(t.Context(), cfg)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		mux := http.NewServeMux()
+		auth.Mount(mux)
+		mux.Handle("GET /auth_route", auth.Check(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, protectedText)
+		})))
+		name := fmt.Sprint(i)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Instance", name)
+			mux.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		u, _ := url.Parse(srv.URL)
+		backends = append(backends, u)
+		rs.instances = append(rs.instances, srv)
+		rs.auths = append(rs.auths, auth)
+	}
+	var next atomic.Int64
+	front := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(backends[int(next.Add(1)-1)%len(backends)])
+		pr.Out.Host = pr.In.Host // the instances see the public host, as behind Code Engine's load balancer
+	}})
+	front.Listener.Close()
+	front.Listener = ln
+	front.Start()
+	t.Cleanup(front.Close)
+	rs.front = &testEnv{idp: idp, app: front, auth: rs.auths[0], clock: clock, observer: &recordingObserver{}}
+	return rs
+}
+
+// on sends a copy of req with the browser's cookies for the front to instance i directly.
+func (rs *replicaSet) on(b *browser, i int, method, path string) *response {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, rs.instances[i].URL+path, nil)
+	front, _ := url.Parse(rs.front.app.URL)
+	req.Host = front.Host
+	for _, c := range b.client.Jar.Cookies(front) {
+		req.AddCookie(c)
+	}
+	if method == http.MethodPost {
+		req.Header.Set("Origin", rs.front.app.URL)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept", "text/html")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}).Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s on instance %d: %v", method, path, i, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return &response{status: resp.StatusCode, header: resp.Header, body: string(body),
+		location: resp.Header.Get("Location"), url: req.URL}
+}
+
+// copyOf returns a browser holding the same cookies for the front as b: an attacker's copy of b's session.
+func (rs *replicaSet) copyOf(t *testing.T, b *browser) *browser {
+	front, _ := url.Parse(rs.front.app.URL)
+	thief := rs.front.newBrowser(t)
+	thief.client.Jar.SetCookies(front, b.client.Jar.Cookies(front))
+	return thief
+}
+
+// statuses returns what /auth_route answers the browser on each instance.
+func (rs *replicaSet) statuses(b *browser) []int {
+	var got []int
+	for i := range rs.instances {
+		got = append(got, rs.on(b, i, http.MethodGet, "/auth_route").status)
+	}
+	return got
+}
+
+func allEqual(got []int, want int) bool {
+	for _, s := range got {
+		if s != want {
+			return false
+		}
+	}
+	return true
+}
+
+// redisStores returns a store factory for one Redis shared by every instance (each with its own client, as
+// separate processes have): a real redis-server when it is on PATH, else miniredis.
+func redisStores(t *testing.T) func(t *testing.T, codec *session.Codec, secure bool) session.Store {
+	t.Helper()
+	addr := ""
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		addr = startRedis(t)
+	} else {
+		t.Log("redis-server is not on PATH: using miniredis")
+		addr = miniredis.RunT(t).Addr()
+	}
+	return func(t *testing.T, codec *session.Codec, secure bool) session.Store {
+		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+		t.Cleanup(func() { client.Close() })
+		return session.NewRedisStore(client, codec, session.RedisOptions{Secure: secure})
+	}
+}
+
+// startRedis runs a throwaway redis-server on a free loopback port until the test ends.
+func startRedis(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--save", "",
+		"--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	for deadline := time.Now().Add(10 * time.Second); c.Ping(t.Context()).Err() != nil; {
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %s did not answer within 10s", addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return addr
+}
+
+// TestReplicasCookieSessions: a session made on one instance works on every instance; after a logout on one,
+// a copy of the old cookie is refused there at once, and on the others once the revalidation window passed.
+func TestReplicasCookieSessions(t *testing.T) {
+	rs := newReplicaSet(t, 3, replicaOptions{})
+	alice := rs.front.newBrowser(t)
+	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login through the front: %d %s", got.status, got.body)
+	}
+	if got := rs.statuses(alice); !allEqual(got, http.StatusOK) {
+		t.Fatalf("the session on each instance: %v, want 200 on all", got)
+	}
+	thief := rs.copyOf(t, alice)
+	if got := rs.on(alice, 0, http.MethodPost, "/logout"); got.status != http.StatusSeeOther {
+		t.Fatalf("logout on instance 0: %d %s", got.status, got.body)
+	}
+	if got := rs.on(thief, 0, http.MethodGet, "/auth_route"); got.status != http.StatusFound {
+		t.Errorf("the copied cookie on the instance that logged out: %d, want 302 to login at once", got.status)
+	}
+	// Within the window the other instances cannot know (the documented limit of cookie mode); once it passed,
+	// they revalidate the session with the provider, which revoked its refresh token at the logout. The window
+	// is well within the access token's lifetime, so that the expiry is not what ends the copy.
+	window := rs.auths[1].cfg.RevalidateInterval
+	if window <= 0 || window >= localappid.DefaultAccessTokenTTL/2 {
+		t.Fatalf("revalidation interval %s, want one well within the access token's %s", window,
+			localappid.DefaultAccessTokenTTL)
+	}
+	rs.front.clock.Advance(window)
+	if got := rs.statuses(thief); !allEqual(got, http.StatusFound) {
+		t.Errorf("the copied cookie %s after the logout: %v, want 302 on every instance", window, got)
+	}
+}
+
+// TestReplicasRedisSessions: with Redis, a logout on one instance ends the session on all of them at once.
+func TestReplicasRedisSessions(t *testing.T) {
+	rs := newReplicaSet(t, 3, replicaOptions{store: redisStores(t)})
+	alice := rs.front.newBrowser(t)
+	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login through the front: %d %s", got.status, got.body)
+	}
+	if got := rs.statuses(alice); !allEqual(got, http.StatusOK) {
+		t.Fatalf("the session on each instance: %v, want 200 on all", got)
+	}
+	thief := rs.copyOf(t, alice)
+	if got := rs.on(alice, 1, http.MethodPost, "/logout"); got.status != http.StatusSeeOther {
+		t.Fatalf("logout on instance 1: %d %s", got.status, got.body)
+	}
+	if got := rs.statuses(thief); !allEqual(got, http.StatusFound) {
+		t.Errorf("the copied cookie right after the logout: %v, want 302 on every instance", got)
+	}
+}

@@ -1,0 +1,76 @@
+package appid
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestRevalidationKeepsTheUserSignedIn: a session is confirmed with the provider once its revalidation interval
+// passed, while its access token is still valid, with one refresh, and the user notices nothing.
+func TestRevalidationKeepsTheUserSignedIn(t *testing.T) {
+	tokens := &countingTransport{suffix: "/token"}
+	e := newTestEnv(t, envOption{auth: func(c *Config) {
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tokens}
+	}})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	atLogin := tokens.count()
+	e.clock.Advance(DefaultRevalidateInterval - time.Second)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || tokens.count() != atLogin {
+		t.Fatalf("before the interval: %d with %d token calls, want 200 and none", got.status, tokens.count()-atLogin)
+	}
+	e.clock.Advance(time.Second)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || tokens.count() != atLogin+1 {
+		t.Fatalf("at the interval: %d with %d token calls, want 200 and one refresh", got.status,
+			tokens.count()-atLogin)
+	}
+	e.clock.Advance(time.Minute)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || tokens.count() != atLogin+1 {
+		t.Fatalf("a minute after the revalidation: %d with %d token calls, want 200 and no new one", got.status,
+			tokens.count()-atLogin-1)
+	}
+}
+
+// TestRevalidationWaitsForAnUnreachableProvider: a provider that is down never ends a session whose access
+// token is still valid (DESIGN.md §4); once the token expired, the user must log in again.
+func TestRevalidationWaitsForAnUnreachableProvider(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	e.idp.Close()
+	e.clock.Advance(DefaultRevalidateInterval)
+	for range 3 {
+		if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK {
+			t.Fatalf("revalidation due, provider down, access token valid: %d, want 200", got.status)
+		}
+	}
+	e.clock.Advance(time.Hour)
+	if got := b.get(e.app.URL + "/auth_route"); got.status == http.StatusOK {
+		t.Fatal("the session outlived its access token while the provider was down")
+	}
+}
+
+// TestRevalidationOff: a negative interval turns revalidation off; the session is refreshed only when its
+// access token expires.
+func TestRevalidationOff(t *testing.T) {
+	tokens := &countingTransport{suffix: "/token"}
+	e := newTestEnv(t, envOption{auth: func(c *Config) {
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tokens}
+		c.RevalidateInterval = -1
+	}})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	atLogin := tokens.count()
+	e.clock.Advance(30 * time.Minute)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || tokens.count() != atLogin {
+		t.Fatalf("with revalidation off: %d with %d token calls, want 200 and none", got.status,
+			tokens.count()-atLogin)
+	}
+}

@@ -1,0 +1,179 @@
+package appid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/appid/session"
+)
+
+// touchInterval is how stale the session's last write may get before a request rewrites it to extend the idle
+// timeout; rewriting on every request would cost a cookie (or Redis write) per request.
+const touchInterval = time.Minute
+
+// Bounds of the per-replica session memories (see expiringCache for the rule by which they forget).
+const (
+	// maxVerifiedSessions bounds the cache of decoded cookie sessions: about 1 KB an entry.
+	maxVerifiedSessions = 10_000
+	// maxEndedSessions bounds the list of sessions logged out on this replica: about 100 bytes an entry.
+	maxEndedSessions = 100_000
+)
+
+// loadSession returns the request's valid session, refreshed, revalidated or touched as needed, or nil when
+// there is none. The error is set only when the store itself failed.
+func (a *Auth) loadSession(w http.ResponseWriter, r *http.Request) (*sessionState, error) {
+	now := a.cfg.Now()
+	st, err := a.readSession(r, now)
+	if st == nil || err != nil {
+		return nil, err
+	}
+	if !now.Before(st.user.ExpiresAt) || a.revalidationDue(st, now) {
+		return a.refresh(w, r, st, now), nil
+	}
+	if a.cfg.Introspect && !a.introspect(r.Context(), st) {
+		return nil, nil
+	}
+	if now.Sub(st.savedAt) > touchInterval {
+		own := *st // st may be shared with other requests
+		own.savedAt = now
+		a.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
+		return &own, nil
+	}
+	return st, nil
+}
+
+// readSession returns the request's session unless it has none, or one past its lifetime or logged out. With a
+// cookie store, a cookie seen before is not decrypted and decoded again: the session decoded from it is shared,
+// read-only, by every request that carries the same cookie.
+func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error) {
+	var key string
+	if a.cacheKeys != nil {
+		if k, ok := a.cacheKeys.CacheKey(r); ok {
+			if st, ok := a.verified.get(k, now); ok {
+				if a.sessionOver(st, now) {
+					return nil, nil
+				}
+				return st, nil
+			}
+			key = k
+		}
+	}
+	data, err := a.store.Load(r)
+	if err != nil {
+		if errors.Is(err, session.ErrNoSession) {
+			return nil, nil
+		}
+		a.observer.SessionStoreError("load")
+		a.log.ErrorContext(r.Context(), "appid: loading the session failed", "error", err)
+		return nil, err
+	}
+	st, err := decodeSession(data)
+	if err != nil || a.sessionOver(st, now) {
+		return nil, nil
+	}
+	if key != "" {
+		// The key is a slice of the request's Cookie header: keep a copy, not the whole header.
+		a.verified.put(strings.Clone(key), st, a.sessionEnd(st), now)
+	}
+	return st, nil
+}
+
+// sessionEnd is when st ends at the latest without a new write: its absolute or idle lifetime.
+func (a *Auth) sessionEnd(st *sessionState) time.Time {
+	end := st.createdAt.Add(a.cfg.SessionMaxAge)
+	if idle := st.savedAt.Add(a.cfg.SessionIdleTimeout); idle.Before(end) {
+		end = idle
+	}
+	return end
+}
+
+// sessionOver reports whether st is past its lifetime or was logged out on this replica.
+func (a *Auth) sessionOver(st *sessionState, now time.Time) bool {
+	if !now.Before(a.sessionEnd(st)) {
+		return true
+	}
+	_, ended := a.ended.get(st.id, now)
+	return ended
+}
+
+// revalidationDue reports whether the provider should confirm st again (see Config.RevalidateInterval).
+func (a *Auth) revalidationDue(st *sessionState, now time.Time) bool {
+	return a.cfg.RevalidateInterval > 0 && st.refreshToken != "" &&
+		now.Sub(st.validatedAt) >= a.cfg.RevalidateInterval
+}
+
+// endSession remembers st as logged out on this replica for the rest of its life, so that a copy of its cookie is
+// refused here at once; other replicas refuse such a copy when they next revalidate it, as its refresh token was
+// revoked.
+func (a *Auth) endSession(st *sessionState, now time.Time) {
+	if st.id != "" {
+		a.ended.put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
+	}
+}
+
+// saveSession writes st as the request's session; renew starts a new session (login), against fixation.
+func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionState, renew bool) error {
+	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
+		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
+		Renew:  renew,
+		UserID: st.user.ID,
+	})
+	if err != nil {
+		a.observer.SessionStoreError("save")
+		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
+	}
+	return err
+}
+
+// sessionFromTokens verifies the tokens of a login (nonce non-empty) or a refresh (nonce empty: the id token,
+// if any, is not checked for one) and builds the session state from them, without an id: the caller names it.
+func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, now time.Time) (*sessionState, error) {
+	rawID, _ := tok.Extra("id_token").(string)
+	if nonce != "" && rawID == "" {
+		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
+	}
+	access, err := a.verifyAccessToken(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	var claims tokenClaims
+	if err := access.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
+	if a.cfg.Introspect {
+		// Only introspection needs the raw access token again; without it the session (and the cookie that
+		// every request decrypts) stays small.
+		st.accessToken = tok.AccessToken
+	}
+	st.user.ID = access.Subject
+	st.user.ExpiresAt = access.Expiry
+	st.user.Scopes = scopesOf(claims.Scope)
+	st.user.Roles = claims.Roles
+	if rawID != "" {
+		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		if err != nil {
+			return nil, err
+		}
+		if id.Subject != access.Subject {
+			return nil, fmt.Errorf("%w: id token subject %q differs from access token subject %q", errTokenInvalid,
+				id.Subject, access.Subject)
+		}
+		var idClaims tokenClaims
+		if err := id.Claims(&idClaims); err != nil {
+			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+		}
+		claims.Email, claims.Name = idClaims.Email, idClaims.Name
+		if len(st.user.Roles) == 0 {
+			st.user.Roles = idClaims.Roles
+		}
+	}
+	st.user.Email, st.user.Name = claims.Email, claims.Name
+	return st, nil
+}
