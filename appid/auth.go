@@ -50,6 +50,7 @@ type Auth struct {
 	ended     *expiringCache[struct{}]
 	locker    locker
 
+	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
 	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
@@ -97,6 +98,12 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	}
 	if a.store == nil {
 		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
+	}
+	// Requests from the app's public origin are its own, even when they reach it under another host name
+	// (an instance's own address behind a load balancer).
+	a.crossOrigin = http.NewCrossOriginProtection()
+	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
+		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
 	}
 	a.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(locker)

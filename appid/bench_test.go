@@ -14,8 +14,10 @@ func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
-// BenchmarkCheckValidSession measures one request with a valid cookie session through Check: load the cookie,
-// decrypt, decode, check expiry, evaluate the policy, put the user in the context. Target: ≤ 3 µs, ≤ 15 allocs.
+// BenchmarkCheckValidSession measures one request with a valid cookie session through Check: find the cookie,
+// find the session decoded from it before, check its times and that it was not logged out, evaluate the policy,
+// put the user in the context. Target (issue 7): ≤ 1 µs, ≤ 3 allocs. The "first sight" case measures a cookie
+// not seen before, which is decrypted and decoded.
 func BenchmarkCheckValidSession(b *testing.B) {
 	e := newTestEnv(b, envOption{})
 	br := e.newBrowser(b)
@@ -35,13 +37,26 @@ func BenchmarkCheckValidSession(b *testing.B) {
 		}
 	}))
 	w := &discardWriter{h: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		h.ServeHTTP(w, req)
-	}
-	b.StopTimer()
-	if served == 0 {
-		b.Fatal("Check never admitted the session")
-	}
+	b.Run("cached", func(b *testing.B) {
+		served = 0
+		b.ReportAllocs()
+		for b.Loop() {
+			h.ServeHTTP(w, req)
+		}
+		if served == 0 {
+			b.Fatal("Check never admitted the session")
+		}
+	})
+	b.Run("first sight", func(b *testing.B) {
+		served = 0
+		key, _ := e.auth.cacheKeys.CacheKey(req)
+		b.ReportAllocs()
+		for b.Loop() {
+			e.auth.verified.remove(key)
+			h.ServeHTTP(w, req)
+		}
+		if served == 0 {
+			b.Fatal("Check never admitted the session")
+		}
+	})
 }

@@ -25,7 +25,7 @@ const maxLogoutForm = 4 << 10
 // provider's logout (App ID's SSO logout, or a listed end_session_endpoint), which returns to the form's
 // return_to (a same-origin path, sanitized like the login's return-to) or else PostLogoutPath.
 func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if !a.sameOrigin(r) {
+	if a.crossOrigin.Check(r) != nil {
 		a.respondError(w, r, http.StatusForbidden, "Logout refused", "The logout request came from another site.")
 		return
 	}
@@ -75,18 +75,6 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 		target = meta.EndSessionEndpoint + "?" + q.Encode()
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-// sameOrigin reports whether a state-changing request comes from the app's own pages. Browsers send Origin
-// (and Sec-Fetch-Site) on POST; a request with neither is not from a browser, so it cannot be a forged one.
-func (a *Auth) sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return false
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && origin != a.origin {
-		return false
-	}
-	return true
 }
 
 // revoke asks the provider to revoke token (RFC 7009); failures are logged only.

@@ -110,3 +110,38 @@ func TestLogoutReturnTo(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutRefusesOtherSites: logging out changes state, so POST /logout refuses what browsers mark as coming
+// from another site or origin (http.CrossOriginProtection), and takes requests from the app's own pages and from
+// non-browser clients.
+func TestLogoutRefusesOtherSites(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"no browser headers", nil, http.StatusSeeOther},
+		{"the app's origin", map[string]string{"Origin": e.app.URL}, http.StatusSeeOther},
+		{"same-origin fetch", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusSeeOther},
+		{"typed by the user", map[string]string{"Sec-Fetch-Site": "none"}, http.StatusSeeOther},
+		{"another origin", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-site fetch", map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"cross-site with the app's origin forged", map[string]string{"Sec-Fetch-Site": "cross-site",
+			"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"null origin", map[string]string{"Origin": "null"}, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, e.app.URL+"/logout", strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			if got := e.newBrowser(t).do(req); got.status != tc.want {
+				t.Errorf("got %d, want %d", got.status, tc.want)
+			}
+		})
+	}
+}

@@ -55,23 +55,36 @@ func (b browserCookie) cookie(name, value string, maxAge int) *http.Cookie {
 	}
 }
 
-// requestCookie returns the value of the first cookie called name that r carries, without building every cookie
-// of the request as r.Cookies does: it is on the path of every request.
+// requestCookie returns the value of the first valid cookie called name that r carries, as r.Cookie(name)
+// does, with net/http's checks (quotes stripped once, only the bytes RFC 6265 allows in a value), but without
+// allocating a Cookie for every match: it is on the path of every request (see BenchmarkRequestCookie).
 func requestCookie(r *http.Request, name string) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if k != name {
 				continue
 			}
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			return v, true
+			if validCookieValue(v) {
+				return v, true
+			}
 		}
 	}
 	return "", false
+}
+
+// validCookieValue reports whether every byte of v may appear in a cookie value (RFC 6265 §4.1.1, with the
+// space and comma that net/http also accepts).
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
