@@ -26,18 +26,6 @@ const (
 	sessionIDTextLen = (sessionIDLen*8 + 5) / 6
 )
 
-// indexUserSession adds a session id to a user's set and extends the set's lifetime to cover the session, never
-// shortening it (PTTL is -2 or -1 for a new set, so the first session always sets it). Written as a script so
-// that it is atomic and works on Redis before 7.0, which lacks EXPIRE GT; it touches only KEYS[1], so it also
-// runs on Redis Cluster.
-const indexUserSession = `
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
-	redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 1
-`
-
 // RedisOptions configures a RedisStore.
 type RedisOptions struct {
 	// Name is the session id cookie's name, DefaultCookieName when empty; with Secure it gets the __Host- prefix.
@@ -45,7 +33,7 @@ type RedisOptions struct {
 	// Secure marks the cookie Secure and adds the __Host- prefix. Set it whenever the app is served over https.
 	Secure bool
 	// KeyPrefix starts every Redis key, DefaultRedisKeyPrefix when empty. Sessions live under
-	// "<prefix>session:<id>", the index of a user's sessions under "<prefix>user:<userID>".
+	// "<prefix>session:<id>".
 	KeyPrefix string
 	// Timeout bounds every Redis call, DefaultRedisTimeout when zero.
 	Timeout time.Duration
@@ -54,29 +42,27 @@ type RedisOptions struct {
 }
 
 // RedisStore is a Store that keeps sessions in Redis, sealed by a Codec and expiring with a TTL, while the browser
-// holds only a random 256-bit session id. Logout therefore ends a session on every replica, and
-// DeleteUserSessions ends all sessions of a user. Redis failures are returned as errors, never as ErrNoSession.
+// holds only a random 256-bit session id. Logout therefore ends a session on every replica. Redis failures are
+// returned as errors, never as ErrNoSession.
 type RedisStore struct {
-	client    redis.UniversalClient
-	codec     *Codec
-	cookie    browserCookie
-	prefix    string
-	timeout   time.Duration
-	now       func() time.Time
-	indexUser *redis.Script
+	client  redis.UniversalClient
+	codec   *Codec
+	cookie  browserCookie
+	prefix  string
+	timeout time.Duration
+	now     func() time.Time
 }
 
 // NewRedisStore returns a RedisStore that keeps sessions in client, sealed with codec. The client should have
 // ContextTimeoutEnabled (NewRedisClientFromURL sets it) so that RedisOptions.Timeout also bounds network waits.
 func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions) *RedisStore {
 	s := &RedisStore{
-		client:    client,
-		codec:     codec,
-		cookie:    newBrowserCookie(opts.Name, opts.Secure),
-		prefix:    opts.KeyPrefix,
-		timeout:   opts.Timeout,
-		now:       opts.Now,
-		indexUser: redis.NewScript(indexUserSession),
+		client:  client,
+		codec:   codec,
+		cookie:  newBrowserCookie(opts.Name, opts.Secure),
+		prefix:  opts.KeyPrefix,
+		timeout: opts.Timeout,
+		now:     opts.Now,
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultRedisKeyPrefix
@@ -141,8 +127,7 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: redis store: loading session: %w", err)
 	}
-	_, data, err := s.open(id, sealed)
-	return data, err
+	return s.open(id, sealed)
 }
 
 // Save stores data as the request's session until opts.Expiry and sets the id cookie.
@@ -150,8 +135,7 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 // A request without a session id cookie, or opts.Renew, gets a new id; with opts.Renew the old session is deleted
 // first, so an id planted before login is worthless after it. Otherwise Save updates the existing session, and
 // refuses with an error wrapping ErrNoSession (and expires the cookie) if that session ended meanwhile, for example
-// by Delete or DeleteUserSessions on another replica: an update must not bring a logged-out session back.
-// With opts.UserID the session is indexed for DeleteUserSessions.
+// by Delete on another replica: an update must not bring a logged-out session back.
 func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, opts SaveOptions) error {
 	now := s.now()
 	if !opts.Expiry.After(now) {
@@ -177,7 +161,7 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 		}
 		mode = "NX"
 	}
-	sealed, err := s.codec.Seal(s.purpose(id), encodeRecord(opts.UserID, data), opts.Expiry)
+	sealed, err := s.codec.Seal(s.purpose(id), encodeRecord(data), opts.Expiry)
 	if err != nil {
 		return err
 	}
@@ -191,12 +175,6 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	}
 	if err != nil {
 		return fmt.Errorf("session: redis store: saving session: %w", err)
-	}
-	if opts.UserID != "" {
-		err := s.indexUser.Run(ctx, s.client, []string{s.userKey(opts.UserID)}, id, ttl.Milliseconds()).Err()
-		if err != nil {
-			return fmt.Errorf("session: redis store: indexing session of user %q: %w", opts.UserID, err)
-		}
 	}
 	s.cookie.set(w, s.cookie.name, id, opts.Expiry, now)
 	return nil
@@ -215,69 +193,19 @@ func (s *RedisStore) Delete(w http.ResponseWriter, r *http.Request) error {
 	return s.destroy(ctx, id)
 }
 
-// DeleteUserSessions ends every session saved with SaveOptions.UserID equal to userID, whichever replica or
-// browser holds it. Sessions that the user starts while it runs survive.
-func (s *RedisStore) DeleteUserSessions(r *http.Request, userID string) error {
-	if userID == "" {
-		return errors.New("session: redis store: delete user sessions: user id is empty")
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
-	defer cancel()
-	userKey := s.userKey(userID)
-	ids, err := s.client.SMembers(ctx, userKey).Result()
-	if err != nil {
-		return fmt.Errorf("session: redis store: listing sessions of user %q: %w", userID, err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	// One DEL per key rather than one DEL of many keys, so that Redis Cluster can route each to its slot.
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		members := make([]any, len(ids))
-		for i, id := range ids {
-			p.Del(ctx, s.sessionKey(id))
-			members[i] = id
-		}
-		p.SRem(ctx, userKey, members...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("session: redis store: deleting %d sessions of user %q: %w", len(ids), userID, err)
-	}
-	return nil
-}
-
-// destroy deletes session id and removes it from its user's index.
+// destroy deletes session id.
 func (s *RedisStore) destroy(ctx context.Context, id string) error {
-	key := s.sessionKey(id)
-	var get *redis.StringCmd
-	// GET and DEL rather than GETDEL, which needs Redis 6.2.
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.Get(ctx, key)
-		p.Del(ctx, key)
-		return nil
-	})
-	if errors.Is(err, redis.Nil) {
-		return nil // already gone
-	}
-	if err != nil {
+	if err := s.client.Del(ctx, s.sessionKey(id)).Err(); err != nil {
 		return fmt.Errorf("session: redis store: deleting session: %w", err)
 	}
-	userID, _, err := s.open(id, get.Val())
-	if err != nil || userID == "" {
-		return nil // an unreadable or anonymous session has no index entry to remove
-	}
-	if err := s.client.SRem(ctx, s.userKey(userID), id).Err(); err != nil {
-		return fmt.Errorf("session: redis store: removing session from the index of user %q: %w", userID, err)
-	}
 	return nil
 }
 
-// open unseals a stored session and splits it into user id and data.
-func (s *RedisStore) open(id, sealed string) (userID string, data []byte, err error) {
+// open unseals a stored session and returns its data.
+func (s *RedisStore) open(id, sealed string) ([]byte, error) {
 	record, err := s.codec.Open(s.purpose(id), sealed, s.now())
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	return decodeRecord(record)
 }
@@ -302,8 +230,6 @@ func (s *RedisStore) purpose(id string) string { return "redis-session:" + id }
 
 func (s *RedisStore) sessionKey(id string) string { return s.prefix + "session:" + id }
 
-func (s *RedisStore) userKey(userID string) string { return s.prefix + "user:" + userID }
-
 // newSessionID returns 256 random bits, base64url-encoded.
 func newSessionID() (string, error) {
 	b := make([]byte, sessionIDLen)
@@ -313,25 +239,22 @@ func newSessionID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// encodeRecord lays out a stored session as uvarint(len(userID)) | userID | data, so that Delete learns which
-// user index to clean without a second key.
-func encodeRecord(userID string, data []byte) []byte {
-	b := make([]byte, 0, binary.MaxVarintLen64+len(userID)+len(data))
-	b = binary.AppendUvarint(b, uint64(len(userID)))
-	b = append(b, userID...)
-	return append(b, data...)
+// encodeRecord lays out a stored session as uvarint(len(userID)) | userID | data with an empty user id. The
+// field once fed a per-user index; it stays in the layout so that replicas of the previous release and of this one
+// read each other's sessions during a rolling update.
+func encodeRecord(data []byte) []byte {
+	return append([]byte{0}, data...)
 }
 
-func decodeRecord(record []byte) (string, []byte, error) {
+// decodeRecord returns the data of a stored session, skipping the user id that older releases wrote.
+func decodeRecord(record []byte) ([]byte, error) {
 	n, size := binary.Uvarint(record)
 	if size <= 0 || n > uint64(len(record)-size) {
-		return "", nil, fmt.Errorf("%w (stored session record is malformed)", ErrNoSession)
+		return nil, fmt.Errorf("%w (stored session record is malformed)", ErrNoSession)
 	}
-	rest := record[size:]
-	return string(rest[:n]), rest[n:], nil
+	return record[size+int(n):], nil
 }
 
 var (
-	_ Store               = (*RedisStore)(nil)
-	_ UserSessionsDeleter = (*RedisStore)(nil)
+	_ Store = (*RedisStore)(nil)
 )

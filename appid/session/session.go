@@ -4,7 +4,7 @@
 // A Codec seals values with AES-256-GCM under keys derived from one or more secrets (the first seals, all open,
 // for rotation); each value is bound to a purpose and carries its expiry. CookieStore keeps the sealed session in
 // HttpOnly, SameSite=Lax cookies (Secure and "__Host-" on https), split across several cookies when large.
-// RedisStore keeps it in Redis behind a random session id and also implements UserSessionsDeleter.
+// RedisStore keeps it in Redis behind a random session id, so that logout ends a session on every replica.
 package session
 
 import (
@@ -37,11 +37,8 @@ type SaveOptions struct {
 	// Renew asks for a fresh session identifier (and for server-side stores, the removal of the old one),
 	// as at login, so that an identifier planted before login is worthless after it.
 	Renew bool
-	// UserID, when set, lets stores that support it end every session of a user (see UserSessionsDeleter).
+	// UserID is ignored by the built-in stores.
+	//
+	// Deprecated: it fed a per-user index in Redis that nothing read; it will be removed.
 	UserID string
-}
-
-// UserSessionsDeleter is implemented by stores that can end every session of one user, on every replica.
-type UserSessionsDeleter interface {
-	DeleteUserSessions(r *http.Request, userID string) error
 }
