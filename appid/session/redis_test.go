@@ -301,6 +301,7 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 			return f.store.Save(httptest.NewRecorder(), r, []byte("x"), session.SaveOptions{Expiry: testNow.Add(time.Hour), Renew: true})
 		}},
 		{name: "Delete", call: func() error { return f.store.Delete(httptest.NewRecorder(), r) }},
+		{name: "LockSession", call: func() error { _, err := f.store.LockSession(r); return err }},
 	}
 	for _, tc := range checks {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,8 +309,8 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 			if err == nil || errors.Is(err, session.ErrNoSession) {
 				t.Fatalf("%s with Redis down = %v, want a store error that is not ErrNoSession", tc.name, err)
 			}
-			if !strings.Contains(err.Error(), "session: redis store") {
-				t.Errorf("error %q does not name the redis store", err)
+			if !strings.Contains(err.Error(), "session: redis ") {
+				t.Errorf("error %q does not name the redis store or lock", err)
 			}
 		})
 	}
