@@ -48,18 +48,13 @@ type Auth struct {
 	verified  *expiringCache[*sessionState]
 	cacheKeys session.CacheKeyer
 	ended     *expiringCache[struct{}]
-	locker    locker
+	locker    session.SessionLocker
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
 	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
 	appIDIssuer  bool   // the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
-}
-
-// locker is session.Locker: a lock shared by every replica.
-type locker interface {
-	Lock(ctx context.Context, name string) (release func(), err error)
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -106,7 +101,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
 	}
 	a.cacheKeys, _ = a.store.(session.CacheKeyer)
-	a.locker, _ = a.store.(locker)
+	a.locker, _ = a.store.(session.SessionLocker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {

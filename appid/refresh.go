@@ -76,9 +76,10 @@ func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState,
 func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) refreshOutcome {
 	// Detached from the request: other requests of the session wait on this refresh too.
 	ctx := context.WithoutCancel(r.Context())
-	if a.locker != nil && st.id != "" {
+	if a.locker != nil {
+		// Another replica holds the lock at most for one refresh: wait that long.
 		lockCtx, cancel := context.WithTimeout(ctx, providerCallTimeout)
-		release, err := a.locker.Lock(lockCtx, "refresh:"+st.id)
+		release, err := a.locker.LockSession(r.WithContext(lockCtx))
 		cancel()
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: cannot take the session's refresh lock", "error", err)

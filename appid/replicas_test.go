@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -281,5 +282,80 @@ func TestReplicasRedisSessions(t *testing.T) {
 	}
 	if got := rs.statuses(thief); !allEqual(got, http.StatusFound) {
 		t.Errorf("the copied cookie right after the logout: %v, want 302 on every instance", got)
+	}
+}
+
+// parallelAfterExpiry sends n requests of b's session at once through the front, after its access token
+// expired, and returns their statuses; b keeps the renewed cookies.
+func (rs *replicaSet) parallelAfterExpiry(t *testing.T, b *browser, n int) []int {
+	rs.front.clock.Advance(localappid.DefaultAccessTokenTTL + time.Second)
+	front, _ := url.Parse(rs.front.app.URL)
+	cookies := b.client.Jar.Cookies(front)
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range n {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodGet, rs.front.app.URL+"/auth_route", nil)
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			req.Header.Set("Accept", "text/html")
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+			mu.Lock()
+			b.client.Jar.SetCookies(front, resp.Cookies())
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return statuses
+}
+
+// TestReplicasRefreshOnceWithRedis: 20 requests of one user whose access token expired, spread over three
+// instances sharing Redis, make exactly one refresh call; every one is served and the user stays signed in.
+func TestReplicasRefreshOnceWithRedis(t *testing.T) {
+	rs := newReplicaSet(t, 3, replicaOptions{store: redisStores(t)})
+	alice := rs.front.newBrowser(t)
+	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login through the front: %d %s", got.status, got.body)
+	}
+	if got := rs.parallelAfterExpiry(t, alice, 20); !allEqual(got, http.StatusOK) {
+		t.Errorf("20 parallel requests after expiry: %v, want 200 for all", got)
+	}
+	if got := rs.refreshes.Load(); got != 1 {
+		t.Errorf("the provider saw %d refresh calls, want exactly 1", got)
+	}
+	if got := rs.statuses(alice); !allEqual(got, http.StatusOK) {
+		t.Errorf("after the refresh: %v, want 200 on every instance", got)
+	}
+}
+
+// TestReplicasRefreshInCookieMode: the same 20 requests in cookie mode, where replicas share nothing: each
+// replica redeems the refresh token at most once, the provider's reuse grace (localappid's
+// RefreshTokenReuseGrace, as Okta's and Auth0's) answers the others alike, and the user is not signed out.
+func TestReplicasRefreshInCookieMode(t *testing.T) {
+	rs := newReplicaSet(t, 3, replicaOptions{})
+	alice := rs.front.newBrowser(t)
+	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login through the front: %d %s", got.status, got.body)
+	}
+	if got := rs.parallelAfterExpiry(t, alice, 20); !allEqual(got, http.StatusOK) {
+		t.Errorf("20 parallel requests after expiry: %v, want 200 for all", got)
+	}
+	if got := rs.refreshes.Load(); got < 1 || got > 3 {
+		t.Errorf("the provider saw %d refresh calls, want one per replica at most", got)
+	}
+	if got := rs.statuses(alice); !allEqual(got, http.StatusOK) {
+		t.Errorf("after the refresh: %v, want 200 on every instance", got)
+	}
+	// The renewed session refreshes again at its next expiry: the provider did not revoke the family.
+	if got := rs.parallelAfterExpiry(t, alice, 3); !allEqual(got, http.StatusOK) {
+		t.Errorf("at the next expiry: %v, want 200 for all", got)
 	}
 }

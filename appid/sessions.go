@@ -122,7 +122,6 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
 		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
 		Renew:  renew,
-		UserID: st.user.ID,
 	})
 	if err != nil {
 		a.observer.SessionStoreError("save")

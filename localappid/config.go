@@ -20,6 +20,8 @@ const (
 	DefaultCodeTTL         = time.Minute
 	DefaultSessionTTL      = time.Hour
 	DefaultTenant          = "local-tenant"
+	// DefaultRefreshTokenReuseGrace is DefaultConfig's RefreshTokenReuseGrace, as Auth0's default reuse interval.
+	DefaultRefreshTokenReuseGrace = 30 * time.Second
 )
 
 // Grant types a client may use at the token endpoint.
@@ -30,7 +32,8 @@ const (
 )
 
 // Config describes a provider: its tenant, public origin, clients, users, roles, IAM API keys and token lifetimes.
-// Zero durations take the defaults above. Sections missing from a config file keep DefaultConfig's values.
+// Zero durations take the defaults above, except RefreshTokenReuseGrace, where zero means no grace.
+// Sections and fields missing from a config file keep DefaultConfig's values.
 type Config struct {
 	// Tenant is the App ID tenant id in every path and in the tokens' tenant claim. Default "local-tenant".
 	Tenant string `yaml:"tenant"`
@@ -55,6 +58,12 @@ type Config struct {
 	CodeTTL         time.Duration `yaml:"code_ttl"`
 	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// RefreshTokenReuseGrace lets a client redeem a refresh token again within this time after its rotation and get
+	// the same successor refresh token (with fresh access and id tokens) instead of having the token's family
+	// revoked as reused. Replicas of a relying party that share no state (cookie sessions) may redeem one token
+	// twice within milliseconds; Okta's rotation grace period and Auth0's reuse interval exist for this. Zero means
+	// strict rotation: any reuse revokes the family. DefaultConfig sets DefaultRefreshTokenReuseGrace (30 s).
+	RefreshTokenReuseGrace time.Duration `yaml:"refresh_token_reuse_grace"`
 
 	// AuthorizationResponseIss adds RFC 9207's iss parameter to authorization responses and its
 	// authorization_response_iss_parameter_supported flag to discovery, for testing relying parties' mix-up
@@ -166,7 +175,8 @@ func DefaultConfig() Config {
 			{ID: UserRoleID, Name: "user", Description: "may view", Access: []RoleAccess{{ApplicationID: DemoClientID, Scopes: []string{"view"}}}},
 			{ID: AdminRoleID, Name: "admin", Description: "may administer", Access: []RoleAccess{{ApplicationID: DemoClientID, Scopes: []string{"view", "admin"}}}},
 		},
-		APIKeys: []string{DemoAPIKey},
+		APIKeys:                []string{DemoAPIKey},
+		RefreshTokenReuseGrace: DefaultRefreshTokenReuseGrace,
 	}
 }
 
@@ -245,6 +255,9 @@ func (c Config) validate() error {
 		if d.v < 0 || (d.v > 0 && d.v < time.Second) {
 			bad("%s: %v is not a positive lifetime of at least 1s (write a unit, e.g. 1h or 30s)", d.name, d.v)
 		}
+	}
+	if c.RefreshTokenReuseGrace < 0 {
+		bad("refresh_token_reuse_grace: %v is negative (0 turns the grace off)", c.RefreshTokenReuseGrace)
 	}
 	if c.StoreLimit < 0 {
 		bad("store_limit: %d is negative (0 means the default, %d)", c.StoreLimit, DefaultStoreLimit)

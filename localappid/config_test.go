@@ -48,7 +48,8 @@ roles:
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	if cfg.Tenant != "my-tenant" || cfg.AccessTokenTTL != 10*time.Minute || cfg.IAMTokenTTL != 30*time.Second ||
-		len(cfg.Clients) != 1 || cfg.Users[0].Username != "dave" || len(cfg.APIKeys) != 1 || cfg.APIKeys[0] != localappid.DemoAPIKey {
+		len(cfg.Clients) != 1 || cfg.Users[0].Username != "dave" || len(cfg.APIKeys) != 1 || cfg.APIKeys[0] != localappid.DemoAPIKey ||
+		cfg.RefreshTokenReuseGrace != localappid.DefaultRefreshTokenReuseGrace {
 		t.Fatalf("loaded %+v", cfg)
 	}
 	if _, err := localappid.New(cfg); err != nil {
@@ -67,6 +68,11 @@ roles:
 	if cfg, err = localappid.LoadConfig(writeFile(t, "empty.yaml", "")); err != nil || cfg.Tenant != localappid.DefaultTenant {
 		t.Fatalf("empty file: %+v, %v", cfg, err)
 	}
+	for content, want := range map[string]time.Duration{"refresh_token_reuse_grace: 0s\n": 0, "refresh_token_reuse_grace: 2m\n": 2 * time.Minute} {
+		if cfg, err = localappid.LoadConfig(writeFile(t, "grace.yaml", content)); err != nil || cfg.RefreshTokenReuseGrace != want {
+			t.Fatalf("%q: RefreshTokenReuseGrace %v, %v; want %v", content, cfg.RefreshTokenReuseGrace, err, want)
+		}
+	}
 
 	for _, tc := range []struct {
 		name, content string
@@ -76,6 +82,7 @@ roles:
 tenant: "bad tenant"
 base_url: ftp://x
 access_token_ttl: 3600
+refresh_token_reuse_grace: -1s
 clients:
   - id: web
     redirect_uris: ["/relative"]
@@ -87,7 +94,7 @@ users:
   - id: u1
     username: dave
     password: x
-`, []string{"tenant:", "base_url:", "access_token_ttl (line 4)", "e.g. 1h", "clients[0].secret: missing", "clients[0].redirect_uris[0]",
+`, []string{"tenant:", "base_url:", "access_token_ttl (line 4)", "e.g. 1h", "refresh_token_reuse_grace: -1s is negative", "clients[0].secret: missing", "clients[0].redirect_uris[0]",
 			"clients[0].grant_types[0]", "users[0].password: missing", "users[0].roles[0]", `users[1].id: "u1" is used twice`,
 			`login name "dave" is used twice`}},
 		{"unknown field", "tenant: t\ncolour: blue\n", []string{"colour"}},

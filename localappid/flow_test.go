@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
@@ -72,7 +73,7 @@ func TestCodeFlow(t *testing.T) {
 		t.Fatalf("userinfo = %+v", ui)
 	}
 
-	// Refresh: rotates; the spent token is refused and takes its successor with it.
+	// Refresh: rotates; the spent token, presented after the reuse grace, is refused and takes its successor with it.
 	refresh := func(rt string) response {
 		return postForm(t, http.DefaultClient, f.iss+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}},
 			localappid.DemoClientID, localappid.DemoClientSecret)
@@ -82,6 +83,7 @@ func TestCodeFlow(t *testing.T) {
 	if r1.status != http.StatusOK || tk2.RefreshToken == "" || tk2.RefreshToken == tk.RefreshToken || tk2.IDToken == "" {
 		t.Fatalf("refresh: %d %s", r1.status, r1.body)
 	}
+	f.clock.Advance(localappid.DefaultRefreshTokenReuseGrace + time.Second)
 	if r := refresh(tk.RefreshToken); r.status != http.StatusBadRequest || decodeTokens(t, r).Error != "invalid_grant" {
 		t.Fatalf("reused refresh token: %d %s, want 400 invalid_grant", r.status, r.body)
 	}

@@ -18,7 +18,8 @@ type codeGrant struct {
 	family        string // the refresh token family issued for it, revoked if the code is replayed
 }
 
-// refreshGrant is an opaque refresh token. Each use rotates it; a used one presented again revokes its family.
+// refreshGrant is an opaque refresh token. Each use rotates it; a used one presented again revokes its family,
+// unless it comes within Config.RefreshTokenReuseGrace of its rotation (see rotateRefresh).
 // Every token of a family expires with the family, RefreshTokenTTL after the code was redeemed: rotation does not
 // extend it, so a used token is kept for reuse detection no longer than its family could be used.
 type refreshGrant struct {
@@ -30,6 +31,9 @@ type refreshGrant struct {
 	expires  time.Time // the family's expiry
 	family   string
 	used     bool
+	// rotatedAt and successor record the rotation that spent the token: when, and the token it gave.
+	rotatedAt time.Time
+	successor string
 }
 
 // issueCode stores a new single-use authorization code, or refuses when the code store is full.
@@ -90,7 +94,13 @@ func (p *Provider) refreshStoreFull() *oauthError {
 }
 
 // rotateRefresh spends a refresh token and stores its successor in the same family, in one step: when the store
-// is full the presented token stays unspent, so the client can retry. A token used before revokes its family.
+// is full the presented token stays unspent, so the client can retry.
+//
+// A token used before revokes its family, with one exception for replicas of a relying party that share no state
+// and redeem the same token at nearly the same time: presented by its own client within
+// Config.RefreshTokenReuseGrace of its rotation, while its successor is still unused, it gives that same successor
+// again (the caller mints fresh access and id tokens), so the family neither forks nor ends. A successor that was
+// rotated further meanwhile makes the reuse a reuse like any other.
 func (p *Provider) rotateRefresh(token, clientID string) (refreshGrant, string, *oauthError) {
 	now := p.cfg.Now()
 	p.mu.Lock()
@@ -102,6 +112,9 @@ func (p *Provider) rotateRefresh(token, clientID string) (refreshGrant, string, 
 	case g.clientID != clientID:
 		return refreshGrant{}, "", invalidGrant("refresh token was issued to another client")
 	case g.used:
+		if next, ok := p.graceSuccessorLocked(g, now); ok {
+			return *next, g.successor, nil
+		}
 		p.revokeFamilyLocked(g.family)
 		return refreshGrant{}, "", invalidGrant("refresh token was already used; its session is revoked")
 	}
@@ -110,8 +123,22 @@ func (p *Provider) rotateRefresh(token, clientID string) (refreshGrant, string, 
 	if !p.refresh.add(now, nextToken, &next) {
 		return refreshGrant{}, "", storeFull("refresh tokens", p.refresh.retryAfter(now))
 	}
-	g.used = true
+	g.used, g.rotatedAt, g.successor = true, now, nextToken
 	return next, nextToken, nil
+}
+
+// graceSuccessorLocked returns the successor that a used token g gave, if g comes back within the reuse grace of
+// its rotation and the successor is still live and unused. p.mu must be held.
+func (p *Provider) graceSuccessorLocked(g *refreshGrant, now time.Time) (*refreshGrant, bool) {
+	grace := p.cfg.RefreshTokenReuseGrace
+	if grace <= 0 || g.successor == "" || now.After(g.rotatedAt.Add(grace)) {
+		return nil, false
+	}
+	next, ok := p.refresh.get(g.successor)
+	if !ok || next.used || next.family != g.family || now.After(next.expires) {
+		return nil, false
+	}
+	return next, true
 }
 
 // revokeFamilyLocked deletes every refresh token of a family. p.mu must be held.

@@ -56,3 +56,21 @@ func ExampleCookieStore() {
 	// __Host-appidgate_session true true true
 	// {"sub":"alice"} <nil>
 }
+
+// A store that implements SessionLocker lets one replica at a time do a session's once-only work, such as
+// redeeming its refresh token; the others wait, then read what it saved. Cookie stores have no lock.
+func ExampleSessionLocker() {
+	var store session.Store // a *session.RedisStore in production
+	refreshOnce := func(w http.ResponseWriter, r *http.Request) {
+		if locker, ok := store.(session.SessionLocker); ok {
+			release, err := locker.LockSession(r)
+			if err == nil {
+				defer release()
+				// Load again: another replica may have refreshed while this one waited.
+			}
+			// On error (Redis down, the request gone) go on without the lock, or answer 503.
+		}
+		// ... redeem the refresh token and Save the renewed session, still holding the lock ...
+	}
+	_ = refreshOnce
+}

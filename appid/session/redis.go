@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +21,14 @@ const (
 	DefaultRedisKeyPrefix = "appidgate:"
 	// DefaultRedisTimeout bounds each Redis round trip when RedisOptions.Timeout is zero.
 	DefaultRedisTimeout = 2 * time.Second
+	// DefaultLockLease is how long a session lock outlives a holder that stopped renewing it (a replica that
+	// crashed or lost Redis), when RedisOptions.LockLease is zero.
+	DefaultLockLease = 5 * time.Second
+
+	// lockPollMin and lockPollMax bound the wait between two attempts to take a held lock: it starts at the
+	// minimum and doubles up to the maximum, with jitter so that waiters on several replicas spread out.
+	lockPollMin = 5 * time.Millisecond
+	lockPollMax = 50 * time.Millisecond
 
 	// sessionIDLen is the session id's random bytes (256 bits); the cookie carries them base64url-encoded.
 	sessionIDLen = 32
@@ -26,16 +36,23 @@ const (
 	sessionIDTextLen = (sessionIDLen*8 + 5) / 6
 )
 
-// indexUserSession adds a session id to a user's set and extends the set's lifetime to cover the session, never
-// shortening it (PTTL is -2 or -1 for a new set, so the first session always sets it). Written as a script so
-// that it is atomic and works on Redis before 7.0, which lacks EXPIRE GT; it touches only KEYS[1], so it also
-// runs on Redis Cluster.
-const indexUserSession = `
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
-	redis.call('PEXPIRE', KEYS[1], ARGV[2])
+// renewLock extends the lease of lock KEYS[1] to ARGV[2] milliseconds if it still holds the holder's token
+// ARGV[1], and returns 1; it returns 0 when the lock has expired or another holder has it. Single-key scripts
+// run on Redis Cluster.
+const renewLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return 1
+return 0
+`
+
+// releaseLock deletes lock KEYS[1] only if it still holds the holder's token ARGV[1]: a holder whose lease
+// expired must not free the lock that another replica has taken since.
+const releaseLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+	return redis.call('DEL', KEYS[1])
+end
+return 0
 `
 
 // RedisOptions configures a RedisStore.
@@ -45,25 +62,31 @@ type RedisOptions struct {
 	// Secure marks the cookie Secure and adds the __Host- prefix. Set it whenever the app is served over https.
 	Secure bool
 	// KeyPrefix starts every Redis key, DefaultRedisKeyPrefix when empty. Sessions live under
-	// "<prefix>session:<id>", the index of a user's sessions under "<prefix>user:<userID>".
+	// "<prefix>session:<id>", their locks (see LockSession) under "<prefix>lock:session:<id>".
 	KeyPrefix string
 	// Timeout bounds every Redis call, DefaultRedisTimeout when zero.
 	Timeout time.Duration
+	// LockLease is how long a session lock lasts without renewal, DefaultLockLease when zero. The holder renews
+	// it every third of the lease while it holds it, so the lease bounds only how long a crashed holder blocks
+	// the others.
+	LockLease time.Duration
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 }
 
 // RedisStore is a Store that keeps sessions in Redis, sealed by a Codec and expiring with a TTL, while the browser
-// holds only a random 256-bit session id. Logout therefore ends a session on every replica, and
-// DeleteUserSessions ends all sessions of a user. Redis failures are returned as errors, never as ErrNoSession.
+// holds only a random 256-bit session id. Logout therefore ends a session on every replica, and LockSession
+// serializes work on a session across replicas. Redis failures are returned as errors, never as ErrNoSession.
 type RedisStore struct {
 	client    redis.UniversalClient
 	codec     *Codec
 	cookie    browserCookie
 	prefix    string
 	timeout   time.Duration
+	lease     time.Duration
 	now       func() time.Time
-	indexUser *redis.Script
+	renewLock *redis.Script
+	freeLock  *redis.Script
 }
 
 // NewRedisStore returns a RedisStore that keeps sessions in client, sealed with codec. The client should have
@@ -75,8 +98,10 @@ func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions
 		cookie:    newBrowserCookie(opts.Name, opts.Secure),
 		prefix:    opts.KeyPrefix,
 		timeout:   opts.Timeout,
+		lease:     opts.LockLease,
 		now:       opts.Now,
-		indexUser: redis.NewScript(indexUserSession),
+		renewLock: redis.NewScript(renewLock),
+		freeLock:  redis.NewScript(releaseLock),
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultRedisKeyPrefix
@@ -84,6 +109,10 @@ func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions
 	if s.timeout <= 0 {
 		s.timeout = DefaultRedisTimeout
 	}
+	if s.lease <= 0 {
+		s.lease = DefaultLockLease
+	}
+	s.lease = max(s.lease, 3*time.Millisecond) // renewed every third, in whole milliseconds
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -141,8 +170,7 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: redis store: loading session: %w", err)
 	}
-	_, data, err := s.open(id, sealed)
-	return data, err
+	return s.open(id, sealed)
 }
 
 // Save stores data as the request's session until opts.Expiry and sets the id cookie.
@@ -150,8 +178,7 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 // A request without a session id cookie, or opts.Renew, gets a new id; with opts.Renew the old session is deleted
 // first, so an id planted before login is worthless after it. Otherwise Save updates the existing session, and
 // refuses with an error wrapping ErrNoSession (and expires the cookie) if that session ended meanwhile, for example
-// by Delete or DeleteUserSessions on another replica: an update must not bring a logged-out session back.
-// With opts.UserID the session is indexed for DeleteUserSessions.
+// by Delete on another replica: an update must not bring a logged-out session back.
 func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, opts SaveOptions) error {
 	now := s.now()
 	if !opts.Expiry.After(now) {
@@ -177,7 +204,7 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 		}
 		mode = "NX"
 	}
-	sealed, err := s.codec.Seal(s.purpose(id), encodeRecord(opts.UserID, data), opts.Expiry)
+	sealed, err := s.codec.Seal(s.purpose(id), encodeRecord(data), opts.Expiry)
 	if err != nil {
 		return err
 	}
@@ -191,12 +218,6 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	}
 	if err != nil {
 		return fmt.Errorf("session: redis store: saving session: %w", err)
-	}
-	if opts.UserID != "" {
-		err := s.indexUser.Run(ctx, s.client, []string{s.userKey(opts.UserID)}, id, ttl.Milliseconds()).Err()
-		if err != nil {
-			return fmt.Errorf("session: redis store: indexing session of user %q: %w", opts.UserID, err)
-		}
 	}
 	s.cookie.set(w, s.cookie.name, id, opts.Expiry, now)
 	return nil
@@ -215,69 +236,145 @@ func (s *RedisStore) Delete(w http.ResponseWriter, r *http.Request) error {
 	return s.destroy(ctx, id)
 }
 
-// DeleteUserSessions ends every session saved with SaveOptions.UserID equal to userID, whichever replica or
-// browser holds it. Sessions that the user starts while it runs survive.
-func (s *RedisStore) DeleteUserSessions(r *http.Request, userID string) error {
-	if userID == "" {
-		return errors.New("session: redis store: delete user sessions: user id is empty")
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
-	defer cancel()
-	userKey := s.userKey(userID)
-	ids, err := s.client.SMembers(ctx, userKey).Result()
-	if err != nil {
-		return fmt.Errorf("session: redis store: listing sessions of user %q: %w", userID, err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	// One DEL per key rather than one DEL of many keys, so that Redis Cluster can route each to its slot.
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		members := make([]any, len(ids))
-		for i, id := range ids {
-			p.Del(ctx, s.sessionKey(id))
-			members[i] = id
-		}
-		p.SRem(ctx, userKey, members...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("session: redis store: deleting %d sessions of user %q: %w", len(ids), userID, err)
-	}
-	return nil
-}
-
-// destroy deletes session id and removes it from its user's index.
+// destroy deletes session id.
 func (s *RedisStore) destroy(ctx context.Context, id string) error {
-	key := s.sessionKey(id)
-	var get *redis.StringCmd
-	// GET and DEL rather than GETDEL, which needs Redis 6.2.
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.Get(ctx, key)
-		p.Del(ctx, key)
-		return nil
-	})
-	if errors.Is(err, redis.Nil) {
-		return nil // already gone
-	}
-	if err != nil {
+	if err := s.client.Del(ctx, s.sessionKey(id)).Err(); err != nil {
 		return fmt.Errorf("session: redis store: deleting session: %w", err)
 	}
-	userID, _, err := s.open(id, get.Val())
-	if err != nil || userID == "" {
-		return nil // an unreadable or anonymous session has no index entry to remove
+	return nil
+}
+
+// LockSession blocks until it holds the lock of the session that r's cookie names, shared by every replica that
+// uses the same Redis and key prefix, or until r's context ends; see SessionLocker.
+//
+// The lock is the key "<prefix>lock:session:<id>", taken with SET NX PX under a random token, so that only its
+// holder can renew or free it. While held it is renewed every third of RedisOptions.LockLease; if the holder
+// crashes or loses Redis, the lease runs out and a waiter takes over. Waiters retry every 5 ms, growing to 50 ms.
+// The lock is advisory: a holder cut off from Redis for longer than the lease is not told that it lost the lock.
+func (s *RedisStore) LockSession(r *http.Request) (release func(), err error) {
+	id, ok := s.requestID(r)
+	if !ok {
+		return nil, fmt.Errorf("session: redis lock: %w", ErrNoSession)
 	}
-	if err := s.client.SRem(ctx, s.userKey(userID), id).Err(); err != nil {
-		return fmt.Errorf("session: redis store: removing session from the index of user %q: %w", userID, err)
+	return s.lock(r.Context(), s.lockKey(id))
+}
+
+// lock takes the lock called key, waiting as long as ctx allows.
+func (s *RedisStore) lock(ctx context.Context, key string) (func(), error) {
+	token := rand.Text()
+	wait := lockPollMin
+	for {
+		acquired, err := s.tryLock(ctx, key, token)
+		if err != nil {
+			return nil, err
+		}
+		if acquired {
+			return s.hold(ctx, key, token), nil
+		}
+		// A random wait in [wait/2, wait]: waiters that arrived together do not retry together.
+		t := time.NewTimer(wait/2 + mathrand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("session: redis lock: gave up waiting: %w", ctx.Err())
+		case <-t.C:
+		}
+		wait = min(2*wait, lockPollMax)
+	}
+}
+
+// tryLock makes one attempt to take the lock.
+func (s *RedisStore) tryLock(ctx context.Context, key, token string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("session: redis lock: gave up waiting: %w", err)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := s.client.SetArgs(callCtx, key, token, redis.SetArgs{Mode: "NX", TTL: s.lease}).Err()
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	case ended(ctx) != nil:
+		// The SET may have taken the lock before the caller gave up: free it rather than leave it to the lease.
+		s.unlock(ctx, key, token)
+		return false, fmt.Errorf("session: redis lock: gave up waiting: %w", ended(ctx))
+	default:
+		return false, fmt.Errorf("session: redis lock: taking the session lock: %w", err) // the key holds the session id: not for logs
+	}
+}
+
+// ended returns ctx's error, or context.DeadlineExceeded once its deadline has passed: go-redis reports a socket
+// deadline taken from ctx as an i/o timeout, which may come before ctx itself says that it is done.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
 	}
 	return nil
 }
 
-// open unseals a stored session and splits it into user id and data.
-func (s *RedisStore) open(id, sealed string) (userID string, data []byte, err error) {
+// hold renews the lease of a taken lock until the returned release frees it. Renewal and release run detached
+// from ctx's cancellation: the lock belongs to the holder's work, which may outlive the request that took it.
+func (s *RedisStore) hold(ctx context.Context, key, token string) func() {
+	ctx = context.WithoutCancel(ctx)
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s.renew(ctx, key, token, stop)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-stopped // no renewal after the release
+			s.unlock(ctx, key, token)
+		})
+	}
+}
+
+// renew extends the lease every third of it until stop is closed, the lock is found lost, or renewal has failed
+// for a whole lease (by then the lock has expired in Redis, or Redis is gone).
+func (s *RedisStore) renew(ctx context.Context, key, token string, stop <-chan struct{}) {
+	tick := time.NewTicker(s.lease / 3)
+	defer tick.Stop()
+	renewed := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		n, err := s.renewLock.Run(callCtx, s.client, []string{key}, token, s.lease.Milliseconds()).Int()
+		cancel()
+		switch {
+		case err == nil && n == 1:
+			renewed = time.Now()
+		case err == nil:
+			return // expired, perhaps taken by another replica: not ours to extend
+		case time.Since(renewed) >= s.lease:
+			return
+		}
+	}
+}
+
+// unlock frees the lock if it still holds token. A failure is not reported: the lease frees the lock anyway.
+func (s *RedisStore) unlock(ctx context.Context, key, token string) {
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+	defer cancel()
+	_ = s.freeLock.Run(callCtx, s.client, []string{key}, token).Err()
+}
+
+// open unseals a stored session and returns its data.
+func (s *RedisStore) open(id, sealed string) ([]byte, error) {
 	record, err := s.codec.Open(s.purpose(id), sealed, s.now())
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	return decodeRecord(record)
 }
@@ -302,7 +399,7 @@ func (s *RedisStore) purpose(id string) string { return "redis-session:" + id }
 
 func (s *RedisStore) sessionKey(id string) string { return s.prefix + "session:" + id }
 
-func (s *RedisStore) userKey(userID string) string { return s.prefix + "user:" + userID }
+func (s *RedisStore) lockKey(id string) string { return s.prefix + "lock:session:" + id }
 
 // newSessionID returns 256 random bits, base64url-encoded.
 func newSessionID() (string, error) {
@@ -313,25 +410,23 @@ func newSessionID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// encodeRecord lays out a stored session as uvarint(len(userID)) | userID | data, so that Delete learns which
-// user index to clean without a second key.
-func encodeRecord(userID string, data []byte) []byte {
-	b := make([]byte, 0, binary.MaxVarintLen64+len(userID)+len(data))
-	b = binary.AppendUvarint(b, uint64(len(userID)))
-	b = append(b, userID...)
-	return append(b, data...)
+// encodeRecord lays out a stored session as uvarint(len(userID)) | userID | data with an empty user id. The
+// field once fed a per-user index; it stays in the layout so that replicas of the previous release and of this one
+// read each other's sessions during a rolling update.
+func encodeRecord(data []byte) []byte {
+	return append([]byte{0}, data...)
 }
 
-func decodeRecord(record []byte) (string, []byte, error) {
+// decodeRecord returns the data of a stored session, skipping the user id that older releases wrote.
+func decodeRecord(record []byte) ([]byte, error) {
 	n, size := binary.Uvarint(record)
 	if size <= 0 || n > uint64(len(record)-size) {
-		return "", nil, fmt.Errorf("%w (stored session record is malformed)", ErrNoSession)
+		return nil, fmt.Errorf("%w (stored session record is malformed)", ErrNoSession)
 	}
-	rest := record[size:]
-	return string(rest[:n]), rest[n:], nil
+	return record[size+int(n):], nil
 }
 
 var (
-	_ Store               = (*RedisStore)(nil)
-	_ UserSessionsDeleter = (*RedisStore)(nil)
+	_ Store         = (*RedisStore)(nil)
+	_ SessionLocker = (*RedisStore)(nil)
 )

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"strings"
@@ -164,7 +163,7 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 		save(t, f.store, b, []byte("before login"), hour)
 		planted := b.jar[session.DefaultCookieName]
 		oldKey := f.sessionKey(b)
-		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true, UserID: "alice"})
+		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
 		if b.jar[session.DefaultCookieName] == planted {
 			t.Fatal("Renew kept the session id")
 		}
@@ -189,10 +188,10 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 		}
 	})
 
-	t.Run("delete ends the session on the server", func(t *testing.T) {
+	t.Run("delete ends the session on the server, for every replica", func(t *testing.T) {
 		f := newRedisFixture(t, client, &clock{testNow}, false)
 		b := newBrowser()
-		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, UserID: "alice"})
+		save(t, f.store, b, []byte("alice"), hour)
 		stolen := newBrowser()
 		stolen.jar[session.DefaultCookieName] = b.jar[session.DefaultCookieName]
 		key := f.sessionKey(b)
@@ -206,66 +205,52 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 		if got, err := f.store.Load(stolen.request()); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("Load with a copy of the cookie after Delete = %q, %v; want ErrNoSession", got, err)
 		}
-		if n := client.SCard(ctx, f.prefix+"user:alice").Val(); n != 0 {
-			t.Errorf("user index still lists %d sessions after Delete", n)
-		}
-	})
-
-	t.Run("delete user sessions", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		laptop, phone, bob := newBrowser(), newBrowser(), newBrowser()
-		save(t, f.store, laptop, []byte("alice laptop"), session.SaveOptions{Expiry: hour.Expiry, Renew: true, UserID: "alice"})
-		save(t, f.store, phone, []byte("alice phone"), session.SaveOptions{Expiry: testNow.Add(3 * time.Hour), Renew: true, UserID: "alice"})
-		save(t, f.store, bob, []byte("bob"), session.SaveOptions{Expiry: hour.Expiry, Renew: true, UserID: "bob"})
-
-		// The index lives as long as the longest session, whatever the order of saves.
-		if ttl := client.TTL(ctx, f.prefix+"user:alice").Val(); ttl != 3*time.Hour {
-			t.Errorf("TTL of alice's index = %v, want 3h", ttl)
-		}
-		save(t, f.store, laptop, []byte("alice laptop 2"), session.SaveOptions{Expiry: testNow.Add(2 * time.Hour), UserID: "alice"})
-		if ttl := client.TTL(ctx, f.prefix+"user:alice").Val(); ttl != 3*time.Hour {
-			t.Errorf("after a shorter save, TTL of alice's index = %v, want 3h", ttl)
-		}
-
-		// Another replica: same Redis, same secrets are not needed to delete.
-		other := session.NewRedisStore(client, newCodec(t, newSecret(t)), session.RedisOptions{KeyPrefix: f.prefix})
-		if err := other.DeleteUserSessions(httptest.NewRequest(http.MethodPost, "/", nil), "alice"); err != nil {
-			t.Fatalf("DeleteUserSessions: %v", err)
-		}
-		for name, b := range map[string]*browser{"laptop": laptop, "phone": phone} {
-			if got, err := f.store.Load(b.request()); !errors.Is(err, session.ErrNoSession) {
-				t.Errorf("alice's %s after DeleteUserSessions: Load = %q, %v; want ErrNoSession", name, got, err)
-			}
-		}
-		if got, err := f.store.Load(bob.request()); err != nil || string(got) != "bob" {
-			t.Errorf("bob after DeleteUserSessions(alice): Load = %q, %v; want %q", got, err, "bob")
-		}
-		if n := client.SCard(ctx, f.prefix+"user:alice").Val(); n != 0 {
-			t.Errorf("alice's index still lists %d sessions after DeleteUserSessions", n)
-		}
 
 		// A save in flight on another replica must not bring the session back.
-		rec := httptest.NewRecorder()
-		err := f.store.Save(rec, laptop.request(), []byte("refreshed"), session.SaveOptions{Expiry: hour.Expiry, UserID: "alice"})
+		rec = httptest.NewRecorder()
+		err := f.store.Save(rec, stolen.request(), []byte("refreshed"), hour)
 		if !errors.Is(err, session.ErrNoSession) {
 			t.Fatalf("update of an ended session = %v, want ErrNoSession", err)
 		}
-		laptop.apply(t, rec)
-		if len(laptop.jar) != 0 {
-			t.Errorf("update of an ended session left cookies %v", laptop.jar)
+		stolen.apply(t, rec)
+		if len(stolen.jar) != 0 {
+			t.Errorf("update of an ended session left cookies %v", stolen.jar)
 		}
-		if got, err := f.store.Load(phone.request()); !errors.Is(err, session.ErrNoSession) {
-			t.Errorf("after the refused update: Load = %q, %v; want ErrNoSession", got, err)
+		if f.exists(t, key) {
+			t.Errorf("the refused update wrote %s", key)
 		}
 	})
 
-	t.Run("delete user sessions of unknown user", func(t *testing.T) {
+	t.Run("a save writes the session key only", func(t *testing.T) {
 		f := newRedisFixture(t, client, &clock{testNow}, false)
-		if err := f.store.DeleteUserSessions(httptest.NewRequest(http.MethodPost, "/", nil), "nobody"); err != nil {
-			t.Fatalf("DeleteUserSessions(nobody) = %v, want nil", err)
+		b := newBrowser()
+		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
+		save(t, f.store, b, []byte("alice again"), session.SaveOptions{Expiry: hour.Expiry})
+		keys, err := client.Keys(ctx, f.prefix+"*").Result()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := f.store.DeleteUserSessions(httptest.NewRequest(http.MethodPost, "/", nil), ""); err == nil {
-			t.Fatal("DeleteUserSessions(\"\") succeeded, want an error")
+		if want := f.sessionKey(b); len(keys) != 1 || keys[0] != want {
+			t.Errorf("keys after two saves = %q, want only %q", keys, want)
+		}
+	})
+
+	t.Run("sessions written with a user id by the previous release load", func(t *testing.T) {
+		clk := &clock{testNow}
+		codec := newCodec(t, newSecret(t))
+		prefix := "test-" + rand.Text()[:8] + ":"
+		s := session.NewRedisStore(client, codec, session.RedisOptions{KeyPrefix: prefix, Now: clk.Now})
+		id := strings.Repeat("A", 43)
+		// The previous layout: uvarint(len(user id)) | user id | data.
+		sealed, err := codec.Seal("redis-session:"+id, append([]byte{5}, "alicedata of alice"...), testNow.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client.Set(ctx, prefix+"session:"+id, sealed, time.Hour)
+		b := newBrowser()
+		b.jar[session.DefaultCookieName] = id
+		if got, err := s.Load(b.request()); err != nil || string(got) != "data of alice" {
+			t.Fatalf("Load of a previous release's session = %q, %v; want %q", got, err, "data of alice")
 		}
 	})
 
@@ -299,7 +284,7 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 	clk := &clock{testNow}
 	f := newRedisFixture(t, client, clk, false)
 	b := newBrowser()
-	save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour), UserID: "alice"})
+	save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour)})
 	m.Close()
 
 	r := b.request()
@@ -316,7 +301,7 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 			return f.store.Save(httptest.NewRecorder(), r, []byte("x"), session.SaveOptions{Expiry: testNow.Add(time.Hour), Renew: true})
 		}},
 		{name: "Delete", call: func() error { return f.store.Delete(httptest.NewRecorder(), r) }},
-		{name: "DeleteUserSessions", call: func() error { return f.store.DeleteUserSessions(r, "alice") }},
+		{name: "LockSession", call: func() error { _, err := f.store.LockSession(r); return err }},
 	}
 	for _, tc := range checks {
 		t.Run(tc.name, func(t *testing.T) {
@@ -324,8 +309,8 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 			if err == nil || errors.Is(err, session.ErrNoSession) {
 				t.Fatalf("%s with Redis down = %v, want a store error that is not ErrNoSession", tc.name, err)
 			}
-			if !strings.Contains(err.Error(), "session: redis store") {
-				t.Errorf("error %q does not name the redis store", err)
+			if !strings.Contains(err.Error(), "session: redis ") {
+				t.Errorf("error %q does not name the redis store or lock", err)
 			}
 		})
 	}

@@ -4,7 +4,8 @@
 // A Codec seals values with AES-256-GCM under keys derived from one or more secrets (the first seals, all open,
 // for rotation); each value is bound to a purpose and carries its expiry. CookieStore keeps the sealed session in
 // HttpOnly, SameSite=Lax cookies (Secure and "__Host-" on https), split across several cookies when large.
-// RedisStore keeps it in Redis behind a random session id and also implements UserSessionsDeleter.
+// RedisStore keeps it in Redis behind a random session id and also implements SessionLocker, so that replicas
+// can agree on who refreshes a session's tokens.
 package session
 
 import (
@@ -37,8 +38,6 @@ type SaveOptions struct {
 	// Renew asks for a fresh session identifier (and for server-side stores, the removal of the old one),
 	// as at login, so that an identifier planted before login is worthless after it.
 	Renew bool
-	// UserID, when set, lets stores that support it end every session of a user (see UserSessionsDeleter).
-	UserID string
 }
 
 // CacheKeyer is implemented by stores whose Load answers the same for the same key, a value the request carries,
@@ -50,7 +49,13 @@ type CacheKeyer interface {
 	CacheKey(r *http.Request) (string, bool)
 }
 
-// UserSessionsDeleter is implemented by stores that can end every session of one user, on every replica.
-type UserSessionsDeleter interface {
-	DeleteUserSessions(r *http.Request, userID string) error
+// SessionLocker is implemented by stores that can hold a lock on one session that every replica respects, so
+// that work done once per session, such as redeeming its refresh token, runs on one replica at a time. Stores
+// whose sessions live only in the browser (CookieStore) cannot, and do not implement it.
+type SessionLocker interface {
+	// LockSession blocks until it holds the lock of the session that r carries, or r's context ends (its error is
+	// then returned; pass r.WithContext(ctx) to wait on another context). The returned release frees the lock
+	// and may be called more than once. A request without a session gives an error wrapping ErrNoSession; other
+	// errors mean the store failed, and the caller may go on without the lock.
+	LockSession(r *http.Request) (release func(), err error)
 }

@@ -140,7 +140,7 @@ func testStore(t *testing.T, newStore storeFactory) {
 		s := newStore(t, &clock{testNow}, false)
 		b := newBrowser()
 		save(t, s, b, []byte("anonymous"), session.SaveOptions{Expiry: testNow.Add(time.Hour)})
-		save(t, s, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour), Renew: true, UserID: "alice"})
+		save(t, s, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour), Renew: true})
 		if got, err := s.Load(b.request()); err != nil || string(got) != "alice" {
 			t.Fatalf("Load after renew = %q, %v; want %q", got, err, "alice")
 		}
