@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunEndToEnd runs the whole command briefly: the real binary, provider, demo servers (and Redis when
+// installed), logins and load, and checks the table and that no process it started outlives it, after a
+// complete run and after one cancelled in the middle.
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts processes")
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to find leftover child processes")
+	}
+	bin := filepath.Join(t.TempDir(), "appidgate")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/appidgate")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building appidgate: %v\n%s", err, out)
+	}
+
+	t.Run("complete run", func(t *testing.T) {
+		var out, progress bytes.Buffer
+		err := run(context.Background(), []string{"-bin", bin, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
+		if err != nil {
+			t.Fatalf("run: %v\nprogress:\n%s", err, progress.String())
+		}
+		for _, want := range []string{
+			"| cookie sessions | open /noauth_route |", "| cookie sessions | protected /auth_route |",
+			"| cookie sessions | bearer /api/auth_route |", "| Redis sessions | protected /auth_route |",
+			"| cookie + introspection | protected /auth_route |", "-c 4 -d 200ms -rounds 1",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("report lacks %q:\n%s", want, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "| 1.00 |") {
+			t.Errorf("no open route compared with itself:\n%s", out.String())
+		}
+		assertNoChildren(t)
+	})
+
+	t.Run("cancelled run", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		var out, progress bytes.Buffer
+		err := run(ctx, []string{"-bin", bin, "-c", "2", "-d", "10s", "-warmup", "0"}, &out, &progress)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("cancelled run returned %v, want the context's error\nprogress:\n%s", err, progress.String())
+		}
+		assertNoChildren(t)
+	})
+}
+
+// assertNoChildren fails when a child process of the test is still alive or unreaped.
+func assertNoChildren(t *testing.T) {
+	t.Helper()
+	self := strconv.Itoa(os.Getpid())
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[1] == self {
+			t.Errorf("a started process survived the run: %s", strings.TrimSpace(s[:strings.LastIndexByte(s, ')')+1]))
+		}
+	}
+}
