@@ -46,6 +46,7 @@ type Auth struct {
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
 	verified  *expiringCache[*sessionState]
+	bearers   *expiringCache[*User] // verified bearer tokens, by token
 	cacheKeys session.CacheKeyer
 	ended     *expiringCache[struct{}]
 	locker    session.SessionLocker
@@ -82,6 +83,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 
 		recentRefreshes: newExpiringCache[refreshOutcome](maxRecentRefreshes),
 		verified:        newExpiringCache[*sessionState](maxVerifiedSessions),
+		bearers:         newExpiringCache[*User](maxVerifiedBearers),
 		ended:           newExpiringCache[struct{}](maxEndedSessions),
 		callbackPath:    redirect.Path,
 		origin:          redirect.Scheme + "://" + redirect.Host,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -58,8 +59,17 @@ func bearerToken(r *http.Request) (string, bool) {
 	return token, true
 }
 
-// userFromAccessToken verifies raw and builds the User from its claims.
+// maxVerifiedBearers bounds the cache of verified bearer tokens: about 2 KB an entry.
+const maxVerifiedBearers = 10_000
+
+// userFromAccessToken verifies raw and builds the User from its claims. A token verified before is not verified
+// again until it expires: an RS256 verification costs far more than the rest of the request.
 func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*User, error) {
+	now := a.cfg.Now()
+	if cached, ok := a.bearers.get(raw, now); ok {
+		u := *cached // the handler's own copy; Claims stays shared (see User.Claims)
+		return &u, nil
+	}
 	tok, err := a.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, err
@@ -72,13 +82,16 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*User, erro
 	if err := tok.Claims(&all); err != nil {
 		return nil, err
 	}
-	return &User{
+	u := &User{
 		ID:        tok.Subject,
 		Email:     claims.Email,
 		Name:      claims.Name,
-		Roles:     claims.Roles,
-		Scopes:    scopesOf(claims.Scope),
+		Roles:     slices.Clip(claims.Roles),
+		Scopes:    slices.Clip(scopesOf(claims.Scope)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,
-	}, nil
+	}
+	a.bearers.put(strings.Clone(raw), u, tok.Expiry, now)
+	own := *u
+	return &own, nil
 }

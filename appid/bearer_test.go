@@ -20,13 +20,13 @@ import (
 
 // accessTokenFor runs a login as username outside the app and returns the provider's access token, as an API
 // client holding its own tokens would.
-func accessTokenFor(t *testing.T, e *testEnv, username string) string {
+func accessTokenFor(t testing.TB, e *testEnv, username string) string {
 	t.Helper()
 	return tokensFor(t, e, username).AccessToken
 }
 
 // tokensFor runs a login as username outside the app and returns the provider's token response.
-func tokensFor(t *testing.T, e *testEnv, username string) *oauth2.Token {
+func tokensFor(t testing.TB, e *testEnv, username string) *oauth2.Token {
 	t.Helper()
 	oauthURL := e.idp.Provider().OAuthServerURL()
 	conf := &oauth2.Config{

@@ -20,7 +20,8 @@ type User struct {
 	// ExpiresAt is when the current access token expires.
 	ExpiresAt time.Time
 	// Claims holds every claim of the verified access token on RequireBearer requests. On session requests it
-	// is nil: the session keeps only the fields above, so that a request costs no JSON decoding.
+	// is nil: the session keeps only the fields above, so that a request costs no JSON decoding. Every request
+	// that carries the same token shares this map: read it, never change it.
 	Claims map[string]any
 }
 
