@@ -2,11 +2,12 @@ package appid
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -22,6 +23,11 @@ import (
 const (
 	keyFetchBurst    = 3
 	keyFetchInterval = 10 * time.Second
+	// maxKeys caps the usable keys kept from one JWKS (the first ones, in document order), so that a hostile
+	// JWKS cannot grow memory; the rest are skipped like unusable members.
+	maxKeys = 100
+	// maxSkippedReports caps the skipped JWKS members reported one by one (and remembered) per fetch.
+	maxSkippedReports = 100
 )
 
 // keySet is an oidc.KeySet over the provider's JWKS. Keys are cached and fetched again when a token names an
@@ -31,14 +37,24 @@ type keySet struct {
 	jwksURL func(context.Context) (string, error)
 	client  *http.Client
 	now     func() time.Time
+	log     *slog.Logger
 
 	mu       sync.Mutex
 	budget   *rate.Limiter     // fetch attempts; created on first use
-	keys     []jose.JSONWebKey // signing keys of the last successful fetch; replaced whole, never changed in place
+	keys     []jose.JSONWebKey // usable keys of the last successful fetch; replaced whole, never changed in place
 	attempts uint64            // fetch attempts completed
 	lastErr  error             // the outcome of the last attempt
 	inflight chan struct{}     // closed when the fetch in flight completes; nil while none runs
+
+	// reported holds the skipped members logged by or before the last fetch, and unreported how many beyond
+	// maxSkippedReports it skipped: a member is logged once while it stays in the JWKS. Only the fetch in
+	// flight uses them.
+	reported   map[skippedKey]bool
+	unreported int
 }
+
+// skippedKey is a JWKS member the key set does not use, and why.
+type skippedKey struct{ kid, reason string }
 
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
@@ -183,7 +199,7 @@ func (k *keySet) allowFetchLocked() bool {
 	return k.budget.AllowN(k.now(), 1)
 }
 
-// fetch loads the provider's JWKS and returns its signing keys.
+// fetch loads the provider's JWKS and returns its usable signing keys, logging the members it skips.
 func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 	jwksURL, err := k.jwksURL(ctx)
 	if err != nil {
@@ -208,13 +224,78 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 		return nil, fmt.Errorf("%w: keys: GET %s: expected status 200, got %d", errProviderUnavailable, jwksURL,
 			resp.StatusCode)
 	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(body, &set); err != nil {
+	keys, skipped, err := parseJWKS(body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: keys: decoding %s: %v", errProviderUnavailable, jwksURL, err)
 	}
-	keys := slices.DeleteFunc(set.Keys, func(k jose.JSONWebKey) bool { return k.Use == "enc" })
+	k.report(ctx, skipped)
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: keys: the provider's JWKS holds no signing keys", errProviderUnavailable)
+		return nil, fmt.Errorf("%w: keys: %s holds no usable signing key (RSA for RS256, not for encryption); "+
+			"%d members skipped", errProviderUnavailable, jwksURL, len(skipped))
 	}
 	return keys, nil
+}
+
+// parseJWKS returns the usable signing keys of a JWKS document (public RSA keys for RS256, not marked for
+// encryption), at most maxKeys in document order, and the members it skipped. As RFC 7517 §5 asks, members
+// that cannot be parsed (an unknown kty or curve, a malformed key) are skipped, not fatal.
+func parseJWKS(doc []byte) (keys []jose.JSONWebKey, skipped []skippedKey, err error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(doc, &set); err != nil {
+		return nil, nil, err
+	}
+	for _, member := range set.Keys {
+		var named struct {
+			Kid string `json:"kid"`
+			Kty string `json:"kty"`
+		}
+		json.Unmarshal(member, &named) // best effort, for the log
+		var key jose.JSONWebKey
+		var reason string
+		if err := key.UnmarshalJSON(member); err != nil {
+			reason = fmt.Sprintf("kty %q: %v", named.Kty, err)
+		} else if reason = unusable(&key, named.Kty); reason == "" && len(keys) == maxKeys {
+			reason = fmt.Sprintf("beyond the first %d usable keys", maxKeys)
+		}
+		if reason != "" {
+			skipped = append(skipped, skippedKey{named.Kid, reason})
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys, skipped, nil
+}
+
+// unusable says why key, of type kty, cannot verify RS256 signatures, or "" when it can.
+func unusable(key *jose.JSONWebKey, kty string) string {
+	switch _, rsaPublic := key.Key.(*rsa.PublicKey); {
+	case key.Use == "enc":
+		return "for encryption (use enc)"
+	case !rsaPublic && kty == "RSA":
+		return "holds a private key, where a JWKS publishes public keys"
+	case !rsaPublic:
+		return fmt.Sprintf("kty %q cannot verify RS256", kty)
+	case key.Algorithm != "" && key.Algorithm != string(jose.RS256):
+		return fmt.Sprintf("for alg %q, not RS256", key.Algorithm)
+	}
+	return ""
+}
+
+// report logs the skipped members, each once while it stays in the JWKS: it logs those not reported after the
+// previous fetch, one by one up to maxSkippedReports, and the count of the rest when that count changes.
+func (k *keySet) report(ctx context.Context, skipped []skippedKey) {
+	reported := make(map[skippedKey]bool, min(len(skipped), maxSkippedReports))
+	unreported := max(len(skipped)-maxSkippedReports, 0)
+	for _, s := range skipped[:len(skipped)-unreported] {
+		if !k.reported[s] {
+			k.log.WarnContext(ctx, "appid: keys: skipping a JWKS member", "kid", s.kid, "reason", s.reason)
+		}
+		reported[s] = true
+	}
+	if unreported > 0 && unreported != k.unreported {
+		k.log.WarnContext(ctx, "appid: keys: skipping further JWKS members", "count", unreported)
+	}
+	k.reported, k.unreported = reported, unreported
 }

@@ -2,6 +2,9 @@ package appid
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -162,6 +165,42 @@ func withKid(t *testing.T, token, kid string) string {
 	return base64.RawURLEncoding.EncodeToString(b) + "." + rest
 }
 
+// logRecorder is a slog.Handler that keeps every record, for tests that check what was logged.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	return nil
+}
+
+// find returns the records with message msg whose attribute key has a value containing value ("" matches any).
+func (l *logRecorder) find(msg, key, value string) []slog.Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var found []slog.Record
+	for _, r := range l.records {
+		if r.Message != msg {
+			continue
+		}
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == key && strings.Contains(a.Value.String(), value) {
+				found = append(found, r)
+				return false
+			}
+			return true
+		})
+	}
+	return found
+}
+
 // publicJWK is key's public half as a JWKS member under kid.
 func publicJWK(key *rsa.PrivateKey, kid string) jose.JSONWebKey {
 	return jose.JSONWebKey{Key: &key.PublicKey, KeyID: kid, Algorithm: string(jose.RS256), Use: "sig"}
@@ -288,5 +327,125 @@ func TestKnownKidWithAnotherKey(t *testing.T) {
 	}
 	if n := p.fetches.Load() - before; n != 1 {
 		t.Errorf("%s later, 20 forged tokens caused %d fetches, want 1", keyFetchInterval, n)
+	}
+}
+
+func TestJWKSWithUnusableMembers(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marshal := func(k jose.JSONWebKey) string {
+		b, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	coordinate := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	tests := []struct {
+		name, kid, member string
+	}{
+		{"EC key on secp256k1", "bad-k1",
+			`{"kty":"EC","crv":"secp256k1","kid":"bad-k1","x":"` + coordinate + `","y":"` + coordinate + `"}`},
+		{"AKP post-quantum key", "bad-akp", `{"kty":"AKP","alg":"ML-DSA-44","kid":"bad-akp","pub":"` + coordinate + `"}`},
+		{"made-up kty", "bad-kty", `{"kty":"XYZ","kid":"bad-kty"}`},
+		{"malformed RSA key", "bad-rsa", `{"kty":"RSA","kid":"bad-rsa","n":"!!","e":"AQAB"}`},
+		{"RSA key for encryption", "bad-enc",
+			marshal(jose.JSONWebKey{Key: &testKeyB().PublicKey, KeyID: "bad-enc", Use: "enc"})},
+		{"RSA key for PS256", "bad-ps256",
+			marshal(jose.JSONWebKey{Key: &testKeyB().PublicKey, KeyID: "bad-ps256", Algorithm: "PS256"})},
+		{"EC P-256 signing key", "bad-p256", marshal(jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "bad-p256"})},
+		{"symmetric key", "bad-oct", `{"kty":"oct","kid":"bad-oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQ"}`},
+		{"RSA private key", "bad-private", marshal(jose.JSONWebKey{Key: testKeyB(), KeyID: "bad-private"})},
+		{"not an object", "", `"a string"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newKeyIssuer()
+			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			log := &logRecorder{}
+			a := p.auth(t, clock.Now, slog.New(log))
+			p.serveDocument([]byte(`{"keys":[` + tc.member + `,` + marshal(publicJWK(testKeyA(), "good")) + `]}`))
+			if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), "good")); got != http.StatusOK {
+				t.Errorf("token signed by the usable key: got %d %s, want 200", got, body)
+			}
+			// A token naming the skipped member is refused, after a second fetch.
+			if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyB(), tc.kid)); got != http.StatusUnauthorized {
+				t.Errorf("token naming the skipped member: got %d %s, want 401", got, body)
+			}
+			if n := p.fetches.Load(); n != 2 {
+				t.Errorf("the provider saw %d JWKS fetches, want 2", n)
+			}
+			if n := len(log.find("appid: keys: skipping a JWKS member", "kid", tc.kid)); n != 1 {
+				t.Errorf("the skipped member was logged %d times across two fetches, want once", n)
+			}
+		})
+	}
+}
+
+func TestJWKSWithoutAUsableKey(t *testing.T) {
+	p := newKeyIssuer()
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := p.auth(t, clock.Now, nil)
+	p.serveDocument([]byte(`{"keys":[{"kty":"AKP","alg":"ML-DSA-44","kid":"pq","pub":"AAAA"},` +
+		`{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}]}`))
+	if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), "pq")); got != http.StatusServiceUnavailable {
+		t.Errorf("token while the JWKS holds no usable key: got %d %s, want 503", got, body)
+	}
+	if err := a.Ready(t.Context()); err == nil || !strings.Contains(err.Error(), "no usable signing key") {
+		t.Errorf("Ready: got %v, want an error naming the lack of a usable signing key", err)
+	}
+}
+
+func TestJWKSSizeIsCapped(t *testing.T) {
+	tests := []struct {
+		name       string
+		members    func() []string
+		usable     string // a kid whose token verifies
+		skipped    string // a kid whose token is refused as unknown
+		maxRecords int    // skipped-member log lines on the first fetch, at most
+	}{
+		{"more usable keys than kept", func() []string {
+			var m []string
+			for i := range maxKeys + 5 {
+				b, _ := json.Marshal(publicJWK(testKeyA(), fmt.Sprintf("k-%d", i)))
+				m = append(m, string(b))
+			}
+			return m
+		}, "k-0", fmt.Sprintf("k-%d", maxKeys), 5},
+		{"many unparseable members", func() []string {
+			var m []string
+			for i := range 3 * maxSkippedReports {
+				m = append(m, fmt.Sprintf(`{"kty":"XYZ","kid":"junk-%d"}`, i))
+			}
+			b, _ := json.Marshal(publicJWK(testKeyA(), "good"))
+			return append(m, string(b))
+		}, "good", "junk-0", maxSkippedReports + 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newKeyIssuer()
+			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			log := &logRecorder{}
+			a := p.auth(t, clock.Now, slog.New(log))
+			p.serveDocument([]byte(`{"keys":[` + strings.Join(tc.members(), ",") + `]}`))
+			if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), tc.usable)); got != http.StatusOK {
+				t.Errorf("token under kept kid %s: got %d %s, want 200", tc.usable, got, body)
+			}
+			first := len(log.records)
+			if first == 0 || first > tc.maxRecords {
+				t.Errorf("the first fetch logged %d lines, want 1 to %d", first, tc.maxRecords)
+			}
+			if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), tc.skipped)); got != http.StatusUnauthorized {
+				t.Errorf("token under skipped kid %s: got %d %s, want 401", tc.skipped, got, body)
+			}
+			if p.fetches.Load() != 2 {
+				t.Fatalf("the provider saw %d fetches, want 2", p.fetches.Load())
+			}
+			if n := len(log.records) - first; n != 0 {
+				t.Errorf("the second fetch of the same JWKS logged %d lines, want none", n)
+			}
+		})
 	}
 }
