@@ -30,9 +30,14 @@ var errTokenInvalid = errors.New("appid: token invalid")
 // presented as an access token (id tokens have aud=[client_id] too, so the audience does not tell them apart).
 var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash"}
 
-// verifyAccessToken checks an access token's signature (by kid, RS256 only), issuer, expiry with the bounded
-// skew, issue time, and that its audience contains the client id, as App ID access tokens carry aud=[client_id].
-// It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a scope claim.
+// requiredClaims must be present in id tokens (OpenID Connect Core §2) and in access tokens (as App ID issues
+// them). go-oidc does not check that each is present: without iat or sub a token would pass.
+var requiredClaims = []string{"iss", "sub", "aud", "exp", "iat"}
+
+// verifyAccessToken checks an access token's required claims, signature (by kid, RS256 only), issuer, expiry
+// with the bounded skew, issue time, and that its audience contains the client id, as App ID access tokens carry
+// aud=[client_id]. It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a
+// scope claim.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	tok, err := a.verify(ctx, a.accessVerifier, "access token", raw)
 	if err != nil {
@@ -73,12 +78,18 @@ func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDTo
 	return tok, nil
 }
 
-// verify checks raw, a token of the kind which names, with v and checks its issue time. It refuses a bad token with errTokenInvalid, and answers errProviderUnavailable
+// verify checks that raw, a token of the kind which names, carries every required claim, then verifies it with
+// v and checks its issue time. It refuses a bad token with errTokenInvalid, and answers errProviderUnavailable
 // when no signing key of the provider could be loaded to verify a token whose claims do not already fail.
 func (a *Auth) verify(ctx context.Context, v *oidc.IDTokenVerifier, which, raw string) (*oidc.IDToken, error) {
 	claims, err := unverifiedClaims(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
+	}
+	for _, name := range requiredClaims {
+		if value, ok := claims[name]; !ok || string(value) == "null" || string(value) == `""` {
+			return nil, fmt.Errorf("%w: %s: expected a %q claim, got none", errTokenInvalid, which, name)
+		}
 	}
 	tok, err := v.Verify(ctx, raw)
 	if err != nil {
