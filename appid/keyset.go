@@ -290,7 +290,8 @@ func (k *keySet) report(ctx context.Context, skipped []skippedKey) {
 	unreported := max(len(skipped)-maxSkippedReports, 0)
 	for _, s := range skipped[:len(skipped)-unreported] {
 		if !k.reported[s] {
-			k.log.WarnContext(ctx, "appid: keys: skipping a JWKS member", "kid", s.kid, "reason", s.reason)
+			k.log.WarnContext(ctx, "appid: keys: skipping a JWKS member", "kid", truncate(s.kid, 128),
+				"reason", truncate(s.reason, 256))
 		}
 		reported[s] = true
 	}
