@@ -115,6 +115,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		},
 		client: cfg.HTTPClient,
 		now:    cfg.Now,
+		log:    cfg.Logger,
 	}
 	skewedNow := func() time.Time { return cfg.Now().Add(-cfg.ClockSkew) }
 	algs := []string{oidc.RS256}

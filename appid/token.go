@@ -30,24 +30,22 @@ var errTokenInvalid = errors.New("appid: token invalid")
 // presented as an access token (id tokens have aud=[client_id] too, so the audience does not tell them apart).
 var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash"}
 
-// verifyAccessToken checks an access token's signature (by kid, RS256 only), issuer, expiry with the bounded
-// skew, issue time, and that its audience contains the client id, as App ID access tokens carry aud=[client_id].
-// It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a scope claim.
+// requiredClaims must be present in id tokens (OpenID Connect Core §2) and in access tokens (as App ID issues
+// them). go-oidc does not check that each is present: without iat or sub a token would pass.
+var requiredClaims = []string{"iss", "sub", "aud", "exp", "iat"}
+
+// verifyAccessToken checks an access token's required claims, signature (by kid, RS256 only), issuer, expiry
+// with the bounded skew, issue time, and that its audience contains the client id, as App ID access tokens carry
+// aud=[client_id]. It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a
+// scope claim.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
-	ctx, keyErr := withKeyErrorSlot(ctx)
-	tok, err := a.accessVerifier.Verify(ctx, raw)
+	tok, err := a.verify(ctx, a.accessVerifier, "access token", raw)
 	if err != nil {
-		if keyErr.err != nil && !a.failsUnverified(raw) {
-			return nil, fmt.Errorf("access token: %w", keyErr.err)
-		}
-		return nil, fmt.Errorf("%w: access token: %v", errTokenInvalid, err)
+		return nil, err
 	}
 	if !slices.Contains(tok.Audience, a.cfg.ClientID) {
 		return nil, fmt.Errorf("%w: access token: expected audience to contain %q, got %q", errTokenInvalid,
 			a.cfg.ClientID, tok.Audience)
-	}
-	if err := a.checkIssuedAt(tok); err != nil {
-		return nil, fmt.Errorf("%w: access token: %v", errTokenInvalid, err)
 	}
 	var claims map[string]json.RawMessage
 	if err := tok.Claims(&claims); err != nil {
@@ -70,40 +68,68 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken
 // non-empty), its nonce. A refresh passes nonce "": providers may repeat the login's nonce in refreshed id
 // tokens, and there is no new one to compare with.
 func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
-	ctx, keyErr := withKeyErrorSlot(ctx)
-	tok, err := a.idVerifier.Verify(ctx, raw)
+	tok, err := a.verify(ctx, a.idVerifier, "id token", raw)
 	if err != nil {
-		if keyErr.err != nil && !a.failsUnverified(raw) {
-			return nil, fmt.Errorf("id token: %w", keyErr.err)
-		}
-		return nil, fmt.Errorf("%w: id token: %v", errTokenInvalid, err)
+		return nil, err
 	}
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, fmt.Errorf("%w: id token: nonce does not match the login's", errTokenInvalid)
 	}
+	return tok, nil
+}
+
+// verify checks that raw, a token of the kind which names, carries every required claim, then verifies it with
+// v and checks its issue time. It refuses a bad token with errTokenInvalid, and answers errProviderUnavailable
+// when no signing key of the provider could be loaded to verify a token whose claims do not already fail.
+func (a *Auth) verify(ctx context.Context, v *oidc.IDTokenVerifier, which, raw string) (*oidc.IDToken, error) {
+	claims, err := unverifiedClaims(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
+	}
+	for _, name := range requiredClaims {
+		if value, ok := claims[name]; !ok || string(value) == "null" || string(value) == `""` {
+			return nil, fmt.Errorf("%w: %s: expected a %q claim, got none", errTokenInvalid, which, name)
+		}
+	}
+	tok, err := v.Verify(ctx, raw)
+	if err != nil {
+		// go-oidc checks the signature first and keeps only the text of the key set's error. Without a single
+		// key loaded, no signature could be checked: the provider is at fault, unless the token fails anyway.
+		if !a.keys.loaded() && !a.failsUnverified(claims) {
+			return nil, fmt.Errorf("%w: %s: %v", errProviderUnavailable, which, err)
+		}
+		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
+	}
 	if err := a.checkIssuedAt(tok); err != nil {
-		return nil, fmt.Errorf("%w: id token: %v", errTokenInvalid, err)
+		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
 	}
 	return tok, nil
 }
 
-// failsUnverified reports whether raw's claims, read without checking the signature, already fail: another
-// issuer or expired. go-oidc checks the signature first, so while keys are out of reach such a token would
-// otherwise be reported as the provider's failure (503) rather than the token's (401).
-func (a *Auth) failsUnverified(raw string) bool {
+// unverifiedClaims returns the claims of raw, an RS256 JWS, read without checking its signature: only for
+// checks that refuse a token whatever its signature.
+func unverifiedClaims(raw string) (map[string]json.RawMessage, error) {
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
-		return true
+		return nil, fmt.Errorf("malformed jwt: %v", err)
 	}
-	var claims struct {
-		Issuer string           `json:"iss"`
-		Expiry *jwt.NumericDate `json:"exp"`
-	}
+	var claims map[string]json.RawMessage
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
+		return nil, fmt.Errorf("malformed claims: %v", err)
+	}
+	return claims, nil
+}
+
+// failsUnverified reports whether claims, read without checking the signature, already fail: another issuer or
+// expired. go-oidc checks the signature first, so while keys are out of reach such a token would otherwise be
+// reported as the provider's failure (503) rather than the token's (401).
+func (a *Auth) failsUnverified(claims map[string]json.RawMessage) bool {
+	var issuer string
+	var expiry jwt.NumericDate
+	if json.Unmarshal(claims["iss"], &issuer) != nil || json.Unmarshal(claims["exp"], &expiry) != nil {
 		return true
 	}
-	expired := claims.Expiry != nil && claims.Expiry.Time().Before(a.cfg.Now().Add(-a.cfg.ClockSkew))
-	return claims.Issuer != a.cfg.OAuthServerURL || expired
+	return issuer != a.cfg.OAuthServerURL || expiry.Time().Before(a.cfg.Now().Add(-a.cfg.ClockSkew))
 }
 
 // checkIssuedAt refuses tokens issued in the future beyond the allowed skew.

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/localappid"
 )
 
 const fakeClientID = "fake-client"
@@ -37,10 +40,7 @@ type fakeIssuer struct {
 // newFakeIssuer serves an issuer at path (e.g. "/oauth/v4/tenant", App ID's shape) on a loopback port.
 func newFakeIssuer(t *testing.T, path string) *fakeIssuer {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := testKeyA()
 	f := &fakeIssuer{key: key, kid: "fake-key-1"}
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
@@ -231,8 +231,9 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 					t.Fatalf("forged token %d: got %d %s, want %d", i, got, body, tc.wantStatus)
 				}
 			}
-			if n := f.fetches.Load() - before; n > 1 {
-				t.Errorf("20 tokens with unknown kids and the JWKS down caused %d fetches, want at most 1", n)
+			if n := f.fetches.Load() - before; n > keyFetchBurst {
+				t.Errorf("20 tokens with unknown kids and the JWKS down caused %d fetches, want at most %d", n,
+					keyFetchBurst)
 			}
 			if !tc.loadFirst {
 				// Ready may force a fetch while no keys were ever loaded.
@@ -302,5 +303,81 @@ func TestOnUserSeesDeniedBearerUsers(t *testing.T) {
 	}
 	if strings.Join(seen, ",") != "user-1" {
 		t.Errorf("OnUser saw %q, want user-1 once", seen)
+	}
+}
+
+func TestRequiredClaims(t *testing.T) {
+	p := newKeyIssuer()
+	p.serve(t, publicJWK(testKeyA(), "kid-1"))
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := p.auth(t, clock.Now, nil)
+	now := clock.Now()
+	kinds := []struct {
+		name   string
+		claims func() map[string]any
+		verify func(raw string) error
+	}{
+		{"access token", func() map[string]any {
+			return map[string]any{"iss": p.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
+				"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "scope": "openid"}
+		}, func(raw string) error { _, err := a.verifyAccessToken(t.Context(), raw); return err }},
+		{"id token", func() map[string]any {
+			return map[string]any{"iss": p.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
+				"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nonce": "n-1", "email": "a@example.com"}
+		}, func(raw string) error { _, err := a.verifyIDToken(t.Context(), raw, "n-1"); return err }},
+	}
+	for _, kind := range kinds {
+		t.Run(kind.name+" with every claim", func(t *testing.T) {
+			if err := kind.verify(signJWT(t, kind.claims(), testKeyA(), "kid-1")); err != nil {
+				t.Errorf("got %v, want it accepted", err)
+			}
+		})
+		for _, claim := range requiredClaims {
+			for _, value := range []any{"missing", nil, ""} {
+				t.Run(fmt.Sprintf("%s with %s %v", kind.name, claim, value), func(t *testing.T) {
+					claims := kind.claims()
+					claims[claim] = value
+					if value == "missing" {
+						delete(claims, claim)
+					}
+					err := kind.verify(signJWT(t, claims, testKeyA(), "kid-1"))
+					if !errors.Is(err, errTokenInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("%q claim", claim)) {
+						t.Errorf("got %v, want errTokenInvalid naming the %q claim", err, claim)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestIDTokenWithoutIatIsRefusedAtTheCallback(t *testing.T) {
+	dropIat := &tokenResponseTransport{edit: func(body []byte) []byte {
+		var tok map[string]any
+		json.Unmarshal(body, &tok)
+		raw, _ := tok["id_token"].(string)
+		jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Errorf("id_token: %v", err)
+			return body
+		}
+		var claims map[string]any
+		json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims)
+		delete(claims, "iat")
+		// Signed again by the provider's own key, under its kid.
+		tok["id_token"] = signJWT(t, claims, testKeyA(), jws.Signatures[0].Header.KeyID)
+		out, _ := json.Marshal(tok)
+		return out
+	}}
+	log := &logRecorder{}
+	e := newTestEnv(t, envOption{
+		provider: func(c *localappid.Config) { c.SigningKey = testKeyA() },
+		auth: func(c *Config) {
+			c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: dropIat}
+			c.Logger = slog.New(log)
+		},
+	})
+	assertTokensRefused(t, e, e.newBrowser(t))
+	if n := len(log.find("appid: tokens refused", "error", `"iat" claim`)); n != 1 {
+		t.Errorf(`logged "appid: tokens refused" naming the iat claim %d times, want once`, n)
 	}
 }

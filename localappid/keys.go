@@ -45,14 +45,18 @@ func newKeyRing(tenant string, first *rsa.PrivateKey, now func() time.Time) (*ke
 	return kr, nil
 }
 
-// add makes priv the current key under a new kid shaped like App ID's ("appId-<tenant>-<unix time>").
+// add makes priv the current key under a new kid shaped like App ID's, "appId-<tenant>-<suffix>", where the
+// suffix is the unix time and 8 random hex digits: a provider restarted within the same second must not publish
+// its old kid for a new key, or relying parties that cached the old key refuse every new token.
 func (kr *keyRing) add(priv *rsa.PrivateKey) (string, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	ts := kr.now().Unix()
-	kid := fmt.Sprintf("appId-%s-%d", kr.tenant, ts)
-	for n := 2; kr.used[kid]; n++ {
-		kid = fmt.Sprintf("appId-%s-%d-%d", kr.tenant, ts, n)
+	var kid string
+	for kid == "" || kr.used[kid] {
+		suffix := make([]byte, 4)
+		rand.Read(suffix)
+		kid = fmt.Sprintf("appId-%s-%d-%x", kr.tenant, ts, suffix)
 	}
 	kr.used[kid] = true
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("ver", 4)
