@@ -92,8 +92,11 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
 		status := http.StatusBadGateway
-		if errors.Is(err, errTokenInvalid) {
+		switch {
+		case errors.Is(err, errTokenInvalid):
 			status = http.StatusUnauthorized
+		case errors.Is(err, errProviderUnavailable):
+			status = http.StatusServiceUnavailable // the provider's keys are out of reach
 		}
 		a.failLogin(w, r, loginProviderError, status, "Could not verify user tokens",
 			"The tokens from the identity provider failed verification.")

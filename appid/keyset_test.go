@@ -449,3 +449,28 @@ func TestJWKSSizeIsCapped(t *testing.T) {
 		})
 	}
 }
+
+// failingKeysTransport answers every JWKS request with 503, as a provider whose key endpoint is down.
+type failingKeysTransport struct{}
+
+func (failingKeysTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/publickeys") {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: http.NoBody, Request: req,
+			Header: http.Header{}}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestCallbackWithKeysUnreachableAnswers503: a login whose tokens cannot be checked because the provider's keys
+// are out of reach is the provider's failure, 503, not the tokens' (401) nor a bad answer (502).
+func TestCallbackWithKeysUnreachableAnswers503(t *testing.T) {
+	e := newTestEnv(t, envOption{auth: func(c *Config) {
+		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: failingKeysTransport{}}
+	}})
+	b := e.newBrowser(t)
+	got := b.follow(b.authorize(b.get(e.app.URL+"/auth_route"), "alice"))
+	if got.status != http.StatusServiceUnavailable || !strings.Contains(got.body, "Could not verify user tokens") {
+		t.Errorf("got %d %q, want 503 Could not verify user tokens", got.status, got.body)
+	}
+	assertNoSession(t, e, b)
+}
