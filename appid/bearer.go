@@ -13,12 +13,12 @@ import (
 // from a "roles" claim when the token has one. Missing or invalid tokens (id tokens included) get 401, refused
 // ones 403, as JSON; 503 only when no signing key of the provider could be loaded to verify with.
 func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler {
-	set := newPolicySet(policies)
+	policy := AllOf(policies...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, ok := bearerToken(r)
 			if !ok {
-				a.observer.AuthorizationDecided(set.name, decisionUnauthenticated)
+				a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
 				respondUnauthorized(w, "")
 				return
 			}
@@ -30,20 +30,20 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 						"Could not load the identity provider's keys")
 					return
 				}
-				a.observer.AuthorizationDecided(set.name, decisionUnauthenticated)
+				a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
 				respondUnauthorized(w, "invalid_token")
 				return
 			}
 			if a.cfg.OnUser != nil {
 				a.cfg.OnUser(r, u)
 			}
-			if !set.allows(u) {
-				a.observer.AuthorizationDecided(set.name, decisionDeny)
+			if !policy.Allows(u) {
+				a.observer.AuthorizationDecided(policy.name, decisionDeny)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate", error="insufficient_scope"`)
 				respondJSON(w, http.StatusForbidden, "forbidden", "Unauthorized!")
 				return
 			}
-			a.observer.AuthorizationDecided(set.name, decisionAllow)
+			a.observer.AuthorizationDecided(policy.name, decisionAllow)
 			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
 		})
 	}

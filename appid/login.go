@@ -36,9 +36,10 @@ type pendingLogin struct {
 	Started  int64  `json:"t"` // unix seconds
 }
 
-// startLogin sends the browser to the provider's authorization endpoint, remembering the login in a
+// startLogin sends the browser to the provider's authorization endpoint, to come back to returnTo (sanitized:
+// a same-origin path), remembering the login in a
 // pending-login cookie of its own, so that logins started in several tabs at once never overwrite each other.
-func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request) {
+func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string) {
 	meta, err := a.discovery.metadata(r.Context())
 	if err != nil {
 		a.log.WarnContext(r.Context(), "appid: login cannot start", "error", err)
@@ -51,7 +52,7 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request) {
 		State:    randomToken(),
 		Nonce:    randomToken(),
 		Verifier: oauth2.GenerateVerifier(),
-		ReturnTo: sanitizeReturnTo(r.URL.RequestURI()),
+		ReturnTo: sanitizeReturnTo(returnTo),
 		Started:  now.Unix(),
 	}
 	a.prunePendingLogins(w, r, now)

@@ -1,6 +1,9 @@
 package appid
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Policy decides whether a signed-in user may use a route. Build policies with Role, AnyRole, Scope and
 // Authenticated; Require admits a request when every policy given to it allows the user.
@@ -35,28 +38,50 @@ func Authenticated() Policy {
 	return Policy{name: "authenticated"}
 }
 
-// policySet is the conjunction of policies that one Require call was given.
-type policySet struct {
-	name     string
-	policies []Policy
+// AllOf admits users whom every one of policies allows (Authenticated when there are none). Its name joins
+// theirs with ",".
+func AllOf(policies ...Policy) Policy {
+	switch len(policies) {
+	case 0:
+		return Authenticated()
+	case 1:
+		return policies[0]
+	}
+	ps := slices.Clone(policies)
+	return Policy{name: joinNames(ps, ","), allow: func(u *User) bool {
+		for _, p := range ps {
+			if !p.Allows(u) {
+				return false
+			}
+		}
+		return true
+	}}
 }
 
-func newPolicySet(ps []Policy) policySet {
-	if len(ps) == 0 {
-		ps = []Policy{Authenticated()}
-	}
+// AnyOf admits users whom at least one of policies allows (nobody when there are none). Its name is
+// "any(" + their names joined with "|" + ")".
+func AnyOf(policies ...Policy) Policy {
+	ps := slices.Clone(policies)
+	return Policy{name: "any(" + joinNames(ps, "|") + ")", allow: func(u *User) bool {
+		for _, p := range ps {
+			if p.Allows(u) {
+				return true
+			}
+		}
+		return false
+	}}
+}
+
+// PolicyFunc admits users for whom allow returns true; name names it in metrics and logs. allow runs on every
+// request: it must be cheap, and must not keep or change u.
+func PolicyFunc(name string, allow func(u *User) bool) Policy {
+	return Policy{name: name, allow: allow}
+}
+
+func joinNames(ps []Policy, sep string) string {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.name
 	}
-	return policySet{name: strings.Join(names, ","), policies: ps}
-}
-
-func (s policySet) allows(u *User) bool {
-	for _, p := range s.policies {
-		if !p.Allows(u) {
-			return false
-		}
-	}
-	return true
+	return strings.Join(names, sep)
 }

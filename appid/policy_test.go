@@ -1,6 +1,9 @@
 package appid
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestPolicies(t *testing.T) {
 	alice := &User{ID: "alice", Roles: []string{"user"}, Scopes: []string{"appidgate-demo/view", "openid"}}
@@ -33,15 +36,38 @@ func TestPolicies(t *testing.T) {
 	}
 }
 
-func TestPolicySetNeedsEveryPolicy(t *testing.T) {
-	set := newPolicySet([]Policy{Role("user"), Scope("manage")})
-	if set.allows(&User{Roles: []string{"user"}, Scopes: []string{"app/view"}}) {
-		t.Error("a user lacking the scope was admitted")
+func TestComposedPolicies(t *testing.T) {
+	viewer := &User{ID: "v", Roles: []string{"user"}, Scopes: []string{"app/view"}}
+	manager := &User{ID: "m", Roles: []string{"user"}, Scopes: []string{"app/manage"}}
+	admin := &User{ID: "a", Roles: []string{"admin"}}
+	nobody := &User{ID: "n"}
+	tests := []struct {
+		policy   Policy
+		name     string
+		admitted []*User
+	}{
+		{AllOf(Role("user"), Scope("manage")), "role:user,scope:manage", []*User{manager}},
+		{AllOf(Role("admin")), "role:admin", []*User{admin}},
+		{AllOf(), "authenticated", []*User{viewer, manager, admin, nobody}},
+		{AnyOf(Role("admin"), Scope("manage")), "any(role:admin|scope:manage)", []*User{manager, admin}},
+		{AnyOf(), "any()", nil},
+		{AnyOf(AllOf(Role("user"), Scope("view")), Role("admin")), "any(role:user,scope:view|role:admin)",
+			[]*User{viewer, admin}},
+		{PolicyFunc("id:n", func(u *User) bool { return u.ID == "n" }), "id:n", []*User{nobody}},
 	}
-	if !set.allows(&User{Roles: []string{"user"}, Scopes: []string{"app/manage"}}) {
-		t.Error("a user with role and scope was refused")
-	}
-	if set.name != "role:user,scope:manage" {
-		t.Errorf("name = %q", set.name)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.policy.String() != tc.name {
+				t.Errorf("name = %q, want %q", tc.policy.String(), tc.name)
+			}
+			for _, u := range []*User{viewer, manager, admin, nobody} {
+				if got, want := tc.policy.Allows(u), slices.Contains(tc.admitted, u); got != want {
+					t.Errorf("Allows(%s) = %v, want %v", u.ID, got, want)
+				}
+			}
+			if tc.policy.Allows(nil) {
+				t.Error("admits a request without a user")
+			}
+		})
 	}
 }
