@@ -59,6 +59,12 @@ func (b browserCookie) cookie(name, value string, maxAge int) *http.Cookie {
 // does, with net/http's checks (quotes stripped once, only the bytes RFC 6265 allows in a value), but without
 // allocating a Cookie for every match: it is on the path of every request (see BenchmarkRequestCookie).
 func requestCookie(r *http.Request, name string) (string, bool) {
+	return findCookie(r, name, true)
+}
+
+// findCookie is requestCookie; without validate it returns the first cookie called name whatever its bytes, for
+// lookups where only a value opened before can match (CookieStore.CacheKey).
+func findCookie(r *http.Request, name string, validate bool) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
 			var part string
@@ -70,7 +76,7 @@ func requestCookie(r *http.Request, name string) (string, bool) {
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			if validCookieValue(v) {
+			if !validate || validCookieValue(v) {
 				return v, true
 			}
 		}
@@ -78,11 +84,22 @@ func requestCookie(r *http.Request, name string) (string, bool) {
 	return "", false
 }
 
-// validCookieValue reports whether every byte of v may appear in a cookie value (RFC 6265 §4.1.1, with the
-// space and comma that net/http also accepts).
+// Bytes allowed in a cookie value (RFC 6265 §4.1.1, with the space and comma that net/http also accepts): 0x20
+// to 0x7e except '"', ';' and '\\', as a bit set over the 128 ASCII bytes.
+const (
+	cookieBytesLow  = 0xffffffff00000000 &^ (1<<'"' | 1<<';')
+	cookieBytesHigh = (1<<63 - 1) &^ (1 << ('\\' - 64))
+)
+
+// validCookieValue reports whether every byte of v may appear in a cookie value.
 func validCookieValue(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+		b := v[i]
+		mask := uint64(cookieBytesLow)
+		if b >= 64 {
+			mask = cookieBytesHigh
+		}
+		if b >= 128 || mask&(1<<(b&63)) == 0 {
 			return false
 		}
 	}

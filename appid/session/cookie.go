@@ -85,9 +85,10 @@ func (s *CookieStore) Load(r *http.Request) ([]byte, error) {
 }
 
 // CacheKey returns the request's sealed session cookie: Load opens the same session from the same value until it
-// expires. A session split across several cookies has no key.
+// expires. A session split across several cookies has no key. The value is not checked: a cache holds only
+// values that Load opened, so a malformed one never matches.
 func (s *CookieStore) CacheKey(r *http.Request) (string, bool) {
-	v, ok := requestCookie(r, s.cookie.name)
+	v, ok := findCookie(r, s.cookie.name, false)
 	if !ok || v == "" || strings.IndexByte(v, chunkCountSep) >= 0 {
 		return "", false
 	}

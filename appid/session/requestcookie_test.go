@@ -66,3 +66,13 @@ func BenchmarkRequestCookie(b *testing.B) {
 		}
 	})
 }
+
+// TestValidCookieValueBytes: the bit set allows exactly RFC 6265's value bytes plus space and comma, as net/http.
+func TestValidCookieValueBytes(t *testing.T) {
+	for b := range 256 {
+		want := b >= 0x20 && b < 0x7f && b != '"' && b != ';' && b != '\\'
+		if got := validCookieValue(string([]byte{byte(b)})); got != want {
+			t.Errorf("byte %#02x: valid = %v, want %v", b, got, want)
+		}
+	}
+}
