@@ -140,10 +140,18 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if key := get("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}
+	// Previous keys join SessionKeys after the checks, so that they never stand in for a missing
+	// SESSION_SECRET_KEY (the first key seals new sessions) and their problems name their own variable.
+	var previous [][]byte
 	for _, key := range strings.Split(get("APPIDGATE_SESSION_PREVIOUS_KEYS"), ",") {
-		if key = strings.TrimSpace(key); key != "" {
-			cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
+		if key = strings.TrimSpace(key); key == "" {
+			continue
 		}
+		if len(key) < minSessionKeyLen {
+			problems = append(problems, Problem{"APPIDGATE_SESSION_PREVIOUS_KEYS",
+				fmt.Sprintf("key %d is %d bytes, expected at least %d", len(previous)+1, len(key), minSessionKeyLen)})
+		}
+		previous = append(previous, []byte(key))
 	}
 	if s := get("APPIDGATE_SCOPES"); s != "" {
 		cfg.Scopes = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
@@ -183,6 +191,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
+	cfg.SessionKeys = append(cfg.SessionKeys, previous...)
 	return cfg.withDefaults(), nil
 }
 

@@ -104,6 +104,18 @@ func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
 				"APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IAM_TOKEN_URL", "APPIDGATE_SESSION_MAX_AGE",
 				"APPIDGATE_CLOCK_SKEW", "APPIDGATE_POST_LOGOUT_PATH"},
 		},
+		{
+			name: "previous keys without a current key",
+			env: map[string]string{
+				"APPID_CLIENT_ID":                 "client",
+				"APPID_CLIENT_SECRET":             "secret",
+				"APPID_OAUTH_SERVER_URL":          "https://us-south.appid.cloud.ibm.com/oauth/v4/tenant",
+				"APPID_REDIRECT_URI":              "https://app.example.com/afterauth",
+				"IBM_CLOUD_APIKEY":                "key",
+				"APPIDGATE_SESSION_PREVIOUS_KEYS": "old-key-0123456789,short",
+			},
+			want: []string{"APPIDGATE_SESSION_PREVIOUS_KEYS", "SESSION_SECRET_KEY"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
