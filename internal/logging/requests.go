@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/httpwrap"
 )
 
 // RequestIDHeader carries the request id in and out; an incoming one is kept when well formed so that a
@@ -30,17 +32,14 @@ func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) st
 		}
 		w.Header().Set(RequestIDHeader, ri.id)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
-		rec := &recorder{ResponseWriter: w}
+		rec := httpwrap.Wrap(w)
 
 		defer func() {
 			user := ri.userID()
 			if user == "" && userID != nil {
 				user = userID(r)
 			}
-			status := rec.status
-			if status == 0 {
-				status = http.StatusOK
-			}
+			status := rec.Status()
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
@@ -49,7 +48,7 @@ func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) st
 				slog.String("method", r.Method),
 				slog.String("path", truncate(r.URL.Path, maxPathLen)),
 				slog.Int("status", status),
-				slog.Int64("bytes", rec.bytes),
+				slog.Int64("bytes", rec.Bytes()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", ri.id),
 			}
