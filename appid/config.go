@@ -10,12 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/session"
 )
 
 // Defaults used when a Config field is left zero.
 const (
-	DefaultIAMTokenURL        = "https://iam.cloud.ibm.com/identity/token"
+	DefaultIAMTokenURL        = iam.DefaultTokenURL
 	DefaultSessionIdleTimeout = time.Hour
 	DefaultSessionMaxAge      = 24 * time.Hour
 	DefaultClockSkew          = time.Minute
@@ -23,8 +24,6 @@ const (
 
 	// maxClockSkew bounds ClockSkew: a larger tolerance would keep expired tokens alive.
 	maxClockSkew = 5 * time.Minute
-	// minSessionKeyLen is the shortest accepted SESSION_SECRET_KEY, in bytes.
-	minSessionKeyLen = 16
 )
 
 // Problem is one missing or invalid setting.
@@ -147,9 +146,9 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		if key = strings.TrimSpace(key); key == "" {
 			continue
 		}
-		if len(key) < minSessionKeyLen {
+		if len(key) < session.MinSecretLen {
 			problems = append(problems, Problem{"APPIDGATE_SESSION_PREVIOUS_KEYS",
-				fmt.Sprintf("key %d is %d bytes, expected at least %d", len(previous)+1, len(key), minSessionKeyLen)})
+				fmt.Sprintf("key %d is %d bytes, expected at least %d", len(previous)+1, len(key), session.MinSecretLen)})
 		}
 		previous = append(previous, []byte(key))
 	}
@@ -247,8 +246,8 @@ func (c Config) problems(names settingNames) []Problem {
 		add(names.sessionKey, "required, not set")
 	}
 	for i, k := range c.SessionKeys {
-		if len(k) < minSessionKeyLen {
-			add(names.sessionKey, "key %d is %d bytes, expected at least %d", i+1, len(k), minSessionKeyLen)
+		if len(k) < session.MinSecretLen {
+			add(names.sessionKey, "key %d is %d bytes, expected at least %d", i+1, len(k), session.MinSecretLen)
 		}
 	}
 	for _, u := range []struct{ name, v string }{{names.iamTokenURL, c.IAMTokenURL}, {names.managementURL, c.ManagementURL}} {

@@ -39,7 +39,7 @@ func BenchmarkMiddlewareBehindRequestLog(b *testing.B) {
 	m := metrics.New()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /noauth_route", func(w http.ResponseWriter, r *http.Request) {})
-	h := logging.Requests(slog.New(slog.DiscardHandler), m.Middleware(mux), nil)
+	h := logging.Requests(slog.New(slog.DiscardHandler), m.Middleware(mux))
 	req := httptest.NewRequest("GET", "/noauth_route", nil)
 	w := httptest.NewRecorder()
 	b.ReportAllocs()

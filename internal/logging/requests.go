@@ -21,9 +21,9 @@ const maxPathLen = 256
 // Requests wraps next so that each request gets a request id (response header X-Request-Id and RequestID on
 // the context) and produces exactly one log line when it completes: method, path without the query string
 // (queries carry authorization codes and states), status, bytes written, duration, request id and, when known,
-// the user id. The user id comes from SetUser called by inner handlers, or from userID when non-nil and
-// SetUser was not called. Headers, cookies, tokens and query strings are never logged.
-func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) string) http.Handler {
+// the user id, which inner handlers report with SetUser. Headers, cookies, tokens and query strings are never
+// logged.
+func Requests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{id: incomingID(r.Header.Get(RequestIDHeader))}
@@ -36,9 +36,6 @@ func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) st
 
 		defer func() {
 			user := ri.userID()
-			if user == "" && userID != nil {
-				user = userID(r)
-			}
 			status := rec.Status()
 			level := slog.LevelInfo
 			if status >= 500 {
