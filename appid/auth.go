@@ -4,7 +4,6 @@ package appid
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -61,11 +60,12 @@ type Auth struct {
 // rolesSource returns the role names of a user; nil when roles come from token claims.
 type rolesSource func(ctx context.Context, userID string) ([]string, error)
 
-// New checks cfg and returns an Auth. It makes no network call and keeps no reference to ctx: provider metadata
-// and keys are loaded on first use (or by Ready), with timeouts and retries, and cached.
+// New checks cfg and returns an Auth; a refused cfg gives a *ConfigError naming every problem by Config field.
+// It makes no network call and keeps no reference to ctx: provider metadata and keys are loaded on first use
+// (or by Ready), with timeouts and retries, and cached.
 func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if p := cfg.problems(fieldNames); len(p) > 0 {
-		return nil, errors.New("appid: invalid configuration:\n  " + strings.Join(p, "\n  "))
+		return nil, &ConfigError{Problems: p}
 	}
 	cfg = cfg.withDefaults()
 	redirect, _ := url.Parse(cfg.RedirectURL)

@@ -1,7 +1,6 @@
 package appid
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,12 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/session"
 )
 
 // Defaults used when a Config field is left zero.
 const (
-	DefaultIAMTokenURL        = "https://iam.cloud.ibm.com/identity/token"
+	DefaultIAMTokenURL        = iam.DefaultTokenURL
 	DefaultSessionIdleTimeout = time.Hour
 	DefaultSessionMaxAge      = 24 * time.Hour
 	DefaultClockSkew          = time.Minute
@@ -25,9 +25,36 @@ const (
 
 	// maxClockSkew bounds ClockSkew: a larger tolerance would keep expired tokens alive.
 	maxClockSkew = 5 * time.Minute
-	// minSessionKeyLen is the shortest accepted SESSION_SECRET_KEY, in bytes.
-	minSessionKeyLen = 16
 )
+
+// Problem is one missing or invalid setting.
+type Problem struct {
+	// Setting names what is wrong: the environment variable (APPID_CLIENT_ID) for ConfigFromLookup, the Config
+	// field (ClientID) for New.
+	Setting string
+	// Reason says what is wrong and, where it helps, what was expected, such as "required, not set".
+	Reason string
+}
+
+// String returns "Setting: Reason".
+func (p Problem) String() string { return p.Setting + ": " + p.Reason }
+
+// ConfigError is the error of ConfigFromLookup and New for a configuration they refuse. It lists every problem
+// at once, so that a user fixes them in one go; use errors.As to read them.
+type ConfigError struct {
+	Problems []Problem
+}
+
+// Error lists the problems one per line, after a line naming the component.
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("appid: invalid configuration:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
 
 // Config holds everything Auth needs. ConfigFromEnv fills it from the reference app's environment variables;
 // programs may also build it directly and pass it to New.
@@ -97,14 +124,15 @@ func ConfigFromEnv() (Config, error) {
 	return ConfigFromLookup(os.LookupEnv)
 }
 
-// ConfigFromLookup reads Config through lookup (os.LookupEnv in production) and validates it. The error names
-// every missing or invalid setting at once, one per line.
+// ConfigFromLookup reads Config through lookup (os.LookupEnv in production) and validates it. On a refused
+// configuration the error is a *ConfigError naming every missing or invalid setting at once, by its environment
+// variable.
 func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	get := func(name string) string {
 		v, _ := lookup(name)
 		return strings.TrimSpace(v)
 	}
-	var problems []string
+	var problems []Problem
 	cfg := Config{
 		ClientID:       get("APPID_CLIENT_ID"),
 		ClientSecret:   get("APPID_CLIENT_SECRET"),
@@ -119,10 +147,18 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if key := get("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}
+	// Previous keys join SessionKeys after the checks, so that they never stand in for a missing
+	// SESSION_SECRET_KEY (the first key seals new sessions) and their problems name their own variable.
+	var previous [][]byte
 	for _, key := range strings.Split(get("APPIDGATE_SESSION_PREVIOUS_KEYS"), ",") {
-		if key = strings.TrimSpace(key); key != "" {
-			cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
+		if key = strings.TrimSpace(key); key == "" {
+			continue
 		}
+		if len(key) < session.MinSecretLen {
+			problems = append(problems, Problem{"APPIDGATE_SESSION_PREVIOUS_KEYS",
+				fmt.Sprintf("key %d is %d bytes, expected at least %d", len(previous)+1, len(key), session.MinSecretLen)})
+		}
+		previous = append(previous, []byte(key))
 	}
 	if s := get("APPIDGATE_SCOPES"); s != "" {
 		cfg.Scopes = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
@@ -142,7 +178,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: expected a duration such as 30m, got %q", d.name, s))
+			problems = append(problems, Problem{d.name, fmt.Sprintf("expected a duration such as 30m, got %q", s)})
 			continue
 		}
 		*d.dst = v
@@ -153,25 +189,26 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		} else if strings.EqualFold(s, "off") {
 			cfg.RevalidateInterval = -1
 		} else {
-			problems = append(problems, fmt.Sprintf(
-				"APPIDGATE_REVALIDATE_INTERVAL: expected a positive duration such as 5m, or off, got %q", s))
+			problems = append(problems, Problem{"APPIDGATE_REVALIDATE_INTERVAL",
+				fmt.Sprintf("expected a positive duration such as 5m, or off, got %q", s)})
 		}
 	}
 	if s := get("APPIDGATE_INTROSPECT"); s != "" {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_INTROSPECT: expected true or false, got %q", s))
+			problems = append(problems, Problem{"APPIDGATE_INTROSPECT", fmt.Sprintf("expected true or false, got %q", s)})
 		}
 		cfg.Introspect = v
 	}
 	problems = append(problems, cfg.problems(envNames)...)
 	if cfg.IBMCloudAPIKey == "" {
 		// The reference app reads roles with this key; from the environment it is required like the other five.
-		problems = append(problems, "IBM_CLOUD_APIKEY: required, not set")
+		problems = append(problems, Problem{"IBM_CLOUD_APIKEY", "required, not set"})
 	}
 	if len(problems) > 0 {
-		return Config{}, errors.New("appid: invalid configuration:\n  " + strings.Join(problems, "\n  "))
+		return Config{}, &ConfigError{Problems: problems}
 	}
+	cfg.SessionKeys = append(cfg.SessionKeys, previous...)
 	return cfg.withDefaults(), nil
 }
 
@@ -196,11 +233,14 @@ var fieldNames = settingNames{
 }
 
 // problems lists what is missing or invalid in c, naming settings with names.
-func (c Config) problems(names settingNames) []string {
-	var p []string
+func (c Config) problems(names settingNames) []Problem {
+	var p []Problem
+	add := func(setting, format string, args ...any) {
+		p = append(p, Problem{Setting: setting, Reason: fmt.Sprintf(format, args...)})
+	}
 	required := func(name, v string) bool {
 		if v == "" {
-			p = append(p, name+": required, not set")
+			add(name, "required, not set")
 			return false
 		}
 		return true
@@ -209,30 +249,29 @@ func (c Config) problems(names settingNames) []string {
 	required(names.clientSecret, c.ClientSecret)
 	if required(names.oauthServerURL, c.OAuthServerURL) {
 		if err := checkAbsoluteURL(c.OAuthServerURL); err != nil {
-			p = append(p, names.oauthServerURL+": "+err.Error())
+			add(names.oauthServerURL, "%v", err)
 		}
 	}
 	if required(names.redirectURL, c.RedirectURL) {
 		if err := checkAbsoluteURL(c.RedirectURL); err != nil {
-			p = append(p, names.redirectURL+": "+err.Error())
+			add(names.redirectURL, "%v", err)
 		} else if u, _ := url.Parse(c.RedirectURL); u.Path == "" || u.Path == "/" {
-			p = append(p, fmt.Sprintf("%s: expected a callback path such as https://app.example.com/afterauth, got %q",
-				names.redirectURL, c.RedirectURL))
+			add(names.redirectURL, "expected a callback path such as https://app.example.com/afterauth, got %q",
+				c.RedirectURL)
 		}
 	}
 	if len(c.SessionKeys) == 0 {
-		p = append(p, names.sessionKey+": required, not set")
+		add(names.sessionKey, "required, not set")
 	}
 	for i, k := range c.SessionKeys {
-		if len(k) < minSessionKeyLen {
-			p = append(p, fmt.Sprintf("%s: key %d is %d bytes, expected at least %d", names.sessionKey, i+1, len(k),
-				minSessionKeyLen))
+		if len(k) < session.MinSecretLen {
+			add(names.sessionKey, "key %d is %d bytes, expected at least %d", i+1, len(k), session.MinSecretLen)
 		}
 	}
 	for _, u := range []struct{ name, v string }{{names.iamTokenURL, c.IAMTokenURL}, {names.managementURL, c.ManagementURL}} {
 		if u.v != "" {
 			if err := checkAbsoluteURL(u.v); err != nil {
-				p = append(p, u.name+": "+err.Error())
+				add(u.name, "%v", err)
 			}
 		}
 	}
@@ -241,15 +280,14 @@ func (c Config) problems(names settingNames) []string {
 		v    time.Duration
 	}{{names.idle, c.SessionIdleTimeout}, {names.maxAge, c.SessionMaxAge}, {names.skew, c.ClockSkew}} {
 		if d.v < 0 {
-			p = append(p, fmt.Sprintf("%s: expected a positive duration, got %s", d.name, d.v))
+			add(d.name, "expected a positive duration, got %s", d.v)
 		}
 	}
 	if c.ClockSkew > maxClockSkew {
-		p = append(p, fmt.Sprintf("%s: expected at most %s, got %s", names.skew, maxClockSkew, c.ClockSkew))
+		add(names.skew, "expected at most %s, got %s", maxClockSkew, c.ClockSkew)
 	}
 	if c.PostLogoutPath != "" && sanitizeReturnTo(c.PostLogoutPath) != c.PostLogoutPath {
-		p = append(p, fmt.Sprintf("%s: expected a same-origin path such as /noauth_route, got %q", names.postLogout,
-			c.PostLogoutPath))
+		add(names.postLogout, "expected a same-origin path such as /noauth_route, got %q", c.PostLogoutPath)
 	}
 	return p
 }

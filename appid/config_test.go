@@ -1,6 +1,8 @@
 package appid
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +76,7 @@ func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
-		want []string
+		want []string // the settings named, in order, each once
 	}{
 		{
 			name: "nothing set",
@@ -98,40 +100,69 @@ func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
 				"APPIDGATE_INTROSPECT":           "maybe",
 				"APPIDGATE_POST_LOGOUT_PATH":     "//evil.example",
 			},
-			want: []string{"APPID_OAUTH_SERVER_URL", "APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IAM_TOKEN_URL",
-				"APPIDGATE_SESSION_IDLE_TIMEOUT", "APPIDGATE_SESSION_MAX_AGE", "APPIDGATE_CLOCK_SKEW",
-				"APPIDGATE_INTROSPECT", "APPIDGATE_POST_LOGOUT_PATH"},
+			want: []string{"APPIDGATE_SESSION_IDLE_TIMEOUT", "APPIDGATE_INTROSPECT", "APPID_OAUTH_SERVER_URL",
+				"APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IAM_TOKEN_URL", "APPIDGATE_SESSION_MAX_AGE",
+				"APPIDGATE_CLOCK_SKEW", "APPIDGATE_POST_LOGOUT_PATH"},
+		},
+		{
+			name: "previous keys without a current key",
+			env: map[string]string{
+				"APPID_CLIENT_ID":                 "client",
+				"APPID_CLIENT_SECRET":             "secret",
+				"APPID_OAUTH_SERVER_URL":          "https://us-south.appid.cloud.ibm.com/oauth/v4/tenant",
+				"APPID_REDIRECT_URI":              "https://app.example.com/afterauth",
+				"IBM_CLOUD_APIKEY":                "key",
+				"APPIDGATE_SESSION_PREVIOUS_KEYS": "old-key-0123456789,short",
+			},
+			want: []string{"APPIDGATE_SESSION_PREVIOUS_KEYS", "SESSION_SECRET_KEY"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ConfigFromLookup(lookupFrom(tc.env))
-			if err == nil {
-				t.Fatal("ConfigFromLookup: want an error, got nil")
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("ConfigFromLookup: want a *ConfigError, got %v", err)
 			}
-			msg := err.Error()
-			for _, name := range tc.want {
-				if !strings.Contains(msg, name) {
-					t.Errorf("error does not name %s:\n%s", name, msg)
+			var got []string
+			for _, p := range ce.Problems {
+				got = append(got, p.Setting)
+				if p.Reason == "" {
+					t.Errorf("problem of %s has no reason", p.Setting)
 				}
 			}
-			for _, name := range []string{"APPID_CLIENT_ID", "APPID_CLIENT_SECRET", "IBM_CLOUD_APIKEY"} {
-				if tc.env[name] != "" && strings.Contains(msg, name+":") {
-					t.Errorf("error names %s, which is valid:\n%s", name, msg)
-				}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems name %q, want %q", got, tc.want)
 			}
 		})
 	}
 }
 
+// TestConfigErrorText: the error prints the problems one per line, "SETTING: reason", as users see them.
+func TestConfigErrorText(t *testing.T) {
+	env := validEnv()
+	delete(env, "APPID_CLIENT_SECRET")
+	env["APPIDGATE_CLOCK_SKEW"] = "1h"
+	_, err := ConfigFromLookup(lookupFrom(env))
+	want := "appid: invalid configuration:\n" +
+		"  APPID_CLIENT_SECRET: required, not set\n" +
+		"  APPIDGATE_CLOCK_SKEW: expected at most 5m0s, got 1h0m0s"
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
 func TestNewRejectsInvalidConfig(t *testing.T) {
 	_, err := New(t.Context(), Config{ClientID: "c", RedirectURL: "http://127.0.0.1/afterauth"})
-	if err == nil {
-		t.Fatal("New: want an error for a config without secret, issuer and keys")
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("New: want a *ConfigError for a config without secret, issuer and keys, got %v", err)
 	}
-	for _, field := range []string{"ClientSecret", "OAuthServerURL", "SessionKeys"} {
-		if !strings.Contains(err.Error(), field) {
-			t.Errorf("error does not name %s: %v", field, err)
-		}
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, p.Setting)
+	}
+	if want := []string{"ClientSecret", "OAuthServerURL", "SessionKeys"}; !slices.Equal(got, want) {
+		t.Errorf("problems name %q, want %q", got, want)
 	}
 }

@@ -92,6 +92,7 @@ func newTestEnv(t testing.TB, opt envOption) *testEnv {
 	pcfg := localappid.DefaultConfig()
 	pcfg.Now = clock.Now
 	pcfg.PasswordHashCost = 4
+	pcfg.SigningKey = testSigningKey()
 	if opt.provider != nil {
 		opt.provider(&pcfg)
 	}

@@ -23,20 +23,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-// Two RSA keys for the package's tests: generating 2048-bit keys is slow, under -race most of all.
-var (
-	testKeyA = sync.OnceValue(newTestRSAKey)
-	testKeyB = sync.OnceValue(newTestRSAKey)
-)
-
-func newTestRSAKey() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
 // keyIssuer is an App ID-shaped provider reduced to discovery and a JWKS that the test sets, reached through an
 // in-memory transport (nothing leaves the process, so it also works inside a synctest bubble).
 type keyIssuer struct {

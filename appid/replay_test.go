@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -63,7 +64,19 @@ func TestUsedStates(t *testing.T) {
 	if !u.markUsed("a", now) {
 		t.Fatal("the oldest state was not the one forgotten")
 	}
-	if !u.markUsed("b", now.Add(pendingLoginTTL)) {
+	later := now.Add(pendingLoginTTL)
+	if !u.markUsed("b", later) {
 		t.Fatal("a state is remembered past its login's lifetime")
+	}
+	for i := range 1000 { // however many logins pass, the guard remembers its last 3 states and no more
+		u.markUsed(fmt.Sprint(i), later)
+	}
+	for _, s := range []string{"997", "998", "999"} {
+		if u.markUsed(s, later) {
+			t.Fatalf("replay of %s, one of the last 3 states, accepted", s)
+		}
+	}
+	if !u.markUsed("996", later) {
+		t.Fatal("the guard still remembers a 4th state: it is not bounded at 3")
 	}
 }

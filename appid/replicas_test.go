@@ -64,6 +64,7 @@ func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
 	pcfg := localappid.DefaultConfig()
 	pcfg.Now = clock.Now
 	pcfg.PasswordHashCost = 4
+	pcfg.SigningKey = testSigningKey()
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatalf("localappid.Listen: %v", err)

@@ -18,7 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// testTimeout bounds each test's browser: every step of a test shares it.
+// testTimeout bounds each test's tabs: every step of a test shares it.
 const testTimeout = 60 * time.Second
 
 // diagnosisGrace is how long a failed step waits for the browser's explanation, which arrives after the failure.
@@ -55,41 +55,76 @@ func requireChromium(t *testing.T) string {
 	return path
 }
 
-// startBrowser skips the test when no Chromium is installed (fails it on CI), then starts a headless Chromium
-// with a fresh profile and returns the context of its first tab. The browser stops when the test ends or after
-// testTimeout. Call it after startDemo: cleanups run last-in first-out, so the browser closes its connections
-// before the demo is asked to drain them.
+// sharedBrowser is the one headless Chromium of the test binary, started by the first test that needs it and
+// stopped by TestMain: starting a browser costs about a second, a new browser context (cookies of its own, like a
+// separate person's browser) a fraction of that.
+type sharedBrowser struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab; tabs made from it share nothing with each other but the process
+	err    error
+	output *syncBuffer // Chromium's stdout and stderr, and chromedp's errors
+	stop   func()
+}
+
+// chromium is the package's shared browser.
+var chromium = &sharedBrowser{output: &syncBuffer{}, stop: func() {}}
+
+// start starts Chromium at path once; later calls return the outcome of the first.
+func (b *sharedBrowser) start(path string) (context.Context, error) {
+	b.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox, // the tests run as root in CI containers, where the sandbox cannot start
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.WindowSize(1024, 768),
+			chromedp.CombinedOutput(b.output),
+		)
+		// Not a test's context: the browser outlives the test that started it. TestMain stops it; the exec
+		// allocator gives it a temporary profile directory and removes it then.
+		ctx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		// The browser's own errors go with its output, which a failing test prints.
+		ctx, cancelBrowser := chromedp.NewContext(ctx, chromedp.WithErrorf(func(format string, args ...any) {
+			b.output.WriteString("chromedp: " + fmt.Sprintf(format, args...) + "\n")
+		}))
+		b.stop = func() {
+			cancelBrowser()
+			cancelAlloc()
+		}
+		if b.err = chromedp.Do(ctx); b.err == nil { // starts the browser and its first tab
+			b.ctx = ctx
+		}
+	})
+	return b.ctx, b.err
+}
+
+// startBrowser skips the test when no Chromium is installed (fails it on CI), then returns a tab in a new
+// browser context of the package's browser: a fresh profile, with cookies of its own. The tab closes when the
+// test ends, or its steps fail after testTimeout. Call it after startDemo: cleanups run last-in first-out, so
+// the tab closes its connections before the demo is asked to drain them.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := requireChromium(t)
-	output := &syncBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the tests run as root in CI containers, where the sandbox cannot start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 768),
-		chromedp.CombinedOutput(output),
-	)
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), testTimeout)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	ctx, cancelBrowser := chromedp.NewContext(ctx, chromedp.WithErrorf(t.Logf))
+	browser, err := chromium.start(path)
+	if err != nil {
+		t.Fatalf("e2e: starting %s: %v\nchromium output (last 4 KiB):\n%s", path, err, lastBytes(chromium.output.String(), 4<<10))
+	}
+	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(tab, testTimeout)
 	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
 		cancelTimeout()
+		cancelTab()
 		if t.Failed() {
-			t.Logf("chromium output (last 4 KiB):\n%s", lastBytes(output.String(), 4<<10))
+			t.Logf("chromium output (last 4 KiB):\n%s", lastBytes(chromium.output.String(), 4<<10))
 		}
 	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser and its first tab
-		t.Fatalf("e2e: starting %s: %v", path, err)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("e2e: opening a tab in a new browser context: %v", err)
 	}
 	return ctx
 }

@@ -13,6 +13,7 @@ import (
 // page's scripts cannot read it (HttpOnly), it is SameSite=Lax (sent on the cross-site redirect back to the app,
 // not on cross-site posts), and its value is sealed, not a token a thief could replay at the provider.
 func TestSessionCookieIsHiddenFromPages(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	tab := startBrowser(t)
 

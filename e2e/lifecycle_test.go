@@ -11,6 +11,7 @@ import (
 // /auth_route, see her profile, log out with the /logout page's button, and find that the next visit to
 // /auth_route asks for the password again, because logout also ended the provider's single sign-on session.
 func TestAliceSessionLifecycle(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	tab := startBrowser(t)
 	authorize := d.Provider + "/authorization"

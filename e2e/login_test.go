@@ -25,6 +25,7 @@ const sessionCookiePrefix = "appidgate_session"
 // users with a role see /auth_route, a user without one gets an honest 403, a wrong password stays on the
 // provider's form with an error and leaves no session at the app. Each case is a fresh browser profile.
 func TestLoginAcrossSites(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	browser := startBrowser(t)
 	authorize := d.Provider + "/authorization"
@@ -44,6 +45,7 @@ func TestLoginAcrossSites(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tab := newProfile(t, browser)
 			resp := open(t, tab, d.App+"/")
 			wantPage(t, tab, resp, authorize, http.StatusOK, "Sign in")

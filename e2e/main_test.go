@@ -37,6 +37,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	appidgateBinary = bin
+	defer chromium.stop()
 	return m.Run()
 }
 

@@ -10,6 +10,7 @@ import (
 // either order: each tab must come back to where it started, signed in. A single pending-login slot would make
 // the first tab's callback fail (its state overwritten by the second tab's).
 func TestLoginsInTwoTabs(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t)
 	browser := startBrowser(t)
 	authorize := d.Provider + "/authorization"
@@ -23,6 +24,7 @@ func TestLoginsInTwoTabs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			first := newProfile(t, browser)
 			second := newTab(t, first)
 			tabs := []struct {

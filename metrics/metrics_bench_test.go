@@ -1,10 +1,12 @@
 package metrics_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/metrics"
 )
 
@@ -28,5 +30,20 @@ func BenchmarkObserver(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.AuthorizationDecided("check", "allow")
+	}
+}
+
+// BenchmarkMiddlewareBehindRequestLog measures the app's chain around its routes: the request log, then
+// instrumentation, as cmd/appidgate builds it.
+func BenchmarkMiddlewareBehindRequestLog(b *testing.B) {
+	m := metrics.New()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /noauth_route", func(w http.ResponseWriter, r *http.Request) {})
+	h := logging.Requests(slog.New(slog.DiscardHandler), m.Middleware(mux))
+	req := httptest.NewRequest("GET", "/noauth_route", nil)
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, req)
 	}
 }

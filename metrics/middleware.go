@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/httpwrap"
 )
 
 // Middleware counts and times each inbound request in appidgate_http_requests_total{route,code} and
@@ -14,50 +16,13 @@ import (
 func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := httpwrap.Wrap(w)
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
 		if route == "" {
 			route = "unmatched"
 		}
-		code := rec.status
-		if code == 0 {
-			code = http.StatusOK
-		}
-		m.httpRequests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+		m.httpRequests.WithLabelValues(route, strconv.Itoa(rec.Status())).Inc()
 		m.httpDurations.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }
-
-// statusRecorder remembers the final status code of a response.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Flush lets streaming handlers flush through the recorder.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		if s.status == 0 {
-			s.status = http.StatusOK
-		}
-		f.Flush()
-	}
-}
-
-// Unwrap gives http.ResponseController access to the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

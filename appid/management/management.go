@@ -1,9 +1,8 @@
-// Package management reads and writes App ID users' roles and profiles through App ID's management API
-// ({managementUrl}/users/{id}/roles and friends), authenticating with IBM Cloud IAM tokens.
+// Package management reads App ID users' roles through App ID's management API ({managementUrl}/users/{id}/roles),
+// authenticating with IBM Cloud IAM tokens.
 package management
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,36 +48,6 @@ type Role struct {
 	Name string `json:"name"`
 }
 
-// RoleDetail is a role as the instance defines it, with the scopes it grants per application.
-type RoleDetail struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	Access      []Access `json:"access"`
-}
-
-// Access lists the scopes a role grants in one application.
-type Access struct {
-	ApplicationID string   `json:"application_id"`
-	Scopes        []string `json:"scopes"`
-}
-
-// Profile is a user's App ID profile.
-type Profile struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name,omitempty"`
-	Email      string         `json:"email,omitempty"`
-	Identities []Identity     `json:"identities,omitempty"`
-	Attributes map[string]any `json:"attributes,omitempty"`
-}
-
-// Identity is one identity provider's record of a user.
-type Identity struct {
-	Provider string         `json:"provider"`
-	ID       string         `json:"id"`
-	Profile  map[string]any `json:"idpUserInfo,omitempty"`
-}
-
 // Error is the management API answering with a status other than success.
 type Error struct {
 	Method     string
@@ -99,56 +68,22 @@ func (c *Client) UserRoles(ctx context.Context, userID string) ([]Role, error) {
 	var out struct {
 		Roles []Role `json:"roles"`
 	}
-	err := c.do(ctx, http.MethodGet, "/users/{id}/roles", "/users/"+url.PathEscape(userID)+"/roles", nil, &out)
+	err := c.do(ctx, http.MethodGet, "/users/{id}/roles", "/users/"+url.PathEscape(userID)+"/roles", &out)
 	if err != nil {
 		return nil, err
 	}
 	return out.Roles, nil
 }
 
-// SetUserRoles replaces the roles of the user userID with the roles whose ids are roleIDs.
-func (c *Client) SetUserRoles(ctx context.Context, userID string, roleIDs []string) error {
-	if roleIDs == nil {
-		roleIDs = []string{}
-	}
-	body := map[string]any{"roles": map[string]any{"ids": roleIDs}}
-	return c.do(ctx, http.MethodPut, "/users/{id}/roles", "/users/"+url.PathEscape(userID)+"/roles", body, nil)
-}
-
-// Roles returns every role the instance defines.
-func (c *Client) Roles(ctx context.Context) ([]RoleDetail, error) {
-	var out struct {
-		Roles []RoleDetail `json:"roles"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/roles", "/roles", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Roles, nil
-}
-
-// UserProfile returns the App ID profile of the user userID.
-func (c *Client) UserProfile(ctx context.Context, userID string) (Profile, error) {
-	var out Profile
-	err := c.do(ctx, http.MethodGet, "/users/{id}/profile", "/users/"+url.PathEscape(userID)+"/profile", nil, &out)
-	return out, err
-}
-
 // do sends one request with an IAM token. A 401 means the token was refused although it looked valid (revoked,
 // or expired early): the token is dropped, a new one fetched, and the request sent once more.
-func (c *Client) do(ctx context.Context, method, endpoint, path string, in, out any) error {
-	var payload []byte
-	if in != nil {
-		var err error
-		if payload, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("management: encoding %s %s: %w", method, endpoint, err)
-		}
-	}
+func (c *Client) do(ctx context.Context, method, endpoint, path string, out any) error {
 	for attempt := 0; ; attempt++ {
 		token, err := c.tokens.Token(ctx)
 		if err != nil {
 			return fmt.Errorf("management: getting an IAM token for %s %s: %w", method, endpoint, err)
 		}
-		status, body, err := c.send(ctx, method, endpoint, path, token, payload)
+		status, body, err := c.send(ctx, method, endpoint, path, token)
 		if err != nil {
 			return err
 		}
@@ -159,9 +94,6 @@ func (c *Client) do(ctx context.Context, method, endpoint, path string, in, out 
 		if status < 200 || status > 299 {
 			return &Error{Method: method, Endpoint: endpoint, StatusCode: status, Message: messageOf(body)}
 		}
-		if out == nil {
-			return nil
-		}
 		if err := json.Unmarshal(body, out); err != nil {
 			return fmt.Errorf("management: decoding %s %s answer: %w", method, endpoint, err)
 		}
@@ -169,22 +101,15 @@ func (c *Client) do(ctx context.Context, method, endpoint, path string, in, out 
 	}
 }
 
-func (c *Client) send(ctx context.Context, method, endpoint, path, token string, payload []byte) (int, []byte, error) {
+func (c *Client) send(ctx context.Context, method, endpoint, path, token string) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	var body io.Reader
-	if payload != nil {
-		body = bytes.NewReader(payload)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, nil)
 	if err != nil {
 		return 0, nil, fmt.Errorf("management: building %s %s: %w", method, endpoint, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("management: %s %s failed: %w", method, endpoint, stripURL(err))

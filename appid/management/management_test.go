@@ -65,25 +65,6 @@ func (f *fakeAppID) handler() http.Handler {
 		}
 		json.NewEncoder(w).Encode(map[string]any{"roles": out})
 	})
-	mux.HandleFunc("PUT /management/v4/t/users/{id}/roles", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Roles struct {
-				IDs []string `json:"ids"`
-			} `json:"roles"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		f.roles[r.PathValue("id")] = in.Roles.IDs
-		json.NewEncoder(w).Encode(map[string]any{"roles": in.Roles.IDs})
-	})
-	mux.HandleFunc("GET /management/v4/t/roles", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `{"roles":[{"id":"r1","name":"user","description":"viewers","access":[{"application_id":"app","scopes":["view"]}]}]}`)
-	})
-	mux.HandleFunc("GET /management/v4/t/users/{id}/profile", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"id":%q,"name":"Alice","email":"alice@example.com","identities":[{"provider":"cloud_directory","id":"x"}]}`, r.PathValue("id"))
-	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -165,26 +146,6 @@ func TestRenewsTokenOnceOn401(t *testing.T) {
 				t.Fatalf("invalidated %v, want %v", ts.invalidated, tc.wantInvalid)
 			}
 		})
-	}
-}
-
-func TestSetUserRolesRolesAndProfile(t *testing.T) {
-	f := &fakeAppID{accepted: map[string]bool{"iam-1": true}, roles: map[string][]string{}}
-	c := newClient(t, f, &tokens{})
-	ctx := context.Background()
-	if err := c.SetUserRoles(ctx, "u-9", []string{"r2"}); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := c.UserRoles(ctx, "u-9"); !reflect.DeepEqual(got, []Role{{ID: "r2", Name: "admin"}}) {
-		t.Fatalf("after SetUserRoles the user has %+v", got)
-	}
-	roles, err := c.Roles(ctx)
-	if err != nil || len(roles) != 1 || roles[0].Access[0].Scopes[0] != "view" || roles[0].Access[0].ApplicationID != "app" {
-		t.Fatalf("Roles = %+v, %v", roles, err)
-	}
-	p, err := c.UserProfile(ctx, "u-9")
-	if err != nil || p.ID != "u-9" || p.Email != "alice@example.com" || p.Identities[0].Provider != "cloud_directory" {
-		t.Fatalf("UserProfile = %+v, %v", p, err)
 	}
 }
 

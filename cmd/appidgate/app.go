@@ -87,7 +87,7 @@ func (a *app) mountOps(mux *http.ServeMux) {
 // It returns the process exit code.
 func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) int {
 	log := a.opts.logger
-	handler := logging.Requests(log, a.metrics.Middleware(routes), nil)
+	handler := logging.Requests(log, a.metrics.Middleware(routes))
 
 	var mln net.Listener
 	if a.opts.metricsAddr != "" {

@@ -33,6 +33,7 @@ func newGatedProvider(t *testing.T) *gatedProvider {
 	t.Cleanup(g.srv.Close)
 	cfg := localappid.DefaultConfig()
 	cfg.BaseURL = g.srv.URL
+	cfg.SigningKey = testSigningKey()
 	p, err := localappid.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -157,17 +157,19 @@ func configError(e env, problems []string) int {
 	return 2
 }
 
-// problemsOf splits a configuration error of package appid into its problems, one per setting.
+// problemsOf lists the problems of a configuration refused by package appid, one "SETTING: reason" line each;
+// any other error is one line of its own.
 func problemsOf(err error) []string {
 	if err == nil {
 		return nil
 	}
-	text := strings.TrimPrefix(err.Error(), "appid: invalid configuration:")
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
+	var ce *appid.ConfigError
+	if !errors.As(err, &ce) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(ce.Problems))
+	for i, p := range ce.Problems {
+		out[i] = p.String()
 	}
 	return out
 }

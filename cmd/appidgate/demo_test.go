@@ -3,17 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
@@ -226,16 +230,21 @@ func TestDemoConfigurationErrors(t *testing.T) {
 		name string
 		vars map[string]string
 		want []string
+		// asGiven: the demo checks the environment as it is (no local provider), so it prints every problem
+		// appid.ConfigFromLookup lists for it.
+		asGiven bool
 	}{
 		{
-			name: "production switch without App ID names all six variables",
-			vars: map[string]string{"APPIDGATE_REQUIRE_APPID": "1"},
-			want: referenceVariables,
+			name:    "production switch without App ID names all six variables",
+			vars:    map[string]string{"APPIDGATE_REQUIRE_APPID": "1"},
+			want:    referenceVariables,
+			asGiven: true,
 		},
 		{
-			name: "partial App ID configuration names the missing ones",
-			vars: map[string]string{"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/t", "APPID_CLIENT_ID": "c"},
-			want: []string{"APPID_CLIENT_SECRET", "APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IBM_CLOUD_APIKEY"},
+			name:    "partial App ID configuration names the missing ones",
+			vars:    map[string]string{"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/t", "APPID_CLIENT_ID": "c"},
+			want:    []string{"APPID_CLIENT_SECRET", "APPID_REDIRECT_URI", "SESSION_SECRET_KEY", "IBM_CLOUD_APIKEY"},
+			asGiven: true,
 		},
 		{
 			name: "bad process settings are named too",
@@ -257,6 +266,44 @@ func TestDemoConfigurationErrors(t *testing.T) {
 			}
 			if strings.Count(stderr.String(), "cannot start") != 1 {
 				t.Errorf("want one message, got:\n%s", stderr.String())
+			}
+			if !tc.asGiven {
+				return
+			}
+			// Every problem the library lists is printed as it is, on a line of its own.
+			_, err := appid.ConfigFromLookup(testEnv(tc.vars, nil, nil).lookupEnv)
+			var ce *appid.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("appid.ConfigFromLookup: want a *appid.ConfigError, got %v", err)
+			}
+			for _, p := range ce.Problems {
+				if !strings.Contains(stderr.String(), "\n  "+p.Setting+": "+p.Reason+"\n") {
+					t.Errorf("problem %q is not a line of the message:\n%s", p, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func TestProblemsOf(t *testing.T) {
+	problems := &appid.ConfigError{Problems: []appid.Problem{
+		{Setting: "APPID_CLIENT_ID", Reason: "required, not set"},
+		{Setting: "APPIDGATE_CLOCK_SKEW", Reason: "expected at most 5m0s, got 1h0m0s"},
+	}}
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"no error", nil, nil},
+		{"configuration error", problems, []string{"APPID_CLIENT_ID: required, not set", "APPIDGATE_CLOCK_SKEW: expected at most 5m0s, got 1h0m0s"}},
+		{"wrapped configuration error", fmt.Errorf("starting: %w", problems), []string{"APPID_CLIENT_ID: required, not set", "APPIDGATE_CLOCK_SKEW: expected at most 5m0s, got 1h0m0s"}},
+		{"other error", errors.New("appid: something else"), []string{"appid: something else"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := problemsOf(tc.err); !slices.Equal(got, tc.want) {
+				t.Errorf("problemsOf = %q, want %q", got, tc.want)
 			}
 		})
 	}

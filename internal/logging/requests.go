@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/httpwrap"
 )
 
 // RequestIDHeader carries the request id in and out; an incoming one is kept when well formed so that a
@@ -19,9 +21,9 @@ const maxPathLen = 256
 // Requests wraps next so that each request gets a request id (response header X-Request-Id and RequestID on
 // the context) and produces exactly one log line when it completes: method, path without the query string
 // (queries carry authorization codes and states), status, bytes written, duration, request id and, when known,
-// the user id. The user id comes from SetUser called by inner handlers, or from userID when non-nil and
-// SetUser was not called. Headers, cookies, tokens and query strings are never logged.
-func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) string) http.Handler {
+// the user id, which inner handlers report with SetUser. Headers, cookies, tokens and query strings are never
+// logged.
+func Requests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{id: incomingID(r.Header.Get(RequestIDHeader))}
@@ -30,17 +32,11 @@ func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) st
 		}
 		w.Header().Set(RequestIDHeader, ri.id)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
-		rec := &recorder{ResponseWriter: w}
+		rec := httpwrap.Wrap(w)
 
 		defer func() {
 			user := ri.userID()
-			if user == "" && userID != nil {
-				user = userID(r)
-			}
-			status := rec.status
-			if status == 0 {
-				status = http.StatusOK
-			}
+			status := rec.Status()
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError
@@ -49,7 +45,7 @@ func Requests(log *slog.Logger, next http.Handler, userID func(*http.Request) st
 				slog.String("method", r.Method),
 				slog.String("path", truncate(r.URL.Path, maxPathLen)),
 				slog.Int("status", status),
-				slog.Int64("bytes", rec.bytes),
+				slog.Int64("bytes", rec.Bytes()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", ri.id),
 			}

@@ -58,7 +58,7 @@ func TestRequestsNeverLogsSecrets(t *testing.T) {
 		w.WriteHeader(http.StatusFound)
 		io.WriteString(w, "moved")
 	})
-	h := logging.Requests(log, inner, nil)
+	h := logging.Requests(log, inner)
 
 	req := httptest.NewRequest("GET", "/afterauth?code=SECRET&state=X-SECRET", nil)
 	req.Header.Set("Authorization", "Bearer SECRET")
@@ -109,7 +109,7 @@ func TestRequestsRequestID(t *testing.T) {
 			var seen string
 			h := logging.Requests(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen = logging.RequestID(r.Context())
-			}), nil)
+			}))
 			req := httptest.NewRequest("GET", "/", nil)
 			if tc.incoming != "" {
 				req.Header.Set("X-Request-Id", tc.incoming)
@@ -130,21 +130,10 @@ func TestRequestsRequestID(t *testing.T) {
 	}
 }
 
-func TestRequestsUserIDFunc(t *testing.T) {
-	var buf syncBuffer
-	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	h := logging.Requests(log, http.NotFoundHandler(), func(*http.Request) string { return "from-func" })
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/missing", nil))
-	l := lines(t, buf.String())
-	if len(l) != 1 || l[0]["user"] != "from-func" || l[0]["status"] != float64(404) {
-		t.Fatalf("log = %v, want user from-func and status 404", l)
-	}
-}
-
 func TestRequestsNoUserNoAttr(t *testing.T) {
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
-	h := logging.Requests(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), nil)
+	h := logging.Requests(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/noauth_route", nil))
 	l := lines(t, buf.String())
 	if _, ok := l[0]["user"]; ok {
@@ -169,7 +158,7 @@ func TestRequestsFlushReachesWriter(t *testing.T) {
 		if err := http.NewResponseController(w).Flush(); err != nil {
 			t.Errorf("Flush through middleware: %v", err)
 		}
-	}), nil)
+	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if !rec.Flushed {
