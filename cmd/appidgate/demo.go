@@ -22,9 +22,10 @@ var referenceVariables = []string{
 const demoUsage = `usage: appidgate demo
 
 Runs the reference app: / -> /auth_route (login and a role), /noauth_route (open), /afterauth (callback),
-/profile, /logout, /healthz, /readyz, /metrics. Configuration comes from the environment (see README.md):
-with APPID_OAUTH_SERVER_URL and the other reference variables it uses IBM Cloud App ID; without them it starts
-the embedded local App ID-compatible provider, with users alice, bob and carol.
+/profile, /api/auth_route (a bearer token with scope view), /logout, /healthz, /readyz, /metrics.
+Configuration comes from the environment (see README.md): with APPID_OAUTH_SERVER_URL and the other reference
+variables it uses IBM Cloud App ID; without them it starts the embedded local App ID-compatible provider, with
+users alice, bob and carol.
 `
 
 // runDemo runs the reference app. With APPID_OAUTH_SERVER_URL set it talks to that App ID instance and needs all
