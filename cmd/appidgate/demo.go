@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
@@ -28,9 +27,7 @@ variables it uses IBM Cloud App ID; without them it starts the embedded local Ap
 users alice, bob and carol.
 `
 
-// runDemo runs the reference app. With APPID_OAUTH_SERVER_URL set it talks to that App ID instance and needs all
-// six reference variables; without it, it starts the local provider in-process on its own origin, unless
-// APPIDGATE_REQUIRE_APPID forbids that (as the container image does).
+// runDemo runs the reference app, on App ID or on the embedded local provider (see startRelyingParty).
 func runDemo(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("appidgate demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
@@ -48,80 +45,18 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 
-	opts, problems := readServeOptions(e)
-	local := e.getenv("APPID_OAUTH_SERVER_URL") == ""
-	switch {
-	case local && opts.requireAppID && !opts.localIdP:
-		// Let the library name every missing variable, exactly as it would with a partial configuration.
-		_, err := appid.ConfigFromLookup(e.lookupEnv)
-		problems = append(problems, "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:")
-		problems = append(problems, problemsOf(err)...)
-	case local:
-		// Check the settings the user gave against stand-in provider values, so that every problem is named
-		// before anything starts.
-		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
-		if _, err := appid.ConfigFromLookup(lookup); err != nil {
-			problems = append(problems, problemsOf(err)...)
-		}
-	default:
-		if _, err := appid.ConfigFromLookup(e.lookupEnv); err != nil {
-			problems = append(problems, problemsOf(err)...)
-		}
+	rp, code := startRelyingParty(ctx, e, "demo", nil)
+	if rp == nil {
+		return code
 	}
-	if len(problems) > 0 {
-		return configError(e, problems)
-	}
-	log := opts.logger
-
-	host := ""
-	if local && !opts.localIdP {
-		// The demo users have well-known passwords: keep the fallback demo on this machine. Asking for the local
-		// provider explicitly (APPIDGATE_LOCAL_IDP, say in a container) listens on every interface.
-		host = "127.0.0.1"
-	}
-	ln, err := net.Listen("tcp", opts.listenAddr(host))
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate demo: %v\n", err)
-		return 1
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-
-	lookup := e.lookupEnv
-	var idp *localappid.Server
-	if local {
-		idpCfg := localappid.DefaultConfig()
-		idpCfg.BaseURL = opts.idpPublicURL()
-		idp, err = localappid.Listen(opts.idpAddr, idpCfg)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "appidgate demo: starting the local provider: %v\n", err)
-			return 1
-		}
-		defer idp.Close()
-		var ignored []string
-		lookup, ignored = localLookup(e.lookupEnv, idp.Provider(), port, opts.localIdP)
-		if len(ignored) > 0 {
-			log.Warn("APPID_OAUTH_SERVER_URL is not set, so the local provider is used and these settings are ignored",
-				"ignored", strings.Join(ignored, ","))
-		}
-	}
-
-	cfg, err := appid.ConfigFromLookup(lookup)
-	if err != nil {
-		return configError(e, problemsOf(err))
-	}
-	app, err := newApp(ctx, cfg, opts)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate demo: %v\n", err)
-		return 1
-	}
-	defer app.Close()
+	defer rp.Close()
+	app, cfg, local, port := rp.app, rp.cfg, rp.local, rp.port
 
 	mux := http.NewServeMux()
 	demoRoutes(mux, app.auth)
 	app.mountOps(mux)
 	var handler http.Handler = mux
-	if local && !opts.localIdP {
+	if local && !rp.opts.localIdP {
 		// Cookies are per host name: a login started on 127.0.0.1 could not finish on localhost, the host of the
 		// redirect URI. Send every page to that one origin.
 		handler = canonicalHost(fmt.Sprintf("localhost:%d", port), mux)
@@ -131,9 +66,10 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	if !local {
 		base = strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
 	}
-	printBanner(e, base, cfg, idp)
-	log.Info("demo started", "addr", ln.Addr().String(), "provider", cfg.OAuthServerURL, "local_provider", local)
-	return app.serve(ctx, ln, handler)
+	printBanner(e, base, cfg, rp.idp)
+	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "provider", cfg.OAuthServerURL,
+		"local_provider", local)
+	return app.serve(ctx, rp.ln, handler)
 }
 
 func printBanner(e env, base string, cfg appid.Config, idp *localappid.Server) {

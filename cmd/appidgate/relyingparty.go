@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/localappid"
+)
+
+// relyingParty is what the serving commands (demo, proxy) share: the configuration read from the environment,
+// the listener, the embedded local provider when App ID is not configured, and the app (Auth with its metrics,
+// readiness checks and session store).
+type relyingParty struct {
+	opts  serveOptions
+	cfg   appid.Config
+	ln    net.Listener
+	port  int
+	local bool               // the embedded local provider stands in for App ID
+	idp   *localappid.Server // nil unless local
+	app   *app
+}
+
+// startRelyingParty reads and checks the configuration, naming every problem at once together with extra (the
+// command's own problems), then listens and builds the app. With APPID_OAUTH_SERVER_URL set it uses that App ID
+// instance and needs all six reference variables; without it, it starts the local provider in-process on its own
+// origin, unless APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
+// the reason and returns nil with the exit code.
+func startRelyingParty(ctx context.Context, e env, command string, extra []string) (*relyingParty, int) {
+	opts, problems := readServeOptions(e)
+	problems = append(problems, extra...)
+	local := e.getenv("APPID_OAUTH_SERVER_URL") == ""
+	switch {
+	case local && opts.requireAppID && !opts.localIdP:
+		// Let the library name every missing variable, exactly as it would with a partial configuration.
+		_, err := appid.ConfigFromLookup(e.lookupEnv)
+		problems = append(problems, "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:")
+		problems = append(problems, problemsOf(err)...)
+	case local:
+		// Check the settings the user gave against stand-in provider values, so that every problem is named
+		// before anything starts.
+		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
+		if _, err := appid.ConfigFromLookup(lookup); err != nil {
+			problems = append(problems, problemsOf(err)...)
+		}
+	default:
+		if _, err := appid.ConfigFromLookup(e.lookupEnv); err != nil {
+			problems = append(problems, problemsOf(err)...)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, configError(e, problems)
+	}
+	log := opts.logger
+
+	host := ""
+	if local && !opts.localIdP {
+		// The demo users have well-known passwords: keep the fallback demo on this machine. Asking for the local
+		// provider explicitly (APPIDGATE_LOCAL_IDP, say in a container) listens on every interface.
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", opts.listenAddr(host))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
+		return nil, 1
+	}
+	rp := &relyingParty{opts: opts, ln: ln, port: ln.Addr().(*net.TCPAddr).Port, local: local}
+
+	lookup := e.lookupEnv
+	if local {
+		idpCfg := localappid.DefaultConfig()
+		idpCfg.BaseURL = opts.idpPublicURL()
+		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
+		if err != nil {
+			rp.Close()
+			fmt.Fprintf(e.stderr, "appidgate %s: starting the local provider: %v\n", command, err)
+			return nil, 1
+		}
+		var ignored []string
+		lookup, ignored = localLookup(e.lookupEnv, rp.idp.Provider(), rp.port, opts.localIdP)
+		if len(ignored) > 0 {
+			log.Warn("APPID_OAUTH_SERVER_URL is not set, so the local provider is used and these settings are ignored",
+				"ignored", strings.Join(ignored, ","))
+		}
+	}
+
+	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
+		rp.Close()
+		return nil, configError(e, problemsOf(err))
+	}
+	if rp.app, err = newApp(ctx, rp.cfg, opts); err != nil {
+		rp.Close()
+		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
+		return nil, 1
+	}
+	return rp, 0
+}
+
+// Close stops what startRelyingParty started.
+func (rp *relyingParty) Close() {
+	if rp.app != nil {
+		rp.app.Close()
+	}
+	if rp.idp != nil {
+		rp.idp.Close()
+	}
+	rp.ln.Close()
+}
