@@ -137,11 +137,10 @@ func craft(t *testing.T, alg jose.SignatureAlgorithm, key any, kid, typ string, 
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
 	}
-	k := key
 	if kid != "" {
-		k = jose.JSONWebKey{Key: key, KeyID: kid}
+		opts = opts.WithHeader("kid", kid)
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: k}, opts)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
