@@ -22,7 +22,7 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 				respondUnauthorized(w, "")
 				return
 			}
-			u, err := a.userFromAccessToken(r.Context(), raw)
+			uc, err := a.userFromAccessToken(r.Context(), raw)
 			if err != nil {
 				if errors.Is(err, errProviderUnavailable) {
 					// The provider's keys are out of reach: the token is not at fault.
@@ -35,16 +35,16 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 				return
 			}
 			if a.cfg.OnUser != nil {
-				a.cfg.OnUser(r, u)
+				a.cfg.OnUser(r, &uc.user)
 			}
-			if !policy.Allows(u) {
+			if !policy.Allows(&uc.user) {
 				a.observer.AuthorizationDecided(policy.name, decisionDeny)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate", error="insufficient_scope"`)
 				respondJSON(w, http.StatusForbidden, "forbidden", "Unauthorized!")
 				return
 			}
 			a.observer.AuthorizationDecided(policy.name, decisionAllow)
-			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
+			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), uc)))
 		})
 	}
 }
@@ -62,13 +62,13 @@ func bearerToken(r *http.Request) (string, bool) {
 // maxVerifiedBearers bounds the cache of verified bearer tokens: about 2 KB an entry.
 const maxVerifiedBearers = 10_000
 
-// userFromAccessToken verifies raw and builds the User from its claims. A token verified before is not verified
-// again until it expires: an RS256 verification costs far more than the rest of the request.
-func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*User, error) {
+// userFromAccessToken verifies raw and builds the User from its claims, as the request's own copy. A token
+// verified before is not verified again until it expires: an RS256 verification costs far more than the rest
+// of the request.
+func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
 	now := a.cfg.Now()
 	if cached, ok := a.bearers.get(raw, now); ok {
-		u := *cached // the handler's own copy; Claims stays shared (see User.Claims)
-		return &u, nil
+		return newUserContext(cached), nil // Claims stays shared (see User.Claims)
 	}
 	tok, err := a.verifyAccessToken(ctx, raw)
 	if err != nil {
@@ -92,6 +92,5 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*User, erro
 		Claims:    all,
 	}
 	a.bearers.put(strings.Clone(raw), u, tok.Expiry, now)
-	own := *u
-	return &own, nil
+	return newUserContext(u), nil
 }

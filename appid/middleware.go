@@ -35,12 +35,12 @@ func (a *Auth) Require(policies ...Policy) func(http.Handler) http.Handler {
 	policy := AllOf(policies...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, err := a.Authorize(w, r, policy)
+			uc, err := a.authorize(w, r, policy)
 			if err != nil {
 				a.Refuse(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
+			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), uc)))
 		})
 	}
 }
@@ -49,8 +49,17 @@ func (a *Auth) Require(policies ...Policy) func(http.Handler) http.Handler {
 // proxy, a forward-auth endpoint): it loads the request's session, refreshing or revalidating it when due
 // (writing the renewed session's cookie to w), and returns its user if policy allows them. Otherwise it returns
 // ErrLoginRequired, ErrForbidden (with the user, so that the refusal can say who was refused) or
-// ErrSessionStoreUnavailable, and writes no answer. The user is the caller's own copy.
+// ErrSessionStoreUnavailable, and writes no answer. The user is the caller's own copy, lists included.
 func (a *Auth) Authorize(w http.ResponseWriter, r *http.Request, policy Policy) (*User, error) {
+	uc, err := a.authorize(w, r, policy)
+	if uc == nil {
+		return nil, err
+	}
+	return &uc.user, err
+}
+
+// authorize is Authorize, with the user in the userContext that Require puts in the request context.
+func (a *Auth) authorize(w http.ResponseWriter, r *http.Request, policy Policy) (*userContext, error) {
 	st, err := a.loadSession(w, r)
 	if err != nil {
 		return nil, ErrSessionStoreUnavailable
@@ -59,17 +68,16 @@ func (a *Auth) Authorize(w http.ResponseWriter, r *http.Request, policy Policy) 
 		a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
 		return nil, ErrLoginRequired
 	}
-	u := new(User) // st may be shared with other requests
-	*u = st.user
+	uc := newUserContext(&st.user) // st may be shared with other requests
 	if a.cfg.OnUser != nil {
-		a.cfg.OnUser(r, u)
+		a.cfg.OnUser(r, &uc.user)
 	}
-	if !policy.Allows(u) {
+	if !policy.Allows(&uc.user) {
 		a.observer.AuthorizationDecided(policy.name, decisionDeny)
-		return u, ErrForbidden
+		return uc, ErrForbidden
 	}
 	a.observer.AuthorizationDecided(policy.name, decisionAllow)
-	return u, nil
+	return uc, nil
 }
 
 // Refuse answers a request that Authorize refused with err, as Require does: without a session, a browser

@@ -74,8 +74,10 @@ func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState,
 // replica renewed meanwhile instead of redeeming the token again; it then writes the renewed session before
 // the lock is released, so that the next holder finds it.
 func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) refreshOutcome {
-	// Detached from the request: other requests of the session wait on this refresh too.
+	// Detached from the request: other requests of the session wait on this refresh too, and what the provider
+	// issued must reach the store even when this request's client goes away.
 	ctx := context.WithoutCancel(r.Context())
+	r = r.WithContext(ctx)
 	if a.locker != nil {
 		// Another replica holds the lock at most for one refresh: wait that long.
 		lockCtx, cancel := context.WithTimeout(ctx, providerCallTimeout)
@@ -100,6 +102,10 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 			a.log.InfoContext(ctx, "appid: token refresh refused; the user must log in again", "error", err)
 		} else {
 			a.log.WarnContext(ctx, "appid: token refresh failed: provider unavailable", "error", err)
+		}
+		if refused {
+			// The session is over: its copies are refused here from now on without asking the provider again.
+			a.endSession(st, now)
 		}
 		return a.refreshFailed(st, now, !refused)
 	}
@@ -138,11 +144,17 @@ func (a *Auth) storedSession(r *http.Request, id string, now time.Time) *session
 }
 
 // refusedRefresh reports whether err is the provider's refusal of a refresh (the session is over), rather than a
-// failure to reach it.
+// failure to reach it: an OAuth error answer (RFC 6749 §5.2, such as invalid_grant) with status 400 or 401, or
+// renewed tokens that fail verification. Anything else (429, 408, 5xx, an answer that is no OAuth error, a
+// network failure) leaves the session as it is until the provider can answer.
 func refusedRefresh(err error) bool {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		return re.Response != nil && re.Response.StatusCode < 500
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return re.ErrorCode != "" && (status == http.StatusBadRequest || status == http.StatusUnauthorized)
 	}
 	return errors.Is(err, errTokenInvalid)
 }

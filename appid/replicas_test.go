@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -358,5 +359,97 @@ func TestReplicasRefreshInCookieMode(t *testing.T) {
 	// The renewed session refreshes again at its next expiry: the provider did not revoke the family.
 	if got := rs.parallelAfterExpiry(t, alice, 3); !allEqual(got, http.StatusOK) {
 		t.Errorf("at the next expiry: %v, want 200 for all", got)
+	}
+}
+
+// TestARevokedSessionAsksTheProviderOnce: once the provider refused a session's refresh token, the replica ends
+// the session: a copy of a logged-out cookie cannot make every one of its requests call the provider.
+func TestARevokedSessionAsksTheProviderOnce(t *testing.T) {
+	rs := newReplicaSet(t, 2, replicaOptions{})
+	alice := rs.front.newBrowser(t)
+	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	thief := rs.copyOf(t, alice)
+	if got := rs.on(alice, 0, http.MethodPost, "/logout"); got.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", got.status)
+	}
+	rs.front.clock.Advance(rs.auths[1].cfg.RevalidateInterval)
+	before := rs.refreshes.Load()
+	for range 20 {
+		if got := rs.on(thief, 1, http.MethodGet, "/auth_route"); got.status != http.StatusFound {
+			t.Fatalf("thief: %d", got.status)
+		}
+	}
+	if n := rs.refreshes.Load() - before; n > 1 {
+		t.Fatalf("20 requests of one revoked session sent %d refresh grants to the provider, want at most 1", n)
+	}
+}
+
+// cancelAfterRefresh cancels the leader request's context once the provider answered its refresh grant, as when
+// the user closes the tab while the refresh runs.
+type cancelAfterRefresh struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	grants int
+}
+
+func (c *cancelAfterRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
+	isRefresh := false
+	if strings.HasSuffix(req.URL.Path, "/token") && req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		f, _ := url.ParseQuery(string(body))
+		isRefresh = f.Get("grant_type") == "refresh_token"
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if isRefresh {
+		c.mu.Lock()
+		c.grants++
+		if c.cancel != nil {
+			c.cancel()
+			c.cancel = nil
+		}
+		c.mu.Unlock()
+	}
+	return resp, err
+}
+
+// TestRedisRefreshSurvivesItsRequest: the request that refreshed a Redis session went away (a closed tab) while the
+// refresh ran: what the provider issued still reaches Redis, and the user stays signed in with a provider that
+// rotates refresh tokens strictly.
+func TestRedisRefreshSurvivesItsRequest(t *testing.T) {
+	stores := redisStores(t)
+	tr := &cancelAfterRefresh{}
+	e := newTestEnv(t, envOption{
+		provider: func(c *localappid.Config) { c.RefreshTokenReuseGrace = 0 }, // strict rotation
+		auth: func(c *Config) {
+			codec, _ := session.NewCodec(c.SessionKeys...)
+			c.Store = stores(t, codec, false)
+			c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tr}
+		},
+	})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	e.clock.Advance(localappid.DefaultAccessTokenTTL + time.Minute)
+	u0, _ := url.Parse(e.app.URL)
+	req := httptest.NewRequest(http.MethodGet, "/auth_route", nil)
+	for _, c := range b.client.Jar.Cookies(u0) {
+		req.AddCookie(c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tr.mu.Lock()
+	tr.cancel = cancel
+	tr.mu.Unlock()
+	_, err := e.auth.Authorize(httptest.NewRecorder(), req.WithContext(ctx), Authenticated())
+	t.Logf("leader (cancelled mid-refresh): err=%v", err)
+	// Past this replica's refresh grace (or on another replica): the next request of the same browser.
+	e.clock.Advance(2 * time.Minute)
+	got := b.get(e.app.URL + "/auth_route")
+	t.Logf("refresh grants: %d", tr.grants)
+	if got.status != http.StatusOK {
+		t.Fatalf("after a refresh whose request was cancelled, the user is signed out: %d", got.status)
 	}
 }

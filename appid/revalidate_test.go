@@ -1,7 +1,11 @@
 package appid
 
 import (
+	"io"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -72,5 +76,36 @@ func TestRevalidationOff(t *testing.T) {
 	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK || tokens.count() != atLogin {
 		t.Fatalf("with revalidation off: %d with %d token calls, want 200 and none", got.status,
 			tokens.count()-atLogin)
+	}
+}
+
+// throttleRefresh answers refresh grants with 429 while on, as a rate-limited provider.
+type throttleRefresh struct{ on atomic.Bool }
+
+func (t *throttleRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.on.Load() && strings.HasSuffix(req.URL.Path, "/token") {
+		body, _ := io.ReadAll(req.Body)
+		if f, _ := url.ParseQuery(string(body)); f.Get("grant_type") == "refresh_token" {
+			return &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"5"}},
+				Body: io.NopCloser(strings.NewReader(`{"error":"too_many_requests"}`)), Request: req}, nil
+		}
+		req.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestRevalidationWaitsForAThrottlingProvider: a 429 from the token endpoint is no refusal: the session, whose
+// access token is valid, keeps working as with a provider that is down.
+func TestRevalidationWaitsForAThrottlingProvider(t *testing.T) {
+	tr := &throttleRefresh{}
+	e := newTestEnv(t, envOption{auth: func(c *Config) { c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tr} }})
+	b := e.newBrowser(t)
+	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("login: %d", got.status)
+	}
+	tr.on.Store(true)
+	e.clock.Advance(DefaultRevalidateInterval)
+	if got := b.get(e.app.URL + "/auth_route"); got.status != http.StatusOK {
+		t.Fatalf("revalidation answered 429, access token valid: %d, want 200 (as for a provider that is down)", got.status)
 	}
 }

@@ -52,7 +52,11 @@ func (a *Auth) loadSession(w http.ResponseWriter, r *http.Request) (*sessionStat
 // cookie store, a cookie seen before is not decrypted and decoded again: the session decoded from it is shared,
 // read-only, by every request that carries the same cookie.
 func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error) {
-	var key string
+	var (
+		data []byte
+		key  string
+		err  error
+	)
 	if a.cacheKeys != nil {
 		if k, ok := a.cacheKeys.CacheKey(r); ok {
 			if st, ok := a.verified.get(k, now); ok {
@@ -61,10 +65,12 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 				}
 				return st, nil
 			}
-			key = k
 		}
+		// The key to cache under is what the store opened: the first session cookie may be another, planted one.
+		data, key, err = a.cacheKeys.LoadKeyed(r)
+	} else {
+		data, err = a.store.Load(r)
 	}
-	data, err := a.store.Load(r)
 	if err != nil {
 		if errors.Is(err, session.ErrNoSession) {
 			return nil, nil

@@ -2,6 +2,7 @@ package appid
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,7 +60,45 @@ func UserFrom(ctx context.Context) (*User, bool) {
 	return u, ok && u != nil
 }
 
-// withUser returns ctx carrying u.
-func withUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, userContextKey{}, u)
+// userContext is a request's own copy of its user, lists included, and the context that carries it, in one
+// allocation: the session or token it comes from is shared by every request that carries it, so no handler
+// may reach into it, and the request path stays at a few allocations.
+type userContext struct {
+	context.Context
+	user    User
+	listBuf [8]string // backing array of user.Roles and user.Scopes when they fit
+}
+
+// newUserContext returns a userContext holding a copy of u; its Context is set by withUser.
+func newUserContext(u *User) *userContext {
+	c := &userContext{user: *u}
+	buf := c.listBuf[:0]
+	if n := len(u.Roles) + len(u.Scopes); n > len(c.listBuf) {
+		buf = make([]string, 0, n)
+	}
+	buf = append(buf, u.Roles...)
+	buf = append(buf, u.Scopes...)
+	c.user.Roles = slices.Clip(buf[:len(u.Roles)])
+	c.user.Scopes = slices.Clip(buf[len(u.Roles):])
+	if u.Roles == nil {
+		c.user.Roles = nil
+	}
+	if u.Scopes == nil {
+		c.user.Scopes = nil
+	}
+	return c
+}
+
+// Value returns the user for userContextKey and defers every other key to the parent context.
+func (c *userContext) Value(key any) any {
+	if _, ok := key.(userContextKey); ok {
+		return &c.user
+	}
+	return c.Context.Value(key)
+}
+
+// withUser returns ctx carrying c's user.
+func withUser(ctx context.Context, c *userContext) context.Context {
+	c.Context = ctx
+	return c
 }

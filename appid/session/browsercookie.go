@@ -62,8 +62,8 @@ func requestCookie(r *http.Request, name string) (string, bool) {
 	return findCookie(r, name, true)
 }
 
-// findCookie is requestCookie; without validate it returns the first cookie called name whatever its bytes, for
-// lookups where only a value opened before can match (CookieStore.CacheKey).
+// findCookie is requestCookie; without validate it returns the first cookie called name whatever its bytes,
+// for CookieStore.CacheKey.
 func findCookie(r *http.Request, name string, validate bool) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {

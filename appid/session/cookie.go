@@ -59,14 +59,13 @@ func NewCookieStore(codec *Codec, opts CookieOptions) *CookieStore {
 // Load returns the session that the request's cookies carry, or an error wrapping ErrNoSession when there is
 // none, a chunk is missing or altered, or the session has expired.
 func (s *CookieStore) Load(r *http.Request) ([]byte, error) {
-	first, ok := requestCookie(r, s.cookie.name)
-	if !ok || first == "" {
-		return nil, ErrNoSession
-	}
-	countText, firstChunk, split := strings.Cut(first, string(chunkCountSep))
-	if !split {
-		return s.codec.Open(s.purpose, first, s.now())
-	}
+	data, _, err := s.LoadKeyed(r)
+	return data, err
+}
+
+// loadSplit opens a session split across several cookies, first being the first cookie's value.
+func (s *CookieStore) loadSplit(r *http.Request, first string) ([]byte, error) {
+	countText, firstChunk, _ := strings.Cut(first, string(chunkCountSep))
 	count, err := strconv.Atoi(countText)
 	if err != nil || count < 2 || count > maxChunks {
 		return nil, fmt.Errorf("%w (cookie %s announces %q chunks, want 2 to %d)", ErrNoSession, s.cookie.name, countText, maxChunks)
@@ -84,15 +83,33 @@ func (s *CookieStore) Load(r *http.Request) ([]byte, error) {
 	return s.codec.Open(s.purpose, sealed.String(), s.now())
 }
 
-// CacheKey returns the request's sealed session cookie: Load opens the same session from the same value until it
-// expires. A session split across several cookies has no key. The value is not checked: a cache holds only
-// values that Load opened, so a malformed one never matches.
+// CacheKey returns the value of the request's first session cookie, unchecked: on every request it must cost
+// next to nothing. It matches a cached session only when it is a value that LoadKeyed opened before.
 func (s *CookieStore) CacheKey(r *http.Request) (string, bool) {
 	v, ok := findCookie(r, s.cookie.name, false)
-	if !ok || v == "" || strings.IndexByte(v, chunkCountSep) >= 0 {
+	if !ok || v == "" || len(v) > chunkSize {
 		return "", false
 	}
 	return v, true
+}
+
+// LoadKeyed is Load, also returning the sealed value it opened, the key of the session it returns (the first
+// valid cookie of the name, which need not be the first cookie of the name); a session split across several
+// cookies has no key.
+func (s *CookieStore) LoadKeyed(r *http.Request) ([]byte, string, error) {
+	first, ok := requestCookie(r, s.cookie.name)
+	if !ok || first == "" {
+		return nil, "", ErrNoSession
+	}
+	if strings.IndexByte(first, chunkCountSep) < 0 {
+		data, err := s.codec.Open(s.purpose, first, s.now())
+		if err != nil {
+			return nil, "", err
+		}
+		return data, first, nil
+	}
+	data, err := s.loadSplit(r, first)
+	return data, "", err
 }
 
 // Save seals data into the response's cookies until opts.Expiry, splitting it when it is large, and expires the

@@ -42,11 +42,14 @@ type SaveOptions struct {
 
 // CacheKeyer is implemented by stores whose Load answers the same for the same key, a value the request carries,
 // until the session's expiry, as the cookie store does for the sealed cookie: callers may then cache what they
-// derive from a loaded session under that key instead of loading it again. A server-side store, whose sessions
-// can end while the browser keeps its cookie, must not implement it.
+// derive from a loaded session under the key LoadKeyed returned, and find it again under CacheKey. A
+// server-side store, whose sessions can end while the browser keeps its cookie, must not implement it.
 type CacheKeyer interface {
-	// CacheKey returns the request's key, or false when the request has none (then Load decides).
+	// CacheKey returns the request's key cheaply, unchecked, or false when it has none. Only a key that
+	// LoadKeyed returned before identifies a session; any other matches nothing a caller cached.
 	CacheKey(r *http.Request) (string, bool)
+	// LoadKeyed is Load, also returning the key of exactly what it loaded ("" when that cannot be cached).
+	LoadKeyed(r *http.Request) (data []byte, key string, err error)
 }
 
 // SessionLocker is implemented by stores that can hold a lock on one session that every replica respects, so
