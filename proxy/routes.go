@@ -66,7 +66,9 @@ func (rt *Routes) Match(method, cleanPath string) Rule {
 	for i := range rt.entries {
 		e := &rt.entries[i]
 		n := len(e.base)
-		if len(cleanPath) < n || cleanPath[:n] != e.base || len(cleanPath) > n && cleanPath[n] != '/' {
+		// The byte after the prefix, then its last byte, rule most paths out before comparing strings.
+		if len(cleanPath) < n || len(cleanPath) > n && cleanPath[n] != '/' ||
+			n > 0 && cleanPath[n-1] != e.base[n-1] || cleanPath[:n] != e.base {
 			continue
 		}
 		if r, ok := e.forMethod(method); ok {
