@@ -1,0 +1,199 @@
+package proxy
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/appidgate/appidgate/appid"
+)
+
+// policySyntax is the grammar of a policy, quoted in error messages.
+const policySyntax = "authenticated, any-role, role:NAME, scope:NAME, any-of [P, ...], all-of [P, ...]"
+
+// maxPolicyDepth bounds the nesting of any-of and all-of.
+const maxPolicyDepth = 16
+
+// parsePolicyExpr parses a policy in the syntax LoadRoutes documents. On failure it returns a message and the
+// byte offset in s that the message is about.
+func parsePolicyExpr(s string) (appid.Policy, int, string) {
+	p := policyParser{s: s}
+	pol, ok := p.policy(0)
+	if !ok {
+		return appid.Policy{}, p.errAt, p.err
+	}
+	p.skipSpace()
+	if p.i < len(s) {
+		msg := fmt.Sprintf("unexpected %q after the policy", s[p.i:])
+		if s[p.i] == ',' {
+			msg += "; combine policies with any-of [...] or all-of [...]"
+		}
+		return appid.Policy{}, p.i, msg
+	}
+	return pol, 0, ""
+}
+
+type policyParser struct {
+	s     string
+	i     int
+	err   string
+	errAt int
+}
+
+func (p *policyParser) fail(at int, format string, args ...any) bool {
+	p.errAt, p.err = at, fmt.Sprintf(format, args...)
+	return false
+}
+
+func (p *policyParser) skipSpace() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t') {
+		p.i++
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+func (p *policyParser) policy(depth int) (appid.Policy, bool) {
+	p.skipSpace()
+	start := p.i
+	for p.i < len(p.s) && isWordByte(p.s[p.i]) {
+		p.i++
+	}
+	word := p.s[start:p.i]
+	switch word {
+	case "authenticated":
+		return appid.Authenticated(), true
+	case "any-role":
+		return appid.AnyRole(), true
+	case "role", "scope":
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return appid.Policy{}, p.fail(p.i, "%s needs a name: write %s:NAME", word, word)
+		}
+		p.i++
+		name, ok := p.name(word)
+		if !ok {
+			return appid.Policy{}, false
+		}
+		if word == "role" {
+			return appid.Role(name), true
+		}
+		return appid.Scope(name), true
+	case "any-of", "all-of":
+		if depth >= maxPolicyDepth {
+			return appid.Policy{}, p.fail(start, "policies nested more than %d deep", maxPolicyDepth)
+		}
+		list, ok := p.list(word, depth)
+		if !ok {
+			return appid.Policy{}, false
+		}
+		if word == "any-of" {
+			return appid.AnyOf(list...), true
+		}
+		return appid.AllOf(list...), true
+	case "":
+		if p.i >= len(p.s) {
+			return appid.Policy{}, p.fail(p.i, "missing policy (one of %s)", policySyntax)
+		}
+		return appid.Policy{}, p.fail(p.i, "unexpected %q, expected a policy (one of %s)", p.s[p.i:p.i+1], policySyntax)
+	}
+	msg := fmt.Sprintf("unknown policy %q (known: %s)", word, policySyntax)
+	if alt := strings.ReplaceAll(strings.ToLower(word), "_", "-"); alt != word && isPolicyWord(alt) {
+		msg = fmt.Sprintf("unknown policy %q: did you mean %s?", word, alt)
+	}
+	return appid.Policy{}, p.fail(start, "%s", msg)
+}
+
+func isPolicyWord(w string) bool {
+	switch w {
+	case "authenticated", "any-role", "role", "scope", "any-of", "all-of":
+		return true
+	}
+	return false
+}
+
+// list parses "[P, P, ...]" after any-of or all-of.
+func (p *policyParser) list(word string, depth int) ([]appid.Policy, bool) {
+	p.skipSpace()
+	if p.i >= len(p.s) || p.s[p.i] != '[' {
+		return nil, p.fail(p.i, "%s needs a list: write %s [P, ...]", word, word)
+	}
+	open := p.i
+	p.i++
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		return nil, p.fail(open, "%s [] is empty: name at least one policy", word)
+	}
+	var list []appid.Policy
+	for {
+		pol, ok := p.policy(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		list = append(list, pol)
+		p.skipSpace()
+		if p.i >= len(p.s) {
+			return nil, p.fail(open, "%s: missing ] for this [", word)
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return list, true
+		default:
+			return nil, p.fail(p.i, "unexpected %q in %s, expected \",\" or \"]\"", p.s[p.i:p.i+1], word)
+		}
+	}
+}
+
+// name parses the NAME after role: or scope:.
+func (p *policyParser) name(word string) (string, bool) {
+	p.skipSpace()
+	start := p.i
+	if p.i < len(p.s) && p.s[p.i] == '"' {
+		q, err := strconv.QuotedPrefix(p.s[p.i:])
+		if err != nil {
+			return "", p.fail(start, "%s: unterminated or malformed quoted name", word)
+		}
+		p.i += len(q)
+		name, _ := strconv.Unquote(q)
+		if strings.TrimSpace(name) == "" {
+			return "", p.fail(start, "empty %s name", word)
+		}
+		return name, true
+	}
+	for p.i < len(p.s) && p.s[p.i] != ',' && p.s[p.i] != ']' {
+		switch c := p.s[p.i]; {
+		case c == '[' || c == '"':
+			if !p.checkCommas(start) {
+				return "", false
+			}
+			return "", p.fail(p.i, "%s name holds %q: quote the name, e.g. %s:\"a[b]\"", word, c, word)
+		case c < 0x20 || c == 0x7f:
+			return "", p.fail(p.i, "%s name holds a control character", word)
+		}
+		p.i++
+	}
+	if !p.checkCommas(start) {
+		return "", false
+	}
+	name := strings.TrimSpace(p.s[start:p.i])
+	if name == "" {
+		return "", p.fail(start, "empty %s name: write %s:NAME", word, word)
+	}
+	return name, true
+}
+
+// checkCommas catches a forgotten comma, which would otherwise make a name such as "admin role:user" out of
+// the bare name running from start to p.i.
+func (p *policyParser) checkCommas(start int) bool {
+	text := p.s[start:p.i]
+	for _, w := range []string{" role:", " scope:", " any-of", " all-of", " authenticated", " any-role"} {
+		if i := strings.Index(text, w); i >= 0 {
+			return p.fail(start+i+1, "missing \",\" before %q", w[1:])
+		}
+	}
+	return true
+}

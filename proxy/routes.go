@@ -1,0 +1,397 @@
+package proxy
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/appidgate/appidgate/appid"
+)
+
+// Rule is what the proxy does for a request.
+type Rule struct {
+	// Pattern is the path of the rule that applies, as written, or "default" for paths no rule names. It is
+	// bounded by the routes configuration, so it suits metrics labels and logs; the request path never does.
+	Pattern string
+	// Public means no login is needed; Policy is then unset.
+	Public bool
+	// Policy decides who may pass when the route is not public.
+	Policy appid.Policy
+	// API means a request without a session gets 401 with a JSON body, never a redirect to the login page, even
+	// when it looks like a browser navigation. Requests to other routes that look like API calls (see
+	// appid.Auth.Check) get 401 as well.
+	API bool
+}
+
+// Routes decides, per request, which Rule applies. Build it with ParseRoutes or LoadRoutes; it is immutable and
+// safe for concurrent use. A nil *Routes applies any-role to every path.
+//
+// A rule's path is a prefix matched on whole segments: /admin matches /admin, /admin/ and /admin/x but not
+// /administrator, and a trailing slash does not change that (/static/ matches /static too, as net/http.ServeMux
+// redirects it). "/" matches every path. The rule with the longest path wins; among the rules for one path, the
+// one listing the request's method beats the one listing none, and a rule for GET covers HEAD unless a rule
+// lists HEAD. A path that no rule for the method covers gets the default rule (any-role unless configured).
+// Paths are compared byte for byte: matching is case-sensitive, so /PUBLIC is not /public.
+type Routes struct {
+	entries []routeEntry // one per path, longest first
+	def     Rule
+}
+
+// routeEntry holds the rules for one path.
+type routeEntry struct {
+	base     string // the path without a trailing slash; "" for "/"
+	all      Rule   // the rule listing no methods, when hasAll
+	hasAll   bool
+	byMethod []methodRule
+}
+
+type methodRule struct {
+	method string
+	rule   Rule
+}
+
+// defaultPattern is Rule.Pattern for paths no rule names.
+const defaultPattern = "default"
+
+// Match returns the rule for a request with method (compared without regard to case, as some frameworks
+// upper-case it) and cleanPath, which must come from CleanPath. It does not allocate.
+func (rt *Routes) Match(method, cleanPath string) Rule {
+	if rt == nil {
+		return Rule{Pattern: defaultPattern, Policy: appid.AnyRole()}
+	}
+	for i := range rt.entries {
+		e := &rt.entries[i]
+		n := len(e.base)
+		// The byte after the prefix, then its last byte, rule most paths out before comparing strings.
+		if len(cleanPath) < n || len(cleanPath) > n && cleanPath[n] != '/' ||
+			n > 0 && cleanPath[n-1] != e.base[n-1] || cleanPath[:n] != e.base {
+			continue
+		}
+		if r, ok := e.forMethod(method); ok {
+			return r
+		}
+		if e.hasAll {
+			return e.all
+		}
+	}
+	return rt.def
+}
+
+func (e *routeEntry) forMethod(method string) (Rule, bool) {
+	if len(e.byMethod) == 0 {
+		return Rule{}, false
+	}
+	for i := range e.byMethod {
+		if strings.EqualFold(e.byMethod[i].method, method) {
+			return e.byMethod[i].rule, true
+		}
+	}
+	if strings.EqualFold(method, "HEAD") {
+		return e.forMethod("GET")
+	}
+	return Rule{}, false
+}
+
+// RouteFlags are the route settings given on the command line, for the simple cases; LoadRoutes adds them to a
+// routes file's. Every path and the default are defined once, in the file or by a flag: naming one in both is
+// an error.
+type RouteFlags struct {
+	// Default (--default-policy) is the policy for paths no rule names; empty means the file's, or any-role.
+	Default string
+	// Public (--public, repeatable) lists paths open to all, several to a value when separated by commas.
+	Public []string
+	// API (--api, repeatable) lists paths that answer 401 JSON instead of redirecting to the login page, comma
+	// separated like Public; their policy is the one --policy gives them, or the default.
+	API []string
+	// Policy (--policy, repeatable) gives a path its policy, one PATH=POLICY per value: /admin=role:admin.
+	Policy []string
+}
+
+// maxRoutesFileBytes bounds a routes file.
+const maxRoutesFileBytes = 1 << 20
+
+// LoadRoutes reads the routes file (none when file is "") and adds the rules of flags. The error lists every
+// problem at once, each with the file, line and column, or the flag, it comes from. A routes file is YAML:
+//
+//	# the policy for paths no rule names; any-role when left out
+//	default: any-role
+//	routes:
+//	  - path: /noauth_route        # a path prefix, matched on whole segments (see Routes)
+//	    public: true               # no login needed
+//	  - path: /admin
+//	    policy: role:admin
+//	  - path: /api/
+//	    api: true                  # 401 JSON instead of a login redirect
+//	    policy: scope:view         # without a policy, an api rule has the default's
+//	  - path: /reports
+//	    methods: [POST, DELETE]    # only these; other methods fall to shorter paths, then the default
+//	    policy: any-of [role:admin, scope:reports]
+//
+// Unknown keys are errors, and so are a rule both public and with a policy, a rule with nothing but a path, two
+// rules for the same path and method, a path that is not clean or not absolute, and methods other than GET,
+// HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT and WebDAV's (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE,
+// LOCK, UNLOCK).
+//
+// A policy, in the file and in flags, is one of:
+//
+//	authenticated              every signed-in user
+//	any-role                   users holding at least one role (the reference app's check)
+//	role:NAME                  users holding role NAME
+//	scope:NAME                 users granted scope NAME (see appid.User.HasScope)
+//	any-of [P, P, ...]         users whom at least one of the policies admits
+//	all-of [P, P, ...]         users whom every one of the policies admits
+//
+// any-of and all-of nest: any-of [role:admin, all-of [role:user, scope:reports]]. A NAME runs to the next ","
+// or "]" with the spaces around it trimmed, so it may hold spaces (role:Team Lead); one holding ",", "[", "]"
+// or a double quote is written as a Go string: role:"R&D, west".
+func LoadRoutes(file string, flags RouteFlags) (*Routes, error) {
+	var b routesBuilder
+	if file != "" {
+		data, err := readRoutesFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if !b.addFile(file, data) {
+			return nil, b.err()
+		}
+	}
+	b.addFlags(flags)
+	return b.build()
+}
+
+// ParseRoutes parses a routes file's content; name names it in errors. See LoadRoutes.
+func ParseRoutes(name string, data []byte) (*Routes, error) {
+	var b routesBuilder
+	if !b.addFile(name, data) {
+		return nil, b.err()
+	}
+	return b.build()
+}
+
+func readRoutesFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: routes: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRoutesFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("proxy: routes %s: %w", file, err)
+	}
+	if len(data) > maxRoutesFileBytes {
+		return nil, fmt.Errorf("proxy: routes %s: larger than %d bytes", file, maxRoutesFileBytes)
+	}
+	return data, nil
+}
+
+// routeSpec is one rule as configured, before the default is known.
+type routeSpec struct {
+	pattern   string
+	base      string
+	methods   []string // nil: every method
+	public    bool
+	api       bool
+	policy    appid.Policy
+	hasPolicy bool
+	where     string // "FILE:LINE:COL" or the flag, for errors
+}
+
+// routesBuilder collects rules and problems from a file and flags.
+type routesBuilder struct {
+	specs     []routeSpec
+	def       appid.Policy
+	defWhere  string // where the default was set; "" when it was not
+	problems  []string
+	flagSpecs map[string]int // base -> index in specs, for rules from flags
+}
+
+func (b *routesBuilder) problem(where, format string, args ...any) {
+	b.problems = append(b.problems, where+": "+fmt.Sprintf(format, args...))
+}
+
+func (b *routesBuilder) err() error {
+	switch len(b.problems) {
+	case 0:
+		return nil
+	case 1:
+		return errors.New("proxy: routes " + b.problems[0])
+	}
+	return fmt.Errorf("proxy: routes: %d problems:\n  %s", len(b.problems), strings.Join(b.problems, "\n  "))
+}
+
+// addFlags adds the rules and default of f.
+func (b *routesBuilder) addFlags(f RouteFlags) {
+	if f.Default != "" {
+		where := "--default-policy " + f.Default
+		pol, _, msg := parsePolicyExpr(f.Default)
+		switch {
+		case msg != "":
+			b.problem(where, "%s", msg)
+		case b.defWhere != "":
+			b.problem(where, "the default is already set at %s", b.defWhere)
+		default:
+			b.def, b.defWhere = pol, where
+		}
+	}
+	spec := func(where, path string) *routeSpec {
+		if msg := patternProblem(path); msg != "" {
+			b.problem(where, "%s", msg)
+			return nil
+		}
+		base := patternBase(path)
+		if i, ok := b.flagSpecs[base]; ok {
+			return &b.specs[i]
+		}
+		if b.flagSpecs == nil {
+			b.flagSpecs = map[string]int{}
+		}
+		b.flagSpecs[base] = len(b.specs)
+		b.specs = append(b.specs, routeSpec{pattern: path, base: base, where: where})
+		return &b.specs[len(b.specs)-1]
+	}
+	for _, path := range splitFlagPaths(f.Public) {
+		where := "--public " + path
+		if s := spec(where, path); s != nil {
+			if s.hasPolicy {
+				b.problem(where, "%s also has a policy (%s): a public path has none", path, s.where)
+			}
+			s.public = true
+		}
+	}
+	for _, path := range splitFlagPaths(f.API) {
+		if s := spec("--api "+path, path); s != nil {
+			s.api = true
+		}
+	}
+	for _, v := range f.Policy {
+		where := "--policy " + v
+		path, expr, ok := strings.Cut(v, "=")
+		path = strings.TrimSpace(path)
+		if !ok {
+			b.problem(where, "expected PATH=POLICY, e.g. /admin=role:admin")
+			continue
+		}
+		pol, _, msg := parsePolicyExpr(expr)
+		if msg != "" {
+			b.problem(where, "%s", msg)
+			continue
+		}
+		s := spec(where, path)
+		switch {
+		case s == nil:
+		case s.public:
+			b.problem(where, "%s is also public (--public): a public path has no policy", path)
+		case s.hasPolicy:
+			b.problem(where, "%s already has a policy (%s)", path, s.where)
+		default:
+			s.policy, s.hasPolicy = pol, true
+		}
+	}
+}
+
+func splitFlagPaths(values []string) []string {
+	var paths []string
+	for _, v := range values {
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
+}
+
+// build checks for rules that name the same path and method, and makes the Routes.
+func (b *routesBuilder) build() (*Routes, error) {
+	type first struct{ pattern, where string }
+	seen := map[string]first{} // base + " " + method ("" for none)
+	for _, s := range b.specs {
+		methods := s.methods
+		if methods == nil {
+			methods = []string{""}
+		}
+		for _, m := range methods {
+			key := s.base + " " + m
+			f, dup := seen[key]
+			if !dup {
+				seen[key] = first{s.pattern, s.where}
+				continue
+			}
+			what := s.pattern
+			if m != "" {
+				what = m + " " + s.pattern
+			}
+			note := ""
+			if f.pattern != s.pattern {
+				note = fmt.Sprintf(" as %s (a trailing slash does not make another path)", f.pattern)
+			}
+			b.problem(s.where, "a rule for %s is already at %s%s", what, f.where, note)
+		}
+	}
+	if len(b.problems) > 0 {
+		return nil, b.err()
+	}
+	def := appid.AnyRole()
+	if b.defWhere != "" {
+		def = b.def
+	}
+	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def}}
+	index := map[string]int{}
+	for _, s := range b.specs {
+		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api}
+		if !s.public {
+			r.Policy = def
+			if s.hasPolicy {
+				r.Policy = s.policy
+			}
+		}
+		i, ok := index[s.base]
+		if !ok {
+			i = len(rt.entries)
+			index[s.base] = i
+			rt.entries = append(rt.entries, routeEntry{base: s.base})
+		}
+		e := &rt.entries[i]
+		if s.methods == nil {
+			e.all, e.hasAll = r, true
+		}
+		for _, m := range s.methods {
+			e.byMethod = append(e.byMethod, methodRule{method: m, rule: r})
+		}
+	}
+	slices.SortStableFunc(rt.entries, func(x, y routeEntry) int { return cmp.Compare(len(y.base), len(x.base)) })
+	return rt, nil
+}
+
+// patternBase is the part of a clean path pattern that is compared with request paths.
+func patternBase(p string) string { return strings.TrimSuffix(p, "/") }
+
+// patternProblem says what is wrong with a rule's path, or "".
+func patternProblem(p string) string {
+	switch {
+	case p == "":
+		return "empty path"
+	case p[0] != '/':
+		return fmt.Sprintf("path %q must start with \"/\"", p)
+	case strings.Contains(p, "*"):
+		return fmt.Sprintf("path %q: paths are prefixes, not globs or regular expressions (write /static/ for /static/*)", p)
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Sprintf("path %q: routes match the path only, never the query or fragment", p)
+	case strings.Contains(p, "%"):
+		return fmt.Sprintf("path %q: write the path decoded (requests are matched on their decoded path)", p)
+	}
+	clean, _, err := CleanPath(p)
+	if err != nil {
+		var pe pathError
+		errors.As(err, &pe)
+		return fmt.Sprintf("path %q never matches: such requests are refused (%s)", p, string(pe))
+	}
+	if clean != p {
+		return fmt.Sprintf("path %q is not clean: write %q", p, clean)
+	}
+	return ""
+}
