@@ -86,6 +86,12 @@ func (a *app) mountOps(mux *http.ServeMux) {
 // serve runs the handler chain on ln (and /metrics on its own listener when asked) until ctx ends, then drains.
 // It returns the process exit code.
 func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) int {
+	return a.serveWith(ctx, ln, routes, server.New)
+}
+
+// serveWith is serve with the main listener's server built by newServer (server.NewStreaming for the proxy).
+func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handler,
+	newServer func(http.Handler) *http.Server) int {
 	log := a.opts.logger
 	handler := logging.Requests(log, a.metrics.Middleware(routes))
 
@@ -99,7 +105,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) i
 	}
 	errs := make(chan error, 2)
 	running := 1
-	go func() { errs <- server.Run(ctx, server.New(handler), ln, a.opts.drain, log) }()
+	go func() { errs <- server.Run(ctx, newServer(handler), ln, a.opts.drain, log) }()
 	if mln != nil {
 		running++
 		go func() { errs <- server.Run(ctx, server.New(a.metrics.Handler()), mln, a.opts.drain, log) }()

@@ -38,6 +38,16 @@ func New(handler http.Handler) *http.Server {
 	}
 }
 
+// NewStreaming returns an http.Server for a handler that streams request and response bodies for as long as
+// they last (a reverse proxy: uploads, server-sent events, WebSockets): headers are still bounded in size and
+// time and idle connections still close, but no deadline cuts a body short. The handler bounds what it waits
+// for (the proxy's upstream timeouts); in front of it, Code Engine ends requests after 10 minutes at most.
+func NewStreaming(handler http.Handler) *http.Server {
+	srv := New(handler)
+	srv.ReadTimeout, srv.WriteTimeout = 0, 0
+	return srv
+}
+
 // Run serves srv on ln until ctx is cancelled (the command cancels it on SIGTERM or SIGINT), then stops
 // accepting connections and waits at most drain for in-flight requests to finish. It returns nil after a
 // clean drain, an error when serving failed or when the drain bound was exceeded (the remaining connections
