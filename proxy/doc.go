@@ -1,3 +1,3 @@
 // Package proxy puts appid's login and policies in front of an upstream HTTP app written in any language, as a
-// reverse proxy or as a forward-auth endpoint for nginx, Traefik and Caddy.
+// reverse proxy (Proxy) that passes the signed-in user's identity on in headers and a signed assertion.
 package proxy

@@ -1,0 +1,298 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/proxy/assertion"
+)
+
+// Defaults of Config's upstream timeouts.
+const (
+	// DefaultDialTimeout bounds connecting to the upstream: an upstream that is down answers 502 within it.
+	DefaultDialTimeout = 5 * time.Second
+	// DefaultResponseHeaderTimeout bounds the wait for the upstream's response headers (not its body, which may
+	// stream for as long as the connection lasts).
+	DefaultResponseHeaderTimeout = 60 * time.Second
+)
+
+// Config configures a Proxy.
+type Config struct {
+	// Upstream is the app behind the proxy, e.g. http://127.0.0.1:8000. Its path, if any, prefixes every
+	// request's path.
+	Upstream *url.URL
+	// Auth logs users in and decides who may pass; the proxy mounts nothing of it, the caller does.
+	Auth *appid.Auth
+	// Routes says which paths are public, which policy guards the others, and which are APIs.
+	Routes *Routes
+	// Identity says which identity headers the upstream gets.
+	Identity IdentityHeaders
+	// Assertion, when set, signs each admitted request's identity for the upstream (see package assertion).
+	Assertion *AssertionSigner
+	// TrustedProxies are the addresses whose X-Forwarded-For, -Proto and -Host are passed on; from anyone else
+	// they are replaced by what the proxy sees of the connection.
+	TrustedProxies []netip.Prefix
+	// DialTimeout and ResponseHeaderTimeout bound the upstream (defaults above); Transport, when set, replaces
+	// the proxy's own transport and both.
+	DialTimeout           time.Duration
+	ResponseHeaderTimeout time.Duration
+	Transport             http.RoundTripper
+	// Logger receives upstream failures; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Proxy is an http.Handler that admits requests by Routes and passes them to the upstream with the user's
+// identity. The request path, for every request: clean the path (or 400), match the rule, admit by the rule's
+// policy through appid (session, refresh, policy; a refusal is answered here), then rewrite the request for
+// the upstream (identity headers the client sent removed, the proxy's own set) and stream both ways.
+type Proxy struct {
+	auth      *appid.Auth
+	routes    *Routes
+	rp        *httputil.ReverseProxy
+	upstream  *url.URL
+	identity  IdentityHeaders
+	assertion *AssertionSigner
+	trusted   []netip.Prefix
+	log       *slog.Logger
+}
+
+// New checks cfg and returns a Proxy.
+func New(cfg Config) (*Proxy, error) {
+	var problems []string
+	if cfg.Upstream == nil || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") ||
+		cfg.Upstream.Host == "" {
+		problems = append(problems, "an upstream http(s) URL with a host is required")
+	}
+	if cfg.Auth == nil {
+		problems = append(problems, "Auth is required")
+	}
+	if cfg.Routes == nil {
+		problems = append(problems, "Routes is required")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
+	}
+	p := &Proxy{
+		auth:      cfg.Auth,
+		routes:    cfg.Routes,
+		upstream:  cfg.Upstream,
+		identity:  cfg.Identity,
+		assertion: cfg.Assertion,
+		trusted:   cfg.TrustedProxies,
+		log:       cfg.Logger,
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	transport := cfg.Transport
+	if transport == nil {
+		transport = newTransport(cmpDuration(cfg.DialTimeout, DefaultDialTimeout),
+			cmpDuration(cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout))
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:      p.rewrite,
+		Transport:    transport,
+		ErrorHandler: p.upstreamFailed,
+		// Server-sent events and other responses without a length are flushed as they arrive anyway; this also
+		// keeps long-polling and chunked answers moving.
+		FlushInterval: 100 * time.Millisecond,
+	}
+	return p, nil
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// newTransport is http.DefaultTransport's shape with the upstream's bounds.
+func newTransport(dial, header time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil, // the upstream is reached directly, never through HTTP_PROXY
+		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: header,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// admitted carries the admitted user and the rule from ServeHTTP to rewrite.
+type admitted struct {
+	user *appid.User // nil on public routes
+	rule Rule
+}
+
+type admittedKey struct{}
+
+// ServeHTTP implements http.Handler.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path, changed, err := CleanPath(r.URL.EscapedPath())
+	if err != nil {
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		return
+	}
+	if changed {
+		// The upstream must see the path the rule was chosen for: send the client there (308 keeps the method
+		// and body), rather than pass on a path that it might read otherwise.
+		target := (&url.URL{Path: path, RawQuery: r.URL.RawQuery}).String()
+		http.Redirect(w, r, target, http.StatusPermanentRedirect)
+		return
+	}
+	rule := p.routes.Match(r.Method, path)
+	r.Pattern = "proxy " + rule.Pattern // the metrics label: the rule, never the raw path
+	var user *appid.User
+	if !rule.Public {
+		u, err := p.auth.Authorize(w, r, rule.Policy)
+		if err != nil {
+			if rule.API && errors.Is(err, appid.ErrLoginRequired) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
+				p.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+				return
+			}
+			p.auth.Refuse(w, r, err)
+			return
+		}
+		user = u
+	}
+	ctx := context.WithValue(r.Context(), admittedKey{}, admitted{user: user, rule: rule})
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// rewrite builds the upstream request. It runs after ReverseProxy removed the hop-by-hop headers, those the
+// client named in Connection included, so that a client cannot have the proxy's own headers removed.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	adm, _ := pr.In.Context().Value(admittedKey{}).(admitted)
+	pr.SetURL(p.upstream)
+	out := pr.Out.Header
+	p.identity.Strip(out) // on every route, public ones too
+	dropProxyCookies(out)
+	if p.trustedPeer(pr.In.RemoteAddr) {
+		// A proxy in front of this one described the client: pass its words on, adding the peer to the chain.
+		if v := pr.In.Header.Values("X-Forwarded-For"); len(v) > 0 {
+			out["X-Forwarded-For"] = v
+		}
+		pr.SetXForwarded()
+		for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+			if v := pr.In.Header.Get(h); v != "" {
+				out.Set(h, v)
+			}
+		}
+	} else {
+		pr.SetXForwarded() // what the proxy sees of the connection, whatever the client wrote
+	}
+	if adm.user == nil {
+		return
+	}
+	p.identity.Set(out, adm.user, "")
+	if p.assertion != nil {
+		// Bound to the path the upstream sees, after SetURL joined the upstream's base path.
+		if token, err := p.assertion.Sign(adm.user, pr.Out.Method, pr.Out.URL.Path); err == nil {
+			out[assertion.Header] = []string{token}
+		} else {
+			p.log.ErrorContext(pr.In.Context(), "proxy: signing the identity assertion failed", "error", err)
+		}
+	}
+}
+
+// trustedPeer reports whether remoteAddr (host:port) is among the trusted proxies.
+func (p *Proxy) trustedPeer(remoteAddr string) bool {
+	if len(p.trusted) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	addr := ap.Addr().Unmap()
+	for _, prefix := range p.trusted {
+		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// upstreamFailed answers a request the upstream could not take: 502, as an HTML page or, on API routes and for
+// API clients, JSON.
+func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	adm, _ := r.Context().Value(admittedKey{}).(admitted)
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away; nobody is left to answer
+	}
+	p.log.WarnContext(r.Context(), "proxy: upstream request failed", "upstream", p.upstream.Host,
+		"route", adm.rule.Pattern, "error", err)
+	p.respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
+		"The application behind the sign-in proxy is not answering. Please try again shortly.")
+}
+
+// respond writes a short error answer: JSON for APIs and API clients, else an HTML page.
+func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if api || !acceptsHTML(r) {
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "{\"error\":%q,\"error_description\":%q}\n", strings.ToLower(strings.ReplaceAll(title, " ", "_")),
+			detail)
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
+		"<body><h1>%s</h1>\n<p>%s</p>\n</body></html>\n", html.EscapeString(title), html.EscapeString(title),
+		html.EscapeString(detail))
+}
+
+// acceptsHTML reports whether r is a browser asking for a page.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// dropProxyCookies removes the proxy's own cookies (session, login state: every name starting with
+// "appidgate_", "__Host-appidgate_" on https) from the Cookie header, so that the upstream never sees them.
+func dropProxyCookies(h http.Header) {
+	lines := h["Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, _ := strings.Cut(part, "=")
+			if part == "" || isProxyCookie(name) {
+				continue
+			}
+			kept = append(kept, part)
+		}
+	}
+	if len(kept) == 0 {
+		h.Del("Cookie")
+		return
+	}
+	h["Cookie"] = []string{strings.Join(kept, "; ")}
+}
+
+func isProxyCookie(name string) bool {
+	name = strings.TrimPrefix(name, "__Host-")
+	return strings.HasPrefix(name, "appidgate_")
+}
