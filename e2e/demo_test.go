@@ -38,12 +38,21 @@ type demo struct {
 // its banner, and stops it with SIGTERM when the test ends, failing the test unless it exits 0 in time.
 func startDemo(t *testing.T) *demo {
 	t.Helper()
+	d, _ := startAppidgate(t, "demo")
+	return d
+}
+
+// startAppidgate runs the built binary as `appidgate <args...>` as startDemo describes and returns what its
+// banner says and its output (stderr: the JSON log; stdout lines prefixed "stdout: ").
+func startAppidgate(t *testing.T, args ...string) (*demo, *syncBuffer) {
+	t.Helper()
 	requireChromium(t)
 	if appidgateBinary == "" {
 		t.Fatal("e2e: the appidgate binary was not built (TestMain)")
 	}
 	port := freePort(t)
-	cmd := exec.Command(appidgateBinary, "demo")
+	command := args[0]
+	cmd := exec.Command(appidgateBinary, args...)
 	cmd.Env = append(cleanEnv(os.Environ()),
 		fmt.Sprintf("PORT=%d", port),
 		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
@@ -59,7 +68,7 @@ func startDemo(t *testing.T) *demo {
 	if err := cmd.Start(); err != nil {
 		stdoutR.Close()
 		stdoutW.Close()
-		t.Fatalf("e2e: starting %s demo: %v", appidgateBinary, err)
+		t.Fatalf("e2e: starting %s %s: %v", appidgateBinary, command, err)
 	}
 	stdoutW.Close() // the child holds its own copy
 	exited := make(chan error, 1)
@@ -85,10 +94,10 @@ func startDemo(t *testing.T) *demo {
 			exitErr = stop(cmd, exited)
 		}
 		if exitErr != nil {
-			t.Errorf("e2e: appidgate demo: %v", exitErr)
+			t.Errorf("e2e: appidgate %s: %v", command, exitErr)
 		}
 		if t.Failed() {
-			t.Logf("appidgate demo output:\n%s", logs.String())
+			t.Logf("appidgate %s output:\n%s", command, logs.String())
 		}
 	})
 
@@ -97,17 +106,18 @@ func startDemo(t *testing.T) *demo {
 	for d.App == "" || d.Provider == "" {
 		select {
 		case line := <-lines:
-			if rest, ok := strings.CutPrefix(line, "appidgate demo: open "); ok {
-				d.App = strings.TrimSpace(rest)
+			if rest, ok := strings.CutPrefix(line, "appidgate "+command+": open "); ok {
+				d.App, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
 			}
 			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "local App ID provider: "); ok {
 				d.Provider, _, _ = strings.Cut(rest, " ")
 			}
 		case err := <-exited:
 			stopped = true
-			t.Fatalf("e2e: appidgate demo exited before printing its banner: %v", err)
+			t.Fatalf("e2e: appidgate %s exited before printing its banner: %v\n%s", command, err, logs.String())
 		case <-deadline:
-			t.Fatalf("e2e: appidgate demo printed no banner with the app and provider URLs within %v", bannerTimeout)
+			t.Fatalf("e2e: appidgate %s printed no banner with the app and provider URLs within %v\n%s", command,
+				bannerTimeout, logs.String())
 		}
 	}
 	if want := fmt.Sprintf("http://localhost:%d", port); d.App != want {
@@ -118,7 +128,7 @@ func startDemo(t *testing.T) *demo {
 		t.Fatalf("e2e: banner's local provider URL %q is not http://127.0.0.1:PORT/...: the browser would not cross sites", d.Provider)
 	}
 	d.ProviderOrigin = u.Scheme + "://" + u.Host
-	return d
+	return d, logs
 }
 
 // stop sends SIGTERM and waits for the exit; past stopTimeout it kills the process. It reports a non-zero exit or

@@ -22,6 +22,7 @@ const usage = `usage: appidgate <command> [flags]
 
 commands:
   demo   run the reference app (the seed's routes) on App ID, or on the embedded local provider
+  proxy  put App ID login and role checks in front of an app in any language (--upstream URL)
   idp    run the local App ID-compatible provider on its own
 `
 
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runDemo(ctx, args[1:], e)
 	case "idp":
 		return runIdP(ctx, args[1:], e)
+	case "proxy":
+		return runProxy(ctx, args[1:], e)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return 0

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/internal/supervise"
+	"github.com/appidgate/appidgate/proxy"
+	"github.com/appidgate/appidgate/proxy/assertion"
+)
+
+const proxyUsage = `usage: appidgate proxy --upstream URL [flags] [-- COMMAND [ARGS...]]
+
+Puts App ID login and role checks in front of an app written in any language: requests pass to the upstream
+with the user's identity in X-Appidgate-* headers and a signed assertion (X-Appidgate-Assertion, keys at
+/.well-known/appidgate/jwks.json). Paths no rule names need the reference's check: a signed-in user with a role.
+With a COMMAND after "--", the proxy starts the app as its child, with PORT set to the upstream's port, waits
+until it listens, and on SIGTERM drains, stops it and exits with it.
+
+The proxy's own paths are not passed on: the callback (the path of APPID_REDIRECT_URI, /afterauth), /logout,
+/healthz, /readyz, /metrics and /.well-known/appidgate/jwks.json. The App ID settings are the demo's (see
+README.md); without APPID_OAUTH_SERVER_URL the embedded local provider stands in, as for the demo.
+
+flags:
+`
+
+// proxyFlags are the proxy's settings from its flags, each with an APPIDGATE_* variable as its default.
+type proxyFlags struct {
+	upstream        string
+	routesFile      string
+	public, api     listFlag
+	policies        listFlag
+	defaultPolicy   string
+	trusted         listFlag
+	oauth2Proxy     bool
+	passAuth        bool
+	headerTimeout   time.Duration
+	startTimeout    time.Duration
+	assertionSecret string
+}
+
+// listFlag is a flag that may be given several times, each time a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// runProxy runs appidgate proxy.
+func runProxy(ctx context.Context, args []string, e env) int {
+	var f proxyFlags
+	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&f.upstream, "upstream", e.getenv("APPIDGATE_UPSTREAM"), "the app's URL, e.g. http://127.0.0.1:8000 [APPIDGATE_UPSTREAM]")
+	fs.StringVar(&f.routesFile, "routes", e.getenv("APPIDGATE_ROUTES"), "a YAML file of routes (see README.md) [APPIDGATE_ROUTES]")
+	fs.Var(&f.public, "public", "paths open to everyone, comma-separated prefixes (repeatable)")
+	fs.Var(&f.api, "api", "API paths: 401 JSON instead of a login redirect (repeatable)")
+	fs.Var(&f.policies, "policy", "PATH=POLICY, e.g. /admin=role:admin (repeatable)")
+	fs.StringVar(&f.defaultPolicy, "default-policy", "", "the policy of paths no rule names (default any-role)")
+	fs.Var(&f.trusted, "trusted-proxy", "CIDRs whose X-Forwarded-* headers are believed (repeatable) [APPIDGATE_TRUSTED_PROXIES]")
+	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, "also send oauth2-proxy's X-Forwarded-User, -Email, -Groups, -Preferred-Username")
+	fs.BoolVar(&f.passAuth, "pass-authorization", false, "pass the client's Authorization header to the upstream")
+	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, "how long the upstream may take to start answering")
+	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, "how long the COMMAND may take to listen")
+	f.assertionSecret = e.getenv("APPIDGATE_ASSERTION_SECRET")
+	if v := e.getenv("APPIDGATE_TRUSTED_PROXIES"); v != "" {
+		f.trusted.Set(v)
+	}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), proxyUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
+	}
+	command := fs.Args()
+
+	var problems []string
+	upstream, err := url.Parse(f.upstream)
+	switch {
+	case f.upstream == "":
+		problems = append(problems, "--upstream (APPIDGATE_UPSTREAM): required, not set")
+	case err != nil || (upstream.Scheme != "http" && upstream.Scheme != "https") || upstream.Host == "":
+		problems = append(problems, fmt.Sprintf("--upstream (APPIDGATE_UPSTREAM): expected an http(s) URL such as http://127.0.0.1:8000, got %q", f.upstream))
+	case len(command) > 0 && upstream.Port() == "":
+		problems = append(problems, fmt.Sprintf("--upstream: with a COMMAND to start, the upstream URL must name the port it listens on, got %q", f.upstream))
+	}
+	var trusted []netip.Prefix
+	for _, c := range f.trusted {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(c); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--trusted-proxy: expected a CIDR such as 10.0.0.0/8, got %q", c))
+			continue
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	routes, err := loadRoutes(f)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+
+	rp, code := startRelyingParty(ctx, e, "proxy", problems)
+	if rp == nil {
+		return code
+	}
+	defer rp.Close()
+	log := rp.opts.logger
+
+	public, err := url.Parse(rp.cfg.RedirectURL)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+		return 1
+	}
+	origin := public.Scheme + "://" + public.Host
+	keys, err := assertionKeys(f.assertionSecret, rp.cfg.SessionKeys)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+		return 1
+	}
+	signer, err := proxy.NewAssertionSigner(proxy.AssertionConfig{Issuer: origin,
+		Audience: upstream.Scheme + "://" + upstream.Host, Keys: keys})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+		return 1
+	}
+	p, err := proxy.New(proxy.Config{
+		Upstream:              upstream,
+		Auth:                  rp.app.auth,
+		Routes:                routes,
+		Identity:              proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
+		Assertion:             signer,
+		TrustedProxies:        trusted,
+		ResponseHeaderTimeout: f.headerTimeout,
+		Logger:                log,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+		return 1
+	}
+
+	mux := http.NewServeMux()
+	rp.app.auth.Mount(mux)
+	rp.app.mountOps(mux)
+	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
+	mux.Handle("/", p)
+	var handler http.Handler = mux
+	if rp.local && !rp.opts.localIdP {
+		handler = canonicalHost(fmt.Sprintf("localhost:%d", rp.port), mux)
+	}
+
+	var child *supervise.Child
+	if len(command) > 0 {
+		child, err = supervise.Start(command, appEnv(os.Environ(), upstream.Port()), e.stdout, e.stderr)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			return 1
+		}
+		readyCtx, cancel := context.WithTimeout(ctx, f.startTimeout)
+		err = child.WaitReady(readyCtx, upstream.Host)
+		cancel()
+		if err != nil {
+			child.Stop(5 * time.Second)
+			fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			return 1
+		}
+		log.Info("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
+		// The app ending on its own ends the proxy too, with its exit status.
+		var cancelServe context.CancelFunc
+		ctx, cancelServe = context.WithCancel(ctx)
+		defer cancelServe()
+		go func() {
+			select {
+			case <-child.Done():
+				log.Error("the upstream app exited; stopping", "status", child.ExitCode())
+				cancelServe()
+			case <-ctx.Done():
+			}
+		}()
+	}
+
+	base := fmt.Sprintf("http://localhost:%d", rp.port)
+	if !rp.local {
+		base = origin
+	}
+	fmt.Fprintf(e.stdout, "appidgate proxy: open %s (upstream %s)\n", base, upstream)
+	if rp.idp != nil {
+		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
+	}
+	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.String(),
+		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
+	code = rp.app.serveWith(ctx, rp.ln, handler, server.NewStreaming)
+	if child == nil {
+		return code
+	}
+	// Drained: now the app may go. It ends with the proxy's shutdown bound as its grace.
+	child.Stop(rp.opts.drain)
+	status := child.ExitCode()
+	if status == 128+int(syscall.SIGTERM) {
+		status = 0 // ended by the SIGTERM it was sent, as asked
+	}
+	log.Info("upstream stopped", "status", status)
+	if code != 0 {
+		return code
+	}
+	return status
+}
+
+// loadRoutes reads the routes file and flags of f.
+func loadRoutes(f proxyFlags) (*proxy.Routes, error) {
+	return proxy.LoadRoutes(f.routesFile, proxy.RouteFlags{Default: f.defaultPolicy, Public: f.public, API: f.api,
+		Policy: f.policies})
+}
+
+// assertionKeys are the assertion's signing keys: derived from APPIDGATE_ASSERTION_SECRET when set, else from
+// the session secret, so that every replica, configured alike, signs with the same key.
+func assertionKeys(secret string, sessionKeys [][]byte) ([]*ecdsa.PrivateKey, error) {
+	if secret != "" {
+		return proxy.DeriveAssertionKeys([]byte(secret))
+	}
+	return proxy.DeriveAssertionKeys(sessionKeys...)
+}
+
+// appEnv is the environment of the app the proxy starts: the proxy's own, with PORT set to the upstream's
+// port and without the proxy's secrets, which the app has no use for.
+func appEnv(environ []string, port string) []string {
+	out := make([]string, 0, len(environ)+1)
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "PORT", name == "SESSION_SECRET_KEY", name == "IBM_CLOUD_APIKEY",
+			name == "APPID_CLIENT_SECRET", name == "APPIDGATE_ASSERTION_SECRET",
+			name == "APPIDGATE_SESSION_PREVIOUS_KEYS", name == "APPIDGATE_REDIS_URL":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "PORT="+port)
+}
