@@ -140,6 +140,11 @@ func TestFlaskBehindProxy(t *testing.T) {
 			t.Errorf("/auth_route without a session: %d %q, want 302 to the provider", resp.StatusCode,
 				resp.Header.Get("Location"))
 		}
+		// Metrics label proxied requests by the rule that admitted them, never by the raw path.
+		if _, metrics := get("/metrics"); !strings.Contains(metrics, `route="proxy /noauth_route"`) ||
+			strings.Contains(metrics, `route="/noauth_route"`) {
+			t.Errorf("/metrics has no series for the rule /noauth_route:\n%s", metrics)
+		}
 		// WSGI folds X_Forwarded_User and X-Forwarded-User into one variable: neither may reach the app.
 		resp, body := get("/public/whoami", "X_Forwarded_User", "evil", "X-Forwarded-User", "evil",
 			"X-Appidgate-User", "evil", "x_appidgate_roles", "admin")
