@@ -17,6 +17,7 @@ import (
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/expiring"
 )
 
 // Auth puts login, sessions and access policies in front of HTTP handlers. Build it with New; it is safe for
@@ -39,15 +40,15 @@ type Auth struct {
 
 	roles           rolesSource
 	refreshGroup    singleflight.Group
-	recentRefreshes *expiringCache[refreshOutcome] // by refresh token
+	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
 	usedStates      *usedStates
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
-	verified  *expiringCache[*sessionState]
-	bearers   *expiringCache[*User] // verified bearer tokens, by token
+	verified  *expiring.Cache[*sessionState]
+	bearers   *expiring.Cache[*User] // verified bearer tokens, by token
 	cacheKeys session.CacheKeyer
-	ended     *expiringCache[struct{}]
+	ended     *expiring.Cache[struct{}]
 	locker    session.SessionLocker
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
@@ -81,10 +82,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		codec:      codec,
 		usedStates: newUsedStates(maxUsedStates),
 
-		recentRefreshes: newExpiringCache[refreshOutcome](maxRecentRefreshes),
-		verified:        newExpiringCache[*sessionState](maxVerifiedSessions),
-		bearers:         newExpiringCache[*User](maxVerifiedBearers),
-		ended:           newExpiringCache[struct{}](maxEndedSessions),
+		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified:        expiring.New[*sessionState](maxVerifiedSessions),
+		bearers:         expiring.New[*User](maxVerifiedBearers),
+		ended:           expiring.New[struct{}](maxEndedSessions),
 		callbackPath:    redirect.Path,
 		origin:          redirect.Scheme + "://" + redirect.Host,
 		secure:          redirect.Scheme == "https",

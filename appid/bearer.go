@@ -67,7 +67,7 @@ const maxVerifiedBearers = 10_000
 // of the request.
 func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
 	now := a.cfg.Now()
-	if cached, ok := a.bearers.get(raw, now); ok {
+	if cached, ok := a.bearers.Get(raw, now); ok {
 		return newUserContext(cached), nil // Claims stays shared (see User.Claims)
 	}
 	tok, err := a.verifyAccessToken(ctx, raw)
@@ -91,6 +91,6 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 		ExpiresAt: tok.Expiry,
 		Claims:    all,
 	}
-	a.bearers.put(strings.Clone(raw), u, tok.Expiry, now)
+	a.bearers.Put(strings.Clone(raw), u, tok.Expiry, now)
 	return newUserContext(u), nil
 }

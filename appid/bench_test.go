@@ -52,7 +52,7 @@ func BenchmarkCheckValidSession(b *testing.B) {
 		key, _ := e.auth.cacheKeys.CacheKey(req)
 		b.ReportAllocs()
 		for b.Loop() {
-			e.auth.verified.remove(key)
+			e.auth.verified.Remove(key)
 			h.ServeHTTP(w, req)
 		}
 		if served == 0 {

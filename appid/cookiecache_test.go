@@ -87,15 +87,9 @@ func TestCacheKeysAreBounded(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	total := 0
-	e.auth.verified.mu.RLock()
-	for k := range e.auth.verified.entries {
-		total += len(k)
-	}
-	e.auth.verified.mu.RUnlock()
-	t.Logf("verified cache: %d entries, %d key bytes", e.auth.verified.len(), total)
-	if total > 1_000_000 {
-		t.Fatalf("the cache holds %d bytes of attacker-chosen keys (10,000 entries allowed)", total)
+	// Every one of those requests opened the same sealed cookie: the cache holds it once, under that value.
+	if n := e.auth.verified.Len(); n != 1 {
+		t.Fatalf("the cache holds %d sessions after 20 requests of one session with junk cookies, want 1", n)
 	}
 }
 

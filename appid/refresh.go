@@ -44,7 +44,7 @@ func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState,
 	}
 	// A request sent with the old cookie while another one refreshed must not redeem the refresh token again:
 	// providers that rotate refresh tokens (App ID, localappid) would revoke the whole session.
-	o, ok := a.recentRefreshes.get(st.refreshToken, now)
+	o, ok := a.recentRefreshes.Get(st.refreshToken, now)
 	leader := false
 	if !ok {
 		// The key is the refresh token itself: unique per session, and never leaves this process.
@@ -90,7 +90,7 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 		defer release()
 		if cur := a.storedSession(r, st.id, now); cur != nil {
 			o := refreshOutcome{renewed: cur, saved: true}
-			a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshGrace), now)
+			a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
 			return o
 		}
 	}
@@ -114,7 +114,7 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 	if a.locker != nil {
 		o.saved = a.saveSession(w, r, renewed, false) == nil
 	}
-	a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshGrace), now)
+	a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
 	return o
 }
 
@@ -123,7 +123,7 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 func (a *Auth) refreshFailed(st *sessionState, now time.Time, unavailable bool) refreshOutcome {
 	o := refreshOutcome{unavailable: unavailable}
 	if unavailable {
-		a.recentRefreshes.put(st.refreshToken, o, now.Add(refreshRetryAfter), now)
+		a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshRetryAfter), now)
 	}
 	return o
 }

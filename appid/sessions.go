@@ -17,7 +17,7 @@ import (
 // timeout; rewriting on every request would cost a cookie (or Redis write) per request.
 const touchInterval = time.Minute
 
-// Bounds of the per-replica session memories (see expiringCache for the rule by which they forget).
+// Bounds of the per-replica session memories (see expiring.Cache for the rule by which they forget).
 const (
 	// maxVerifiedSessions bounds the cache of decoded cookie sessions: about 1 KB an entry.
 	maxVerifiedSessions = 10_000
@@ -59,7 +59,7 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 	)
 	if a.cacheKeys != nil {
 		if k, ok := a.cacheKeys.CacheKey(r); ok {
-			if st, ok := a.verified.get(k, now); ok {
+			if st, ok := a.verified.Get(k, now); ok {
 				if a.sessionOver(st, now) {
 					return nil, nil
 				}
@@ -85,7 +85,7 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 	}
 	if key != "" {
 		// The key is a slice of the request's Cookie header: keep a copy, not the whole header.
-		a.verified.put(strings.Clone(key), st, a.sessionEnd(st), now)
+		a.verified.Put(strings.Clone(key), st, a.sessionEnd(st), now)
 	}
 	return st, nil
 }
@@ -104,7 +104,7 @@ func (a *Auth) sessionOver(st *sessionState, now time.Time) bool {
 	if !now.Before(a.sessionEnd(st)) {
 		return true
 	}
-	_, ended := a.ended.get(st.id, now)
+	_, ended := a.ended.Get(st.id, now)
 	return ended
 }
 
@@ -119,7 +119,7 @@ func (a *Auth) revalidationDue(st *sessionState, now time.Time) bool {
 // revoked.
 func (a *Auth) endSession(st *sessionState, now time.Time) {
 	if st.id != "" {
-		a.ended.put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
+		a.ended.Put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
 	}
 }
 

@@ -14,12 +14,12 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/expiring"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -30,7 +30,7 @@ const (
 	// assertions that live longer than 5 minutes.
 	minAssertionLifetime = 10 * time.Second
 	maxAssertionLifetime = 5 * time.Minute
-	// assertionCacheSize bounds the signed assertions kept for reuse; the cache starts afresh when full.
+	// assertionCacheSize bounds the signed assertions kept for reuse; when full, the oldest goes first.
 	assertionCacheSize = 4096
 	// maxCachedPath is the longest path whose assertion is kept for reuse.
 	maxCachedPath = 1024
@@ -68,14 +68,13 @@ type AssertionSigner struct {
 	now              func() time.Time
 	jwks             []byte
 
-	mu    sync.Mutex
-	cache map[string]cachedAssertion
+	cache *expiring.Cache[cachedAssertion] // reused for half their lifetime
 }
 
-// cachedAssertion is a signed assertion and the window in which it is reused.
+// cachedAssertion is a signed assertion and when it was signed; the cache keeps it for as long as it is reused.
 type cachedAssertion struct {
-	token             string
-	signed, reuseTill time.Time
+	token  string
+	signed time.Time
 }
 
 // assertionClaims are the claims of an assertion; package assertion reads them.
@@ -142,7 +141,7 @@ func NewAssertionSigner(cfg AssertionConfig) (*AssertionSigner, error) {
 	}
 	s := &AssertionSigner{
 		signer: signer, issuer: cfg.Issuer, audience: cfg.Audience, lifetime: cfg.Lifetime, now: cfg.Now,
-		jwks: jwks, cache: make(map[string]cachedAssertion),
+		jwks: jwks, cache: expiring.New[cachedAssertion](assertionCacheSize),
 	}
 	if s.lifetime == 0 {
 		s.lifetime = DefaultAssertionLifetime
@@ -165,10 +164,7 @@ func (s *AssertionSigner) Sign(u *appid.User, method, path string) (string, erro
 	key := assertionCacheKey(buf[:0], u, method, path)
 	cacheable := len(path) <= maxCachedPath
 	if cacheable {
-		s.mu.Lock()
-		c, ok := s.cache[string(key)]
-		s.mu.Unlock()
-		if ok && !now.Before(c.signed) && now.Before(c.reuseTill) {
+		if c, ok := s.cache.Get(string(key), now); ok && !now.Before(c.signed) {
 			return c.token, nil
 		}
 	}
@@ -189,12 +185,7 @@ func (s *AssertionSigner) Sign(u *appid.User, method, path string) (string, erro
 		return "", fmt.Errorf("proxy: serializing the assertion: %w", err)
 	}
 	if cacheable {
-		s.mu.Lock()
-		if len(s.cache) >= assertionCacheSize {
-			s.cache = make(map[string]cachedAssertion)
-		}
-		s.cache[string(key)] = cachedAssertion{token: token, signed: now, reuseTill: now.Add(s.lifetime / 2)}
-		s.mu.Unlock()
+		s.cache.Put(string(key), cachedAssertion{token: token, signed: now}, now.Add(s.lifetime/2), now)
 	}
 	return token, nil
 }

@@ -1,19 +1,21 @@
-package appid
+// Package expiring holds Cache, the one rule by which appidgate's bounded memories forget: an entry goes when
+// it expires, and a full cache forgets the oldest entry first.
+package expiring
 
 import (
 	"sync"
 	"time"
 )
 
-// expiringCache is a map of entries that expire, bounded in count. Every bounded memory of appid drops entries by
-// its one rule: an entry goes when it expires, and when the cache is full the oldest entry (the first put) goes
-// to make room. Lookups take a read lock only, so that the request path does not serialize on it.
-type expiringCache[V any] struct {
+// Cache is a map of entries that expire, bounded in count: an entry goes when it expires, and when the cache is
+// full the oldest entry (the first put) goes to make room. Lookups take a read lock only, so that a request path
+// does not serialize on it. It is safe for concurrent use.
+type Cache[V any] struct {
 	limit int
 
 	mu      sync.RWMutex
 	entries map[string]expiringEntry[V]
-	order   []orderedKey // put order, oldest first from head
+	order   []orderedKey // Put order, oldest first from head
 	head    int          // order[:head] is forgotten already
 	seq     uint64       // numbers the puts, so that a stale order slot never removes a newer put of its key
 }
@@ -29,13 +31,13 @@ type orderedKey struct {
 	seq uint64
 }
 
-// newExpiringCache returns an empty cache holding at most limit entries.
-func newExpiringCache[V any](limit int) *expiringCache[V] {
-	return &expiringCache[V]{limit: max(limit, 1), entries: make(map[string]expiringEntry[V])}
+// New returns an empty cache holding at most limit entries.
+func New[V any](limit int) *Cache[V] {
+	return &Cache[V]{limit: max(limit, 1), entries: make(map[string]expiringEntry[V])}
 }
 
-// get returns the value under key unless it is absent or expired at now.
-func (c *expiringCache[V]) get(key string, now time.Time) (V, bool) {
+// Get returns the value under key unless it is absent or expired at now.
+func (c *Cache[V]) Get(key string, now time.Time) (V, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[key]
 	c.mu.RUnlock()
@@ -46,17 +48,17 @@ func (c *expiringCache[V]) get(key string, now time.Time) (V, bool) {
 	return e.value, true
 }
 
-// put stores value under key until the given time, replacing what key held, and makes room when the cache is
+// Put stores value under key until the given time, replacing what key held, and makes room when the cache is
 // full by forgetting expired entries and then the oldest.
-func (c *expiringCache[V]) put(key string, value V, until, now time.Time) {
+func (c *Cache[V]) Put(key string, value V, until, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.putLocked(key, value, until, now)
 }
 
-// putIfAbsent stores value under key like put unless key holds an entry that has not expired, and reports
+// PutIfAbsent stores value under key like Put unless key holds an entry that has not expired, and reports
 // whether it stored it.
-func (c *expiringCache[V]) putIfAbsent(key string, value V, until, now time.Time) bool {
+func (c *Cache[V]) PutIfAbsent(key string, value V, until, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok && now.Before(e.until) {
@@ -66,21 +68,21 @@ func (c *expiringCache[V]) putIfAbsent(key string, value V, until, now time.Time
 	return true
 }
 
-// remove forgets key.
-func (c *expiringCache[V]) remove(key string) {
+// Remove forgets key.
+func (c *Cache[V]) Remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.entries, key)
 }
 
-// len is the number of entries held, expired ones not yet forgotten included.
-func (c *expiringCache[V]) len() int {
+// Len is the number of entries held, expired ones not yet forgotten included.
+func (c *Cache[V]) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
 }
 
-func (c *expiringCache[V]) putLocked(key string, value V, until, now time.Time) {
+func (c *Cache[V]) putLocked(key string, value V, until, now time.Time) {
 	_, replacing := c.entries[key]
 	// Forget from the oldest end: entries that expired, and the oldest while the cache is full. An entry that
 	// expired out of order waits for its turn at the head; it is never returned meanwhile, and the limit bounds
