@@ -30,6 +30,17 @@ commands (in the order of a first deployment):
   all          project, registry, secret, build, buildrun, app-create, url; without APPID_REDIRECT_URI
                then app-update with APPID_REDIRECT_URI set from the app URL
 
+commands for `appidgate proxy` in front of your own app (after project, registry and secret):
+  proxy-one    one container: build your image from --source-dir with your Dockerfile (its entry point runs
+               appidgate proxy --upstream http://127.0.0.1:8000 -- YOUR COMMAND, see README.md), then create
+               the app from it on port 8080 with the probes, the secret and the App ID settings, as app-create
+  proxy-one-update
+               after a change in --source-dir: build a new image tag and update the app to it
+  proxy-two    two apps: your --upstream-image as --upstream-app with --visibility project (reachable only
+               inside the project), then the appidgate image (build, buildrun) public in front of it as
+               --app, running appidgate proxy with APPIDGATE_UPSTREAM set to the upstream's internal URL;
+               your app should then verify the signed assertion (X-Appidgate-Assertion)
+
 options:
   --dry-run    print the exact ibmcloud commands (secret values shown as ***) and run nothing
   -h, --help   show this help
@@ -63,6 +74,15 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --oauth-server-url URL    APPID_OAUTH_SERVER_URL  App ID oAuthServerUrl
   --redirect-uri URL        APPID_REDIRECT_URI      APP-URL/afterauth (App ID also needs APP-URL/noauth_route)
                                                     [all: derived from the app URL]
+
+values of the proxy commands (proxy-one: --app defaults to myapp, --image-name to APP-img, --build-name
+to APP-bld; proxy-two: --app, the public proxy, defaults to UPSTREAM_APP-proxy):
+  --source-dir DIR          SOURCE_DIR              proxy-one: directory of your app and its Dockerfile [.]
+  --dockerfile PATH         DOCKERFILE              proxy-one: Dockerfile, relative to SOURCE_DIR [Dockerfile]
+  --upstream-app NAME       UPSTREAM_APP            proxy-two: your app, visible in the project only [myapp]
+  --upstream-image REF      UPSTREAM_IMAGE          proxy-two: your app's image
+  --upstream-port N         UPSTREAM_PORT           proxy-two: the port your app listens on ($PORT) [8080]
+  --public PATHS            PROXY_PUBLIC            proxy-two: appidgate proxy --public, e.g. /noauth_route []
 
 Prefer environment variables over flags for secrets: flags end up in shell history.
 A missing or invalid value stops the command before anything runs, naming every one (exit status 2).
@@ -107,6 +127,12 @@ flag_var() {
 	--oauth-server-url) echo APPID_OAUTH_SERVER_URL ;;
 	--redirect-uri) echo APPID_REDIRECT_URI ;;
 	--url-wait) echo URL_WAIT_SECONDS ;;
+	--source-dir) echo SOURCE_DIR ;;
+	--dockerfile) echo DOCKERFILE ;;
+	--upstream-app) echo UPSTREAM_APP ;;
+	--upstream-image) echo UPSTREAM_IMAGE ;;
+	--upstream-port) echo UPSTREAM_PORT ;;
+	--public) echo PROXY_PUBLIC ;;
 	*) return 1 ;;
 	esac
 }
@@ -135,6 +161,11 @@ flag_of() {
 	CPU) echo --cpu ;;
 	MEMORY) echo --memory ;;
 	URL_WAIT_SECONDS) echo --url-wait ;;
+	SOURCE_DIR) echo --source-dir ;;
+	DOCKERFILE) echo --dockerfile ;;
+	UPSTREAM_APP) echo --upstream-app ;;
+	UPSTREAM_IMAGE) echo --upstream-image ;;
+	UPSTREAM_PORT) echo --upstream-port ;;
 	*) echo "--?" ;;
 	esac
 }
@@ -172,6 +203,19 @@ while (($# > 0)); do
 done
 [[ -n $COMMAND ]] || die_usage "no command given"
 
+# The proxy commands deploy the user's app: defaults that never reuse the demo's app, image or build.
+case "$COMMAND" in
+proxy-one | proxy-one-update)
+	: "${APP_NAME:=myapp}"
+	: "${IMAGE_NAME:=$APP_NAME-img}"
+	: "${BUILD_NAME:=$APP_NAME-bld}"
+	;;
+proxy-two)
+	: "${UPSTREAM_APP:=myapp}"
+	: "${APP_NAME:=$UPSTREAM_APP-proxy}"
+	;;
+esac
+
 : "${CE_PROJECT:=appidgate-proj}"
 : "${REGION:=}"
 : "${RESOURCE_GROUP:=}"
@@ -182,7 +226,7 @@ done
 IMAGE_TAG_DEFAULTED=0
 if [[ -z ${IMAGE_TAG:-} ]]; then
 	IMAGE_TAG_DEFAULTED=1
-	if [[ $COMMAND == redeploy ]]; then
+	if [[ $COMMAND == redeploy || $COMMAND == proxy-one-update ]]; then
 		IMAGE_TAG=$(date -u +%Y%m%d-%H%M%S)
 	else
 		IMAGE_TAG=latest
@@ -207,10 +251,16 @@ fi
 : "${APPID_OAUTH_SERVER_URL:=}"
 : "${APPID_REDIRECT_URI:=}"
 : "${URL_WAIT_SECONDS:=60}"
+: "${SOURCE_DIR:=.}"
+: "${DOCKERFILE:=Dockerfile}"
+: "${UPSTREAM_APP:=myapp}"
+: "${UPSTREAM_IMAGE:=}"
+: "${UPSTREAM_PORT:=8080}"
+: "${PROXY_PUBLIC:=}"
 if [[ -z ${IMAGE:-} && -n $ICR_NAMESPACE ]]; then
 	IMAGE="$REGISTRY/$ICR_NAMESPACE/$IMAGE_NAME:$IMAGE_TAG"
-	if [[ $COMMAND == redeploy ]] && ((IMAGE_TAG_DEFAULTED)); then
-		note "redeploy: image tag $IMAGE_TAG (the current UTC time; --image-tag sets another)"
+	if [[ $COMMAND == redeploy || $COMMAND == proxy-one-update ]] && ((IMAGE_TAG_DEFAULTED)); then
+		note "$COMMAND: image tag $IMAGE_TAG (the current UTC time; --image-tag sets another)"
 	fi
 fi
 : "${IMAGE:=}"
@@ -225,6 +275,16 @@ invalid_reason() {
 	case "$v" in
 	MIN_SCALE | MAX_SCALE | CONCURRENCY | URL_WAIT_SECONDS)
 		[[ $value =~ ^[0-9]{1,9}$ ]] || echo "expected a whole number >= 0, got '$value'"
+		;;
+	UPSTREAM_PORT)
+		[[ $value =~ ^[0-9]{1,5}$ ]] && ((10#$value >= 1 && 10#$value <= 65535)) ||
+			echo "expected a port from 1 to 65535, got '$value'"
+		;;
+	SOURCE_DIR)
+		[[ -d $value ]] || echo "no such directory '$value'"
+		;;
+	DOCKERFILE)
+		[[ ! -d $SOURCE_DIR || -f $SOURCE_DIR/$value ]] || echo "no file '$value' in SOURCE_DIR (--source-dir) '$SOURCE_DIR'"
 		;;
 	CPU)
 		[[ $value =~ ^[0-9]{1,4}(\.[0-9]{1,3})?$ && $value =~ [1-9] ]] ||
@@ -403,13 +463,14 @@ step_app_update() {
 		--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI"
 }
 
-# app_url_wait sets APP_URL to the application URL, asking Code Engine every 2 seconds for up to
-# URL_WAIT_SECONDS: right after `application create --no-wait` the URL may not be assigned yet.
+# app_url_wait sets APP_URL to the URL of application $1 (default APP_NAME), asking Code Engine every 2
+# seconds for up to URL_WAIT_SECONDS: right after `application create --no-wait` the URL may not be assigned yet.
 APP_URL=""
 app_url_wait() {
-	local deadline=$((SECONDS + 10#$URL_WAIT_SECONDS)) out line
+	local name=${1:-$APP_NAME} deadline=$((SECONDS + 10#$URL_WAIT_SECONDS)) out line
+	APP_URL=""
 	while :; do
-		out=$(ce ce application get --name "$APP_NAME" --output url) || out=""
+		out=$(ce ce application get --name "$name" --output url) || out=""
 		while IFS= read -r line; do
 			line=${line%$'\r'}
 			if [[ $line =~ ^https?://[^[:space:]]+$ ]]; then
@@ -418,7 +479,7 @@ app_url_wait() {
 		done <<<"$out"
 		[[ -z $APP_URL ]] || return 0
 		if ((SECONDS >= deadline)); then
-			note "no URL for application $APP_NAME after ${URL_WAIT_SECONDS}s; see 'ibmcloud ce application get --name $APP_NAME'"
+			note "no URL for application $name after ${URL_WAIT_SECONDS}s; see 'ibmcloud ce application get --name $name'"
 			return 1
 		fi
 		sleep 2
@@ -462,6 +523,79 @@ step_redeploy() {
 	ce ce build update --name "$BUILD_NAME" --image "$IMAGE"
 	ce ce buildrun submit --build "$BUILD_NAME" --wait
 	ce ce application update --name "$APP_NAME" --image "$IMAGE"
+}
+
+# step_proxy_build builds the user's image from SOURCE_DIR with their Dockerfile: a local build, so the
+# source is uploaded from this machine (Code Engine honours a .ceignore there).
+step_proxy_build() {
+	select_project
+	if [[ $COMMAND == proxy-one-update ]]; then
+		ce ce build update --name "$BUILD_NAME" --image "$IMAGE"
+	else
+		ce ce build create --name "$BUILD_NAME" --build-type local --image "$IMAGE" \
+			--registry-secret "$REGISTRY_SECRET" --strategy dockerfile --dockerfile "$DOCKERFILE" --size "$BUILD_SIZE"
+	fi
+	ce ce buildrun submit --build "$BUILD_NAME" --source "$SOURCE_DIR" --wait
+}
+
+step_proxy_one_update() {
+	local args=(ce application update --name "$APP_NAME" --image "$IMAGE" --env-from-secret "$SECRET_NAME"
+		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
+	ce "${args[@]}"
+}
+
+# assertion_hint says why and how the upstream of proxy-two checks who sent a request.
+assertion_hint() {
+	note "$UPSTREAM_APP is reachable by every workload in project $CE_PROJECT, not only by the proxy: make it verify X-Appidgate-Assertion"
+	note "  (Go: package github.com/appidgate/appidgate/proxy/assertion; Python: proxy/assertion/testdata/verify.py)"
+	note "  with JWKS $1/.well-known/appidgate/jwks.json, issuer $1 and audience $2"
+}
+
+# step_proxy_two creates the user's app visible in the project only, reads its internal URL, and creates the
+# public proxy in front of it. Under --dry-run the internal URL is unknown: the printed proxy create reads
+# it with $(ibmcloud ce application get ...) when pasted into a shell.
+step_proxy_two() {
+	select_project
+	ce ce application create --name "$UPSTREAM_APP" --image "$UPSTREAM_IMAGE" --registry-secret "$REGISTRY_SECRET" \
+		--port "$UPSTREAM_PORT" --visibility project --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" \
+		--concurrency "$CONCURRENCY" --cpu "$CPU" --memory "$MEMORY"
+	local args=(ce application create --name "$APP_NAME" --image "$IMAGE" --registry-secret "$REGISTRY_SECRET"
+		--port "$APP_PORT" --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" --concurrency "$CONCURRENCY"
+		--cpu "$CPU" --memory "$MEMORY"
+		--probe-live type=http --probe-live path=/healthz
+		--probe-ready type=http --probe-ready path=/readyz
+		--argument proxy)
+	[[ -z $PROXY_PUBLIC ]] || args+=("--argument=--public=$PROXY_PUBLIC")
+	args+=(--env-from-secret "$SECRET_NAME" --env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	if [[ -n $APPID_REDIRECT_URI ]]; then
+		args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
+	else
+		args+=(--no-wait)
+	fi
+	local upstream
+	if ((DRY_RUN)); then
+		show ibmcloud ce application get --name "$UPSTREAM_APP" --output url
+		note "dry run: $UPSTREAM_APP's internal URL (http://$UPSTREAM_APP.<subdomain>.svc.cluster.local) is known only once it exists, so the proxy create printed last reads it with \$(ibmcloud ce application get ...)"
+		printf '%s --env "APPIDGATE_UPSTREAM=$(%s)"\n' "$(show ibmcloud "${args[@]}")" \
+			"$(show ibmcloud ce application get --name "$UPSTREAM_APP" --output url)"
+		upstream="http://$UPSTREAM_APP.<subdomain>.svc.cluster.local"
+	else
+		app_url_wait "$UPSTREAM_APP" || exit 1
+		upstream=$APP_URL
+		APP_URL=""
+		if [[ ! $upstream =~ ^http://[^/]+\.svc\.cluster\.local$ ]]; then
+			note "warning: $UPSTREAM_APP's URL $upstream is not a project-internal one (http://$UPSTREAM_APP.<subdomain>.svc.cluster.local); is it --visibility project?"
+		fi
+		ce "${args[@]}" --env "APPIDGATE_UPSTREAM=$upstream"
+	fi
+	assertion_hint "<$APP_NAME-url>" "$upstream"
+}
+
+# next_steps_without_redirect says how an app created without APPID_REDIRECT_URI gets one.
+next_steps_without_redirect() {
+	note "APPID_REDIRECT_URI not set: the app cannot start until it has one (its log names the missing variable)."
+	note "next: '$PROG url --app $(quote "$APP_NAME")', register URL/afterauth and URL/noauth_route as redirect URIs in App ID, then '$PROG app-update --app $(quote "$APP_NAME") --redirect-uri URL/afterauth'"
 }
 
 step_cleanup() {
@@ -537,6 +671,24 @@ all)
 	step_url
 	[[ -n $redirect_given ]] || step_redirect_from_url
 	register_hint "$APP_URL"
+	;;
+proxy-one)
+	require CE_PROJECT APP_NAME BUILD_NAME IMAGE REGISTRY_SECRET SOURCE_DIR DOCKERFILE SECRET_NAME \
+		APPID_OAUTH_SERVER_URL MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY
+	step_proxy_build
+	step_app_create
+	[[ -n $APPID_REDIRECT_URI ]] || next_steps_without_redirect
+	;;
+proxy-one-update)
+	require CE_PROJECT APP_NAME BUILD_NAME IMAGE SOURCE_DIR SECRET_NAME APPID_OAUTH_SERVER_URL
+	step_proxy_build
+	step_proxy_one_update
+	;;
+proxy-two)
+	require CE_PROJECT UPSTREAM_APP UPSTREAM_IMAGE UPSTREAM_PORT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME \
+		APPID_OAUTH_SERVER_URL MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY URL_WAIT_SECONDS
+	step_proxy_two
+	[[ -n $APPID_REDIRECT_URI ]] || next_steps_without_redirect
 	;;
 *) die_usage "unknown command '$COMMAND'" ;;
 esac

@@ -54,9 +54,11 @@ func runScript(t *testing.T, env map[string]string, args ...string) result {
 	}
 	dir := t.TempDir()
 	record := filepath.Join(dir, "calls")
-	// The fake answers `application get ... --output url` with $FAKE_APP_URL, as the real CLI prints the URL.
+	// The fake answers `application get ... --output url` with $FAKE_APP_URL, as the real CLI prints the URL,
+	// and with $FAKE_UPSTREAM_URL for the app named myapp (proxy-two's upstream).
 	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> \"$FAKE_IBMCLOUD_LOG\"\necho >> \"$FAKE_IBMCLOUD_LOG\"\n" +
-		"case \"$*\" in *'application get'*'--output url'*) [ -z \"$FAKE_APP_URL\" ] || echo \"$FAKE_APP_URL\" ;; esac\n"
+		"case \"$*\" in *'application get --name myapp --output url'*) [ -z \"$FAKE_UPSTREAM_URL\" ] || echo \"$FAKE_UPSTREAM_URL\" ;;\n" +
+		"*'application get'*'--output url'*) [ -z \"$FAKE_APP_URL\" ] || echo \"$FAKE_APP_URL\" ;; esac\n"
 	if err := os.WriteFile(filepath.Join(dir, "ibmcloud"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
