@@ -183,7 +183,18 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out.Header
 	p.identity.Strip(out) // on every route, public ones too
 	dropProxyCookies(out)
-	if p.trustedPeer(pr.In.RemoteAddr) {
+	// Headers by which frameworks take another path or method than the one the rule was chosen for (IIS and
+	// Symfony read X-Original-URL; many honour a method override): the upstream must see what was admitted.
+	for _, h := range rerouteHeaders {
+		out.Del(h)
+	}
+	trusted := p.trustedPeer(pr.In.RemoteAddr)
+	if !trusted {
+		for _, h := range clientAddressHeaders {
+			out.Del(h)
+		}
+	}
+	if trusted {
 		// A proxy in front of this one described the client: pass its words on, adding the peer to the chain.
 		if v := pr.In.Header.Values("X-Forwarded-For"); len(v) > 0 {
 			out["X-Forwarded-For"] = v
@@ -209,6 +220,20 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			p.log.ErrorContext(pr.In.Context(), "proxy: signing the identity assertion failed", "error", err)
 		}
 	}
+}
+
+// rerouteHeaders name another path or method for the request; the proxy never passes them on.
+var rerouteHeaders = []string{
+	"X-Original-Url", "X-Original-Uri", "X-Rewrite-Url", "X-Forwarded-Uri", "X-Forwarded-Path",
+	"X-Forwarded-Prefix", "X-Forwarded-Method", "X-Original-Method", "X-Http-Method-Override", "X-Http-Method",
+	"X-Method-Override",
+}
+
+// clientAddressHeaders describe the client's address other than X-Forwarded-For; passed on from trusted proxies
+// only.
+var clientAddressHeaders = []string{
+	"X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Ssl",
+	"X-Url-Scheme", "Front-End-Https",
 }
 
 // trustedPeer reports whether remoteAddr (host:port) is among the trusted proxies.

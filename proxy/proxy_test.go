@@ -345,6 +345,8 @@ func TestProxyStripsSpoofedIdentity(t *testing.T) {
 		"X-Forwarded-User", "evil", "X_Forwarded_User", "evil", "x_forwarded_email", "evil@example.com",
 		"X-Forwarded-Groups", "admin", "X-Auth-Request-User", "evil", "X-Appidgate-Assertion", "forged",
 		"Authorization", "Bearer forged", "X_Forwarded_For", "6.6.6.6",
+		"X-Original-URL", "/evil", "X-Rewrite-URL", "/evil", "X-HTTP-Method-Override", "evil", "X-Real-IP", "6.6.6.6",
+		"True-Client-IP", "6.6.6.6",
 		"Connection", "X-Appidgate-User, X-Forwarded-User, X-Appidgate-Assertion",
 	}
 	for _, route := range []string{"/auth_route", "/public/x"} {
