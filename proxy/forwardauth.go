@@ -286,7 +286,7 @@ func (f *ForwardAuth) misconfigured(r *http.Request, err error) {
 
 // serveStart is StartPath?rd=URL: it checks rd and starts the login.
 func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
-	rd := r.URL.Query().Get("rd")
+	rd := returnParam(r.URL.RawQuery)
 	target, ok := f.returnTarget(rd)
 	if !ok {
 		f.log.InfoContext(r.Context(), "proxy: forward-auth: refused return URL", "rd", rd)
@@ -296,11 +296,32 @@ func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
 	f.auth.Login(w, r, target)
 }
 
+// returnParam reads rd from StartPath's query, which must be its only parameter. nginx has no way to escape
+// $request_uri, so "rd=/path?a=1&b=2" is read as it is, the rest of the query included, when the value starts
+// with "/" or names a scheme ("https://..."); an escaped value ("rd=%2Fpath%3Fa%3D1") is unescaped.
+func returnParam(rawQuery string) string {
+	v, ok := strings.CutPrefix(rawQuery, "rd=")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(v, "/") || strings.Contains(v, "://") {
+		return v
+	}
+	u, err := url.QueryUnescape(v)
+	if err != nil {
+		return "\x00" // refused by returnTarget
+	}
+	return u
+}
+
 // returnTarget is the same-origin path and query to return to after login, if rd is allowed: a path, or an
 // absolute http(s) URL on an allowed host.
 func (f *ForwardAuth) returnTarget(rd string) (string, bool) {
 	if rd == "" {
 		return "/", true
+	}
+	if strings.ContainsFunc(rd, func(r rune) bool { return r <= ' ' || r == '\\' || r >= 0x7f }) {
+		return "", false
 	}
 	u, err := url.Parse(rd)
 	if err != nil || u.User != nil || u.Opaque != "" {

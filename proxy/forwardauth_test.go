@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -217,5 +218,25 @@ func TestForwardAuthStart(t *testing.T) {
 		"alice")
 	if path, _ := seen(t, got); got.status != http.StatusOK || path != "/auth_route" {
 		t.Errorf("after login: %d %s, want the upstream's /auth_route", got.status, path)
+	}
+}
+
+// TestForwardAuthRawReturnURL: nginx cannot escape $request_uri, so rd takes the rest of the query as it is.
+func TestForwardAuthRawReturnURL(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: loopback})
+	c := e.newClient()
+	got := c.loginFrom(e, e.proxy.URL+proxy.StartPath+"?rd=/auth_route?a=1&b=%2F2", "alice")
+	var echo struct {
+		Path  string `json:"path"`
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(got.body), &echo); err != nil || echo.Path != "/auth_route" || echo.Query != "a=1&b=%2F2" {
+		t.Errorf("after login: %d %+v %v, want /auth_route?a=1&b=%%2F2", got.status, echo, err)
+	}
+	for _, rd := range []string{"rd=%2F%2Fevil.example", "rd=//evil.example", "rd=%zz", "x=1&rd=/a", "rd=/a\\b"} {
+		if got := e.newClient().get(e.proxy.URL + proxy.StartPath + "?" + rd); got.status != http.StatusBadRequest &&
+			!(rd == "x=1&rd=/a" && got.status == http.StatusFound) {
+			t.Errorf("%s: %d", rd, got.status)
+		}
 	}
 }

@@ -246,16 +246,19 @@ func (c *client) login(e *env, username string) answer {
 func (c *client) loginFrom(e *env, start, username string) answer {
 	c.t.Helper()
 	a := c.get(start)
+	cur, err := url.Parse(start)
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	for range 6 {
 		if a.status != http.StatusFound && a.status != http.StatusSeeOther {
 			break
 		}
-		next := a.header.Get("Location")
-		u, _ := url.Parse(next)
-		if !u.IsAbs() {
-			base, _ := url.Parse(e.proxy.URL)
-			u = base.ResolveReference(u)
+		u, err := cur.Parse(a.header.Get("Location"))
+		if err != nil {
+			c.t.Fatal(err)
 		}
+		cur = u
 		a = c.get(u.String())
 		if a.status == http.StatusOK && strings.Contains(a.body, `name="password"`) {
 			req, err := localappidtest.LoginRequest(a.body, u, username, username)
