@@ -228,13 +228,33 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 	return o, rule, nil
 }
 
+// answerHeaders are the identity headers of an allowed answer, each sent even when empty: Caddy before 2.10
+// copies the literal placeholder "{http.reverse_proxy.header.X-Appidgate-User}" for a copy_headers name the
+// answer lacks (caddyserver/caddy#6610), and an app may take that for a user. nginx's proxy_set_header skips
+// empty values.
+var answerHeaders = [...]string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles",
+	"X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
+	"X-Auth-Request-Preferred-Username"}
+
+// allow writes an allowed answer.
+func allow(w http.ResponseWriter) {
+	h := w.Header()
+	for _, name := range answerHeaders {
+		if _, ok := h[name]; !ok {
+			h[name] = []string{""}
+		}
+	}
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
 // serveAuth is AuthPath: 200, 401 or 403 only.
 func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	_, _, err := f.decide(w, r)
 	switch {
 	case err == nil:
-		w.WriteHeader(http.StatusOK)
+		allow(w)
 	case errors.Is(err, appid.ErrLoginRequired):
 		w.WriteHeader(http.StatusUnauthorized)
 	case errors.Is(err, appid.ErrForbidden):
@@ -254,8 +274,7 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 	o, rule, err := f.decide(w, r)
 	switch {
 	case err == nil:
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
+		allow(w)
 	case errors.Is(err, appid.ErrLoginRequired):
 		if !rule.API && acceptsHTML(r) && r.Header.Get("Authorization") == "" && (len(f.returnHosts) == 0 || f.returnHostAllowed(o.host)) {
 			f.auth.Login(w, r, o.uri)

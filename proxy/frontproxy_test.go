@@ -130,13 +130,17 @@ http {
       error_page 401 = @signin;
       auth_request_set $appidgate_user $upstream_http_x_appidgate_user;
       auth_request_set $appidgate_email $upstream_http_x_appidgate_email;
+      auth_request_set $appidgate_name $upstream_http_x_appidgate_name;
       auth_request_set $appidgate_roles $upstream_http_x_appidgate_roles;
+      auth_request_set $appidgate_scopes $upstream_http_x_appidgate_scopes;
       auth_request_set $appidgate_assertion $upstream_http_x_appidgate_assertion;
       auth_request_set $appidgate_cookie $upstream_http_set_cookie;
       add_header Set-Cookie $appidgate_cookie;
       proxy_set_header X-Appidgate-User $appidgate_user;
       proxy_set_header X-Appidgate-Email $appidgate_email;
+      proxy_set_header X-Appidgate-Name $appidgate_name;
       proxy_set_header X-Appidgate-Roles $appidgate_roles;
+      proxy_set_header X-Appidgate-Scopes $appidgate_scopes;
       proxy_set_header X-Appidgate-Assertion $appidgate_assertion;
       proxy_pass http://%[3]s;
     }
@@ -173,10 +177,10 @@ func TestNginxAuthRequest(t *testing.T) {
 	if got := anon.get(front + "/noauth_route"); got.status != http.StatusOK {
 		t.Errorf("anonymous on the public route: %d, want 200", got.status)
 	}
-	if got := anon.get(front+"/public/x", "X-Appidgate-User", "evil"); got.status == http.StatusOK {
-		if _, h := seen(t, got); h.Get("X-Appidgate-User") != "" {
-			t.Errorf("a spoofed identity reached the app: %q", h.Get("X-Appidgate-User"))
-		}
+	got = anon.get(front+"/public/x", "X-Appidgate-User", "evil", "X-Appidgate-Name", "evil",
+		"X-Appidgate-Scopes", "evil", "X-Appidgate-Assertion", "evil")
+	if _, h := seen(t, got); got.status != http.StatusOK || strings.Contains(fmt.Sprint(h), "evil") {
+		t.Errorf("public route with a spoofed identity: %d, the app got %v", got.status, h)
 	}
 
 	alice := e.newClient()
@@ -198,5 +202,83 @@ func TestNginxAuthRequest(t *testing.T) {
 		if got := alice.get(front+p, "X-Forwarded-Uri", "/auth_route"); got.header.Get("X-Appidgate-User") != "" {
 			t.Errorf("%s from outside: %d with an identity, want it unreachable", p, got.status)
 		}
+	}
+}
+
+// caddyfile is the README's Caddy configuration, with the test's addresses: %[1]d Caddy's port, %[2]s the
+// proxy's address, %[3]s the upstream's.
+const caddyfile = `{
+	admin off
+	auto_https off
+}
+http://127.0.0.1:%[1]d {
+	@appidgate path /afterauth /logout /.appidgate/start
+	handle @appidgate {
+		reverse_proxy %[2]s
+	}
+	handle {
+		# route keeps this order: forward_auth would otherwise run first, and the removal would drop what it copied
+		route {
+			request_header -X-Appidgate-*
+			forward_auth %[2]s {
+				uri /.appidgate/verify
+				copy_headers X-Appidgate-User X-Appidgate-Email X-Appidgate-Name X-Appidgate-Roles X-Appidgate-Scopes X-Appidgate-Assertion
+			}
+			reverse_proxy %[3]s
+		}
+	}
+}
+`
+
+// TestCaddyForwardAuth: Caddy in front of an app, asking appidgate with forward_auth.
+func TestCaddyForwardAuth(t *testing.T) {
+	caddy := lookFrontProxy(t, "caddy", "/usr/bin/caddy")
+	port := freePort(t)
+	front := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
+	app := httptest.NewServer(upstreamApp())
+	t.Cleanup(app.Close)
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "Caddyfile")
+	text := fmt.Sprintf(caddyfile, port, strings.TrimPrefix(e.proxy.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(caddy, "run", "--config", conf, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+	startFrontProxy(t, cmd, port)
+
+	anon := e.newClient()
+	if got := anon.get(front + "/auth_route"); got.status != http.StatusFound ||
+		!strings.HasPrefix(got.header.Get("Location"), e.idp.Provider().OAuthServerURL()) {
+		t.Errorf("anonymous browser: %d %q, want 302 to the provider", got.status, got.header.Get("Location"))
+	}
+	if got := anon.get(front+"/auth_route", "Accept", "application/json"); got.status != http.StatusUnauthorized {
+		t.Errorf("anonymous API call: %d, want 401", got.status)
+	}
+	if got := anon.get(front+"/auth_route", "X-Original-URI", "/public/x"); got.status != http.StatusForbidden {
+		t.Errorf("anonymous naming a public URI: %d, want 403", got.status)
+	}
+	got := anon.get(front+"/public/x", "X-Appidgate-User", "evil", "X-Appidgate-Name", "evil",
+		"X-Appidgate-Other", "evil", "X-Appidgate-Assertion", "evil")
+	if _, h := seen(t, got); got.status != http.StatusOK || strings.Contains(fmt.Sprint(h), "evil") ||
+		strings.Contains(fmt.Sprint(h), "{http.") {
+		t.Errorf("public route with a spoofed identity: %d, the app got %v", got.status, h)
+	}
+
+	alice := e.newClient()
+	got = alice.loginFrom(e, front+"/auth_route?a=1", "alice")
+	path, h := seen(t, got)
+	if got.status != http.StatusOK || path != "/auth_route" || h.Get("X-Appidgate-User") != localappid.AliceID ||
+		h.Get("X-Appidgate-Email") != "alice@example.com" || h.Get(assertion.Header) == "" {
+		t.Errorf("alice through Caddy: %d %s %v", got.status, path, h)
+	}
+	if got := alice.get(front + "/admin"); got.status != http.StatusForbidden {
+		t.Errorf("alice on /admin: %d, want 403", got.status)
+	}
+	bob := e.newClient()
+	if got := bob.loginFrom(e, front+"/auth_route", "bob"); got.status != http.StatusForbidden {
+		t.Errorf("bob: %d, want 403", got.status)
 	}
 }
