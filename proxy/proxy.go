@@ -43,6 +43,9 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For, -Proto and -Host are passed on; from anyone else
 	// they are replaced by what the proxy sees of the connection.
 	TrustedProxies []netip.Prefix
+	// ReturnHosts are the hosts (host or host:port, compared case-insensitively) that the forward-auth sign-in
+	// endpoint accepts in an absolute return URL; see ForwardAuth. A same-origin path is always accepted.
+	ReturnHosts []string
 	// DialTimeout and ResponseHeaderTimeout bound the upstream (defaults above); Transport, when set, replaces
 	// the proxy's own transport and both.
 	DialTimeout           time.Duration
@@ -145,7 +148,7 @@ type admittedKey struct{}
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, changed, err := CleanPath(r.URL.EscapedPath())
 	if err != nil {
-		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 		return
 	}
 	if changed {
@@ -163,7 +166,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			if rule.API && errors.Is(err, appid.ErrLoginRequired) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-				p.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+				respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 				return
 			}
 			p.auth.Refuse(w, r, err)
@@ -237,8 +240,11 @@ var clientAddressHeaders = []string{
 }
 
 // trustedPeer reports whether remoteAddr (host:port) is among the trusted proxies.
-func (p *Proxy) trustedPeer(remoteAddr string) bool {
-	if len(p.trusted) == 0 {
+func (p *Proxy) trustedPeer(remoteAddr string) bool { return peerTrusted(p.trusted, remoteAddr) }
+
+// peerTrusted reports whether remoteAddr (host:port) is in one of the trusted prefixes.
+func peerTrusted(trusted []netip.Prefix, remoteAddr string) bool {
+	if len(trusted) == 0 {
 		return false
 	}
 	ap, err := netip.ParseAddrPort(remoteAddr)
@@ -246,7 +252,7 @@ func (p *Proxy) trustedPeer(remoteAddr string) bool {
 		return false
 	}
 	addr := ap.Addr().Unmap()
-	for _, prefix := range p.trusted {
+	for _, prefix := range trusted {
 		if prefix.Contains(addr) {
 			return true
 		}
@@ -263,12 +269,12 @@ func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error
 	}
 	p.log.WarnContext(r.Context(), "proxy: upstream request failed", "upstream", p.upstream.Host,
 		"route", adm.rule.Pattern, "error", err)
-	p.respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
+	respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
 		"The application behind the sign-in proxy is not answering. Please try again shortly.")
 }
 
 // respond writes a short error answer: JSON for APIs and API clients, else an HTML page.
-func (p *Proxy) respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
+func respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

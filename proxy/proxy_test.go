@@ -47,10 +47,12 @@ type env struct {
 
 // envOptions configures newEnv.
 type envOptions struct {
-	routes   string // a routes file's content; empty: /noauth_route and /public/ public, /api/ an API
-	trusted  []netip.Prefix
-	upstream http.Handler // nil: upstreamApp
-	identity proxy.IdentityHeaders
+	routes      string // a routes file's content; empty: /noauth_route and /public/ public, /api/ an API
+	trusted     []netip.Prefix
+	upstream    http.Handler // nil: upstreamApp
+	identity    proxy.IdentityHeaders
+	returnHosts []string
+	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -133,6 +135,9 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	if opt.publicURL != "" {
+		base = opt.publicURL
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	auth, err := appid.New(t.Context(), appid.Config{
@@ -168,8 +173,15 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fa, err := proxy.NewForwardAuth(proxy.Config{Auth: auth, Routes: routes, Identity: opt.identity,
+		Assertion: signer, TrustedProxies: opt.trusted, ReturnHosts: opt.returnHosts,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	auth.Mount(mux)
+	fa.Mount(mux)
 	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
 	mux.Handle("/", p)
 	srv := httptest.NewUnstartedServer(mux)
@@ -227,17 +239,26 @@ func (c *client) get(rawURL string, header ...string) answer {
 // login signs username in through the proxy's /auth_route and returns the final answer.
 func (c *client) login(e *env, username string) answer {
 	c.t.Helper()
-	a := c.get(e.proxy.URL + "/auth_route")
+	return c.loginFrom(e, e.proxy.URL+"/auth_route", username)
+}
+
+// loginFrom signs username in starting at start, following redirects, and returns the final answer.
+func (c *client) loginFrom(e *env, start, username string) answer {
+	c.t.Helper()
+	a := c.get(start)
+	cur, err := url.Parse(start)
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	for range 6 {
 		if a.status != http.StatusFound && a.status != http.StatusSeeOther {
 			break
 		}
-		next := a.header.Get("Location")
-		u, _ := url.Parse(next)
-		if !u.IsAbs() {
-			base, _ := url.Parse(e.proxy.URL)
-			u = base.ResolveReference(u)
+		u, err := cur.Parse(a.header.Get("Location"))
+		if err != nil {
+			c.t.Fatal(err)
 		}
+		cur = u
 		a = c.get(u.String())
 		if a.status == http.StatusOK && strings.Contains(a.body, `name="password"`) {
 			req, err := localappidtest.LoginRequest(a.body, u, username, username)

@@ -29,7 +29,9 @@ With a COMMAND after "--", the proxy starts the app as its child, with PORT set 
 until it listens, and on SIGTERM drains, stops it and exits with it.
 
 The proxy's own paths are not passed on: the callback (the path of APPID_REDIRECT_URI, /afterauth), /logout,
-/healthz, /readyz, /metrics and /.well-known/appidgate/jwks.json. The App ID settings are the demo's (see
+/healthz, /readyz, /metrics, /.well-known/appidgate/jwks.json and the forward-auth endpoints under
+/.appidgate/ (auth for nginx auth_request, verify for Traefik and Caddy, start?rd=URL to sign in; they
+answer only --trusted-proxy peers, see README.md). The App ID settings are the demo's (see
 README.md); without APPID_OAUTH_SERVER_URL the embedded local provider stands in, as for the demo.
 
 flags:
@@ -43,6 +45,7 @@ type proxyFlags struct {
 	policies        listFlag
 	defaultPolicy   string
 	trusted         listFlag
+	returnHosts     listFlag
 	oauth2Proxy     bool
 	passAuth        bool
 	headerTimeout   time.Duration
@@ -76,6 +79,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	fs.Var(&f.policies, "policy", "PATH=POLICY, e.g. /admin=role:admin (repeatable)")
 	fs.StringVar(&f.defaultPolicy, "default-policy", "", "the policy of paths no rule names (default any-role)")
 	fs.Var(&f.trusted, "trusted-proxy", "CIDRs whose X-Forwarded-* headers are believed (repeatable) [APPIDGATE_TRUSTED_PROXIES]")
+	fs.Var(&f.returnHosts, "return-host", "hosts the forward-auth sign-in accepts in its return URL (repeatable; default the public URL's host)")
 	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, "also send oauth2-proxy's X-Forwarded-User, -Email, -Groups, -Preferred-Username")
 	fs.BoolVar(&f.passAuth, "pass-authorization", false, "pass the client's Authorization header to the upstream")
 	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, "how long the upstream may take to start answering")
@@ -166,9 +170,27 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 
+	returnHosts := []string(f.returnHosts)
+	if len(returnHosts) == 0 {
+		returnHosts = []string{public.Host}
+	}
+	fa, err := proxy.NewForwardAuth(proxy.Config{
+		Auth:           rp.app.auth,
+		Routes:         routes,
+		Assertion:      signer,
+		TrustedProxies: trusted,
+		ReturnHosts:    returnHosts,
+		Logger:         log,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+		return 1
+	}
+
 	mux := http.NewServeMux()
 	rp.app.auth.Mount(mux)
 	rp.app.mountOps(mux)
+	fa.Mount(mux)
 	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
 	mux.Handle("/", p)
 	var handler http.Handler = mux

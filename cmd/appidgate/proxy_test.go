@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/appidgate/appidgate/proxy"
 )
 
 // TestProxyConfigurationErrors: appidgate proxy names every problem of its flags, its routes file and the
@@ -62,5 +68,68 @@ func TestAppEnvironment(t *testing.T) {
 	want := []string{"PATH=/bin", "APP_SETTING=1", "PORT=8000"}
 	if !slices.Equal(got, want) {
 		t.Errorf("appEnv = %q, want %q", got, want)
+	}
+}
+
+// TestProxyForwardAuthMounted: appidgate proxy serves the forward-auth endpoints, answering its trusted
+// proxies, and its sign-in accepts return URLs on its own public host by default.
+func TestProxyForwardAuthMounted(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer upstream.Close()
+	vars := map[string]string{"PORT": "0"}
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--public", "/noauth_route",
+			"--trusted-proxy", "127.0.0.1,::1"}, testEnv(vars, stdout, stderr))
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the proxy did not stop within 30 s")
+		}
+	}()
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); {
+		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string, header ...string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Accept", "text/html")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		path   string
+		header []string
+		want   int
+	}{
+		{proxy.AuthPath, []string{"X-Original-URI", "/noauth_route"}, http.StatusOK},
+		{proxy.AuthPath, []string{"X-Original-URI", "/auth_route"}, http.StatusUnauthorized},
+		{proxy.VerifyPath, []string{"X-Forwarded-Uri", "/auth_route"}, http.StatusFound},
+		{proxy.StartPath + "?rd=" + url.QueryEscape(base+"/auth_route"), nil, http.StatusFound},
+		{proxy.StartPath + "?rd=" + url.QueryEscape("https://evil.example/"), nil, http.StatusBadRequest},
+	} {
+		if got := get(tc.path, tc.header...); got != tc.want {
+			t.Errorf("%s %v: %d, want %d", tc.path, tc.header, got, tc.want)
+		}
 	}
 }
