@@ -228,18 +228,14 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 	return o, rule, nil
 }
 
-// answerHeaders are the identity headers of an allowed answer, each sent even when empty: Caddy before 2.10
-// copies the literal placeholder "{http.reverse_proxy.header.X-Appidgate-User}" for a copy_headers name the
-// answer lacks (caddyserver/caddy#6610), and an app may take that for a user. nginx's proxy_set_header skips
-// empty values.
-var answerHeaders = [...]string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles",
-	"X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
-	"X-Auth-Request-Preferred-Username"}
-
-// allow writes an allowed answer.
+// allow writes an allowed answer. Every identity header is sent, empty when unknown: Caddy before 2.10 copies
+// the literal placeholder "{http.reverse_proxy.header.X-Appidgate-User}" for a copy_headers name the answer
+// lacks (caddyserver/caddy#6610), which an app may take for a user; nginx's proxy_set_header skips empty values.
 func allow(w http.ResponseWriter) {
 	h := w.Header()
-	for _, name := range answerHeaders {
+	for _, name := range [...]string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name",
+		"X-Appidgate-Roles", "X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email",
+		"X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username"} {
 		if _, ok := h[name]; !ok {
 			h[name] = []string{""}
 		}
