@@ -188,12 +188,16 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	dropProxyCookies(out)
 	// Headers by which frameworks take another path or method than the one the rule was chosen for (IIS and
 	// Symfony read X-Original-URL; many honour a method override): the upstream must see what was admitted.
-	for _, h := range rerouteHeaders {
+	for _, h := range [...]string{"X-Original-Url", "X-Original-Uri", "X-Rewrite-Url", "X-Forwarded-Uri",
+		"X-Forwarded-Path", "X-Forwarded-Prefix", "X-Forwarded-Method", "X-Original-Method",
+		"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"} {
 		out.Del(h)
 	}
 	trusted := p.trustedPeer(pr.In.RemoteAddr)
 	if !trusted {
-		for _, h := range clientAddressHeaders {
+		// Other descriptions of the client's address than X-Forwarded-For: believed from trusted proxies only.
+		for _, h := range [...]string{"X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Forwarded-Port",
+			"X-Forwarded-Server", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https"} {
 			out.Del(h)
 		}
 	}
@@ -223,20 +227,6 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			p.log.ErrorContext(pr.In.Context(), "proxy: signing the identity assertion failed", "error", err)
 		}
 	}
-}
-
-// rerouteHeaders name another path or method for the request; the proxy never passes them on.
-var rerouteHeaders = []string{
-	"X-Original-Url", "X-Original-Uri", "X-Rewrite-Url", "X-Forwarded-Uri", "X-Forwarded-Path",
-	"X-Forwarded-Prefix", "X-Forwarded-Method", "X-Original-Method", "X-Http-Method-Override", "X-Http-Method",
-	"X-Method-Override",
-}
-
-// clientAddressHeaders describe the client's address other than X-Forwarded-For; passed on from trusted proxies
-// only.
-var clientAddressHeaders = []string{
-	"X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Forwarded-Port", "X-Forwarded-Server", "X-Forwarded-Ssl",
-	"X-Url-Scheme", "Front-End-Https",
 }
 
 // trustedPeer reports whether remoteAddr (host:port) is among the trusted proxies.
