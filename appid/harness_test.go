@@ -84,33 +84,28 @@ type envOption struct {
 	auth     func(*Config)
 }
 
-// newTestEnv starts the provider and the app: / redirects to /auth_route (Check), /noauth_route is open,
-// /profile needs a login, /admin the admin role, /api/data a bearer token with scope view.
-func newTestEnv(t testing.TB, opt envOption) *testEnv {
+// startTestProvider starts a local provider on the shared clock and signing key, changed by mutate when set, and
+// closes it when the test ends.
+func startTestProvider(t testing.TB, clock *testClock, mutate func(*localappid.Config)) *localappid.Server {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	pcfg := localappid.DefaultConfig()
 	pcfg.Now = clock.Now
 	pcfg.PasswordHashCost = 4
 	pcfg.SigningKey = testSigningKey()
-	if opt.provider != nil {
-		opt.provider(&pcfg)
+	if mutate != nil {
+		mutate(&pcfg)
 	}
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatalf("localappid.Listen: %v", err)
 	}
 	t.Cleanup(func() { idp.Close() })
+	return idp
+}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	key := make([]byte, 32)
-	rand.Read(key)
-	obs := &recordingObserver{}
-	cfg := Config{
+// testAppConfig is the app's Config against idp, for an app served at base (its callback base+"/afterauth").
+func testAppConfig(idp *localappid.Server, base string, key []byte, clock *testClock) Config {
+	return Config{
 		ClientID:           localappid.DemoClientID,
 		ClientSecret:       localappid.DemoClientSecret,
 		OAuthServerURL:     idp.Provider().OAuthServerURL(),
@@ -120,10 +115,28 @@ func newTestEnv(t testing.TB, opt envOption) *testEnv {
 		IAMTokenURL:        idp.Provider().IAMTokenURL(),
 		ManagementURL:      idp.Provider().ManagementURL(),
 		SessionIdleTimeout: 12 * time.Hour,
-		Observer:           obs,
 		Logger:             slog.New(slog.DiscardHandler),
 		Now:                clock.Now,
 	}
+}
+
+// newTestEnv starts the provider and the app: / redirects to /auth_route (Check), /noauth_route is open,
+// /profile needs a login, /admin the admin role, /api/data a bearer token with scope view.
+func newTestEnv(t testing.TB, opt envOption) *testEnv {
+	t.Helper()
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	idp := startTestProvider(t, clock, opt.provider)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	key := make([]byte, 32)
+	rand.Read(key)
+	obs := &recordingObserver{}
+	cfg := testAppConfig(idp, base, key, clock)
+	cfg.Observer = obs
 	if opt.auth != nil {
 		opt.auth(&cfg)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,15 +61,7 @@ func (c refreshCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
 	t.Helper()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
-	pcfg := localappid.DefaultConfig()
-	pcfg.Now = clock.Now
-	pcfg.PasswordHashCost = 4
-	pcfg.SigningKey = testSigningKey()
-	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
-	if err != nil {
-		t.Fatalf("localappid.Listen: %v", err)
-	}
-	t.Cleanup(func() { idp.Close() })
+	idp := startTestProvider(t, clock, nil)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,20 +73,8 @@ func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
 	rs := &replicaSet{}
 	var backends []*url.URL
 	for i := range n {
-		cfg := Config{
-			ClientID:           localappid.DemoClientID,
-			ClientSecret:       localappid.DemoClientSecret,
-			OAuthServerURL:     idp.Provider().OAuthServerURL(),
-			RedirectURL:        frontURL + "/afterauth",
-			SessionKeys:        [][]byte{key},
-			IBMCloudAPIKey:     localappid.DemoAPIKey,
-			IAMTokenURL:        idp.Provider().IAMTokenURL(),
-			ManagementURL:      idp.Provider().ManagementURL(),
-			SessionIdleTimeout: 12 * time.Hour,
-			Logger:             slog.New(slog.DiscardHandler),
-			Now:                clock.Now,
-			HTTPClient:         &http.Client{Timeout: 10 * time.Second, Transport: refreshCounter{&rs.refreshes}},
-		}
+		cfg := testAppConfig(idp, frontURL, key, clock)
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: refreshCounter{&rs.refreshes}}
 		if opt.store != nil {
 			codec, err := session.NewCodec(key)
 			if err != nil {
