@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,6 +43,27 @@ func TestAliceReadsTheProtectedRoute(t *testing.T) {
 	e.idp.Close()
 	if again := b.get(e.app.URL + "/auth_route"); again.status != http.StatusOK {
 		t.Errorf("with the provider down, alice's valid session got %d, want 200", again.status)
+	}
+}
+
+// TestSessionKeepsIdentityClaims: on session requests User.Claims holds the id token's identity claims, not
+// those that only served its verification.
+func TestSessionKeepsIdentityClaims(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	b := e.newBrowser(t)
+	b.login(e, "/auth_route", "alice")
+	got := b.get(e.app.URL + "/claims")
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(got.body), &claims); err != nil {
+		t.Fatalf("/claims: %d %q: %v", got.status, got.body, err)
+	}
+	if claims["email"] != "alice@example.com" || claims["name"] != "Alice" || claims["sub"] == nil {
+		t.Errorf("claims lack alice's identity: %v", claims)
+	}
+	for _, name := range []string{"iss", "aud", "exp", "iat", "nonce", "at_hash"} {
+		if _, ok := claims[name]; ok {
+			t.Errorf("claims keep the protocol claim %q: %v", name, claims)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package appid
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -159,6 +160,10 @@ func newTestEnv(t testing.TB, opt envOption) *testEnv {
 			return
 		}
 		io.WriteString(w, u.Name+" <"+u.Email+"> roles="+strings.Join(u.Roles, ",")+" scopes="+strings.Join(u.Scopes, ","))
+	})))
+	mux.Handle("GET /claims", auth.Require(Authenticated())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		json.NewEncoder(w).Encode(u.Claims)
 	})))
 	mux.Handle("GET /admin", auth.Require(Role("admin"))(text("admin area")))
 	mux.Handle("GET /api/data", auth.RequireBearer(Scope("view"))(text(`{"data":1}`)))

@@ -193,5 +193,9 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	if renewed.user.Email == "" {
 		renewed.user.Email, renewed.user.Name = st.user.Email, st.user.Name
 	}
+	if renewed.claims == "" { // no new id token: the login's identity stays
+		renewed.claims, renewed.user.Claims = st.claims, st.user.Claims
+		renewed.providerSID, renewed.idToken = st.providerSID, st.idToken
+	}
 	return renewed, nil
 }

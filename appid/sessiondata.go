@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -12,10 +13,12 @@ import (
 
 // Session encodings, tagged by their first byte so that a later format can tell old sessions apart. Version 1
 // (before session ids and revalidation) still decodes: such a session has no id and is due for revalidation,
-// which writes it anew as the current version.
+// which writes it anew as the current version. Version 2 lacks the provider's session id, the id token and the
+// claims, which version 3 appends.
 const (
 	sessionFormatV1 = 1
 	sessionFormatV2 = 2
+	sessionFormatV3 = 3
 )
 
 // maxListLen bounds the number of roles or scopes a session may hold, against hostile or corrupt input.
@@ -37,6 +40,12 @@ type sessionState struct {
 	createdAt    time.Time // login time: the absolute lifetime runs from here
 	savedAt      time.Time // last write: the idle timeout runs from here
 	validatedAt  time.Time // when the provider last issued tokens for it (login or refresh)
+	// providerSID is the provider's session id (the id token's sid claim), which back-channel logout names.
+	providerSID string
+	// idToken is the raw id token, kept only when logout needs it as id_token_hint.
+	idToken string
+	// claims is the JSON object decoded into user.Claims: the identity claims the session keeps for policies.
+	claims string
 
 	// Small backing arrays keep the common case (a few roles and scopes) free of extra allocations.
 	roleBuf  [4]string
@@ -53,7 +62,7 @@ func newSessionID() string {
 // encode appends the compact binary form of s to buf: a version byte, four times as unix seconds (uvarint),
 // then length-prefixed strings.
 func (s *sessionState) encode(buf []byte) []byte {
-	buf = append(buf, sessionFormatV2)
+	buf = append(buf, sessionFormatV3)
 	for _, t := range []time.Time{s.createdAt, s.savedAt, s.validatedAt, s.user.ExpiresAt} {
 		buf = binary.AppendUvarint(buf, uint64(max(t.Unix(), 0)))
 	}
@@ -66,6 +75,9 @@ func (s *sessionState) encode(buf []byte) []byte {
 			buf = appendString(buf, v)
 		}
 	}
+	for _, v := range []string{s.providerSID, s.idToken, s.claims} {
+		buf = appendString(buf, v)
+	}
 	return buf
 }
 
@@ -74,12 +86,12 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-// decodeSession parses what encode wrote, or a version 1 session.
+// decodeSession parses what encode wrote, or a session of an earlier version.
 func decodeSession(data []byte) (*sessionState, error) {
-	if len(data) == 0 || (data[0] != sessionFormatV1 && data[0] != sessionFormatV2) {
+	if len(data) == 0 || data[0] < sessionFormatV1 || data[0] > sessionFormatV3 {
 		return nil, errBadSession
 	}
-	v2 := data[0] == sessionFormatV2
+	v2, v3 := data[0] >= sessionFormatV2, data[0] >= sessionFormatV3
 	d := decoder{all: string(data), pos: 1}
 	s := &sessionState{}
 	s.createdAt = d.time()
@@ -99,6 +111,14 @@ func decodeSession(data []byte) (*sessionState, error) {
 	// Clipped, so that a handler appending to its User's lists never writes into a shared state's buffers.
 	s.user.Roles = slices.Clip(d.list(s.roleBuf[:0]))
 	s.user.Scopes = slices.Clip(d.list(s.scopeBuf[:0]))
+	if v3 {
+		s.providerSID = d.string()
+		s.idToken = d.string()
+		s.claims = d.string()
+		if s.claims != "" && json.Unmarshal([]byte(s.claims), &s.user.Claims) != nil {
+			return nil, errBadSession
+		}
+	}
 	if d.err || d.pos != len(d.all) || s.user.ID == "" || (v2 && s.id == "") {
 		return nil, errBadSession
 	}

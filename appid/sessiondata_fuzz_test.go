@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -49,7 +50,11 @@ func FuzzDecodeSession(f *testing.F) {
 			user: User{ID: id, Email: email, Name: name, Roles: splitList(roles), Scopes: splitList(scopes),
 				ExpiresAt: time.Unix(expires, 0)},
 			accessToken: access, refreshToken: refresh, createdAt: time.Unix(created, 0), savedAt: time.Unix(saved, 0),
-			validatedAt: time.Unix(saved, 0),
+			validatedAt: time.Unix(saved, 0), providerSID: name, idToken: access,
+		}
+		if email != "" {
+			raw, _ := json.Marshal(map[string]string{"email": email})
+			want.claims = string(raw)
 		}
 		enc := want.encode(nil)
 		got, err := decodeSession(enc)
@@ -57,7 +62,7 @@ func FuzzDecodeSession(f *testing.F) {
 			t.Fatalf("decodeSession(encode(s)): %v", err)
 		}
 		if got.id != want.id || !got.validatedAt.Equal(want.validatedAt) || got.user.ID != id || got.user.Email != email || got.user.Name != name || got.accessToken != access ||
-			got.refreshToken != refresh || !slices.Equal(got.user.Roles, want.user.Roles) ||
+			got.refreshToken != refresh || got.providerSID != name || got.idToken != access || got.claims != want.claims || !slices.Equal(got.user.Roles, want.user.Roles) ||
 			!slices.Equal(got.user.Scopes, want.user.Scopes) || !got.createdAt.Equal(want.createdAt) ||
 			!got.savedAt.Equal(want.savedAt) || !got.user.ExpiresAt.Equal(want.user.ExpiresAt) {
 			t.Fatalf("round trip changed the session:\n got %+v\nwant %+v", got, want)

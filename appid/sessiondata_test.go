@@ -9,16 +9,20 @@ import (
 func TestSessionEncodingRoundTrip(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	in := &sessionState{id: "sid", accessToken: "at", refreshToken: "rt", createdAt: now,
-		savedAt: now.Add(time.Minute), validatedAt: now.Add(30 * time.Second)}
+		savedAt: now.Add(time.Minute), validatedAt: now.Add(30 * time.Second), providerSID: "op-sid",
+		idToken: "eyJ.id", claims: `{"email":"a@example.com","groups":["g"],"realm_access":{"roles":["r"]}}`}
 	in.user = User{ID: "sub", Email: "a@example.com", Name: "Alice", ExpiresAt: now.Add(time.Hour),
-		Roles: []string{"user", "admin", "a", "b", "c"}, Scopes: []string{"app/view"}}
+		Roles: []string{"user", "admin", "a", "b", "c"}, Scopes: []string{"app/view"},
+		Claims: map[string]any{"email": "a@example.com", "groups": []any{"g"},
+			"realm_access": map[string]any{"roles": []any{"r"}}}}
 	out, err := decodeSession(in.encode(nil))
 	if err != nil {
 		t.Fatalf("decodeSession: %v", err)
 	}
 	if !reflect.DeepEqual(out.user, in.user) || out.id != "sid" || out.accessToken != "at" ||
 		out.refreshToken != "rt" || !out.createdAt.Equal(in.createdAt) || !out.savedAt.Equal(in.savedAt) ||
-		!out.validatedAt.Equal(in.validatedAt) {
+		!out.validatedAt.Equal(in.validatedAt) || out.providerSID != "op-sid" || out.idToken != "eyJ.id" ||
+		out.claims != in.claims {
 		t.Errorf("round trip changed the session:\n got %+v\nwant %+v", out, in)
 	}
 }
@@ -36,6 +40,24 @@ func TestDecodeSessionReadsVersion1(t *testing.T) {
 		st.createdAt.Unix() != 10 || st.savedAt.Unix() != 20 || st.user.ExpiresAt.Unix() != 30 ||
 		len(st.user.Roles) != 1 || st.user.Roles[0] != "user" {
 		t.Errorf("decoded %+v", st)
+	}
+}
+
+// TestDecodeSessionReadsVersion2: sessions written before the provider's session id, the id token and the
+// claims were kept decode without them.
+func TestDecodeSessionReadsVersion2(t *testing.T) {
+	// Version 2: created, saved, validated, expires; id, sub, email, name, access, refresh; roles; scopes.
+	v2 := []byte{sessionFormatV2, 10, 20, 25, 30, 1, 'i', 3, 's', 'u', 'b', 0, 0, 0, 0, 0, 0}
+	st, err := decodeSession(v2)
+	if err != nil {
+		t.Fatalf("decodeSession(v2): %v", err)
+	}
+	if st.id != "i" || st.user.ID != "sub" || st.validatedAt.Unix() != 25 || st.providerSID != "" ||
+		st.user.Claims != nil {
+		t.Errorf("decoded %+v", st)
+	}
+	if _, err := decodeSession(append(v2, 0, 0, 0)); err == nil {
+		t.Error("a version 2 session with version 3 fields appended was accepted")
 	}
 }
 
@@ -65,6 +87,8 @@ func TestDecodeSessionRefusesMalformedData(t *testing.T) {
 		{"huge length", []byte{sessionFormatV1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}},
 		{"no subject", (&sessionState{id: "i"}).encode(nil)},
 		{"no session id", (&sessionState{user: User{ID: "sub"}}).encode(nil)},
+		{"claims not an object", (&sessionState{id: "i", user: User{ID: "sub"}, claims: "[1]"}).encode(nil)},
+		{"claims not json", (&sessionState{id: "i", user: User{ID: "sub"}, claims: "{"}).encode(nil)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

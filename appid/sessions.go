@@ -2,12 +2,14 @@ package appid
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/appidgate/appidgate/appid/session"
@@ -178,7 +180,38 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 		if len(st.user.Roles) == 0 {
 			st.user.Roles = idClaims.Roles
 		}
+		if err := st.keepIdentityClaims(id); err != nil {
+			return nil, err
+		}
 	}
 	st.user.Email, st.user.Name = claims.Email, claims.Name
 	return st, nil
+}
+
+// protocolClaims are the id token claims that only serve its verification: a session does not keep them.
+var protocolClaims = []string{"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "auth_time", "azp",
+	"jti", "sid"}
+
+// keepIdentityClaims records the provider's session id of a verified id token, and its identity claims (all but
+// protocolClaims) as the session's User.Claims.
+func (s *sessionState) keepIdentityClaims(id *oidc.IDToken) error {
+	var claims map[string]json.RawMessage
+	if err := id.Claims(&claims); err != nil {
+		return fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+	}
+	if sid, ok := claims["sid"]; ok && json.Unmarshal(sid, &s.providerSID) != nil {
+		return fmt.Errorf("%w: id token: sid claim is not a string", errTokenInvalid)
+	}
+	for _, name := range protocolClaims {
+		delete(claims, name)
+	}
+	raw, err := json.Marshal(claims)
+	if err != nil {
+		return fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+	}
+	s.claims = string(raw)
+	if err := json.Unmarshal(raw, &s.user.Claims); err != nil {
+		return fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+	}
+	return nil
 }

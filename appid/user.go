@@ -20,9 +20,10 @@ type User struct {
 	Scopes []string
 	// ExpiresAt is when the current access token expires.
 	ExpiresAt time.Time
-	// Claims holds every claim of the verified access token on RequireBearer requests. On session requests it
-	// is nil: the session keeps only the fields above, so that a request costs no JSON decoding. Every request
-	// that carries the same token shares this map: read it, never change it.
+	// Claims holds the claims of the verified token that admitted the request: on RequireBearer requests every
+	// claim of the access token; on session requests the id token's identity claims as of login or the last
+	// refresh (all but those that only serve verification: iss, aud, exp, iat, nonce, at_hash, sid, ...).
+	// Requests that share a token or a session share this map: read it, never change it.
 	Claims map[string]any
 }
 
