@@ -40,6 +40,7 @@ type Auth struct {
 
 	roles           rolesSource
 	refreshGroup    singleflight.Group
+	introspections  singleflight.Group              // bearer tokens being introspected, by token
 	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
 	usedStates      *usedStates
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
@@ -55,7 +56,8 @@ type Auth struct {
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
 	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
-	appIDIssuer  bool   // the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
+	appIDIssuer  bool   // App ID mode and the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
+	oidcMode     bool   // ProviderOIDC mode (see Config.Provider)
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -89,8 +91,9 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		callbackPath:    redirect.Path,
 		origin:          redirect.Scheme + "://" + redirect.Host,
 		secure:          redirect.Scheme == "https",
-		appIDIssuer:     strings.Contains(cfg.OAuthServerURL, "/oauth/v4/"),
+		oidcMode:        cfg.Provider == ProviderOIDC,
 	}
+	a.appIDIssuer = !a.oidcMode && strings.Contains(cfg.OAuthServerURL, "/oauth/v4/")
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -105,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	}
 	a.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
-	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient}
+	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, oidc: a.oidcMode}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {
 			m, err := a.discovery.metadata(ctx)
@@ -124,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
 	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
 		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
-	if cfg.IBMCloudAPIKey != "" {
+	if cfg.IBMCloudAPIKey != "" && !a.oidcMode {
 		mgmt := management.New(cfg.ManagementURL, iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL,
 			cfg.HTTPClient), cfg.HTTPClient)
 		a.roles = func(ctx context.Context, userID string) ([]string, error) {

@@ -10,8 +10,10 @@ import (
 
 // RequireBearer returns middleware for APIs: it admits requests whose "Authorization: Bearer" access token
 // verifies (signature, issuer, audience, expiry) and satisfies every policy, with no session involved. Roles come
-// from a "roles" claim when the token has one. Missing or invalid tokens (id tokens included) get 401, refused
-// ones 403, as JSON; 503 only when no signing key of the provider could be loaded to verify with.
+// from the RolesClaim claim when the token has one. In ProviderOIDC mode, a token that is not a JWT for this
+// client (an opaque one) is admitted when the provider's introspection endpoint says it is active and this
+// client's. Missing or invalid tokens (id tokens included) get 401, refused ones 403, as JSON; 503 only when
+// the provider's keys or introspection could not be reached.
 func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler {
 	policy := AllOf(policies...)
 	return func(next http.Handler) http.Handler {
@@ -25,9 +27,12 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 			uc, err := a.userFromAccessToken(r.Context(), raw)
 			if err != nil {
 				if errors.Is(err, errProviderUnavailable) {
-					// The provider's keys are out of reach: the token is not at fault.
-					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable",
-						"Could not load the identity provider's keys")
+					// The provider's keys (or its introspection) are out of reach: the token is not at fault.
+					what := "Could not load the identity provider's keys"
+					if errors.Is(err, errIntrospectionUnavailable) {
+						what = "Could not reach the identity provider's introspection endpoint"
+					}
+					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", what)
 					return
 				}
 				a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
@@ -64,11 +69,19 @@ const maxVerifiedBearers = 10_000
 
 // userFromAccessToken verifies raw and builds the User from its claims, as the request's own copy. A token
 // verified before is not verified again until it expires: an RS256 verification costs far more than the rest
-// of the request.
+// of the request. In ProviderOIDC mode a token that is not a JWT for this client is introspected instead (see
+// userFromIntrospection).
 func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
 	now := a.cfg.Now()
 	if cached, ok := a.bearers.Get(raw, now); ok {
 		return newUserContext(cached), nil // Claims stays shared (see User.Claims)
+	}
+	if a.oidcMode && !a.jwtForClient(raw) {
+		u, err := a.userFromIntrospection(ctx, raw)
+		if err != nil {
+			return nil, err
+		}
+		return newUserContext(u), nil
 	}
 	tok, err := a.verifyAccessToken(ctx, raw)
 	if err != nil {
@@ -86,8 +99,8 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 		ID:        tok.Subject,
 		Email:     claims.Email,
 		Name:      claims.Name,
-		Roles:     slices.Clip(claims.Roles),
-		Scopes:    slices.Clip(scopesOf(claims.Scope)),
+		Roles:     slices.Clip(a.rolesAt(all)),
+		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,
 	}

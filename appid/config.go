@@ -103,6 +103,24 @@ type Config struct {
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
 
+	// Provider is the kind of provider OAuthServerURL names [APPIDGATE_PROVIDER]: ProviderAppID (the default,
+	// IBM Cloud App ID as the reference uses it) or ProviderOIDC (any OpenID Connect provider: the issuer is
+	// compared exactly as given, trailing slash included; no IAM and no management API; the endpoints come from
+	// discovery). From the environment the issuer may also be given as APPIDGATE_ISSUER_URL.
+	Provider string
+	// RolesClaim is the claim path of the user's roles when they do not come from the management API
+	// [APPIDGATE_ROLES_CLAIM]: a claim name ("roles", "groups", "cognito:groups") or a dotted path into nested
+	// objects ("realm_access.roles"). It is looked up in the id token, then userinfo, then the access token
+	// when that is a JWT for this client; for bearer requests, in the access token or the introspection answer.
+	// Empty means DefaultRolesClaim.
+	RolesClaim string
+	// AuthParams are added to every authorization request, e.g. access_type=offline for Google
+	// [APPIDGATE_AUTH_PARAMS, as a query string]. They cannot replace the protocol's own parameters.
+	AuthParams url.Values
+	// DisableOfflineAccess stops ProviderOIDC mode from requesting the offline_access scope, which it does when
+	// discovery lists it so that the provider issues a refresh token [APPIDGATE_OFFLINE_ACCESS=false].
+	DisableOfflineAccess bool
+
 	// HTTPClient makes every outbound call; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// Store keeps sessions; nil means encrypted cookies sealed with SessionKeys.
@@ -200,8 +218,12 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.Introspect = v
 	}
-	problems = append(problems, cfg.problems(envNames)...)
-	if cfg.IBMCloudAPIKey == "" {
+	names := envNames
+	var providerProblems []Problem
+	names.oauthServerURL, providerProblems = readProviderEnv(get, &cfg)
+	problems = append(problems, providerProblems...)
+	problems = append(problems, cfg.problems(names)...)
+	if cfg.IBMCloudAPIKey == "" && cfg.Provider != ProviderOIDC {
 		// The reference app reads roles with this key; from the environment it is required like the other five.
 		problems = append(problems, Problem{"IBM_CLOUD_APIKEY", "required, not set"})
 	}
@@ -216,6 +238,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 type settingNames struct {
 	clientID, clientSecret, oauthServerURL, redirectURL, sessionKey, iamTokenURL, managementURL,
 	idle, maxAge, skew, postLogout string
+	provider providerNames
 }
 
 var envNames = settingNames{
@@ -223,13 +246,14 @@ var envNames = settingNames{
 	redirectURL: "APPID_REDIRECT_URI", sessionKey: "SESSION_SECRET_KEY", iamTokenURL: "IAM_TOKEN_URL",
 	managementURL: "APPIDGATE_MANAGEMENT_URL", idle: "APPIDGATE_SESSION_IDLE_TIMEOUT",
 	maxAge: "APPIDGATE_SESSION_MAX_AGE", skew: "APPIDGATE_CLOCK_SKEW", postLogout: "APPIDGATE_POST_LOGOUT_PATH",
+	provider: envProviderNames,
 }
 
 var fieldNames = settingNames{
 	clientID: "ClientID", clientSecret: "ClientSecret", oauthServerURL: "OAuthServerURL",
 	redirectURL: "RedirectURL", sessionKey: "SessionKeys", iamTokenURL: "IAMTokenURL",
 	managementURL: "ManagementURL", idle: "SessionIdleTimeout", maxAge: "SessionMaxAge", skew: "ClockSkew",
-	postLogout: "PostLogoutPath",
+	postLogout: "PostLogoutPath", provider: fieldProviderNames,
 }
 
 // problems lists what is missing or invalid in c, naming settings with names.
@@ -289,6 +313,7 @@ func (c Config) problems(names settingNames) []Problem {
 	if c.PostLogoutPath != "" && sanitizeReturnTo(c.PostLogoutPath) != c.PostLogoutPath {
 		add(names.postLogout, "expected a same-origin path such as /noauth_route, got %q", c.PostLogoutPath)
 	}
+	p = append(p, c.providerProblems(names)...)
 	return p
 }
 
@@ -303,14 +328,17 @@ func checkAbsoluteURL(s string) error {
 
 // withDefaults returns c with zero fields set to their defaults.
 func (c Config) withDefaults() Config {
-	c.OAuthServerURL = strings.TrimRight(c.OAuthServerURL, "/")
-	if c.IAMTokenURL == "" {
-		c.IAMTokenURL = DefaultIAMTokenURL
+	c = c.withProviderDefaults()
+	if c.Provider == ProviderAppID {
+		c.OAuthServerURL = strings.TrimRight(c.OAuthServerURL, "/")
+		if c.IAMTokenURL == "" {
+			c.IAMTokenURL = DefaultIAMTokenURL
+		}
+		if c.ManagementURL == "" {
+			c.ManagementURL = strings.Replace(c.OAuthServerURL, "/oauth/", "/management/", 1)
+		}
+		c.ManagementURL = strings.TrimRight(c.ManagementURL, "/")
 	}
-	if c.ManagementURL == "" {
-		c.ManagementURL = strings.Replace(c.OAuthServerURL, "/oauth/", "/management/", 1)
-	}
-	c.ManagementURL = strings.TrimRight(c.ManagementURL, "/")
 	if !containsString(c.Scopes, "openid") {
 		c.Scopes = append([]string{"openid"}, c.Scopes...)
 	}

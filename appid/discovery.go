@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,9 +36,14 @@ type providerMetadata struct {
 	RevocationEndpoint    string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint string   `json:"introspection_endpoint"`
 	SigningAlgs           []string `json:"id_token_signing_alg_values_supported"`
+	ScopesSupported       []string `json:"scopes_supported"`
+	// How the client authenticates at each endpoint (client_secret_basic, client_secret_post, ...).
+	TokenAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
 
-	// appIDShaped is true when the issuer has App ID's /oauth/v4/<tenant> form: then logout goes through
-	// /cloud_directory/sso/logout and revocation and introspection live at their App ID paths.
+	// appIDShaped is true in App ID mode when the issuer has App ID's /oauth/v4/<tenant> form: then logout goes
+	// through /cloud_directory/sso/logout and revocation and introspection live at their App ID paths.
 	appIDShaped bool
 }
 
@@ -46,6 +52,8 @@ type providerMetadata struct {
 type discovery struct {
 	issuer string
 	client *http.Client
+	// oidc is ProviderOIDC mode: no App ID paths are assumed, and the provider must sign id tokens with RS256.
+	oidc bool
 
 	group singleflight.Group
 	mu    sync.Mutex
@@ -108,7 +116,9 @@ func (d *discovery) loadWithRetry(ctx context.Context) (*providerMetadata, error
 func (d *discovery) load(ctx context.Context) (m *providerMetadata, retry bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
-	wellKnown := d.issuer + "/.well-known/openid-configuration"
+	// OpenID Connect Discovery §4: the issuer, less a trailing slash, then the well-known path. The issuer itself
+	// is compared exactly below, trailing slash included.
+	wellKnown := strings.TrimSuffix(d.issuer, "/") + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wellKnown, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: discovery: %v", errProviderUnavailable, err)
@@ -139,7 +149,11 @@ func (d *discovery) load(ctx context.Context) (m *providerMetadata, retry bool, 
 		return nil, false, fmt.Errorf("%w: discovery: %s lacks authorization_endpoint, token_endpoint or jwks_uri",
 			errProviderUnavailable, wellKnown)
 	}
-	m.appIDShaped = strings.Contains(m.Issuer, "/oauth/v4/")
+	if d.oidc && len(m.SigningAlgs) > 0 && !slices.Contains(m.SigningAlgs, "RS256") {
+		return nil, false, fmt.Errorf("%w: discovery: the provider signs id tokens with %q; appidgate verifies RS256",
+			errProviderUnavailable, m.SigningAlgs)
+	}
+	m.appIDShaped = !d.oidc && strings.Contains(m.Issuer, "/oauth/v4/")
 	if m.appIDShaped {
 		if m.RevocationEndpoint == "" {
 			m.RevocationEndpoint = m.Issuer + "/revoke"

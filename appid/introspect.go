@@ -3,11 +3,21 @@ package appid
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 )
+
+// errIntrospectionUnavailable marks an introspection endpoint that gave no answer.
+var errIntrospectionUnavailable = fmt.Errorf("%w: introspection", errProviderUnavailable)
+
+// introspectionCacheTTL is how long an introspected bearer token is admitted without asking the provider
+// again (never beyond its exp): a revoked token keeps working for at most this long.
+const introspectionCacheTTL = 30 * time.Second
 
 // introspect asks the provider whether st's access token is still active (RFC 7662), as the reference app does
 // on every request. It is off unless Config.Introspect is set. Any failure counts as inactive.
@@ -18,26 +28,124 @@ func (a *Auth) introspect(ctx context.Context, st *sessionState) bool {
 	if err != nil || meta.IntrospectionEndpoint == "" {
 		return false
 	}
-	form := url.Values{"token": {st.accessToken}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, meta.IntrospectionEndpoint,
-		strings.NewReader(form.Encode()))
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(a.cfg.ClientID), url.QueryEscape(a.cfg.ClientSecret))
-	resp, err := a.cfg.HTTPClient.Do(req)
+	answer, err := a.introspectToken(ctx, meta, st.accessToken)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: introspection failed", "error", err)
 		return false
 	}
+	active, _ := answer["active"].(bool)
+	return active
+}
+
+// introspectToken posts token to the provider's introspection endpoint, authenticated as the client, and returns
+// the answer's members. Failing to get an answer is errProviderUnavailable.
+func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, token string) (map[string]any, error) {
+	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
+	resp, err := a.postClientForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errIntrospectionUnavailable, err)
+	}
 	defer resp.Body.Close()
-	var answer struct {
-		Active bool `json:"active"`
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProviderResponse))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the answer: %v", errIntrospectionUnavailable, err)
 	}
-	if resp.StatusCode != http.StatusOK ||
-		json.NewDecoder(io.LimitReader(resp.Body, maxProviderResponse)).Decode(&answer) != nil {
-		return false
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: POST %s: expected status 200, got %d", errIntrospectionUnavailable,
+			meta.IntrospectionEndpoint, resp.StatusCode)
 	}
-	return answer.Active
+	var answer map[string]any
+	if err := json.Unmarshal(body, &answer); err != nil || answer == nil {
+		return nil, fmt.Errorf("%w: %s answered no JSON object", errIntrospectionUnavailable,
+			meta.IntrospectionEndpoint)
+	}
+	return answer, nil
+}
+
+// userFromIntrospection admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
+// mode): the answer must say active, name a subject, come from our issuer (when it names one), be unexpired, and
+// belong to this client: its aud holds the client id or its client_id is the client id. Admitted tokens are
+// cached for introspectionCacheTTL at most; concurrent requests with one token share one introspection.
+func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, error) {
+	meta, err := a.discovery.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if meta.IntrospectionEndpoint == "" {
+		return nil, fmt.Errorf("%w: bearer token: not a JWT for this client, and the provider lists no introspection endpoint",
+			errTokenInvalid)
+	}
+	// The key is the token itself, which never leaves this process. Detached from the first caller, whose
+	// client may go away while others wait on the answer.
+	v, err, _ := a.introspections.Do(raw, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerCallTimeout)
+		defer cancel()
+		answer, err := a.introspectToken(ctx, meta, raw)
+		if err != nil {
+			return nil, err
+		}
+		now := a.cfg.Now()
+		u, err := a.introspectedUser(answer, now)
+		if err != nil {
+			return nil, err
+		}
+		until := now.Add(introspectionCacheTTL)
+		if !u.ExpiresAt.IsZero() && u.ExpiresAt.Before(until) {
+			until = u.ExpiresAt
+		}
+		a.bearers.Put(strings.Clone(raw), u, until, now)
+		return u, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*User), nil
+}
+
+// introspectedUser checks an introspection answer (see userFromIntrospection) and returns its user.
+func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, error) {
+	invalid := func(format string, args ...any) error {
+		return fmt.Errorf("%w: bearer token: introspection: "+format, append([]any{errTokenInvalid}, args...)...)
+	}
+	if active, _ := answer["active"].(bool); !active {
+		return nil, invalid("not active")
+	}
+	sub, _ := answer["sub"].(string)
+	if sub == "" {
+		return nil, invalid("the answer names no sub")
+	}
+	if iss, ok := answer["iss"]; ok && iss != a.cfg.OAuthServerURL {
+		return nil, invalid("issued by %v, expected %q", iss, a.cfg.OAuthServerURL)
+	}
+	// A refresh token is active too at some providers: only access tokens are bearer tokens.
+	if tt, _ := answer["token_type"].(string); tt != "" && !strings.EqualFold(tt, "bearer") &&
+		tt != "access_token" && tt != "urn:ietf:params:oauth:token-type:access_token" {
+		return nil, invalid("token_type %q is not an access token", tt)
+	}
+	if typ, _ := answer["typ"].(string); typ != "" && !strings.EqualFold(typ, "bearer") { // Keycloak's token kind
+		return nil, invalid("typ %q is not an access token", typ)
+	}
+	var expiry time.Time
+	if exp, ok := answer["exp"].(float64); ok {
+		expiry = time.Unix(int64(exp), 0)
+		if !expiry.After(now.Add(-a.cfg.ClockSkew)) {
+			return nil, invalid("expired at %s", expiry.UTC().Format(time.RFC3339))
+		}
+	}
+	clientID, _ := answer["client_id"].(string)
+	if !slices.Contains(claimStrings(answer["aud"], false), a.cfg.ClientID) && clientID != a.cfg.ClientID {
+		return nil, invalid("issued to client %q for audience %v, expected this client %q", clientID, answer["aud"],
+			a.cfg.ClientID)
+	}
+	email, _ := answer["email"].(string)
+	scope, _ := answer["scope"].(string)
+	return &User{
+		ID:        sub,
+		Email:     email,
+		Name:      displayName(answer),
+		Roles:     slices.Clip(a.rolesAt(answer)),
+		Scopes:    slices.Clip(scopesOf(scope)),
+		ExpiresAt: expiry,
+		Claims:    answer,
+	}, nil
 }

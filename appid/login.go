@@ -61,23 +61,23 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
 	}
-	target := a.oauth2Config(meta).AuthCodeURL(p.State, oauth2.S256ChallengeOption(p.Verifier),
-		oauth2.SetAuthURLParam("nonce", p.Nonce))
+	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(a.authParams(), oauth2.S256ChallengeOption(p.Verifier),
+		oauth2.SetAuthURLParam("nonce", p.Nonce))...)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
-// oauth2Config describes the client to golang.org/x/oauth2, with HTTP Basic client authentication.
+// oauth2Config describes the client to golang.org/x/oauth2, with the client authentication the provider takes.
 func (a *Auth) oauth2Config(meta *providerMetadata) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID:     a.cfg.ClientID,
 		ClientSecret: a.cfg.ClientSecret,
 		RedirectURL:  a.cfg.RedirectURL,
-		Scopes:       a.cfg.Scopes,
+		Scopes:       a.requestedScopes(meta),
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   meta.AuthorizationEndpoint,
 			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: oauth2.AuthStyleInHeader,
+			AuthStyle: a.tokenAuthStyle(meta),
 		},
 	}
 }

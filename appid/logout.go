@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -38,10 +37,10 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if returnTo := r.PostForm.Get("return_to"); returnTo != "" {
 		target = sanitizeReturnTo(returnTo)
 	}
-	var refreshToken string
+	var refreshToken, idToken string
 	if data, err := a.store.Load(r); err == nil {
 		if st, err := decodeSession(data); err == nil {
-			refreshToken = st.refreshToken
+			refreshToken, idToken = st.refreshToken, st.idToken
 			// Copies of the session's cookie stop working here at once, elsewhere at their next revalidation.
 			a.endSession(st, a.cfg.Now())
 		}
@@ -63,30 +62,19 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if refreshToken != "" && meta.RevocationEndpoint != "" {
-		a.revoke(ctx, meta.RevocationEndpoint, refreshToken)
+		a.revoke(ctx, meta, refreshToken)
 	}
-	back := a.origin + target
-	switch {
-	case meta.appIDShaped:
-		q := url.Values{"redirect_uri": {back}, "client_id": {a.cfg.ClientID}}
-		target = meta.Issuer + "/cloud_directory/sso/logout?" + q.Encode()
-	case meta.EndSessionEndpoint != "":
-		q := url.Values{"post_logout_redirect_uri": {back}, "client_id": {a.cfg.ClientID}}
-		target = meta.EndSessionEndpoint + "?" + q.Encode()
+	if provider := a.providerLogoutURL(meta, idToken, a.origin+target); provider != "" {
+		target = provider
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-// revoke asks the provider to revoke token (RFC 7009); failures are logged only.
-func (a *Auth) revoke(ctx context.Context, endpoint, token string) {
+// revoke asks the provider to revoke token (RFC 7009), authenticated as the endpoint takes it; failures are
+// logged only.
+func (a *Auth) revoke(ctx context.Context, meta *providerMetadata, token string) {
 	form := url.Values{"token": {token}, "token_type_hint": {"refresh_token"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(a.cfg.ClientID), url.QueryEscape(a.cfg.ClientSecret))
-	resp, err := a.cfg.HTTPClient.Do(req)
+	resp, err := a.postClientForm(ctx, meta.RevocationEndpoint, meta.RevocationAuthMethods, form)
 	if err != nil {
 		a.log.InfoContext(ctx, "appid: revoking the refresh token failed", "error", err)
 		return

@@ -172,7 +172,7 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	if err != nil {
 		return nil, err
 	}
-	renewed, err := a.sessionFromTokens(ctx, tok, "", now)
+	renewed, err := a.sessionFromTokens(ctx, tok, "", st, now)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +186,9 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	renewed.createdAt = st.createdAt // the absolute lifetime still runs from the login
 	if renewed.refreshToken == "" {
 		renewed.refreshToken = st.refreshToken
+	}
+	if a.oidcMode {
+		return renewed, nil // the refreshed claims are the provider's current word, roles included
 	}
 	if a.roles != nil || len(renewed.user.Roles) == 0 {
 		renewed.user.Roles = st.user.Roles // roles were read at login; refresh costs no management call

@@ -138,9 +138,13 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 	return err
 }
 
-// sessionFromTokens verifies the tokens of a login (nonce non-empty) or a refresh (nonce empty: the id token,
-// if any, is not checked for one) and builds the session state from them, without an id: the caller names it.
-func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, now time.Time) (*sessionState, error) {
+// sessionFromTokens verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev (nonce
+// empty: the id token, if any, is not checked for one) and builds the session state from them, without an id:
+// the caller names it. ProviderOIDC mode has its own rules (see oidcSession).
+func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
+	if a.oidcMode {
+		return a.oidcSession(ctx, tok, nonce, prev, now)
+	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if nonce != "" && rawID == "" {
 		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
@@ -150,7 +154,11 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 		return nil, err
 	}
 	var claims tokenClaims
+	var accessClaims map[string]any
 	if err := access.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	if err := access.Claims(&accessClaims); err != nil {
 		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
 	}
 	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
@@ -162,7 +170,7 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 	st.user.ID = access.Subject
 	st.user.ExpiresAt = access.Expiry
 	st.user.Scopes = scopesOf(claims.Scope)
-	st.user.Roles = claims.Roles
+	st.user.Roles = a.rolesAt(accessClaims)
 	if rawID != "" {
 		id, err := a.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
@@ -177,11 +185,11 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
 		}
 		claims.Email, claims.Name = idClaims.Email, idClaims.Name
-		if len(st.user.Roles) == 0 {
-			st.user.Roles = idClaims.Roles
-		}
 		if err := st.keepIdentityClaims(id); err != nil {
 			return nil, err
+		}
+		if len(st.user.Roles) == 0 {
+			st.user.Roles = a.rolesAt(st.user.Claims)
 		}
 	}
 	st.user.Email, st.user.Name = claims.Email, claims.Name

@@ -17,10 +17,9 @@ import (
 
 // tokenClaims are the claims appid reads from id and access tokens beyond those go-oidc checks.
 type tokenClaims struct {
-	Email string   `json:"email"`
-	Name  string   `json:"name"`
-	Scope string   `json:"scope"`
-	Roles []string `json:"roles"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Scope string `json:"scope"`
 }
 
 // errTokenInvalid marks tokens that fail verification: signature, alg, iss, aud, times or nonce.

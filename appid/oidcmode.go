@@ -1,0 +1,183 @@
+package appid
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// Provider modes, the values of Config.Provider.
+const (
+	// ProviderAppID is IBM Cloud App ID, as the reference app uses it: roles from the management API (with
+	// IBMCloudAPIKey), App ID's logout and revocation paths, access tokens that are JWTs for this client.
+	ProviderAppID = "appid"
+	// ProviderOIDC is any OpenID Connect provider: the id token proves who the user is, roles come from
+	// RolesClaim, access tokens may be opaque, and every endpoint comes from discovery.
+	ProviderOIDC = "oidc"
+)
+
+// DefaultRolesClaim is the claim path of roles when Config.RolesClaim is empty.
+const DefaultRolesClaim = "roles"
+
+// scopeOfflineAccess asks an OpenID Connect provider for a refresh token (OpenID Connect Core §11).
+const scopeOfflineAccess = "offline_access"
+
+// reservedAuthParams are the authorization request's own parameters, which Config.AuthParams cannot set.
+var reservedAuthParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method", "request", "request_uri"}
+
+// providerNames names the provider-mode settings in problems: environment variables or Config fields.
+type providerNames struct {
+	provider, rolesClaim, authParams, offlineAccess, apiKey string
+}
+
+var (
+	envProviderNames = providerNames{provider: "APPIDGATE_PROVIDER", rolesClaim: "APPIDGATE_ROLES_CLAIM",
+		authParams: "APPIDGATE_AUTH_PARAMS", offlineAccess: "APPIDGATE_OFFLINE_ACCESS", apiKey: "IBM_CLOUD_APIKEY"}
+	fieldProviderNames = providerNames{provider: "Provider", rolesClaim: "RolesClaim", authParams: "AuthParams",
+		offlineAccess: "DisableOfflineAccess", apiKey: "IBMCloudAPIKey"}
+)
+
+// readProviderEnv reads the provider-mode settings into cfg: APPIDGATE_PROVIDER, APPIDGATE_ISSUER_URL (another
+// name for APPID_OAUTH_SERVER_URL), APPIDGATE_ROLES_CLAIM, APPIDGATE_AUTH_PARAMS and APPIDGATE_OFFLINE_ACCESS.
+// It returns the variable that problems with the issuer should name, and the problems of values that do not
+// parse; Config.providerProblems checks the rest.
+func readProviderEnv(get func(string) string, cfg *Config) (issuerVar string, problems []Problem) {
+	cfg.Provider = strings.ToLower(get("APPIDGATE_PROVIDER"))
+	cfg.RolesClaim = get("APPIDGATE_ROLES_CLAIM")
+	issuerVar = "APPID_OAUTH_SERVER_URL"
+	if alias := get("APPIDGATE_ISSUER_URL"); alias != "" {
+		switch {
+		case cfg.OAuthServerURL == "":
+			cfg.OAuthServerURL, issuerVar = alias, "APPIDGATE_ISSUER_URL"
+		case cfg.OAuthServerURL != alias:
+			problems = append(problems, Problem{"APPIDGATE_ISSUER_URL", fmt.Sprintf(
+				"%q differs from APPID_OAUTH_SERVER_URL %q; set one of them", alias, cfg.OAuthServerURL)})
+		}
+	} else if cfg.OAuthServerURL == "" && cfg.Provider == ProviderOIDC {
+		issuerVar = "APPIDGATE_ISSUER_URL"
+	}
+	if s := get("APPIDGATE_AUTH_PARAMS"); s != "" {
+		params, err := url.ParseQuery(s)
+		if err != nil {
+			problems = append(problems, Problem{"APPIDGATE_AUTH_PARAMS",
+				fmt.Sprintf("expected a query string such as access_type=offline&prompt=consent, got %q", s)})
+		}
+		cfg.AuthParams = params
+	}
+	if s := get("APPIDGATE_OFFLINE_ACCESS"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			problems = append(problems, Problem{"APPIDGATE_OFFLINE_ACCESS", fmt.Sprintf("expected true or false, got %q", s)})
+		}
+		cfg.DisableOfflineAccess = err == nil && !v
+	}
+	return issuerVar, problems
+}
+
+// providerProblems lists what is wrong with the provider-mode settings of c, and with the App ID settings that
+// ProviderOIDC mode does not use (set, they would suggest roles come from where they do not).
+func (c Config) providerProblems(names settingNames) []Problem {
+	n := names.provider
+	var p []Problem
+	add := func(setting, format string, args ...any) {
+		p = append(p, Problem{Setting: setting, Reason: fmt.Sprintf(format, args...)})
+	}
+	switch c.Provider {
+	case "", ProviderAppID:
+		if c.DisableOfflineAccess {
+			add(n.offlineAccess, "only used when %s is %s", n.provider, ProviderOIDC)
+		}
+		if c.RolesClaim != "" && c.IBMCloudAPIKey != "" {
+			add(n.rolesClaim, "not used: with %s, roles come from App ID's management API", n.apiKey)
+		}
+	case ProviderOIDC:
+		unused := []struct{ name, v string }{
+			{n.apiKey, c.IBMCloudAPIKey}, {names.iamTokenURL, c.IAMTokenURL}, {names.managementURL, c.ManagementURL}}
+		for _, u := range unused {
+			if u.v != "" {
+				add(u.name, "not used when %s is %s (no IAM, no management API: roles come from the %s claim); unset it",
+					n.provider, ProviderOIDC, cmp.Or(c.RolesClaim, DefaultRolesClaim))
+			}
+		}
+		if u, err := url.Parse(c.OAuthServerURL); err == nil && (u.RawQuery != "" || u.Fragment != "") {
+			add(names.oauthServerURL, "an issuer has no query or fragment, got %q", c.OAuthServerURL)
+		}
+	default:
+		add(n.provider, "expected %s or %s, got %q", ProviderAppID, ProviderOIDC, c.Provider)
+	}
+	if c.RolesClaim != "" && !validClaimPath(c.RolesClaim) {
+		add(n.rolesClaim, "expected a claim name or a dotted path such as realm_access.roles, got %q", c.RolesClaim)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.AuthParams)) {
+		switch {
+		case k == "" || slices.Contains(reservedAuthParams, k):
+			add(n.authParams, "cannot set %q, a parameter appidgate sets itself", k)
+		case len(c.AuthParams[k]) != 1:
+			add(n.authParams, "%q is given %d times, expected once", k, len(c.AuthParams[k]))
+		}
+	}
+	return p
+}
+
+// validClaimPath reports whether path names a claim: no blank, no empty segment between dots.
+func validClaimPath(path string) bool {
+	if strings.ContainsAny(path, " \t\r\n") {
+		return false
+	}
+	for seg := range strings.SplitSeq(path, ".") {
+		if seg == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// withProviderDefaults fills the provider-mode settings left zero: App ID mode, the "roles" claim, and in
+// ProviderOIDC mode the scopes that ask for the user's name and email.
+func (c Config) withProviderDefaults() Config {
+	if c.Provider == "" {
+		c.Provider = ProviderAppID
+	}
+	if c.RolesClaim == "" {
+		c.RolesClaim = DefaultRolesClaim
+	}
+	if c.Provider == ProviderOIDC && len(c.Scopes) == 0 {
+		c.Scopes = []string{"openid", "profile", "email"}
+	}
+	return c
+}
+
+// requestedScopes are the scopes of the authorization request: Config.Scopes, plus offline_access in
+// ProviderOIDC mode when discovery lists it, so that sessions outlive the access token.
+func (a *Auth) requestedScopes(meta *providerMetadata) []string {
+	if !a.oidcMode || a.cfg.DisableOfflineAccess || slices.Contains(a.cfg.Scopes, scopeOfflineAccess) ||
+		!slices.Contains(meta.ScopesSupported, scopeOfflineAccess) {
+		return a.cfg.Scopes
+	}
+	return append(slices.Clip(a.cfg.Scopes), scopeOfflineAccess)
+}
+
+// authParams are Config.AuthParams as options of the authorization request.
+func (a *Auth) authParams() []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	for k, v := range a.cfg.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+	}
+	return opts
+}
+
+// tokenAuthStyle is how the client authenticates at the token endpoint: HTTP Basic for App ID; for others as
+// discovery's token_endpoint_auth_methods_supported allows (see clientSecretBasic).
+func (a *Auth) tokenAuthStyle(meta *providerMetadata) oauth2.AuthStyle {
+	if !a.oidcMode || clientSecretBasic(meta.TokenAuthMethods) {
+		return oauth2.AuthStyleInHeader
+	}
+	return oauth2.AuthStyleInParams
+}

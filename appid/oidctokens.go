@@ -1,0 +1,202 @@
+package appid
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// defaultAccessTokenLifetime is how long an opaque access token is taken to last when neither the token response
+// (expires_in) nor an id token says.
+const defaultAccessTokenLifetime = 5 * time.Minute
+
+// oidcSession verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev in ProviderOIDC
+// mode, and builds the session from them, without an id (the caller names it). The id token proves who the user
+// is; the access token is verified as a JWT only when it is one for this client, and is otherwise kept as the
+// opaque value it is, bound to the id token by at_hash when the id token has one; userinfo fills in what the id
+// token lacks (email, name or roles), and its sub must be the id token's. A refresh without a new id token keeps
+// the login's identity.
+func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
+	meta, err := a.discovery.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" && prev == nil {
+		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
+	}
+	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
+	if a.cfg.Introspect {
+		st.accessToken = tok.AccessToken
+	}
+	var idExpiry time.Time
+	if rawID != "" {
+		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		if err != nil {
+			return nil, err
+		}
+		if id.AccessTokenHash != "" && id.VerifyAccessToken(tok.AccessToken) != nil {
+			return nil, fmt.Errorf("%w: the access token does not match the id token's at_hash", errTokenInvalid)
+		}
+		if err := st.keepIdentityClaims(id); err != nil {
+			return nil, err
+		}
+		st.user.ID, idExpiry = id.Subject, id.Expiry
+		if meta.EndSessionEndpoint != "" {
+			st.idToken = rawID // the logout's id_token_hint
+		}
+	} else {
+		st.user.ID, st.user.Claims = prev.user.ID, prev.user.Claims
+		st.providerSID, st.idToken = prev.providerSID, prev.idToken
+	}
+
+	access, accessClaims, err := a.accessTokenForClient(ctx, tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if access != nil && access.Subject != st.user.ID {
+		return nil, fmt.Errorf("%w: access token subject %q differs from the id token's %q", errTokenInvalid,
+			access.Subject, st.user.ID)
+	}
+
+	claims := st.user.Claims
+	_, haveRoles := claimAt(claims, a.cfg.RolesClaim)
+	if _, ok := claimAt(accessClaims, a.cfg.RolesClaim); ok {
+		haveRoles = true
+	}
+	if meta.UserinfoEndpoint != "" && (stringClaim(claims, "email") == "" || displayName(claims) == "" || !haveRoles) {
+		info, err := a.userinfo(ctx, meta.UserinfoEndpoint, tok.AccessToken)
+		if err != nil {
+			return nil, err
+		}
+		if sub := info["sub"].(string); sub != st.user.ID {
+			return nil, fmt.Errorf("%w: userinfo sub %q differs from the id token's %q", errTokenInvalid, sub, st.user.ID)
+		}
+		// Userinfo's claims are the provider's current word: they replace the id token's of the same name.
+		claims = maps.Clone(claims)
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		for k, v := range info {
+			if !slices.Contains(protocolClaims, k) {
+				claims[k] = v
+			}
+		}
+	}
+	raw, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("%w: identity claims: %v", errTokenInvalid, err)
+	}
+	st.claims, st.user.Claims = string(raw), claims
+
+	st.user.Email, st.user.Name = stringClaim(claims, "email"), displayName(claims)
+	st.user.Roles = a.rolesAt(claims)
+	if st.user.Roles == nil {
+		st.user.Roles = a.rolesAt(accessClaims)
+	}
+	st.user.Scopes = grantedScopes(tok, accessClaims)
+	if st.user.Scopes == nil {
+		// RFC 6749 §5.1: a response without scope granted what was asked (at login) or granted before.
+		if prev != nil {
+			st.user.Scopes = prev.user.Scopes
+		} else {
+			st.user.Scopes = a.requestedScopes(meta)
+		}
+	}
+	// The lifetime the token response states is relative, so a provider whose clock differs from ours does not
+	// make a new session look expired (or expire late).
+	switch {
+	case tok.ExpiresIn > 0:
+		st.user.ExpiresAt = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case access != nil:
+		st.user.ExpiresAt = access.Expiry
+	case !idExpiry.IsZero():
+		st.user.ExpiresAt = idExpiry
+	default:
+		st.user.ExpiresAt = now.Add(defaultAccessTokenLifetime)
+	}
+	return st, nil
+}
+
+// accessTokenForClient returns the access token raw verified, with its claims, when it is a JWT whose audience
+// holds this client; nil when it is not one (opaque, encrypted, or a JWT for another audience): such a token is
+// for the provider's resource servers, and the client only passes it on.
+func (a *Auth) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDToken, map[string]any, error) {
+	if !a.jwtForClient(raw) {
+		return nil, nil, nil
+	}
+	tok, err := a.verifyAccessToken(ctx, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return nil, nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	return tok, claims, nil
+}
+
+// jwtForClient reports whether raw is a JWT (RS256, the one algorithm appidgate verifies) whose aud holds the
+// client id, read without checking its signature: only to decide how to check it.
+func (a *Auth) jwtForClient(raw string) bool {
+	claims, err := unverifiedClaims(raw)
+	if err != nil {
+		return false
+	}
+	var aud any
+	if json.Unmarshal(claims["aud"], &aud) != nil {
+		return false
+	}
+	return slices.Contains(claimStrings(aud, false), a.cfg.ClientID)
+}
+
+// rolesAt returns the role names at Config.RolesClaim in claims, nil when there is no such claim.
+func (a *Auth) rolesAt(claims map[string]any) []string {
+	v, ok := claimAt(claims, a.cfg.RolesClaim)
+	if !ok {
+		return nil
+	}
+	return claimStrings(v, false)
+}
+
+// grantedScopes are the scopes the token response grants (its scope member), else the access token's scope
+// (or Microsoft's scp) claim; nil when neither says.
+func grantedScopes(tok *oauth2.Token, accessClaims map[string]any) []string {
+	if s, ok := tok.Extra("scope").(string); ok && strings.TrimSpace(s) != "" {
+		return strings.Fields(s)
+	}
+	return scopesFromClaims(accessClaims)
+}
+
+// scopesFromClaims reads a token's scope claim (space-separated), or Microsoft's scp (a string or a list).
+func scopesFromClaims(claims map[string]any) []string {
+	for _, name := range []string{"scope", "scp"} {
+		if v, ok := claims[name]; ok {
+			if s := claimStrings(v, true); len(s) > 0 {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// stringClaim returns the claim name of claims when it is a string.
+func stringClaim(claims map[string]any, name string) string {
+	s, _ := claims[name].(string)
+	return s
+}
+
+// displayName is the user's name: the name claim, else given_name and family_name.
+func displayName(claims map[string]any) string {
+	if name := stringClaim(claims, "name"); name != "" {
+		return name
+	}
+	return strings.TrimSpace(stringClaim(claims, "given_name") + " " + stringClaim(claims, "family_name"))
+}
