@@ -104,7 +104,7 @@ func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
 		{
 			name: "settings App ID mode does not use",
 			env:  merge(validEnv(), map[string]string{"APPIDGATE_ROLES_CLAIM": "groups", "APPIDGATE_OFFLINE_ACCESS": "0"}),
-			want: []string{"APPIDGATE_OFFLINE_ACCESS", "APPIDGATE_ROLES_CLAIM"},
+			want: []string{"APPIDGATE_ROLES_CLAIM", "APPIDGATE_OFFLINE_ACCESS"},
 		},
 	}
 	for _, tc := range tests {

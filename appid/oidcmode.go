@@ -63,6 +63,10 @@ func readProviderEnv(get func(string) string, cfg *Config) (issuerVar string, pr
 	} else if cfg.OAuthServerURL == "" && cfg.Provider == ProviderOIDC {
 		issuerVar = "APPIDGATE_ISSUER_URL"
 	}
+	if cfg.RolesClaim != "" && cfg.Provider != ProviderOIDC && cfg.IBMCloudAPIKey != "" {
+		problems = append(problems, Problem{"APPIDGATE_ROLES_CLAIM",
+			"not used: with IBM_CLOUD_APIKEY, App ID roles come from the management API (APPIDGATE_PROVIDER=oidc reads roles from a claim)"})
+	}
 	if s := get("APPIDGATE_AUTH_PARAMS"); s != "" {
 		params, err := url.ParseQuery(s)
 		if err != nil {
@@ -93,9 +97,6 @@ func (c Config) providerProblems(names settingNames) []Problem {
 	case "", ProviderAppID:
 		if c.DisableOfflineAccess {
 			add(n.offlineAccess, "only used when %s is %s", n.provider, ProviderOIDC)
-		}
-		if c.RolesClaim != "" && c.IBMCloudAPIKey != "" {
-			add(n.rolesClaim, "not used: with %s, roles come from App ID's management API", n.apiKey)
 		}
 	case ProviderOIDC:
 		unused := []struct{ name, v string }{

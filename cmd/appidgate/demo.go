@@ -23,8 +23,9 @@ const demoUsage = `usage: appidgate demo
 Runs the reference app: / -> /auth_route (login and a role), /noauth_route (open), /afterauth (callback),
 /profile, /api/auth_route (a bearer token with scope view), /logout, /healthz, /readyz, /metrics.
 Configuration comes from the environment (see README.md): with APPID_OAUTH_SERVER_URL and the other reference
-variables it uses IBM Cloud App ID; without them it starts the embedded local App ID-compatible provider, with
-users alice, bob and carol.
+variables it uses IBM Cloud App ID; with APPIDGATE_PROVIDER=oidc and APPIDGATE_ISSUER_URL any OpenID Connect
+provider (roles from APPIDGATE_ROLES_CLAIM); without them it starts the embedded local App ID-compatible
+provider, with users alice, bob and carol.
 `
 
 // runDemo runs the reference app, on App ID or on the embedded local provider (see startRelyingParty).
@@ -53,7 +54,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	app, cfg, local, port := rp.app, rp.cfg, rp.local, rp.port
 
 	mux := http.NewServeMux()
-	demoRoutes(mux, app.auth)
+	demoRoutes(mux, app.auth, cfg.Provider)
 	app.mountOps(mux)
 	var handler http.Handler = mux
 	if local && !rp.opts.localIdP {
@@ -67,15 +68,19 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		base = strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
 	}
 	printBanner(e, base, cfg, rp.idp)
-	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "provider", cfg.OAuthServerURL,
-		"local_provider", local)
+	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "mode", cfg.Provider,
+		"provider", cfg.OAuthServerURL, "local_provider", local)
 	return app.serve(ctx, rp.ln, handler)
 }
 
 func printBanner(e env, base string, cfg appid.Config, idp *localappid.Server) {
 	fmt.Fprintf(e.stdout, "appidgate demo: open %s\n", base)
 	if idp == nil {
-		fmt.Fprintf(e.stdout, "  provider: %s\n", cfg.OAuthServerURL)
+		kind := "IBM Cloud App ID"
+		if cfg.Provider == appid.ProviderOIDC {
+			kind = "OpenID Connect, roles from the " + cfg.RolesClaim + " claim"
+		}
+		fmt.Fprintf(e.stdout, "  provider: %s (%s)\n", cfg.OAuthServerURL, kind)
 		return
 	}
 	fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", cfg.OAuthServerURL)

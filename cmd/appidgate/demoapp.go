@@ -18,13 +18,18 @@ const (
 
 // demoRoutes registers the reference app's routes on mux: / sends to /auth_route, which needs a login and a
 // role; /api/auth_route answers the same to an access token granting the demo's "view" scope (the API form of
-// the route, with no session); /noauth_route is open; /profile shows who is signed in. The callback and /logout
-// come from auth.Mount.
-func demoRoutes(mux *http.ServeMux, auth *appid.Auth) {
+// the route, with no session; with another OpenID Connect provider, to an access token of a user with a role);
+// /noauth_route is open; /profile shows who is signed in. The callback and /logout come from auth.Mount.
+func demoRoutes(mux *http.ServeMux, auth *appid.Auth, provider string) {
 	mux.Handle("GET /{$}", http.RedirectHandler("/auth_route", http.StatusFound))
 	mux.Handle("GET /auth_route", auth.Check(referenceText(authRouteText)))
-	// Access tokens carry scopes ("<app>/view"), not role names: App ID puts roles in no token claim.
-	mux.Handle("GET /api/auth_route", auth.RequireBearer(appid.Scope("view"))(referenceText(authRouteText)))
+	// App ID's access tokens carry scopes ("<app>/view"), not role names: App ID puts roles in no token claim.
+	// Other providers' tokens (or their introspection answers) carry the roles claim, and no "view" scope.
+	api := appid.Scope("view")
+	if provider == appid.ProviderOIDC {
+		api = appid.AnyRole()
+	}
+	mux.Handle("GET /api/auth_route", auth.RequireBearer(api)(referenceText(authRouteText)))
 	mux.Handle("GET /noauth_route", referenceText(noauthRouteText))
 	mux.Handle("GET /profile", auth.Require(appid.Authenticated())(http.HandlerFunc(profile)))
 	auth.Mount(mux)

@@ -21,8 +21,9 @@ type env struct {
 const usage = `usage: appidgate <command> [flags]
 
 commands:
-  demo   run the reference app (the seed's routes) on App ID, or on the embedded local provider
-  proxy  put App ID login and role checks in front of an app in any language (--upstream URL)
+  demo   run the reference app (the seed's routes) on App ID, another OpenID Connect provider, or the
+         embedded local provider
+  proxy  put App ID (or OpenID Connect) login and role checks in front of an app in any language (--upstream URL)
   idp    run the local App ID-compatible provider on its own
 `
 

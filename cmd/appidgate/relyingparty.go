@@ -24,14 +24,17 @@ type relyingParty struct {
 }
 
 // startRelyingParty reads and checks the configuration, naming every problem at once together with extra (the
-// command's own problems), then listens and builds the app. With APPID_OAUTH_SERVER_URL set it uses that App ID
-// instance and needs all six reference variables; without it, it starts the local provider in-process on its own
-// origin, unless APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
+// command's own problems), then listens and builds the app. With APPID_OAUTH_SERVER_URL (or APPIDGATE_ISSUER_URL)
+// set it uses that App ID instance and needs all six reference variables, or with APPIDGATE_PROVIDER=oidc that
+// OpenID Connect provider; without it, it starts the local provider in-process on its own origin, unless
+// APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
 // the reason and returns nil with the exit code.
 func startRelyingParty(ctx context.Context, e env, command string, extra []string) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
-	local := e.getenv("APPID_OAUTH_SERVER_URL") == ""
+	// Without an issuer the local provider stands in for App ID; a generic OpenID Connect provider has no stand-in.
+	local := e.getenv("APPID_OAUTH_SERVER_URL") == "" && e.getenv("APPIDGATE_ISSUER_URL") == "" &&
+		!strings.EqualFold(strings.TrimSpace(e.getenv("APPIDGATE_PROVIDER")), appid.ProviderOIDC)
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
