@@ -120,6 +120,10 @@ type Config struct {
 	// DisableOfflineAccess stops ProviderOIDC mode from requesting the offline_access scope, which it does when
 	// discovery lists it so that the provider issues a refresh token [APPIDGATE_OFFLINE_ACCESS=false].
 	DisableOfflineAccess bool
+	// LogoutReturnParam names the end-session parameter that carries the URL to return to after logout
+	// [APPIDGATE_LOGOUT_RETURN_PARAM]: empty means post_logout_redirect_uri, the standard's; Amazon Cognito's
+	// /logout takes logout_uri. ProviderOIDC mode only.
+	LogoutReturnParam string
 
 	// HTTPClient makes every outbound call; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client

@@ -1,14 +1,15 @@
 package appid
 
 import (
+	"cmp"
 	"net/url"
 )
 
 // providerLogoutURL is where the browser goes to end its session at the provider once the local session has
 // ended, to come back to back (an absolute URL on the app's origin): App ID's SSO logout, or a listed
-// end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0) with post_logout_redirect_uri, client_id and,
-// when the session kept it, the id token as id_token_hint. Without either it is "", and the browser goes
-// straight back.
+// end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0) with post_logout_redirect_uri (or the
+// parameter Config.LogoutReturnParam names), client_id and, when the session kept it, the id token as
+// id_token_hint. Without either it is "", and the browser goes straight back.
 func (a *Auth) providerLogoutURL(meta *providerMetadata, idToken, back string) string {
 	switch {
 	case meta.appIDShaped:
@@ -20,7 +21,7 @@ func (a *Auth) providerLogoutURL(meta *providerMetadata, idToken, back string) s
 			return ""
 		}
 		q := u.Query() // an endpoint may carry parameters of its own
-		q.Set("post_logout_redirect_uri", back)
+		q.Set(cmp.Or(a.cfg.LogoutReturnParam, "post_logout_redirect_uri"), back)
 		q.Set("client_id", a.cfg.ClientID)
 		if idToken != "" {
 			q.Set("id_token_hint", idToken)

@@ -79,16 +79,18 @@ func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
 		{
 			name: "every provider setting wrong at once",
 			env: merge(oidcEnvVars(), map[string]string{
-				"APPID_OAUTH_SERVER_URL":   "https://other.example/",
-				"APPIDGATE_ROLES_CLAIM":    "realm_access..roles",
-				"APPIDGATE_AUTH_PARAMS":    "prompt=login&state=mine&nonce=n&prompt=none",
-				"APPIDGATE_OFFLINE_ACCESS": "sometimes",
-				"IBM_CLOUD_APIKEY":         "left-over-key",
-				"IAM_TOKEN_URL":            "https://iam.cloud.ibm.com/identity/token",
-				"APPIDGATE_MANAGEMENT_URL": "https://us-south.appid.cloud.ibm.com/management/v4/t",
+				"APPID_OAUTH_SERVER_URL":        "https://other.example/",
+				"APPIDGATE_ROLES_CLAIM":         "realm_access..roles",
+				"APPIDGATE_AUTH_PARAMS":         "prompt=login&state=mine&nonce=n&prompt=none",
+				"APPIDGATE_OFFLINE_ACCESS":      "sometimes",
+				"APPIDGATE_LOGOUT_RETURN_PARAM": "id_token_hint",
+				"IBM_CLOUD_APIKEY":              "left-over-key",
+				"IAM_TOKEN_URL":                 "https://iam.cloud.ibm.com/identity/token",
+				"APPIDGATE_MANAGEMENT_URL":      "https://us-south.appid.cloud.ibm.com/management/v4/t",
 			}),
 			want: []string{"APPIDGATE_ISSUER_URL", "APPIDGATE_OFFLINE_ACCESS", "IBM_CLOUD_APIKEY", "IAM_TOKEN_URL",
-				"APPIDGATE_MANAGEMENT_URL", "APPIDGATE_ROLES_CLAIM", "APPIDGATE_AUTH_PARAMS", "APPIDGATE_AUTH_PARAMS",
+				"APPIDGATE_MANAGEMENT_URL", "APPIDGATE_LOGOUT_RETURN_PARAM", "APPIDGATE_ROLES_CLAIM",
+				"APPIDGATE_AUTH_PARAMS", "APPIDGATE_AUTH_PARAMS",
 				"APPIDGATE_AUTH_PARAMS"},
 		},
 		{
@@ -103,8 +105,9 @@ func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
 		},
 		{
 			name: "settings App ID mode does not use",
-			env:  merge(validEnv(), map[string]string{"APPIDGATE_ROLES_CLAIM": "groups", "APPIDGATE_OFFLINE_ACCESS": "0"}),
-			want: []string{"APPIDGATE_ROLES_CLAIM", "APPIDGATE_OFFLINE_ACCESS"},
+			env: merge(validEnv(), map[string]string{"APPIDGATE_ROLES_CLAIM": "groups", "APPIDGATE_OFFLINE_ACCESS": "0",
+				"APPIDGATE_LOGOUT_RETURN_PARAM": "logout_uri"}),
+			want: []string{"APPIDGATE_ROLES_CLAIM", "APPIDGATE_OFFLINE_ACCESS", "APPIDGATE_LOGOUT_RETURN_PARAM"},
 		},
 	}
 	for _, tc := range tests {

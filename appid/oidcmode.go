@@ -34,23 +34,26 @@ var reservedAuthParams = []string{"client_id", "redirect_uri", "response_type", 
 
 // providerNames names the provider-mode settings in problems: environment variables or Config fields.
 type providerNames struct {
-	provider, rolesClaim, authParams, offlineAccess, apiKey string
+	provider, rolesClaim, authParams, offlineAccess, logoutParam, apiKey string
 }
 
 var (
 	envProviderNames = providerNames{provider: "APPIDGATE_PROVIDER", rolesClaim: "APPIDGATE_ROLES_CLAIM",
-		authParams: "APPIDGATE_AUTH_PARAMS", offlineAccess: "APPIDGATE_OFFLINE_ACCESS", apiKey: "IBM_CLOUD_APIKEY"}
+		authParams: "APPIDGATE_AUTH_PARAMS", offlineAccess: "APPIDGATE_OFFLINE_ACCESS",
+		logoutParam: "APPIDGATE_LOGOUT_RETURN_PARAM", apiKey: "IBM_CLOUD_APIKEY"}
 	fieldProviderNames = providerNames{provider: "Provider", rolesClaim: "RolesClaim", authParams: "AuthParams",
-		offlineAccess: "DisableOfflineAccess", apiKey: "IBMCloudAPIKey"}
+		offlineAccess: "DisableOfflineAccess", logoutParam: "LogoutReturnParam", apiKey: "IBMCloudAPIKey"}
 )
 
 // readProviderEnv reads the provider-mode settings into cfg: APPIDGATE_PROVIDER, APPIDGATE_ISSUER_URL (another
-// name for APPID_OAUTH_SERVER_URL), APPIDGATE_ROLES_CLAIM, APPIDGATE_AUTH_PARAMS and APPIDGATE_OFFLINE_ACCESS.
+// name for APPID_OAUTH_SERVER_URL), APPIDGATE_ROLES_CLAIM, APPIDGATE_AUTH_PARAMS, APPIDGATE_OFFLINE_ACCESS and
+// APPIDGATE_LOGOUT_RETURN_PARAM.
 // It returns the variable that problems with the issuer should name, and the problems of values that do not
 // parse; Config.providerProblems checks the rest.
 func readProviderEnv(get func(string) string, cfg *Config) (issuerVar string, problems []Problem) {
 	cfg.Provider = strings.ToLower(get("APPIDGATE_PROVIDER"))
 	cfg.RolesClaim = get("APPIDGATE_ROLES_CLAIM")
+	cfg.LogoutReturnParam = get("APPIDGATE_LOGOUT_RETURN_PARAM")
 	issuerVar = "APPID_OAUTH_SERVER_URL"
 	if alias := get("APPIDGATE_ISSUER_URL"); alias != "" {
 		switch {
@@ -98,6 +101,9 @@ func (c Config) providerProblems(names settingNames) []Problem {
 		if c.DisableOfflineAccess {
 			add(n.offlineAccess, "only used when %s is %s", n.provider, ProviderOIDC)
 		}
+		if c.LogoutReturnParam != "" {
+			add(n.logoutParam, "only used when %s is %s", n.provider, ProviderOIDC)
+		}
 	case ProviderOIDC:
 		unused := []struct{ name, v string }{
 			{n.apiKey, c.IBMCloudAPIKey}, {names.iamTokenURL, c.IAMTokenURL}, {names.managementURL, c.ManagementURL}}
@@ -112,6 +118,9 @@ func (c Config) providerProblems(names settingNames) []Problem {
 		}
 	default:
 		add(n.provider, "expected %s or %s, got %q", ProviderAppID, ProviderOIDC, c.Provider)
+	}
+	if p := c.LogoutReturnParam; p != "" && (!validParamName(p) || p == "client_id" || p == "id_token_hint" || p == "state") {
+		add(n.logoutParam, "expected a parameter name such as logout_uri, got %q", p)
 	}
 	if c.RolesClaim != "" && !validClaimPath(c.RolesClaim) {
 		add(n.rolesClaim, "expected a claim name or a dotted path such as realm_access.roles, got %q", c.RolesClaim)
@@ -138,6 +147,16 @@ func validClaimPath(path string) bool {
 		}
 	}
 	return true
+}
+
+// validParamName reports whether name is a plain query parameter name: letters, digits, "_", "-" and ".".
+func validParamName(name string) bool {
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // withProviderDefaults fills the provider-mode settings left zero: App ID mode, the "roles" claim, and in
