@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -128,5 +130,72 @@ func TestDemoOIDCModeConfigurationErrors(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "local App ID provider") {
 		t.Errorf("generic mode without an issuer started the local provider:\n%s", stdout.String())
+	}
+}
+
+// TestProxyOnAnotherOpenIDConnectProvider: appidgate proxy in generic mode signs users in at zitadel's example
+// provider and passes their identity, roles from a claim of its userinfo, to the upstream.
+func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, h := range []string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles"} {
+			fmt.Fprintf(w, "%s=%s\n", h, r.Header.Get(h))
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	port := freeLoopbackPort(t)
+	app := fmt.Sprintf("http://127.0.0.1:%d", port)
+	idp := zitadeltest.Start(t, zitadeltest.Options{RedirectURIs: []string{app + "/afterauth"},
+		Groups: map[string][]string{zitadeltest.UserID: {"admin", "user"}}, GroupsIn: zitadeltest.InUserinfo})
+	vars := map[string]string{
+		"APPIDGATE_LISTEN_ADDR": fmt.Sprintf("127.0.0.1:%d", port),
+		"APPIDGATE_PROVIDER":    "oidc",
+		"APPIDGATE_ISSUER_URL":  idp.Issuer,
+		"APPID_CLIENT_ID":       zitadeltest.ClientID,
+		"APPID_CLIENT_SECRET":   zitadeltest.ClientSecret,
+		"APPID_REDIRECT_URI":    app + "/afterauth",
+		"SESSION_SECRET_KEY":    "test-session-key-0123456789abcdef",
+		"APPIDGATE_ROLES_CLAIM": "groups",
+	}
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--policy", "/admin=role:admin"},
+			testEnv(vars, stdout, stderr))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the proxy did not stop within 30 s")
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); !openLine.MatchString(stdout.String()); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
+		}
+	}
+
+	signIn := func(username string) (*browser, page) {
+		b := newBrowser(t)
+		form := b.get(app + "/admin")
+		req, err := zitadeltest.LoginRequest(form.body, form.url, username, zitadeltest.Password)
+		if err != nil {
+			t.Fatalf("%v (%d at %s)\nstderr:\n%s", err, form.status, form.url, stderr.String())
+		}
+		return b, b.do(req)
+	}
+	_, got := signIn(idp.Username)
+	want := "X-Appidgate-User=" + zitadeltest.UserID + "\nX-Appidgate-Email=" + zitadeltest.UserEmail +
+		"\nX-Appidgate-Name=" + zitadeltest.UserName + "\nX-Appidgate-Roles=admin,user\n"
+	if got.status != http.StatusOK || got.body != want {
+		t.Errorf("upstream saw %d:\n%s\nwant:\n%s\nstderr:\n%s", got.status, got.body, want, stderr.String())
+	}
+	if _, got := signIn(zitadeltest.User2); got.status != http.StatusForbidden {
+		t.Errorf("/admin for a user without the admin group: %d, want 403", got.status)
+	}
+	if !strings.Contains(stderr.String(), `"mode":"oidc"`) {
+		t.Errorf("the start-up log line does not name the mode:\n%s", stderr.String())
 	}
 }
