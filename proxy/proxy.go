@@ -47,7 +47,7 @@ type Config struct {
 	// endpoint accepts in an absolute return URL; see ForwardAuth. A same-origin path is always accepted.
 	ReturnHosts []string
 	// DialTimeout and ResponseHeaderTimeout bound the upstream (defaults above); Transport, when set, replaces
-	// the proxy's own transport and both.
+	// the proxy's own transport and both (NewTransport makes one to wrap).
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
 	Transport             http.RoundTripper
@@ -100,8 +100,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	transport := cfg.Transport
 	if transport == nil {
-		transport = newTransport(cmpDuration(cfg.DialTimeout, DefaultDialTimeout),
-			cmpDuration(cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout))
+		transport = NewTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      p.rewrite,
@@ -121,8 +120,11 @@ func cmpDuration(d, def time.Duration) time.Duration {
 	return def
 }
 
-// newTransport is http.DefaultTransport's shape with the upstream's bounds.
-func newTransport(dial, header time.Duration) *http.Transport {
+// NewTransport returns the proxy's own transport to its upstream: http.DefaultTransport's shape, never through
+// HTTP_PROXY, with connecting bounded by dial and the wait for response headers by header (each zero means
+// its default above). Wrap it to observe the upstream, and pass it as Config.Transport.
+func NewTransport(dial, header time.Duration) *http.Transport {
+	dial, header = cmpDuration(dial, DefaultDialTimeout), cmpDuration(header, DefaultResponseHeaderTimeout)
 	return &http.Transport{
 		Proxy:                 nil, // the upstream is reached directly, never through HTTP_PROXY
 		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,

@@ -156,14 +156,14 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	p, err := proxy.New(proxy.Config{
-		Upstream:              upstream,
-		Auth:                  rp.app.auth,
-		Routes:                routes,
-		Identity:              proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
-		Assertion:             signer,
-		TrustedProxies:        trusted,
-		ResponseHeaderTimeout: f.headerTimeout,
-		Logger:                log,
+		Upstream:       upstream,
+		Auth:           rp.app.auth,
+		Routes:         routes,
+		Identity:       proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
+		Assertion:      signer,
+		TrustedProxies: trusted,
+		Transport:      rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)),
+		Logger:         log,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
