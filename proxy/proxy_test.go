@@ -18,10 +18,15 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 	"github.com/appidgate/appidgate/proxy"
@@ -43,7 +48,15 @@ type env struct {
 	idp      *localappid.Server
 	upstream *httptest.Server
 	proxy    *httptest.Server
+	clock    *testClock // the provider's and the proxy's
 }
+
+// testClock is the real time moved forward by what the test advanced it, shared by the provider and appid so
+// that tokens expire for both at once.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // envOptions configures newEnv.
 type envOptions struct {
@@ -53,6 +66,7 @@ type envOptions struct {
 	identity    proxy.IdentityHeaders
 	returnHosts []string
 	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	redis       bool   // sessions in Redis (miniredis) rather than in cookies
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -115,9 +129,11 @@ const defaultRoutes = `routes:
 
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
+	clock := &testClock{}
 	pcfg := localappid.DefaultConfig()
 	pcfg.PasswordHashCost = 4
 	pcfg.SigningKey = providerKey()
+	pcfg.Now = clock.Now
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -140,12 +156,22 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
+	var store session.Store
+	if opt.redis {
+		codec, err := session.NewCodec(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+		t.Cleanup(func() { client.Close() })
+		store = session.NewRedisStore(client, codec, session.RedisOptions{Now: clock.Now})
+	}
 	auth, err := appid.New(t.Context(), appid.Config{
 		ClientID: localappid.DemoClientID, ClientSecret: localappid.DemoClientSecret,
 		OAuthServerURL: idp.Provider().OAuthServerURL(), RedirectURL: base + "/afterauth",
 		SessionKeys: [][]byte{key}, IBMCloudAPIKey: localappid.DemoAPIKey,
 		IAMTokenURL: idp.Provider().IAMTokenURL(), ManagementURL: idp.Provider().ManagementURL(),
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +215,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, idp: idp, upstream: upstream, proxy: srv}
+	return &env{t: t, idp: idp, upstream: upstream, proxy: srv, clock: clock}
 }
 
 // client is one browser: a cookie jar, never following redirects by itself.

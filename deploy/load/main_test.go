@@ -39,13 +39,17 @@ func TestRunEndToEnd(t *testing.T) {
 			"| cookie sessions | open /noauth_route |", "| cookie sessions | protected /auth_route |",
 			"| cookie sessions | bearer /api/auth_route |", "| Redis sessions | protected /auth_route |",
 			"| cookie + introspection | protected /auth_route |", "-c 4 -d 200ms -rounds 1",
+			"| proxy (cookie sessions) | upstream alone /auth_route |",
+			"| proxy (cookie sessions) | httputil.ReverseProxy /auth_route |",
+			"| proxy (cookie sessions) | proxy, public /noauth_route |",
+			"| proxy (cookie sessions) | proxy, session /auth_route |",
 		} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("report lacks %q:\n%s", want, out.String())
 			}
 		}
 		if !strings.Contains(out.String(), "| 1.00 |") {
-			t.Errorf("no open route compared with itself:\n%s", out.String())
+			t.Errorf("no base route compared with itself:\n%s", out.String())
 		}
 		assertNoChildren(t)
 	})
