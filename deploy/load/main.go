@@ -7,7 +7,7 @@
 // Usage:
 //
 //	go run ./deploy/load [-c 32] [-d 5s] [-rounds 3] [-warmup 1s] [-redis redis-server] [-log-level error] [-md]
-//	                     [-bin PATH] [-wrk wrk] [-servers proxy,cookie]
+//	                     [-bin PATH] [-peer PATH] [-wrk wrk] [-servers proxy,cookie]
 //
 // It builds ./cmd/appidgate (unless -bin names a binary) and ./deploy/load/peer, starts `appidgate idp` on a
 // free loopback port, then for each server configuration starts `appidgate demo` against it (and redis-server
@@ -61,7 +61,7 @@ type options struct {
 	wrk       string
 	logFormat string
 	servers   string
-	peer      string // the built deploy/load/peer
+	peer      string
 }
 
 // String gives the flags that decide the figures, as a command line.
@@ -101,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "error", "APPIDGATE_LOG_LEVEL of the measured server (info logs a line per request)")
 	fs.BoolVar(&o.markdown, "md", false, "write the table as Markdown, with the conditions of the run")
 	fs.StringVar(&o.bin, "bin", "", "appidgate binary to measure (default: build ./cmd/appidgate)")
+	fs.StringVar(&o.peer, "peer", "", "deploy/load/peer binary for the proxy rows (default: build it)")
 	fs.StringVar(&o.wrk, "wrk", "", "send the load with this wrk binary instead of Go's net/http client")
 	fs.StringVar(&o.servers, "servers", "", "measure only the server configurations whose names start with one of these, comma-separated (e.g. proxy)")
 	if err := fs.Parse(args); err != nil {
@@ -198,10 +199,12 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 			return err
 		}
 	}
-	o.peer = filepath.Join(dir, "peer")
-	fmt.Fprintln(progress, "building ./deploy/load/peer")
-	if err := build(ctx, o.peer, "github.com/appidgate/appidgate/deploy/load/peer"); err != nil {
-		return err
+	if o.peer == "" {
+		o.peer = filepath.Join(dir, "peer")
+		fmt.Fprintln(progress, "building ./deploy/load/peer")
+		if err := build(ctx, o.peer, "github.com/appidgate/appidgate/deploy/load/peer"); err != nil {
+			return err
+		}
 	}
 	if o.wrk != "" {
 		if _, err := exec.LookPath(o.wrk); err != nil {
@@ -280,6 +283,9 @@ func build(ctx context.Context, dst, pkg string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, pkg)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("building %s (run inside the repository): %w", pkg, err)
 	}
 	return nil

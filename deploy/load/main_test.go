@@ -23,15 +23,17 @@ func TestRunEndToEnd(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to find leftover child processes")
 	}
-	bin := filepath.Join(t.TempDir(), "appidgate")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/appidgate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building appidgate: %v\n%s", err, out)
+	dir := t.TempDir()
+	bin, peer := filepath.Join(dir, "appidgate"), filepath.Join(dir, "peer")
+	for dst, pkg := range map[string]string{bin: "../../cmd/appidgate", peer: "./peer"} {
+		if out, err := exec.Command("go", "build", "-o", dst, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, out)
+		}
 	}
 
 	t.Run("complete run", func(t *testing.T) {
 		var out, progress bytes.Buffer
-		err := run(context.Background(), []string{"-bin", bin, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
+		err := run(context.Background(), []string{"-bin", bin, "-peer", peer, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
 		if err != nil {
 			t.Fatalf("run: %v\nprogress:\n%s", err, progress.String())
 		}
@@ -58,7 +60,7 @@ func TestRunEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		var out, progress bytes.Buffer
-		err := run(ctx, []string{"-bin", bin, "-c", "2", "-d", "10s", "-warmup", "0"}, &out, &progress)
+		err := run(ctx, []string{"-bin", bin, "-peer", peer, "-c", "2", "-d", "10s", "-warmup", "0"}, &out, &progress)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("cancelled run returned %v, want the context's error\nprogress:\n%s", err, progress.String())
 		}
