@@ -44,7 +44,7 @@ var providerKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 // env is a local provider, an upstream app and the proxy in front of it, all on loopback.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	idp      *localappid.Server
 	upstream *httptest.Server
 	proxy    *httptest.Server
@@ -127,7 +127,7 @@ const defaultRoutes = `routes:
     policy: role:admin
 `
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	clock := &testClock{}
 	pcfg := localappid.DefaultConfig()
@@ -220,7 +220,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 
 // client is one browser: a cookie jar, never following redirects by itself.
 type client struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 }
 
@@ -298,7 +298,7 @@ func (c *client) loginFrom(e *env, start, username string) answer {
 }
 
 // seen decodes the upstream's echo.
-func seen(t *testing.T, a answer) (path string, h http.Header) {
+func seen(t testing.TB, a answer) (path string, h http.Header) {
 	t.Helper()
 	var echo struct {
 		Path    string      `json:"path"`
