@@ -222,6 +222,7 @@ http://127.0.0.1:%[1]d {
 		# route keeps this order: forward_auth would otherwise run first, and the removal would drop what it copied
 		route {
 			request_header -X-Appidgate-*
+			request_header -X_Appidgate_*
 			forward_auth %[2]s {
 				uri /.appidgate/verify
 				copy_headers X-Appidgate-User X-Appidgate-Email X-Appidgate-Name X-Appidgate-Roles X-Appidgate-Scopes X-Appidgate-Assertion

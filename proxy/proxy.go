@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,8 @@ const (
 	// DefaultResponseHeaderTimeout bounds the wait for the upstream's response headers (not its body, which may
 	// stream for as long as the connection lasts).
 	DefaultResponseHeaderTimeout = 60 * time.Second
+	// DefaultBodyIdleTimeout bounds the wait for each part of a request body.
+	DefaultBodyIdleTimeout = 60 * time.Second
 )
 
 // Config configures a Proxy.
@@ -51,6 +54,9 @@ type Config struct {
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
 	Transport             http.RoundTripper
+	// BodyIdleTimeout bounds the wait for each part of a request body (DefaultBodyIdleTimeout when zero): a
+	// client that stops sending its body gets its request ended.
+	BodyIdleTimeout time.Duration
 	// Logger receives upstream failures; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -67,6 +73,7 @@ type Proxy struct {
 	identity  IdentityHeaders
 	assertion *AssertionSigner
 	trusted   []netip.Prefix
+	bodyIdle  time.Duration
 	log       *slog.Logger
 }
 
@@ -93,6 +100,7 @@ func New(cfg Config) (*Proxy, error) {
 		identity:  cfg.Identity,
 		assertion: cfg.Assertion,
 		trusted:   cfg.TrustedProxies,
+		bodyIdle:  cmpDuration(cfg.BodyIdleTimeout, DefaultBodyIdleTimeout),
 		log:       cfg.Logger,
 	}
 	if p.log == nil {
@@ -103,9 +111,10 @@ func New(cfg Config) (*Proxy, error) {
 		transport = NewTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
 	}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:      p.rewrite,
-		Transport:    transport,
-		ErrorHandler: p.upstreamFailed,
+		Rewrite:        p.rewrite,
+		Transport:      transport,
+		ModifyResponse: p.dropProxyCookiesSet,
+		ErrorHandler:   p.upstreamFailed,
 		// Server-sent events and other responses without a length are flushed as they arrive anyway; this also
 		// keeps long-polling and chunked answers moving.
 		FlushInterval: 100 * time.Millisecond,
@@ -148,6 +157,16 @@ type admittedKey struct{}
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !validMethod(r.Method) {
+		// Rules match methods as written; an upstream reading "get" as another method than GET must not see it.
+		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
+		return
+	}
+	if !upgradeAllowed(r) {
+		// Any other protocol would be a tunnel past the proxy (h2c: HTTP/2 requests for any path, unchecked).
+		respond(w, r, false, http.StatusBadRequest, "Bad request", "Only WebSocket upgrades are passed on.")
+		return
+	}
 	path, changed, err := CleanPath(r.URL.EscapedPath())
 	if err != nil {
 		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
@@ -177,7 +196,71 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		user = u
 	}
 	ctx := context.WithValue(r.Context(), admittedKey{}, admitted{user: user, rule: rule})
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: p.bodyIdle}
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+// upgradeAllowed reports whether r asks for no protocol upgrade, or for a WebSocket one on GET: the only
+// upgrade the proxy passes on.
+func upgradeAllowed(r *http.Request) bool {
+	upgrade := r.Header.Values("Upgrade")
+	if len(upgrade) == 0 && !headerHasToken(r.Header, "Connection", "upgrade") {
+		return true
+	}
+	return r.Method == http.MethodGet && len(upgrade) == 1 && strings.EqualFold(upgrade[0], "websocket")
+}
+
+// headerHasToken reports whether a comma-separated header named name holds token, compared case-insensitively.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// idleBody is a request body whose every read must start within idle of the previous one: a client that
+// trickles a body, or stops sending it, does not hold the upstream's connection (and, for many apps, a worker)
+// for as long as the connection may last.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle)) // unsupported by a writer: the server's own timeouts apply
+	return b.ReadCloser.Read(p)
+}
+
+// dropProxyCookiesSet removes the upstream's Set-Cookie headers for the proxy's own cookies: the upstream may
+// not plant, replace or delete a user's session.
+func (p *Proxy) dropProxyCookiesSet(resp *http.Response) error {
+	lines := resp.Header["Set-Cookie"]
+	kept := lines[:0:0]
+	for _, line := range lines {
+		name, _, _ := strings.Cut(line, "=")
+		if isProxyCookie(strings.TrimSpace(name)) {
+			p.log.WarnContext(resp.Request.Context(), "proxy: the upstream set the proxy's own cookie; dropped",
+				"cookie", strings.TrimSpace(name))
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if len(kept) != len(lines) {
+		if len(kept) == 0 {
+			resp.Header.Del("Set-Cookie")
+		} else {
+			resp.Header["Set-Cookie"] = kept
+		}
+	}
+	return nil
 }
 
 // rewrite builds the upstream request. It runs after ReverseProxy removed the hop-by-hop headers, those the
@@ -188,21 +271,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out.Header
 	p.identity.Strip(out) // on every route, public ones too
 	dropProxyCookies(out)
-	// Headers by which frameworks take another path or method than the one the rule was chosen for (IIS and
-	// Symfony read X-Original-URL; many honour a method override): the upstream must see what was admitted.
-	for _, h := range [...]string{"X-Original-Url", "X-Original-Uri", "X-Rewrite-Url", "X-Forwarded-Uri",
-		"X-Forwarded-Path", "X-Forwarded-Prefix", "X-Forwarded-Method", "X-Original-Method",
-		"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"} {
-		out.Del(h)
-	}
 	trusted := p.trustedPeer(pr.In.RemoteAddr)
-	if !trusted {
-		// Other descriptions of the client's address than X-Forwarded-For: believed from trusted proxies only.
-		for _, h := range [...]string{"X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Forwarded-Port",
-			"X-Forwarded-Server", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https"} {
-			out.Del(h)
-		}
-	}
+	stripRerouting(out, trusted)
 	if trusted {
 		// A proxy in front of this one described the client: pass its words on, adding the peer to the chain.
 		if v := pr.In.Header.Values("X-Forwarded-For"); len(v) > 0 {
@@ -246,6 +316,37 @@ func peerTrusted(trusted []netip.Prefix, remoteAddr string) bool {
 	addr := ap.Addr().Unmap()
 	for _, prefix := range trusted {
 		if prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripRerouting removes from h, in every spelling (any case, "_" for "-", which WSGI, PHP and Rack fold into
+// the same variable):
+//   - the headers that name another path or method than the one the rule was chosen for (IIS and Symfony read
+//     X-Original-URL; many frameworks honour a method override), and Http2-Settings, which goes with an h2c
+//     upgrade that the proxy never passes on: the upstream must see what was admitted;
+//   - unless the peer is trusted, the headers other than X-Forwarded-For, -Proto and -Host (which ReverseProxy
+//     sets) that describe the client's address, scheme or host.
+func stripRerouting(h http.Header, trusted bool) {
+	rerouting := [...]string{"x-original-url", "x-original-uri", "x-rewrite-url", "x-forwarded-uri",
+		"x-forwarded-path", "x-forwarded-prefix", "x-forwarded-method", "x-original-method",
+		"x-http-method-override", "x-http-method", "x-method-override", "http2-settings"}
+	clientAddress := [...]string{"x-real-ip", "x-client-ip", "true-client-ip", "x-cluster-client-ip",
+		"x-forwarded-port", "x-forwarded-server", "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol",
+		"x-url-scheme", "front-end-https", "x-host"}
+	for k := range h {
+		if foldedIn(k, rerouting[:]) || (!trusted && foldedIn(k, clientAddress[:])) {
+			delete(h, k)
+		}
+	}
+}
+
+// foldedIn reports whether k, lower-cased and with "_" read as "-", is one of names.
+func foldedIn(k string, names []string) bool {
+	for _, n := range names {
+		if foldedEqual(k, n) {
 			return true
 		}
 	}

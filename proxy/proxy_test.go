@@ -67,6 +67,7 @@ type envOptions struct {
 	returnHosts []string
 	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
 	redis       bool   // sessions in Redis (miniredis) rather than in cookies
+	bodyIdle    time.Duration
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -195,7 +196,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	}
 	p, err := proxy.New(proxy.Config{Upstream: up, Auth: auth, Routes: routes, Identity: opt.identity,
 		Assertion: signer, TrustedProxies: opt.trusted, Logger: slog.New(slog.DiscardHandler),
-		DialTimeout: time.Second})
+		DialTimeout: time.Second, BodyIdleTimeout: opt.bodyIdle})
 	if err != nil {
 		t.Fatal(err)
 	}
