@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -29,8 +28,9 @@ const (
 // The original request is read from the forward-auth request's headers, and only when it comes from one of
 // Config.TrustedProxies (from anyone else the endpoints answer 403 and log the misconfiguration, since these
 // headers are trivially spoofed): the URI from X-Forwarded-Uri (Traefik, Caddy), X-Original-URI (nginx) or
-// X-Original-URL (ingress-nginx), the method from X-Forwarded-Method or X-Original-Method (else the request's
-// own, which nginx's auth_request subrequest inherits), the host from X-Forwarded-Host. When several of these
+// X-Original-URL (ingress-nginx), the method from X-Forwarded-Method or X-Original-Method (one is required:
+// nginx's auth_request subrequest is always a GET, whatever the original method), the host from
+// X-Forwarded-Host. When several of these
 // are present they must agree. Routes are matched on the cleaned path of that URI, never its query; a path that
 // cleaning would change or cannot read one way only is refused, as the upstream might read it otherwise.
 //
@@ -172,7 +172,12 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 			given = v
 		}
 	}
-	method := cmp.Or(given, r.Method)
+	if given == "" {
+		// Never the request's own method: nginx asks with GET whatever the client sent, so a POST would be
+		// judged by the GET rule.
+		return original{}, errors.New("proxy: forward-auth: no X-Forwarded-Method or X-Original-Method")
+	}
+	method := given
 	if !validMethod(method) {
 		return original{}, errors.New("proxy: forward-auth: the original method is malformed")
 	}
@@ -189,12 +194,15 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 // errBadPath: the original path is malformed or would be read differently once cleaned.
 var errBadPath = errors.New("proxy: forward-auth: the original path is malformed or not in its clean form")
 
+// validMethod reports whether m is a method as rules name them: upper-case letters, with "-" or "_" inside
+// (WebDAV's VERSION-CONTROL), at most 32 bytes. Rules match methods exactly, so an upstream never sees "get"
+// for a request that a GET rule admitted.
 func validMethod(m string) bool {
-	if m == "" || len(m) > 32 {
+	if m == "" || len(m) > 32 || m[0] < 'A' || m[0] > 'Z' {
 		return false
 	}
 	for i := 0; i < len(m); i++ {
-		if c := m[i]; c < 'A' || c > 'Z' {
+		if c := m[i]; (c < 'A' || c > 'Z') && c != '-' && c != '_' {
 			return false
 		}
 	}
