@@ -236,7 +236,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
-	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.String(),
+	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(),
 		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
 	code = rp.app.serveWith(ctx, rp.ln, handler, server.NewStreaming)
 	if child == nil {
