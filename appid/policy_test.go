@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 )
@@ -69,5 +70,112 @@ func TestComposedPolicies(t *testing.T) {
 				t.Error("admits a request without a user")
 			}
 		})
+	}
+}
+
+func TestClaimPolicy(t *testing.T) {
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(`{
+		"groups": ["admins", "staff"],
+		"cognito:groups": ["ops"],
+		"https://example.com/roles": ["editor"],
+		"realm_access": {"roles": ["realm-admin", "offline_access"]},
+		"resource_access": {"my.app": {"roles": ["client-role"]}},
+		"department": "R&D",
+		"scope": "openid app/view",
+		"email_verified": true,
+		"disabled": false,
+		"level": 3,
+		"ratio": 0.5,
+		"mixed": ["a", 7, true, null, {"x": "y"}, ["nested"]],
+		"empty": "",
+		"nothing": null,
+		"object": {"admins": true}
+	}`), &claims); err != nil {
+		t.Fatal(err)
+	}
+	user := &User{ID: "u", Claims: claims}
+	tests := []struct {
+		path, value string
+		want        bool
+	}{
+		{"groups", "admins", true},
+		{"groups", "staff", true},
+		{"groups", "Admins", false}, // case-sensitive
+		{"groups", "admin", false},  // whole elements only
+		{"cognito:groups", "ops", true},
+		{"https://example.com/roles", "editor", true},
+		{"realm_access.roles", "realm-admin", true},
+		{"realm_access.roles", "admin", false},
+		{"resource_access.my.app.roles", "client-role", true},
+		{"department", "R&D", true},
+		{"department", "R&D ", false}, // no trimming
+		{"scope", "app/view", false},  // a space-separated string is one value
+		{"scope", "openid app/view", true},
+		{"email_verified", "true", true},
+		{"email_verified", "false", false},
+		{"email_verified", "True", false},
+		{"disabled", "false", true},
+		{"level", "3", true},
+		{"level", "3.0", true},
+		{"level", "3e0", true},
+		{"level", "4", false},
+		{"level", "three", false},
+		{"ratio", "0.5", true},
+		{"mixed", "a", true},
+		{"mixed", "7", true},
+		{"mixed", "true", true},
+		{"mixed", "nested", false}, // nested arrays do not count
+		{"mixed", "y", false},
+		{"empty", "", true},
+		{"nothing", "null", false},
+		{"object", "admins", false},
+		{"missing", "x", false},
+		{"groups.admins", "x", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path+"="+tc.value, func(t *testing.T) {
+			p := Claim(tc.path, tc.value)
+			if got := p.Allows(user); got != tc.want {
+				t.Errorf("%s.Allows = %v, want %v", p, got, tc.want)
+			}
+			if p.String() != "claim:"+tc.path+"="+tc.value {
+				t.Errorf("name %q", p.String())
+			}
+			if p.Allows(&User{ID: "no claims"}) || p.Allows(nil) {
+				t.Error("admits a user without claims")
+			}
+		})
+	}
+}
+
+func TestClaimPolicyOnStringSlices(t *testing.T) {
+	// Claims built by a program rather than decoded from JSON.
+	u := &User{Claims: map[string]any{"groups": []string{"a", "b"}, "n": json.Number("12")}}
+	for _, tc := range []struct {
+		p    Policy
+		want bool
+	}{
+		{Claim("groups", "b"), true}, {Claim("groups", "c"), false}, {Claim("n", "12"), true}, {Claim("n", "12.0"), true},
+		{Claim("n", "13"), false},
+	} {
+		if got := tc.p.Allows(u); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestClaimPolicyComposes(t *testing.T) {
+	ops := &User{ID: "ops", Roles: []string{"user"}, Claims: map[string]any{"cognito:groups": []any{"ops"}}}
+	admin := &User{ID: "admin", Claims: map[string]any{"realm_access": map[string]any{"roles": []any{"admin"}}}}
+	plain := &User{ID: "plain", Roles: []string{"user"}}
+	p := AnyOf(Claim("realm_access.roles", "admin"), AllOf(Role("user"), Claim("cognito:groups", "ops")))
+	if want := "any(claim:realm_access.roles=admin|role:user,claim:cognito:groups=ops)"; p.String() != want {
+		t.Errorf("name %q, want %q", p.String(), want)
+	}
+	for u, want := range map[*User]bool{ops: true, admin: true, plain: false} {
+		if got := p.Allows(u); got != want {
+			t.Errorf("%s: %v, want %v", u.ID, got, want)
+		}
 	}
 }
