@@ -52,7 +52,8 @@ type envOptions struct {
 	upstream    http.Handler // nil: upstreamApp
 	identity    proxy.IdentityHeaders
 	returnHosts []string
-	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	publicURL   string                   // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -118,6 +119,9 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	pcfg := localappid.DefaultConfig()
 	pcfg.PasswordHashCost = 4
 	pcfg.SigningKey = providerKey()
+	if opt.provider != nil {
+		opt.provider(&pcfg)
+	}
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatal(err)
