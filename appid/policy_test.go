@@ -2,8 +2,14 @@ package appid
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/appidgate/appidgate/localappid"
 )
 
 func TestPolicies(t *testing.T) {
@@ -178,4 +184,59 @@ func TestClaimPolicyComposes(t *testing.T) {
 			t.Errorf("%s: %v, want %v", u.ID, got, want)
 		}
 	}
+}
+
+// TestClaimPolicyEndToEnd: with the local provider putting custom claims in alice's tokens, Claim admits her on
+// session requests (the id token's claims, kept by the session) and on bearer requests (the access token's).
+func TestClaimPolicyEndToEnd(t *testing.T) {
+	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) {
+		c.Users[0].Claims = map[string]any{"groups": []any{"admins"}, "realm_access": map[string]any{"roles": []any{"editor"}}}
+	}})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	policies := []struct {
+		policy     Policy
+		alice, bob int
+	}{
+		{Claim("groups", "admins"), http.StatusOK, http.StatusForbidden},
+		{Claim("realm_access.roles", "editor"), http.StatusOK, http.StatusForbidden},
+		{Claim("groups", "editors"), http.StatusForbidden, http.StatusForbidden},
+		{AnyOf(Claim("groups", "admins"), Role("admin")), http.StatusOK, http.StatusForbidden},
+	}
+	for _, user := range []string{"alice", "bob"} {
+		b := e.newBrowser(t)
+		b.login(e, "/profile", user)
+		cookies := b.client.Jar.Cookies(mustParse(t, e.app.URL))
+		token := accessTokenFor(t, e, user)
+		for _, tc := range policies {
+			want := tc.alice
+			if user == "bob" {
+				want = tc.bob
+			}
+			session := httptest.NewRequest(http.MethodGet, e.app.URL+"/x", nil)
+			for _, c := range cookies {
+				session.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			e.auth.Require(tc.policy)(ok).ServeHTTP(rec, session)
+			if rec.Code != want {
+				t.Errorf("%s, session, %s: %d, want %d", user, tc.policy, rec.Code, want)
+			}
+			bearer := httptest.NewRequest(http.MethodGet, e.app.URL+"/api/x", nil)
+			bearer.Header.Set("Authorization", "Bearer "+token)
+			rec = httptest.NewRecorder()
+			e.auth.RequireBearer(tc.policy)(ok).ServeHTTP(rec, bearer)
+			if rec.Code != want {
+				t.Errorf("%s, bearer, %s: %d, want %d", user, tc.policy, rec.Code, want)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
