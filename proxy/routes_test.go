@@ -476,3 +476,20 @@ func TestLoadRoutesFileAndFlags(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestClaimFlagsNameTheFlag: a bad claim policy in --policy or --default-policy stops start-up naming the flag.
+func TestClaimFlagsNameTheFlag(t *testing.T) {
+	_, err := LoadRoutes("", RouteFlags{Default: "claim:groups", Policy: []string{"/x=claim:my groups=y", "/y=claim:realm_access..roles=z"}})
+	if err == nil {
+		t.Fatal("bad claim policies accepted")
+	}
+	for _, want := range []string{
+		"--default-policy claim:groups: claim groups needs a value",
+		"--policy /x=claim:my groups=y: claim path holds 'g'",
+		`--policy /y=claim:realm_access..roles=z: claim path "realm_access..roles" has an empty segment`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error:\n%v\nwant it to contain %q", err, want)
+		}
+	}
+}
