@@ -17,7 +17,7 @@ var bindingVars = []string{"APPID_CLIENT_ID", "APPID_CLIENT_SECRET", "APPID_OAUT
 
 // ServiceBinding is the App ID service binding of a Code Engine app that ConfigFromLookup reads settings from.
 type ServiceBinding struct {
-	// Name is the bound App ID instance's name, as CE_SERVICES gives it.
+	// Name is the bound App ID instance's name, as CE_SERVICES gives it ("appid[0]" when it gives none).
 	Name string
 	// Settings lists the variables whose values come from the binding: APPID_CLIENT_ID, APPID_CLIENT_SECRET and
 	// APPID_OAUTH_SERVER_URL, and APPIDGATE_MANAGEMENT_URL and IBM_CLOUD_APIKEY (from the credentials' apikey)
@@ -104,8 +104,11 @@ func readCEServices(lookup func(string) (string, bool)) (ceBinding, []Problem) {
 		return ceBinding{}, problem("appid: expected a list of bindings with name and credentials: %s", jsonError(err))
 	}
 	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = fmt.Sprintf("%q", e.Name)
+	for i := range entries {
+		if entries[i].Name == "" {
+			entries[i].Name = fmt.Sprintf("appid[%d]", i) // unnamed: its place in CE_SERVICES names it
+		}
+		names[i] = fmt.Sprintf("%q", entries[i].Name)
 	}
 	switch len(entries) {
 	case 0:
