@@ -133,6 +133,8 @@ func readCEServices(lookup func(string) (string, bool)) (ceBinding, []Problem) {
 	}
 	b := ceBinding{ServiceBinding: ServiceBinding{Name: e.Name}, values: map[string]string{}}
 	var missing []string
+	// field names the required credentials, for the problem when one is missing; the optional ones stand in only
+	// for a variable left unset.
 	for _, s := range []struct{ name, field, value string }{
 		{"APPID_CLIENT_ID", "clientId", c.ClientID},
 		{"APPID_CLIENT_SECRET", "secret", c.Secret},
