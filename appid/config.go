@@ -144,6 +144,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		PostLogoutPath: get("APPIDGATE_POST_LOGOUT_PATH"),
 		RedisURL:       get("APPIDGATE_REDIS_URL"),
 	}
+	problems = append(problems, cfg.useCEServices(lookup)...) // a Code Engine App ID binding, see CEServicesBinding
 	if key := get("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}

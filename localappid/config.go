@@ -2,8 +2,10 @@ package localappid
 
 import (
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -118,7 +120,16 @@ type User struct {
 	PasswordHash string `yaml:"password_hash"`
 	// Roles are role names (or role ids) the user holds.
 	Roles []string `yaml:"roles"`
+	// Claims are custom claims added to the user's id and access tokens, as App ID adds custom attributes that
+	// its token configuration maps into tokens: JSON values of any kind ("groups": ["admins"], "realm_access":
+	// {"roles": [...]}, "cognito:groups": [...]). The names the tokens set themselves (reservedClaims) are refused.
+	Claims map[string]any `yaml:"claims"`
 }
+
+// reservedClaims are the claim names localappid's tokens set, or that only serve token verification: a user's
+// custom claims may not use them.
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tenant", "scope", "email",
+	"email_verified", "name", "nonce", "auth_time", "identities", "amr", "at_hash", "c_hash", "sid", "azp", "events"}
 
 // Role is an App ID role: a name and the scopes it grants per application (client id).
 type Role struct {
@@ -354,6 +365,15 @@ func (c Config) validate() error {
 		for j, r := range u.Roles {
 			if !roleNames[r] && !roleIDs[r] {
 				bad("%s.roles[%d]: %q is not a role name or id in roles", at, j, r)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(u.Claims)) {
+			if name == "" {
+				bad("%s.claims: a claim without a name", at)
+			} else if slices.Contains(reservedClaims, name) {
+				bad("%s.claims: %q is not a custom claim name (the tokens set %s)", at, name, strings.Join(reservedClaims, ", "))
+			} else if _, err := json.Marshal(u.Claims[name]); err != nil {
+				bad("%s.claims.%s: not a JSON value: %v", at, name, err)
 			}
 		}
 	}

@@ -65,9 +65,10 @@ type envOptions struct {
 	upstream    http.Handler // nil: upstreamApp
 	identity    proxy.IdentityHeaders
 	returnHosts []string
-	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
-	redis       bool   // sessions in Redis (miniredis) rather than in cookies
-	bodyIdle    time.Duration
+	publicURL   string                   // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	redis       bool                     // sessions in Redis (miniredis) rather than in cookies
+	bodyIdle    time.Duration            // the proxy's BodyIdleTimeout; zero: its default
+	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -135,6 +136,9 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	pcfg.PasswordHashCost = 4
 	pcfg.SigningKey = providerKey()
 	pcfg.Now = clock.Now
+	if opt.provider != nil {
+		opt.provider(&pcfg)
+	}
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,8 @@ type relyingParty struct {
 func startRelyingParty(ctx context.Context, e env, command string, extra []string) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
-	local := e.getenv("APPID_OAUTH_SERVER_URL") == ""
+	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
+	local := e.getenv("APPID_OAUTH_SERVER_URL") == "" && binding.Name == "" && bindingErr == nil
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
@@ -89,6 +90,9 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
 		rp.Close()
 		return nil, configError(e, problemsOf(err))
+	}
+	if binding.Name != "" {
+		log.Info("App ID settings read from CE_SERVICES binding "+binding.Name, "settings", strings.Join(binding.Settings, ","))
 	}
 	if rp.app, err = newApp(ctx, rp.cfg, opts); err != nil {
 		rp.Close()
