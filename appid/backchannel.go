@@ -29,7 +29,7 @@ const (
 	// backchannelLogoutEvent is the member of a logout token's events claim that makes it one.
 	backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
-	// maxLogoutForm bounds the body of a back-channel logout request: one logout token, about 1 KB.
+	// maxBackchannelForm bounds the body of a back-channel logout request: one logout token, about 1 KB.
 	maxBackchannelForm = 16 << 10
 	// logoutTokenMaxAge is how long after its iat a logout token without exp is accepted (the specification
 	// asks for exp and recommends two minutes; providers that implemented its drafts send none), so that a
@@ -41,7 +41,7 @@ const (
 )
 
 // backchannelLogout receives logout tokens and remembers, on this replica, what they ended: provider sessions,
-// and users whose sessions begun up to a time are over. With a store that can end sessions (Redis), the named
+// and users whose sessions created up to a time are over. With a store that can end sessions (Redis), the named
 // sessions are also deleted from the store, for every replica at once.
 type backchannelLogout struct {
 	path     string                // "" when off
@@ -58,15 +58,15 @@ func newBackchannelLogout(a *Auth) *backchannelLogout {
 	b := &backchannelLogout{
 		path: a.cfg.BackchannelLogoutPath,
 		verifier: oidc.NewVerifier(a.cfg.OAuthServerURL, a.keys, &oidc.Config{ClientID: a.cfg.ClientID,
-			SupportedSigningAlgs: []string{oidc.RS256}, SkipExpiryCheck: true}), // exp is optional: checked below
+			SupportedSigningAlgs: []string{oidc.RS256}, SkipExpiryCheck: true}), // exp may be absent: see verifyLogoutToken
 		sids: expiring.New[struct{}](maxEndedSessions),
 		subs: expiring.New[time.Time](maxEndedSessions),
 		jtis: expiring.New[struct{}](maxLogoutTokens),
 	}
-	switch b.path {
-	case "":
+	switch {
+	case b.path == "":
 		b.path = DefaultBackchannelLogoutPath
-	case backchannelLogoutOff:
+	case strings.EqualFold(b.path, backchannelLogoutOff):
 		b.path = ""
 	}
 	b.ender, _ = a.store.(session.SessionEnder)
@@ -77,7 +77,7 @@ func newBackchannelLogout(a *Auth) *backchannelLogout {
 // a plain path of its own, as it becomes a ServeMux pattern.
 func (c Config) backchannelLogoutPathProblem() string {
 	p := c.BackchannelLogoutPath
-	if p == "" || p == backchannelLogoutOff {
+	if p == "" || strings.EqualFold(p, backchannelLogoutOff) {
 		return ""
 	}
 	plain := len(p) > 1 && p[0] == '/' && !strings.Contains(p, "//") && !strings.Contains(p, "/.")
@@ -161,7 +161,7 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 	ended, err := a.endLoggedOut(ctx, tok, now)
 	if err != nil {
 		b.jtis.Remove(tok.jti) // the provider may send it again
-		a.observer.SessionStoreError("backchannel_logout")
+		a.observer.SessionStoreError("delete")
 		a.log.ErrorContext(ctx, "appid: back-channel logout: ending the sessions failed", "error", err)
 		respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the session store is unavailable")
 		return

@@ -262,7 +262,7 @@ func TestBackchannelLogoutUnavailable(t *testing.T) {
 			!strings.Contains(rec.Body.String(), "temporarily_unavailable") {
 			t.Fatalf("Redis down: %d %s, want 503 temporarily_unavailable", rec.Code, rec.Body)
 		}
-		if obs.count("store:backchannel_logout") != 1 {
+		if obs.count("store:delete") != 1 {
 			t.Errorf("the observer saw no store error")
 		}
 		if err := m.Restart(); err != nil {
@@ -322,7 +322,7 @@ func TestBackchannelLogoutPath(t *testing.T) {
 	}
 	t.Run("off", func(t *testing.T) {
 		var log bytes.Buffer
-		a, err := newAuth(t, "off", nil, &log)
+		a, err := newAuth(t, "OFF", nil, &log)
 		if err != nil {
 			t.Fatal(err)
 		}
