@@ -50,6 +50,8 @@ type Auth struct {
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
 	locker    session.SessionLocker
+	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
+	backchannel *backchannelLogout
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
@@ -139,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 			return names, nil
 		}
 	}
+	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }
 
@@ -147,10 +150,13 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 // otherwise returns to PostLogoutPath. The provider's logout redirects back to the app's origin plus that path,
 // and App ID only redirects to registered URLs: register every post-logout URL (e.g.
 // https://app.example/noauth_route) with App ID as a redirect URI, or the provider's logout will refuse it.
+// Unless Config.BackchannelLogoutPath is "off", it also registers POST /backchannel_logout (or that path), where
+// the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
 func (a *Auth) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
 	mux.HandleFunc("GET /logout", a.handleLogoutPage)
 	mux.HandleFunc("POST /logout", a.handleLogout)
+	a.mountBackchannelLogout(mux)
 }
 
 // Ready reports whether the provider metadata and signing keys are loaded, loading them when they are not. It

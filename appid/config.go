@@ -102,6 +102,10 @@ type Config struct {
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
+	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
+	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
+	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
+	BackchannelLogoutPath string
 
 	// HTTPClient makes every outbound call; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
@@ -143,6 +147,8 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ManagementURL:  get("APPIDGATE_MANAGEMENT_URL"),
 		PostLogoutPath: get("APPIDGATE_POST_LOGOUT_PATH"),
 		RedisURL:       get("APPIDGATE_REDIS_URL"),
+
+		BackchannelLogoutPath: get("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
 	problems = append(problems, cfg.useCEServices(lookup)...) // a Code Engine App ID binding, see CEServicesBinding
 	if key := get("SESSION_SECRET_KEY"); key != "" {
@@ -217,6 +223,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 type settingNames struct {
 	clientID, clientSecret, oauthServerURL, redirectURL, sessionKey, iamTokenURL, managementURL,
 	idle, maxAge, skew, postLogout string
+	backchannelLogoutPath string
 }
 
 var envNames = settingNames{
@@ -224,13 +231,14 @@ var envNames = settingNames{
 	redirectURL: "APPID_REDIRECT_URI", sessionKey: "SESSION_SECRET_KEY", iamTokenURL: "IAM_TOKEN_URL",
 	managementURL: "APPIDGATE_MANAGEMENT_URL", idle: "APPIDGATE_SESSION_IDLE_TIMEOUT",
 	maxAge: "APPIDGATE_SESSION_MAX_AGE", skew: "APPIDGATE_CLOCK_SKEW", postLogout: "APPIDGATE_POST_LOGOUT_PATH",
+	backchannelLogoutPath: "APPIDGATE_BACKCHANNEL_LOGOUT_PATH",
 }
 
 var fieldNames = settingNames{
 	clientID: "ClientID", clientSecret: "ClientSecret", oauthServerURL: "OAuthServerURL",
 	redirectURL: "RedirectURL", sessionKey: "SessionKeys", iamTokenURL: "IAMTokenURL",
 	managementURL: "ManagementURL", idle: "SessionIdleTimeout", maxAge: "SessionMaxAge", skew: "ClockSkew",
-	postLogout: "PostLogoutPath",
+	postLogout: "PostLogoutPath", backchannelLogoutPath: "BackchannelLogoutPath",
 }
 
 // problems lists what is missing or invalid in c, naming settings with names.
@@ -289,6 +297,9 @@ func (c Config) problems(names settingNames) []Problem {
 	}
 	if c.PostLogoutPath != "" && sanitizeReturnTo(c.PostLogoutPath) != c.PostLogoutPath {
 		add(names.postLogout, "expected a same-origin path such as /noauth_route, got %q", c.PostLogoutPath)
+	}
+	if reason := c.backchannelLogoutPathProblem(); reason != "" {
+		add(names.backchannelLogoutPath, "%s", reason)
 	}
 	return p
 }

@@ -48,6 +48,8 @@ type idClaims struct {
 	AuthTime   int64      `json:"auth_time,omitempty"`
 	Identities []identity `json:"identities"`
 	AMR        []string   `json:"amr"`
+	// SessionID names the provider's login session, only for clients with a back-channel logout URI.
+	SessionID string `json:"sid,omitempty"`
 }
 
 // tokenResponse is the token endpoint's success body.
@@ -115,8 +117,9 @@ func (p *Provider) sign(claims ...any) (string, error) {
 	return tok, nil
 }
 
-// userTokens mints an access token and an id token for a user logged in to client.
-func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time) (tokenResponse, error) {
+// userTokens mints an access token and an id token for a user logged in to client through the login session
+// sid (named in the id token only for a client with a back-channel logout URI, as App ID names none).
+func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time, sid string) (tokenResponse, error) {
 	now := p.cfg.Now()
 	scope := p.grantScope(client.ID, u.ID, requestedScope)
 	at, err := p.sign(u.Claims, accessClaims{ // the user's custom claims first: the standard ones win
@@ -130,6 +133,7 @@ func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedS
 		Issuer: issuer, Audience: []string{client.ID}, Expiry: now.Add(p.cfg.IDTokenTTL).Unix(), Tenant: p.cfg.Tenant,
 		IssuedAt: now.Unix(), Email: u.Email, Name: u.Name, Subject: u.ID, Nonce: nonce, AuthTime: authTime.Unix(),
 		Identities: []identity{{Provider: "cloud_directory", ID: u.ID}}, AMR: []string{"cloud_directory"},
+		SessionID: sessionIDFor(client, sid),
 	})
 	if err != nil {
 		return tokenResponse{}, err
