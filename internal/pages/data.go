@@ -108,8 +108,8 @@ type Logout struct {
 
 // SignedOut says the session has ended (signedout.html).
 type SignedOut struct {
-	// SignInURL is where "Sign in again" leads.
-	SignInURL string
+	// SignInURL is where "Sign in again" leads; ContinueURL, when set, is where the logout was to return.
+	SignInURL, ContinueURL string
 	// ProviderSessionKept is true when the identity provider could not be told of the logout, so that its own
 	// session may sign the user in again without a password.
 	ProviderSessionKept bool
@@ -142,6 +142,6 @@ func samples() map[Name][]Data {
 			Message: "The login service is unavailable at the moment.", RetryURL: "/auth_route",
 			RequestID: "0123456789abcdef"}, Error{}},
 		LogoutPage:    {Logout{User: u, Action: "/logout", ReturnTo: "/profile", CancelURL: "/"}, Logout{}},
-		SignedOutPage: {SignedOut{SignInURL: "/", ProviderSessionKept: true}, SignedOut{}},
+		SignedOutPage: {SignedOut{SignInURL: "/", ContinueURL: "/noauth_route", ProviderSessionKept: true}, SignedOut{}},
 	}
 }

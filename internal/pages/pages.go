@@ -79,10 +79,11 @@ func Load(dir string) (*Set, error) {
 		return nil, err
 	}
 	replaced := map[string]string{} // file name -> path
+	var problems []error
 	if dir != "" {
-		var problems []error
+		// Files that cannot be used are named together with those that fail below.
 		replaced, problems = readDir(dir, text)
-		if len(problems) > 0 {
+		if replaced == nil {
 			return nil, errors.Join(problems...)
 		}
 	}
@@ -100,9 +101,8 @@ func Load(dir string) (*Set, error) {
 	}
 	// A layout that does not parse fails every page: say it once.
 	if _, err := template.New(layoutFile).Funcs(funcs(css)).Parse(text[layoutFile]); err != nil {
-		return nil, fmt.Errorf("%s: %w", where(layoutFile), err)
+		return nil, errors.Join(append(problems, fmt.Errorf("%s: %w", where(layoutFile), err))...)
 	}
-	var problems []error
 	all := samples()
 	for _, n := range names() {
 		file := string(n) + ".html"

@@ -110,9 +110,9 @@ func TestPageTexts(t *testing.T) {
 			[]string{`<form method="post" action="/logout">`, "Alice", "(a@example.com)", "Stay signed in"},
 			[]string{"return_to"}},
 		{"signed out, provider told", SignedOut{SignInURL: "/"}, []string{"You are logged out", `href="/"`},
-			[]string{"may still remember you"}},
+			[]string{"may still sign you in again", "Continue"}},
 		{"signed out, provider not told", SignedOut{SignInURL: "/", ProviderSessionKept: true},
-			[]string{"may still remember you"}, nil},
+			[]string{"may still sign you in again"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
