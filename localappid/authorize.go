@@ -98,7 +98,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	req := authRequestFrom(q)
 	out := p.checkAuthRequest(q, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -122,7 +122,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // credentials, starts a fresh provider session and redirects to the client with a code.
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if e := parsePostForm(w, r); e != nil {
-		writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
+		p.writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
 		return
 	}
 	f := r.PostForm
@@ -130,7 +130,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	req.Prompt = ""
 	out := p.checkAuthRequest(f, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -149,7 +149,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	authTime := p.cfg.Now()
 	if retryAfter, ok := p.startSession(w, r, u.ID, authTime); !ok {
 		setRetryAfter(w, retryAfter)
-		writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
+		p.writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
 			"The local App ID provider holds too many login sessions at the moment. Please try again later.")
 		return
 	}
@@ -197,7 +197,7 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req aut
 func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil { // registered URIs parse; this is defensive
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
 		return
 	}
 	q := u.Query()

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // Provider serves the App ID-compatible endpoints. Construct it with New; it is safe for concurrent use.
@@ -31,7 +33,8 @@ type Provider struct {
 	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
 	csrfSecret []byte
 
-	keys *keyRing
+	keys  *keyRing
+	pages *pages.Set // the sign-in and error pages
 
 	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
 	mu        sync.Mutex
@@ -55,10 +58,15 @@ func New(cfg Config) (*Provider, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("localappid: invalid config: %w", err)
 	}
+	set, perr := pages.Load(cfg.TemplatesDir)
+	if perr != nil {
+		return nil, fmt.Errorf("localappid: templates: %w", perr)
+	}
 	cfg = cfg.withDefaults()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	p := &Provider{
 		cfg:       cfg,
+		pages:     set,
 		oauthPath: "/oauth/v4/" + cfg.Tenant,
 		mgmtPath:  "/management/v4/" + cfg.Tenant,
 		clients:   map[string]*Client{},
