@@ -96,7 +96,7 @@ func TestPageTexts(t *testing.T) {
 			[]string{"the help desk, extension 4455"}, []string{"<a href"}},
 		{"failure", Error{Status: 503, Title: "Could not reach the identity provider", Message: "Try later.",
 			RetryURL: "/auth_route?x=1", RequestID: "abc"},
-			[]string{"Error 503 · Service Unavailable", "Could not reach the identity provider", `href="/auth_route?x=1"`,
+			[]string{"Error 503", "Could not reach the identity provider", `href="/auth_route?x=1"`,
 				"Try again", "abc"}, nil},
 		{"notice below 400 has no error badge", Error{Status: 200, Title: "Signed out"}, []string{"Signed out"},
 			[]string{"Error 200", "Try again", "request id"}},
