@@ -70,5 +70,5 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) *oauthError {
 // writeErrorPage answers a browser request that cannot be redirected back to the client with a short HTML page.
 func (p *Provider) writeErrorPage(w http.ResponseWriter, status int, title, message string) {
 	p.pages.Write(w, status, "default-src 'none'; frame-ancestors 'none'", pages.Error{Status: status, Title: title,
-		Message: message})
+		Message: message, Brand: "Local App ID"})
 }

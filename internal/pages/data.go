@@ -91,6 +91,8 @@ type Error struct {
 	RetryURL string
 	// RequestID is the id of this request in the log, "" when not logged.
 	RequestID string
+	// Brand names who shows the page ("Local App ID" for the provider's pages); "" means appidgate.
+	Brand string
 }
 
 // StatusText is the standard text of Status, such as "Service Unavailable".
@@ -140,7 +142,7 @@ func samples() map[Name][]Data {
 			ReturnTo: "/afterauth", RequestID: "0123456789abcdef"}, Forbidden{}},
 		ErrorPage: {Error{Status: http.StatusServiceUnavailable, Title: "Could not reach the identity provider",
 			Message: "The login service is unavailable at the moment.", RetryURL: "/auth_route",
-			RequestID: "0123456789abcdef"}, Error{}},
+			RequestID: "0123456789abcdef", Brand: "appidgate"}, Error{}},
 		LogoutPage:    {Logout{User: u, Action: "/logout", ReturnTo: "/profile", CancelURL: "/"}, Logout{}},
 		SignedOutPage: {SignedOut{SignInURL: "/", ContinueURL: "/noauth_route", ProviderSessionKept: true}, SignedOut{}},
 	}
