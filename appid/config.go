@@ -209,8 +209,10 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		cfg.Introspect = v
 	}
 	cfg.TemplatesDir, cfg.AccessContact = get("APPIDGATE_TEMPLATES_DIR"), get("APPIDGATE_ACCESS_CONTACT")
-	if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {
-		problems = append(problems, err.Problems...)
+	if cfg.TemplatesDir != "" {
+		if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {
+			problems = append(problems, err.Problems...)
+		}
 	}
 	problems = append(problems, cfg.problems(envNames)...)
 	if cfg.IBMCloudAPIKey == "" {
