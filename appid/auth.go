@@ -18,6 +18,7 @@ import (
 	"github.com/appidgate/appidgate/appid/management"
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/expiring"
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // Auth puts login, sessions and access policies in front of HTTP handlers. Build it with New; it is safe for
@@ -29,6 +30,7 @@ type Auth struct {
 
 	store session.Store
 	codec *session.Codec // seals the pending-login cookie
+	pages *pages.Set     // the pages people see: 403, failures, logout, signed out
 
 	discovery *discovery
 	keys      *keySet
@@ -70,6 +72,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if p := cfg.problems(fieldNames); len(p) > 0 {
 		return nil, &ConfigError{Problems: p}
 	}
+	set, cerr := loadPages(cfg.TemplatesDir, "TemplatesDir")
+	if cerr != nil {
+		return nil, cerr
+	}
 	cfg = cfg.withDefaults()
 	redirect, _ := url.Parse(cfg.RedirectURL)
 	codec, err := session.NewCodec(cfg.SessionKeys...)
@@ -82,6 +88,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		observer:   cfg.Observer,
 		store:      cfg.Store,
 		codec:      codec,
+		pages:      set,
 		usedStates: newUsedStates(maxUsedStates),
 
 		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),

@@ -106,6 +106,13 @@ type Config struct {
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
 	BackchannelLogoutPath string
+	// TemplatesDir holds the operator's templates that replace the built-in pages (the 403, failure, logout and
+	// signed-out pages; see the README) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
+	// that does not parse or names an unknown page. Empty: the built-in pages.
+	TemplatesDir string
+	// AccessContact is whom a refused user should ask for access, shown on the 403 page
+	// [APPIDGATE_ACCESS_CONTACT]: free text, or a mailto: or http(s) URL, shown as a link.
+	AccessContact string
 
 	// HTTPClient makes every outbound call; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
@@ -206,6 +213,12 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			problems = append(problems, Problem{"APPIDGATE_INTROSPECT", fmt.Sprintf("expected true or false, got %q", s)})
 		}
 		cfg.Introspect = v
+	}
+	cfg.TemplatesDir, cfg.AccessContact = get("APPIDGATE_TEMPLATES_DIR"), get("APPIDGATE_ACCESS_CONTACT")
+	if cfg.TemplatesDir != "" {
+		if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {
+			problems = append(problems, err.Problems...)
+		}
 	}
 	problems = append(problems, cfg.problems(envNames)...)
 	if cfg.IBMCloudAPIKey == "" {

@@ -97,7 +97,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	req := authRequestFrom(q)
 	out := p.checkAuthRequest(q, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -121,7 +121,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // credentials, starts a fresh provider session and redirects to the client with a code.
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if e := parsePostForm(w, r); e != nil {
-		writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
+		p.writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
 		return
 	}
 	f := r.PostForm
@@ -129,7 +129,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	req.Prompt = ""
 	out := p.checkAuthRequest(f, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -148,7 +148,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	s, retryAfter := p.startSession(w, r, u.ID, p.cfg.Now())
 	if s == nil {
 		setRetryAfter(w, retryAfter)
-		writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
+		p.writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
 			"The local App ID provider holds too many login sessions at the moment. Please try again later.")
 		return
 	}
@@ -200,7 +200,7 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req aut
 func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil { // registered URIs parse; this is defensive
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
 		return
 	}
 	q := u.Query()

@@ -86,6 +86,13 @@ type Config struct {
 	// demo and test provider, and its start-up and logins should be fast.
 	PasswordHashCost int `yaml:"password_hash_cost"`
 
+	// TemplatesDir holds an operator's templates replacing the sign-in and error pages (signin.html, error.html,
+	// layout.html, style.css; see the README); New refuses a template that does not parse. Empty: the built-in
+	// pages. ShowUsers lists, on the sign-in page, each user with a plain Password, with that password and the
+	// user's roles: for the demo data only. Neither is loaded from a file.
+	TemplatesDir string `yaml:"-"`
+	ShowUsers    bool   `yaml:"-"`
+
 	// SigningKey, when set, is the first signing key instead of a freshly generated one (tests share one key to
 	// save RSA key generation time). Never loaded from a file.
 	SigningKey *rsa.PrivateKey `yaml:"-"`

@@ -13,7 +13,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if redirect != "" {
 		c := p.clients[clientID]
 		if c == nil || !c.allowsRedirect(redirect) || len(q["redirect_uri"]) > 1 {
-			writeErrorPage(w, http.StatusBadRequest, "Invalid logout request", "The redirect_uri is not registered for this client_id.")
+			p.writeErrorPage(w, http.StatusBadRequest, "Invalid logout request", "The redirect_uri is not registered for this client_id.")
 			return
 		}
 	}
@@ -22,7 +22,7 @@ func (p *Provider) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if redirect == "" {
-		writeErrorPage(w, http.StatusOK, "Signed out", "You are signed out of the local App ID provider.")
+		p.writeErrorPage(w, http.StatusOK, "Signed out", "You are signed out of the local App ID provider.")
 		return
 	}
 	http.Redirect(w, r, redirect, http.StatusFound)

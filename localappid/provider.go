@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // Provider serves the App ID-compatible endpoints. Construct it with New; it is safe for concurrent use.
@@ -33,6 +35,7 @@ type Provider struct {
 
 	keys     *keyRing
 	notifier *notifier // back-channel logout calls
+	pages    *pages.Set // the sign-in and error pages
 
 	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
 	mu        sync.Mutex
@@ -56,10 +59,15 @@ func New(cfg Config) (*Provider, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("localappid: invalid config: %w", err)
 	}
+	set, perr := pages.Load(cfg.TemplatesDir)
+	if perr != nil {
+		return nil, fmt.Errorf("localappid: templates: %w", perr)
+	}
 	cfg = cfg.withDefaults()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	p := &Provider{
 		cfg:       cfg,
+		pages:     set,
 		oauthPath: "/oauth/v4/" + cfg.Tenant,
 		mgmtPath:  "/management/v4/" + cfg.Tenant,
 		clients:   map[string]*Client{},

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -53,6 +54,7 @@ const (
 // IdentityHeaders) and, with Config.Assertion, the signed assertion bound to the original method and path.
 // It also carries any Set-Cookie of a refreshed session, which the front proxy must pass to the client.
 type ForwardAuth struct {
+	answers
 	auth        *appid.Auth
 	routes      *Routes
 	identity    IdentityHeaders
@@ -72,6 +74,10 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if cfg.Routes == nil {
 		problems = append(problems, "Routes is required")
 	}
+	set, err := pages.Load(cfg.TemplatesDir)
+	if err != nil {
+		problems = append(problems, "templates: "+err.Error())
+	}
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
 	}
@@ -86,6 +92,7 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if f.log == nil {
 		f.log = slog.Default()
 	}
+	f.answers = answers{pages: set, log: f.log}
 	return f, nil
 }
 
@@ -285,17 +292,17 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-		respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 	case errors.Is(err, appid.ErrForbidden):
-		respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
+		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
-		respond(w, r, rule.API, http.StatusServiceUnavailable, "Could not load the session",
+		f.respond(w, r, rule.API, http.StatusServiceUnavailable, "Could not load the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 	case errors.Is(err, errBadPath):
-		respond(w, r, true, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		f.respond(w, r, true, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 	default:
 		f.misconfigured(r, err)
-		respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
+		f.respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
 	}
 }
 
@@ -313,7 +320,7 @@ func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
 	target, ok := f.returnTarget(rd)
 	if !ok {
 		f.log.InfoContext(r.Context(), "proxy: forward-auth: refused return URL", "rd", rd)
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
+		f.respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
 		return
 	}
 	f.auth.Login(w, r, target)

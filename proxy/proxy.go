@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/logging"
+	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -59,6 +60,10 @@ type Config struct {
 	BodyIdleTimeout time.Duration
 	// Logger receives upstream failures; nil means slog.Default().
 	Logger *slog.Logger
+	// TemplatesDir holds the operator's templates replacing the built-in pages (error.html for the proxy's own
+	// answers, such as the 502 of an upstream that is down; see the README) [APPIDGATE_TEMPLATES_DIR]. New
+	// refuses a template that does not parse. Empty: the built-in pages.
+	TemplatesDir string
 }
 
 // Proxy is an http.Handler that admits requests by Routes and passes them to the upstream with the user's
@@ -66,6 +71,7 @@ type Config struct {
 // policy through appid (session, refresh, policy; a refusal is answered here), then rewrite the request for
 // the upstream (identity headers the client sent removed, the proxy's own set) and stream both ways.
 type Proxy struct {
+	answers
 	auth      *appid.Auth
 	routes    *Routes
 	rp        *httputil.ReverseProxy
@@ -90,10 +96,15 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Routes == nil {
 		problems = append(problems, "Routes is required")
 	}
+	set, err := pages.Load(cfg.TemplatesDir)
+	if err != nil {
+		problems = append(problems, "templates: "+err.Error())
+	}
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
 	}
 	p := &Proxy{
+		answers:   answers{pages: set, log: cfg.Logger},
 		auth:      cfg.Auth,
 		routes:    cfg.Routes,
 		upstream:  cfg.Upstream,
@@ -106,6 +117,7 @@ func New(cfg Config) (*Proxy, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	p.answers.log = p.log
 	transport := cfg.Transport
 	if transport == nil {
 		transport = NewTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
@@ -159,17 +171,17 @@ type admittedKey struct{}
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !validMethod(r.Method) {
 		// Rules match methods as written; an upstream reading "get" as another method than GET must not see it.
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
 		return
 	}
 	if !upgradeAllowed(r) {
 		// Any other protocol would be a tunnel past the proxy (h2c: HTTP/2 requests for any path, unchecked).
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "Only WebSocket upgrades are passed on.")
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "Only WebSocket upgrades are passed on.")
 		return
 	}
 	path, changed, err := CleanPath(r.URL.EscapedPath())
 	if err != nil {
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 		return
 	}
 	if changed {
@@ -187,7 +199,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			if rule.API && errors.Is(err, appid.ErrLoginRequired) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-				respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+				p.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 				return
 			}
 			p.auth.Refuse(w, r, err)
@@ -362,28 +374,37 @@ func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error
 	}
 	p.log.WarnContext(r.Context(), "proxy: upstream request failed", "upstream", p.upstream.Host,
 		"route", adm.rule.Pattern, "error", err)
-	respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
+	p.respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
 		"The application behind the sign-in proxy is not answering. Please try again shortly.")
 }
 
-// respond writes a short error answer: JSON for APIs and API clients, else an HTML page.
-func respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+// answers writes the proxy's own short answers: JSON for APIs and API clients, else a page of the shared style.
+type answers struct {
+	pages *pages.Set
+	log   *slog.Logger
+}
+
+// respond writes a short error answer: JSON for APIs and API clients, else an HTML page naming what failed,
+// with a link to try again (for a failure of a page request) and the request id of the log line.
+func (a answers) respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
 	if api || !acceptsHTML(r) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "{\"error\":%q,\"error_description\":%q}\n", strings.ToLower(strings.ReplaceAll(title, " ", "_")),
 			detail)
 		return
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
-		"<body><h1>%s</h1>\n<p>%s</p>\n</body></html>\n", html.EscapeString(title), html.EscapeString(title),
-		html.EscapeString(detail))
+	data := pages.Error{Status: status, Title: title, Message: detail, RequestID: logging.RequestID(r.Context())}
+	if status >= 500 && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/.appidgate/") {
+		// A page request that failed (not a forward-auth check, whose URL is not the browser's): the same page.
+		data.RetryURL = r.URL.RequestURI()
+	}
+	if err := a.pages.Write(w, status, "default-src 'none'", data); err != nil {
+		a.log.ErrorContext(r.Context(), "proxy: rendering a page failed", "error", err)
+	}
 }
 
 // acceptsHTML reports whether r is a browser asking for a page.

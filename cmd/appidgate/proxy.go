@@ -164,6 +164,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		TrustedProxies: trusted,
 		Transport:      rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)),
 		Logger:         log,
+		TemplatesDir:   rp.cfg.TemplatesDir,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
@@ -181,6 +182,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		TrustedProxies: trusted,
 		ReturnHosts:    returnHosts,
 		Logger:         log,
+		TemplatesDir:   rp.cfg.TemplatesDir,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)

@@ -73,6 +73,8 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	if local {
 		idpCfg := localappid.DefaultConfig()
 		idpCfg.BaseURL = opts.idpPublicURL()
+		idpCfg.ShowUsers = true // the demo data: its sign-in page lists the users
+		idpCfg.TemplatesDir = e.getenv("APPIDGATE_TEMPLATES_DIR")
 		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			rp.Close()
