@@ -41,14 +41,16 @@ func BenchmarkProxy(b *testing.B) {
 	for _, bc := range []struct {
 		name    string
 		handler http.Handler
+		path    string
 	}{
-		{"httputil.ReverseProxy", plain},
-		{"appidgate proxy, session", e.proxy.Config.Handler},
+		{"httputil.ReverseProxy", plain, "/auth_route"},
+		{"appidgate proxy, public", e.proxy.Config.Handler, "/noauth_route"},
+		{"appidgate proxy, session", e.proxy.Config.Handler, "/auth_route"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, "/auth_route", nil)
+				req := httptest.NewRequest(http.MethodGet, bc.path, nil)
 				req.RemoteAddr = "127.0.0.1:40000"
 				req.Header.Set("Cookie", strings.Join(cookies, "; "))
 				req.Header.Set("Accept", "text/html")
