@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,15 +86,9 @@ func h2cUpstream(t *testing.T) http.Handler {
 // does (without insisting on HTTP2-Settings in Connection).
 func TestHardeningH2CSmuggling(t *testing.T) {
 	e := newEnv(t, envOptions{upstream: h2cUpstream(t)})
-	u, _ := url.Parse(e.proxy.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn, host := e.dial(t, 10*time.Second)
 	fmt.Fprintf(conn, "GET /public/x HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"+
-		"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", u.Host)
+		"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", host)
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
@@ -117,7 +110,7 @@ func TestHardeningH2CSmuggling(t *testing.T) {
 		used = true
 		return bufConn{conn, br}, nil
 	}}
-	req, _ := http.NewRequest(http.MethodGet, "http://"+u.Host+"/admin", nil)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+host+"/admin", nil)
 	req.Header.Set("X-Appidgate-User", "evil")
 	req.Header.Set("X-Appidgate-Roles", "admin")
 	got, err := tr.RoundTrip(req)
@@ -183,15 +176,9 @@ func TestHardeningTrickledBody(t *testing.T) {
 		}
 	})
 	e := newEnv(t, envOptions{upstream: app, bodyIdle: 200 * time.Millisecond})
-	u, _ := url.Parse(e.proxy.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /public/upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\nsome", u.Host)
+	conn, host := e.dial(t, 10*time.Second)
+	fmt.Fprintf(conn, "POST /public/upload HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\nsome", host)
 	<-started
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := http.ReadResponse(bufio.NewReader(conn), nil); err != nil && !errors.Is(err, io.EOF) &&
 		!errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("the stalled request was not ended within 10 s: %v", err)
@@ -209,16 +196,10 @@ func TestHardeningRequestTrailers(t *testing.T) {
 		mu.Unlock()
 	})
 	e := newEnv(t, envOptions{upstream: app})
-	u, _ := url.Parse(e.proxy.URL)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn, host := e.dial(t, 5*time.Second)
 	fmt.Fprintf(conn, "POST /public/x HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n"+
 		"Trailer: X-Appidgate-User, X-Forwarded-User\r\n\r\n1\r\nx\r\n0\r\nX-Appidgate-User: evil\r\n"+
-		"X-Forwarded-User: evil\r\n\r\n", u.Host)
+		"X-Forwarded-User: evil\r\n\r\n", host)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -302,6 +302,20 @@ func (c *client) loginFrom(e *env, start, username string) answer {
 	return a
 }
 
+// dial opens a raw connection to the proxy for requests a client library would not send, closed when the test
+// ends, with deadline bounding its reads and writes; host is the proxy's host:port.
+func (e *env) dial(t testing.TB, deadline time.Duration) (conn net.Conn, host string) {
+	t.Helper()
+	u, _ := url.Parse(e.proxy.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(deadline))
+	return conn, u.Host
+}
+
 // seen decodes the upstream's echo.
 func seen(t testing.TB, a answer) (path string, h http.Header) {
 	t.Helper()
@@ -510,15 +524,9 @@ func TestProxyStreams(t *testing.T) {
 		}
 	})
 	t.Run("a websocket upgrade", func(t *testing.T) {
-		u, _ := url.Parse(e.proxy.URL)
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn, host := e.dial(t, 5*time.Second)
 		fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", u.Host)
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", host)
 		r := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(r, nil)
 		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
