@@ -44,6 +44,19 @@ type result struct {
 	calls          [][]string // ibmcloud invocations recorded by the fake CLI
 }
 
+// assertDryRun checks what every dry run must hold: no ibmcloud call, and none of the test's secrets printed.
+func assertDryRun(t *testing.T, r result) {
+	t.Helper()
+	if len(r.calls) != 0 {
+		t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
+	}
+	for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Errorf("dry-run output contains secret %q", s)
+		}
+	}
+}
+
 // runScript runs codeengine.sh with only the given environment (plus PATH and HOME) and a fake ibmcloud
 // first on PATH that records its arguments, so nothing ever reaches IBM Cloud.
 func runScript(t *testing.T, env map[string]string, args ...string) result {
@@ -158,14 +171,7 @@ func TestDryRunPrintsCommands(t *testing.T) {
 			if got := lines(r.stdout); !slices.Equal(got, tc.want) {
 				t.Errorf("printed commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
-			if len(r.calls) != 0 {
-				t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
-			}
-			for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
-				if strings.Contains(r.stdout+r.stderr, s) {
-					t.Errorf("dry-run output contains secret %q", s)
-				}
-			}
+			assertDryRun(t, r)
 		})
 	}
 }
@@ -595,14 +601,7 @@ func TestBindingDryRun(t *testing.T) {
 					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
 				}
 			}
-			if len(r.calls) != 0 {
-				t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
-			}
-			for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
-				if strings.Contains(r.stdout+r.stderr, s) {
-					t.Errorf("dry-run output contains secret %q", s)
-				}
-			}
+			assertDryRun(t, r)
 		})
 	}
 }
