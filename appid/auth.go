@@ -18,6 +18,7 @@ import (
 	"github.com/appidgate/appidgate/appid/management"
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/expiring"
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // Auth puts login, sessions and access policies in front of HTTP handlers. Build it with New; it is safe for
@@ -29,6 +30,7 @@ type Auth struct {
 
 	store session.Store
 	codec *session.Codec // seals the pending-login cookie
+	pages *pages.Set     // the pages people see: 403, failures, logout, signed out
 
 	discovery *discovery
 	keys      *keySet
@@ -51,6 +53,8 @@ type Auth struct {
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
 	locker    session.SessionLocker
+	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
+	backchannel *backchannelLogout
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
@@ -70,6 +74,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if p := cfg.problems(fieldNames); len(p) > 0 {
 		return nil, &ConfigError{Problems: p}
 	}
+	set, cerr := loadPages(cfg.TemplatesDir, "TemplatesDir")
+	if cerr != nil {
+		return nil, cerr
+	}
 	cfg = cfg.withDefaults()
 	redirect, _ := url.Parse(cfg.RedirectURL)
 	codec, err := session.NewCodec(cfg.SessionKeys...)
@@ -82,6 +90,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		observer:   cfg.Observer,
 		store:      cfg.Store,
 		codec:      codec,
+		pages:      set,
 		usedStates: newUsedStates(maxUsedStates),
 
 		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
@@ -142,6 +151,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 			return names, nil
 		}
 	}
+	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }
 
@@ -150,10 +160,13 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 // otherwise returns to PostLogoutPath. The provider's logout redirects back to the app's origin plus that path,
 // and App ID only redirects to registered URLs: register every post-logout URL (e.g.
 // https://app.example/noauth_route) with App ID as a redirect URI, or the provider's logout will refuse it.
+// Unless Config.BackchannelLogoutPath is "off", it also registers POST /backchannel_logout (or that path), where
+// the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
 func (a *Auth) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
 	mux.HandleFunc("GET /logout", a.handleLogoutPage)
 	mux.HandleFunc("POST /logout", a.handleLogout)
+	a.mountBackchannelLogout(mux)
 }
 
 // Ready reports whether the provider metadata and signing keys are loaded, loading them when they are not. It

@@ -23,6 +23,10 @@ const (
 // Basic client authentication, verifies both tokens, reads the roles, starts a new session and returns the
 // user to the page that asked for the login.
 func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
+	if r.URL.RawQuery == "" {
+		a.signInAgain(w, r) // back from the logout of "sign in as someone else" (switchuser.go)
+		return
+	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	w.Header().Set("Cache-Control", "no-store")

@@ -102,6 +102,17 @@ type Config struct {
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
+	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
+	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
+	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
+	BackchannelLogoutPath string
+	// TemplatesDir holds the operator's templates that replace the built-in pages (the 403, failure, logout and
+	// signed-out pages; see the README) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
+	// that does not parse or names an unknown page. Empty: the built-in pages.
+	TemplatesDir string
+	// AccessContact is whom a refused user should ask for access, shown on the 403 page
+	// [APPIDGATE_ACCESS_CONTACT]: free text, or a mailto: or http(s) URL, shown as a link.
+	AccessContact string
 
 	// Provider is the kind of provider OAuthServerURL names [APPIDGATE_PROVIDER]: ProviderAppID (the default,
 	// IBM Cloud App ID as the reference uses it) or ProviderOIDC (any OpenID Connect provider: the issuer is
@@ -165,7 +176,10 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ManagementURL:  get("APPIDGATE_MANAGEMENT_URL"),
 		PostLogoutPath: get("APPIDGATE_POST_LOGOUT_PATH"),
 		RedisURL:       get("APPIDGATE_REDIS_URL"),
+
+		BackchannelLogoutPath: get("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
+	problems = append(problems, cfg.useCEServices(lookup)...) // a Code Engine App ID binding, see CEServicesBinding
 	if key := get("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}
@@ -222,6 +236,12 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.Introspect = v
 	}
+	cfg.TemplatesDir, cfg.AccessContact = get("APPIDGATE_TEMPLATES_DIR"), get("APPIDGATE_ACCESS_CONTACT")
+	if cfg.TemplatesDir != "" {
+		if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {
+			problems = append(problems, err.Problems...)
+		}
+	}
 	names := envNames
 	var providerProblems []Problem
 	names.oauthServerURL, providerProblems = readProviderEnv(get, &cfg)
@@ -242,7 +262,8 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 type settingNames struct {
 	clientID, clientSecret, oauthServerURL, redirectURL, sessionKey, iamTokenURL, managementURL,
 	idle, maxAge, skew, postLogout string
-	provider providerNames
+	backchannelLogoutPath string
+	provider              providerNames
 }
 
 var envNames = settingNames{
@@ -250,14 +271,16 @@ var envNames = settingNames{
 	redirectURL: "APPID_REDIRECT_URI", sessionKey: "SESSION_SECRET_KEY", iamTokenURL: "IAM_TOKEN_URL",
 	managementURL: "APPIDGATE_MANAGEMENT_URL", idle: "APPIDGATE_SESSION_IDLE_TIMEOUT",
 	maxAge: "APPIDGATE_SESSION_MAX_AGE", skew: "APPIDGATE_CLOCK_SKEW", postLogout: "APPIDGATE_POST_LOGOUT_PATH",
-	provider: envProviderNames,
+	backchannelLogoutPath: "APPIDGATE_BACKCHANNEL_LOGOUT_PATH",
+	provider:              envProviderNames,
 }
 
 var fieldNames = settingNames{
 	clientID: "ClientID", clientSecret: "ClientSecret", oauthServerURL: "OAuthServerURL",
 	redirectURL: "RedirectURL", sessionKey: "SessionKeys", iamTokenURL: "IAMTokenURL",
 	managementURL: "ManagementURL", idle: "SessionIdleTimeout", maxAge: "SessionMaxAge", skew: "ClockSkew",
-	postLogout: "PostLogoutPath", provider: fieldProviderNames,
+	postLogout: "PostLogoutPath", backchannelLogoutPath: "BackchannelLogoutPath",
+	provider: fieldProviderNames,
 }
 
 // problems lists what is missing or invalid in c, naming settings with names.
@@ -316,6 +339,9 @@ func (c Config) problems(names settingNames) []Problem {
 	}
 	if c.PostLogoutPath != "" && sanitizeReturnTo(c.PostLogoutPath) != c.PostLogoutPath {
 		add(names.postLogout, "expected a same-origin path such as /noauth_route, got %q", c.PostLogoutPath)
+	}
+	if reason := c.backchannelLogoutPathProblem(); reason != "" {
+		add(names.backchannelLogoutPath, "%s", reason)
 	}
 	p = append(p, c.providerProblems(names)...)
 	return p

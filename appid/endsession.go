@@ -9,7 +9,7 @@ import (
 // ended, to come back to back (an absolute URL on the app's origin): App ID's SSO logout, or a listed
 // end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0) with post_logout_redirect_uri (or the
 // parameter Config.LogoutReturnParam names), client_id and, when the session kept it, the id token as
-// id_token_hint. Without either it is "", and the browser goes straight back.
+// id_token_hint. Without either it is "" (handleLogout then shows the signed-out page).
 func (a *Auth) providerLogoutURL(meta *providerMetadata, idToken, back string) string {
 	switch {
 	case meta.appIDShaped:

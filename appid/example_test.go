@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"strings"
 
 	"github.com/appidgate/appidgate/appid"
 )
@@ -32,4 +33,27 @@ func Example() {
 	mux.Handle("/admin", auth.Require(appid.Role("admin"))(hello))      // per-route policies
 	mux.Handle("/api/", auth.RequireBearer(appid.Scope("view"))(hello)) // Authorization: Bearer <access token>
 	log.Fatal(http.ListenAndServe(":8080", mux))
+}
+
+// ExampleAnyOf composes policies: Claim reads a provider's group or role claims (here Keycloak's
+// realm_access.roles and Cognito's cognito:groups), AnyOf and AllOf combine policies, and PolicyFunc is any rule
+// of your own. Pass the result to Require or RequireBearer, e.g. mux.Handle("/reports", auth.Require(reports)(h)).
+func ExampleAnyOf() {
+	staffEmail := appid.PolicyFunc("email:example.com", func(u *appid.User) bool {
+		return strings.HasSuffix(u.Email, "@example.com")
+	})
+	reports := appid.AnyOf(
+		appid.Role("admin"),
+		appid.Claim("realm_access.roles", "auditor"),
+		appid.AllOf(appid.Claim("cognito:groups", "finance"), staffEmail),
+	)
+	fmt.Println(reports)
+
+	auditor := &appid.User{ID: "a", Claims: map[string]any{"realm_access": map[string]any{"roles": []any{"auditor"}}}}
+	finance := &appid.User{ID: "f", Email: "fay@example.com", Claims: map[string]any{"cognito:groups": []any{"finance"}}}
+	outsider := &appid.User{ID: "o", Email: "olga@elsewhere.example", Claims: map[string]any{"cognito:groups": []any{"finance"}}}
+	fmt.Println(reports.Allows(auditor), reports.Allows(finance), reports.Allows(outsider))
+	// Output:
+	// any(role:admin|claim:realm_access.roles=auditor|claim:cognito:groups=finance,email:example.com)
+	// true true false
 }

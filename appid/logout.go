@@ -5,16 +5,44 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // revokeTimeout bounds the best-effort refresh-token revocation at logout: the user should not wait on it.
 const revokeTimeout = 3 * time.Second
 
-// handleLogoutPage shows a one-button page that posts to /logout: logging out changes state, so it takes a POST
-// that other sites cannot forge.
+// handleLogoutPage shows a signed-in user a one-button page that posts to /logout: logging out changes state, so
+// it takes a POST that other sites cannot forge. An optional return_to (a same-origin path) is posted along.
+// Without a session it shows the signed-out page instead, which is where a logout ends when the provider's own
+// logout could not be asked for (provider_session=kept): then the provider may still sign the user in again.
 func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
-	respondHTMLWithCSP(w, http.StatusOK, logoutPageCSP, "Log out", `<form method="post" action="/logout">`+
-		`<button type="submit">Log out</button></form>`)
+	q := r.URL.Query()
+	var returnTo string
+	if rt := q.Get("return_to"); rt != "" {
+		returnTo = sanitizeReturnTo(rt)
+	}
+	st, err := a.readSession(r, a.cfg.Now())
+	if err == nil && st == nil {
+		a.writePage(w, r, http.StatusOK, pageCSP, pages.SignedOut{SignInURL: "/", ContinueURL: returnTo,
+			ProviderSessionKept: q.Get("provider_session") == "kept"})
+		return
+	}
+	data := pages.Logout{Action: "/logout", ReturnTo: returnTo, CancelURL: "/"}
+	if st != nil {
+		data.User = pageUser(&st.user)
+	}
+	a.writePage(w, r, http.StatusOK, logoutPageCSP, data)
+}
+
+// signedOutPage is the address of the signed-out page for a logout that could not reach the provider's logout,
+// with target, where the logout was to return, as its way on.
+func signedOutPage(target string) string {
+	q := url.Values{"provider_session": {"kept"}}
+	if target != "/" {
+		q.Set("return_to", target)
+	}
+	return "/logout?" + q.Encode()
 }
 
 // maxLogoutForm bounds the body of POST /logout, which holds at most a return_to path.
@@ -57,8 +85,8 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
-		// The local session is gone; without the provider, the provider's own logout must wait.
-		http.Redirect(w, r, target, http.StatusSeeOther)
+		// The local session is gone; without the provider, the provider's own logout must wait: say so.
+		http.Redirect(w, r, signedOutPage(target), http.StatusSeeOther)
 		return
 	}
 	if refreshToken != "" && meta.RevocationEndpoint != "" {
@@ -66,6 +94,8 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	if provider := a.providerLogoutURL(meta, idToken, a.origin+target); provider != "" {
 		target = provider
+	} else {
+		target = signedOutPage(target) // a provider without a logout of its own: its session lives on
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }

@@ -74,7 +74,7 @@ func (a *Auth) authorize(w http.ResponseWriter, r *http.Request, policy Policy) 
 	}
 	if !policy.Allows(&uc.user) {
 		a.observer.AuthorizationDecided(policy.name, decisionDeny)
-		return uc, ErrForbidden
+		return uc, &refusal{policy: policy.name, user: uc.user}
 	}
 	a.observer.AuthorizationDecided(policy.name, decisionAllow)
 	return uc, nil
@@ -92,7 +92,7 @@ func (a *Auth) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 			respondUnauthorized(w, "")
 		}
 	case errors.Is(err, ErrForbidden):
-		respondForbidden(w, r)
+		a.respondForbidden(w, r, err)
 	default:
 		a.respondError(w, r, http.StatusServiceUnavailable, "Could not load the session",
 			"The session store is unavailable at the moment. Please try again shortly.")

@@ -1,12 +1,15 @@
 package appid
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// Policy decides whether a signed-in user may use a route. Build policies with Role, AnyRole, Scope and
-// Authenticated; Require admits a request when every policy given to it allows the user.
+// Policy decides whether a signed-in user may use a route. Build policies with Role, AnyRole, Scope, Claim and
+// Authenticated, combine them with AllOf and AnyOf, or write one with PolicyFunc; Require admits a request when
+// every policy given to it allows the user.
 type Policy struct {
 	name  string
 	allow func(*User) bool
@@ -36,6 +39,56 @@ func Scope(s string) Policy {
 // Authenticated admits every signed-in user.
 func Authenticated() Policy {
 	return Policy{name: "authenticated"}
+}
+
+// Claim admits users whose claim at path holds value, read from User.Claims: on session requests the id token's
+// identity claims, on RequireBearer requests the access token's claims. A string claim holds value when it
+// equals it; an array claim when one of its elements does. Numbers and booleans compare by value: "true" and
+// "false" match the JSON booleans, and a value that parses as a number (strconv.ParseFloat: "3", "3.0", "1e2")
+// matches an equal JSON number (as float64, so integers beyond 2^53 are not told apart). Comparisons are
+// exact: case-sensitive, no trimming, and a space-separated string is one value (use Scope for scopes).
+// Objects, null and a missing claim admit nobody.
+//
+// path names a top-level claim ("groups", "cognito:groups", "https://example.com/roles") or descends through
+// nested objects with dots ("realm_access.roles", "resource_access.my-app.roles"); a claim whose name holds
+// dots is found under its whole name first. The policy is named "claim:" + path + "=" + value.
+func Claim(path, value string) Policy {
+	num, err := strconv.ParseFloat(value, 64)
+	isNum := err == nil
+	return Policy{name: "claim:" + path + "=" + value, allow: func(u *User) bool {
+		v, ok := claimAt(u.Claims, path)
+		if !ok {
+			return false
+		}
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				if claimEquals(e, value, num, isNum) {
+					return true
+				}
+			}
+			return false
+		}
+		if list, ok := v.([]string); ok {
+			return slices.Contains(list, value)
+		}
+		return claimEquals(v, value, num, isNum)
+	}}
+}
+
+// claimEquals reports whether the scalar claim value v is value; num is value as a number when isNum.
+func claimEquals(v any, value string, num float64, isNum bool) bool {
+	switch v := v.(type) {
+	case string:
+		return v == value
+	case bool:
+		return value == strconv.FormatBool(v)
+	case float64:
+		return isNum && v == num
+	case json.Number:
+		f, err := v.Float64()
+		return isNum && err == nil && f == num
+	}
+	return false
 }
 
 // AllOf admits users whom every one of policies allows (Authenticated when there are none). Its name joins

@@ -1,8 +1,15 @@
 package appid
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"testing"
+
+	"github.com/appidgate/appidgate/localappid"
 )
 
 func TestPolicies(t *testing.T) {
@@ -70,4 +77,166 @@ func TestComposedPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestClaimPolicy(t *testing.T) {
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(`{
+		"groups": ["admins", "staff"],
+		"cognito:groups": ["ops"],
+		"https://example.com/roles": ["editor"],
+		"realm_access": {"roles": ["realm-admin", "offline_access"]},
+		"resource_access": {"my.app": {"roles": ["client-role"]}},
+		"department": "R&D",
+		"scope": "openid app/view",
+		"email_verified": true,
+		"disabled": false,
+		"level": 3,
+		"ratio": 0.5,
+		"mixed": ["a", 7, true, null, {"x": "y"}, ["nested"]],
+		"empty": "",
+		"nothing": null,
+		"object": {"admins": true}
+	}`), &claims); err != nil {
+		t.Fatal(err)
+	}
+	user := &User{ID: "u", Claims: claims}
+	tests := []struct {
+		path, value string
+		want        bool
+	}{
+		{"groups", "admins", true},
+		{"groups", "staff", true},
+		{"groups", "Admins", false}, // case-sensitive
+		{"groups", "admin", false},  // whole elements only
+		{"cognito:groups", "ops", true},
+		{"https://example.com/roles", "editor", true},
+		{"realm_access.roles", "realm-admin", true},
+		{"realm_access.roles", "admin", false},
+		{"resource_access.my.app.roles", "client-role", true},
+		{"department", "R&D", true},
+		{"department", "R&D ", false}, // no trimming
+		{"scope", "app/view", false},  // a space-separated string is one value
+		{"scope", "openid app/view", true},
+		{"email_verified", "true", true},
+		{"email_verified", "false", false},
+		{"email_verified", "True", false},
+		{"disabled", "false", true},
+		{"level", "3", true},
+		{"level", "3.0", true},
+		{"level", "3e0", true},
+		{"level", "4", false},
+		{"level", "three", false},
+		{"ratio", "0.5", true},
+		{"mixed", "a", true},
+		{"mixed", "7", true},
+		{"mixed", "true", true},
+		{"mixed", "nested", false}, // nested arrays do not count
+		{"mixed", "y", false},
+		{"empty", "", true},
+		{"nothing", "null", false},
+		{"object", "admins", false},
+		{"missing", "x", false},
+		{"groups.admins", "x", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path+"="+tc.value, func(t *testing.T) {
+			p := Claim(tc.path, tc.value)
+			if got := p.Allows(user); got != tc.want {
+				t.Errorf("%s.Allows = %v, want %v", p, got, tc.want)
+			}
+			if p.String() != "claim:"+tc.path+"="+tc.value {
+				t.Errorf("name %q", p.String())
+			}
+			if p.Allows(&User{ID: "no claims"}) || p.Allows(nil) {
+				t.Error("admits a user without claims")
+			}
+		})
+	}
+}
+
+func TestClaimPolicyOnStringSlices(t *testing.T) {
+	// Claims built by a program rather than decoded from JSON.
+	u := &User{Claims: map[string]any{"groups": []string{"a", "b"}, "n": json.Number("12")}}
+	for _, tc := range []struct {
+		p    Policy
+		want bool
+	}{
+		{Claim("groups", "b"), true}, {Claim("groups", "c"), false}, {Claim("n", "12"), true}, {Claim("n", "12.0"), true},
+		{Claim("n", "13"), false},
+	} {
+		if got := tc.p.Allows(u); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestClaimPolicyComposes(t *testing.T) {
+	ops := &User{ID: "ops", Roles: []string{"user"}, Claims: map[string]any{"cognito:groups": []any{"ops"}}}
+	admin := &User{ID: "admin", Claims: map[string]any{"realm_access": map[string]any{"roles": []any{"admin"}}}}
+	plain := &User{ID: "plain", Roles: []string{"user"}}
+	p := AnyOf(Claim("realm_access.roles", "admin"), AllOf(Role("user"), Claim("cognito:groups", "ops")))
+	if want := "any(claim:realm_access.roles=admin|role:user,claim:cognito:groups=ops)"; p.String() != want {
+		t.Errorf("name %q, want %q", p.String(), want)
+	}
+	for u, want := range map[*User]bool{ops: true, admin: true, plain: false} {
+		if got := p.Allows(u); got != want {
+			t.Errorf("%s: %v, want %v", u.ID, got, want)
+		}
+	}
+}
+
+// TestClaimPolicyEndToEnd: with the local provider putting custom claims in alice's tokens, Claim admits her on
+// session requests (the id token's claims, kept by the session) and on bearer requests (the access token's).
+func TestClaimPolicyEndToEnd(t *testing.T) {
+	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) {
+		c.Users[0].Claims = map[string]any{"groups": []any{"admins"}, "realm_access": map[string]any{"roles": []any{"editor"}}}
+	}})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	policies := []struct {
+		policy     Policy
+		alice, bob int
+	}{
+		{Claim("groups", "admins"), http.StatusOK, http.StatusForbidden},
+		{Claim("realm_access.roles", "editor"), http.StatusOK, http.StatusForbidden},
+		{Claim("groups", "editors"), http.StatusForbidden, http.StatusForbidden},
+		{AnyOf(Claim("groups", "admins"), Role("admin")), http.StatusOK, http.StatusForbidden},
+	}
+	for _, user := range []string{"alice", "bob"} {
+		b := e.newBrowser(t)
+		b.login(e, "/profile", user)
+		cookies := b.client.Jar.Cookies(mustParse(t, e.app.URL))
+		token := accessTokenFor(t, e, user)
+		for _, tc := range policies {
+			want := tc.alice
+			if user == "bob" {
+				want = tc.bob
+			}
+			session := httptest.NewRequest(http.MethodGet, e.app.URL+"/x", nil)
+			for _, c := range cookies {
+				session.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			e.auth.Require(tc.policy)(ok).ServeHTTP(rec, session)
+			if rec.Code != want {
+				t.Errorf("%s, session, %s: %d, want %d", user, tc.policy, rec.Code, want)
+			}
+			bearer := httptest.NewRequest(http.MethodGet, e.app.URL+"/api/x", nil)
+			bearer.Header.Set("Authorization", "Bearer "+token)
+			rec = httptest.NewRecorder()
+			e.auth.RequireBearer(tc.policy)(ok).ServeHTTP(rec, bearer)
+			if rec.Code != want {
+				t.Errorf("%s, bearer, %s: %d, want %d", user, tc.policy, rec.Code, want)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

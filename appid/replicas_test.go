@@ -37,8 +37,9 @@ type replicaSet struct {
 // replicaOptions configures newReplicaSet.
 type replicaOptions struct {
 	// store returns instance i's session store; nil keeps sessions in cookies.
-	store func(t *testing.T, codec *session.Codec, secure bool) session.Store
-	auth  func(*Config)
+	store    func(t *testing.T, codec *session.Codec, secure bool) session.Store
+	auth     func(*Config)
+	provider func(*localappid.Config) // changes the provider's config when set
 }
 
 // refreshCounter counts the refresh-token grants that pass through it.
@@ -61,7 +62,7 @@ func (c refreshCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
 	t.Helper()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
-	idp := startTestProvider(t, clock, nil)
+	idp := startTestProvider(t, clock, opt.provider)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -2,44 +2,44 @@ package appid
 
 import (
 	"encoding/json"
-	"fmt"
-	"html"
+	"errors"
 	"net/http"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
-// respondError answers with a short page naming what failed: HTML for browsers, JSON for API requests.
+// respondError answers with a short page naming what failed, with a link to try again and the request id of
+// the log line: HTML for browsers, JSON for API requests.
 func (a *Auth) respondError(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
 	if !wantsRedirect(r) {
 		respondJSON(w, status, errorCode(status), title+": "+detail)
 		return
 	}
-	respondHTML(w, status, title, "<p>"+html.EscapeString(detail)+"</p>")
+	a.writePage(w, r, status, pageCSP, pages.Error{Status: status, Title: title, Message: detail,
+		RetryURL: a.retryURL(r), RequestID: requestID(w, r)})
 }
 
-// Content security policies of the pages appid writes. Pages hold no script, style or image.
+// retryURL is where a failure page's "Try again" leads: the same page for a GET, the logout page for a failed
+// logout, and the start for the callback, whose login cannot be tried twice.
+func (a *Auth) retryURL(r *http.Request) string {
+	switch {
+	case r.URL.Path == "/logout":
+		return "/logout"
+	case r.Method != http.MethodGet || r.URL.Path == a.callbackPath:
+		return "/"
+	}
+	return sanitizeReturnTo(r.URL.RequestURI())
+}
+
+// Content security policies of the pages appid writes. Pages hold no script or image; their one inline
+// stylesheet is allowed by its hash, which pages.Set.Write adds (style-src 'sha256-...').
 const (
 	pageCSP = "default-src 'none'; form-action 'self'"
 	// logoutPageCSP leaves form-action open: browsers apply it to the redirects that follow the form's POST,
-	// and logging out redirects to the provider's logout on the provider's origin.
+	// and logging out redirects to the provider's logout on the provider's origin. Every page with a form that
+	// posts to /logout (the logout page, the 403 page) uses it.
 	logoutPageCSP = "default-src 'none'"
 )
-
-// respondHTML writes a minimal HTML page; body must already be escaped.
-func respondHTML(w http.ResponseWriter, status int, title, body string) {
-	respondHTMLWithCSP(w, status, pageCSP, title, body)
-}
-
-// respondHTMLWithCSP is respondHTML with its own content security policy.
-func respondHTMLWithCSP(w http.ResponseWriter, status int, csp, title, body string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", csp)
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
-		"<body><h1>%s</h1>\n%s\n</body></html>\n", html.EscapeString(title), html.EscapeString(title), body)
-}
 
 // respondJSON writes {"error": code, "error_description": description}.
 func respondJSON(w http.ResponseWriter, status int, code, description string) {
@@ -65,15 +65,37 @@ func respondUnauthorized(w http.ResponseWriter, tokenErr string) {
 	respondJSON(w, http.StatusUnauthorized, "unauthorized", "login required")
 }
 
-// respondForbidden answers a signed-in user whom the policy refuses, in the reference app's words.
-func respondForbidden(w http.ResponseWriter, r *http.Request) {
+// respondForbidden answers a signed-in user whom the policy refuses, in the reference app's words, saying who is
+// signed in, what the route needs and whom to ask, with a button to sign in as someone else. err is the refusal
+// of Authorize; without its details the page says less.
+func (a *Auth) respondForbidden(w http.ResponseWriter, r *http.Request, err error) {
 	if !wantsRedirect(r) {
 		respondJSON(w, http.StatusForbidden, "forbidden", "Unauthorized!")
 		return
 	}
-	respondHTML(w, http.StatusForbidden, "Unauthorized!", "<p>Unauthorized!</p>"+
-		"<p>You are signed in, but your account lacks the role this page requires.</p>")
+	data := pages.Forbidden{LogoutAction: "/logout", ReturnTo: a.callbackPath, RequestID: requestID(w, r)}
+	var ref *refusal
+	if errors.As(err, &ref) {
+		data.User = pageUser(&ref.user)
+		data.Required, data.Policy = describePolicy(ref.policy), ref.policy
+	}
+	if a.cfg.AccessContact != "" {
+		data.Contact, data.ContactURL = contactLink(a.cfg.AccessContact)
+	}
+	a.rememberRefused(w, r)
+	a.writePage(w, r, http.StatusForbidden, logoutPageCSP, data)
 }
+
+// refusal is Authorize's ErrForbidden with who was refused and by which policy, for the 403 page.
+type refusal struct {
+	policy string
+	user   User
+}
+
+func (e *refusal) Error() string { return ErrForbidden.Error() + " (" + e.policy + ")" }
+
+// Unwrap makes errors.Is(err, ErrForbidden) hold.
+func (e *refusal) Unwrap() error { return ErrForbidden }
 
 func errorCode(status int) string {
 	switch status {

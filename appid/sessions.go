@@ -101,13 +101,14 @@ func (a *Auth) sessionEnd(st *sessionState) time.Time {
 	return end
 }
 
-// sessionOver reports whether st is past its lifetime or was logged out on this replica.
+// sessionOver reports whether st is past its lifetime or was logged out on this replica (at /logout, or by a
+// back-channel logout it received).
 func (a *Auth) sessionOver(st *sessionState, now time.Time) bool {
 	if !now.Before(a.sessionEnd(st)) {
 		return true
 	}
 	_, ended := a.ended.Get(st.id, now)
-	return ended
+	return ended || a.backchannel.loggedOut(st, now)
 }
 
 // revalidationDue reports whether the provider should confirm st again (see Config.RevalidateInterval).
@@ -130,6 +131,9 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
 		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
 		Renew:  renew,
+		// For back-channel logout: a store that can end sessions by name files a new one under these.
+		Index:   a.backchannel.index(st),
+		Created: st.createdAt,
 	})
 	if err != nil {
 		a.observer.SessionStoreError("save")

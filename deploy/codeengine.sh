@@ -28,7 +28,15 @@ commands (in the order of a first deployment):
   redeploy     after a source change: build a new image tag, update the app to it (a new revision)
   cleanup      delete the app, build, secrets and project (--hard)
   all          project, registry, secret, build, buildrun, app-create, url; without APPID_REDIRECT_URI
-               then app-update with APPID_REDIRECT_URI set from the app URL
+               then app-update with APPID_REDIRECT_URI set from the app URL; with --service-instance, bind last
+
+App ID as a service binding instead of the secret's credentials (--service-instance):
+  bind         bind the App ID instance --service-instance to --app (ibmcloud ce application bind): the
+               app finds App ID's clientId, secret, oauthServerUrl and apikey in CE_SERVICES and uses them
+               while APPID_CLIENT_ID, APPID_CLIENT_SECRET and APPID_OAUTH_SERVER_URL are all unset on it
+  With --service-instance set, secret stores only SESSION_SECRET_KEY, app-create, app-update and the proxy
+  commands set no APPID_OAUTH_SERVER_URL, and app-create does not wait (the app starts once bound); giving
+  APPID_CLIENT_ID, APPID_CLIENT_SECRET or APPID_OAUTH_SERVER_URL as well is refused, as they would win.
 
 commands for `appidgate proxy` in front of your own app (after project, registry and secret):
   proxy-one    one container: build your image from --source-dir with your Dockerfile (its entry point runs
@@ -74,6 +82,9 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --oauth-server-url URL    APPID_OAUTH_SERVER_URL  App ID oAuthServerUrl
   --redirect-uri URL        APPID_REDIRECT_URI      APP-URL/afterauth (App ID also needs APP-URL/noauth_route)
                                                     [all: derived from the app URL]
+  --service-instance NAME   APPID_SERVICE_INSTANCE  App ID instance to bind (ibmcloud resource service-instances) []
+  --service-role ROLE       SERVICE_ROLE            bind: the service role of the binding's credential, e.g.
+                                                    Manager [Code Engine's default]
 
 values of the proxy commands (proxy-one: --app defaults to myapp, --image-name to APP-img, --build-name
 to APP-bld; proxy-two: --app, the public proxy, defaults to UPSTREAM_APP-proxy):
@@ -126,6 +137,8 @@ flag_var() {
 	--session-key) echo SESSION_SECRET_KEY ;;
 	--oauth-server-url) echo APPID_OAUTH_SERVER_URL ;;
 	--redirect-uri) echo APPID_REDIRECT_URI ;;
+	--service-instance) echo APPID_SERVICE_INSTANCE ;;
+	--service-role) echo SERVICE_ROLE ;;
 	--url-wait) echo URL_WAIT_SECONDS ;;
 	--source-dir) echo SOURCE_DIR ;;
 	--dockerfile) echo DOCKERFILE ;;
@@ -155,6 +168,7 @@ flag_of() {
 	APPID_CLIENT_SECRET) echo --client-secret ;;
 	APPID_OAUTH_SERVER_URL) echo --oauth-server-url ;;
 	APPID_REDIRECT_URI) echo --redirect-uri ;;
+	APPID_SERVICE_INSTANCE) echo --service-instance ;;
 	MIN_SCALE) echo --min-scale ;;
 	MAX_SCALE) echo --max-scale ;;
 	CONCURRENCY) echo --concurrency ;;
@@ -250,6 +264,8 @@ fi
 : "${SESSION_SECRET_KEY:=}"
 : "${APPID_OAUTH_SERVER_URL:=}"
 : "${APPID_REDIRECT_URI:=}"
+: "${APPID_SERVICE_INSTANCE:=}"
+: "${SERVICE_ROLE:=}"
 : "${URL_WAIT_SECONDS:=60}"
 : "${SOURCE_DIR:=.}"
 : "${DOCKERFILE:=Dockerfile}"
@@ -267,6 +283,19 @@ fi
 
 # The port the image listens on (Dockerfile: ENV PORT=8080, EXPOSE 8080).
 readonly APP_PORT=8080
+
+# With --service-instance, App ID is bound to the app: it reads clientId, secret, oauthServerUrl and apikey
+# from CE_SERVICES, so neither the secret nor --env carries them. These name what the commands require instead,
+# unquoted in the require calls: names without spaces, possibly none.
+if [[ -n $APPID_SERVICE_INSTANCE ]]; then
+	APPID_SECRET_VARS=""
+	APPID_URL_VAR=""
+else
+	APPID_SECRET_VARS="APPID_CLIENT_ID APPID_CLIENT_SECRET IBM_CLOUD_APIKEY"
+	APPID_URL_VAR=APPID_OAUTH_SERVER_URL
+fi
+# BIND_PENDING is 1 while `all` has yet to bind App ID: the app cannot become ready before, so nothing waits for it.
+BIND_PENDING=0
 
 # invalid_reason prints why a variable's value is not one Code Engine accepts, or nothing when it is.
 # Whole numbers stay under 10 digits, so bash arithmetic on them cannot overflow.
@@ -312,6 +341,12 @@ require() {
 			bad+=("$v ($(flag_of "$v")): $reason")
 		fi
 	done
+	# A binding supplies App ID's settings only while the app has none of its own: given ones would win.
+	if [[ -n $APPID_SERVICE_INSTANCE && $COMMAND != bind ]]; then
+		for v in APPID_CLIENT_ID APPID_CLIENT_SECRET APPID_OAUTH_SERVER_URL; do
+			[[ -z ${!v} ]] || bad+=("$v ($(flag_of "$v")): set together with APPID_SERVICE_INSTANCE (--service-instance), whose binding the app would then ignore; unset it or drop --service-instance")
+		done
+	fi
 	# Checked only when both are valid numbers; max-scale 0 means no limit.
 	if [[ " $* " == *" MIN_SCALE "* && -z $(invalid_reason MIN_SCALE) && -z $(invalid_reason MAX_SCALE) ]] &&
 		((10#$MAX_SCALE > 0 && 10#$MIN_SCALE > 10#$MAX_SCALE)); then
@@ -414,6 +449,11 @@ step_registry() {
 step_secret() {
 	ensure_session_key
 	select_project
+	if [[ -n $APPID_SERVICE_INSTANCE ]]; then
+		# The binding brings App ID's credentials and an API key for the roles (bind).
+		ce ce secret create --name "$SECRET_NAME" --from-literal "SESSION_SECRET_KEY=$SESSION_SECRET_KEY"
+		return 0
+	fi
 	ce ce secret create --name "$SECRET_NAME" \
 		--from-literal "APPID_CLIENT_ID=$APPID_CLIENT_ID" \
 		--from-literal "APPID_CLIENT_SECRET=$APPID_CLIENT_SECRET" \
@@ -445,22 +485,36 @@ step_app_create() {
 		--cpu "$CPU" --memory "$MEMORY"
 		--probe-live type=http --probe-live path=/healthz
 		--probe-ready type=http --probe-ready path=/readyz
-		--env-from-secret "$SECRET_NAME"
-		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
-	if [[ -n $APPID_REDIRECT_URI ]]; then
-		args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
-	else
-		# The app exits at start without APPID_REDIRECT_URI: waiting for it to be ready would only time out.
+		--env-from-secret "$SECRET_NAME")
+	[[ -n $APPID_SERVICE_INSTANCE ]] || args+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
+	if [[ -z $APPID_REDIRECT_URI || -n $APPID_SERVICE_INSTANCE ]]; then
+		# The app exits at start without APPID_REDIRECT_URI or, bound to App ID, before bind: waiting for it to
+		# be ready would only time out.
 		args+=(--no-wait)
 	fi
 	ce "${args[@]}"
 }
 
+# app_update_args sets APP_UPDATE_ARGS to app-update's command up to the redirect URI, which comes last.
+app_update_args() {
+	APP_UPDATE_ARGS=(ce application update --name "$APP_NAME" --env-from-secret "$SECRET_NAME")
+	[[ -n $APPID_SERVICE_INSTANCE ]] || APP_UPDATE_ARGS+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	((!BIND_PENDING)) || APP_UPDATE_ARGS+=(--no-wait)
+}
+
 step_app_update() {
 	select_project
-	ce ce application update --name "$APP_NAME" --env-from-secret "$SECRET_NAME" \
-		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL" \
-		--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI"
+	app_update_args
+	ce "${APP_UPDATE_ARGS[@]}" --env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI"
+}
+
+step_bind() {
+	select_project
+	local args=(ce application bind --name "$APP_NAME" --service-instance "$APPID_SERVICE_INSTANCE")
+	[[ -z $SERVICE_ROLE ]] || args+=(--role "$SERVICE_ROLE")
+	ce "${args[@]}"
+	note "$APP_NAME now finds App ID's clientId, secret, oauthServerUrl and apikey in CE_SERVICES; it uses them while APPID_CLIENT_ID, APPID_CLIENT_SECRET and APPID_OAUTH_SERVER_URL are all unset on the app (given ones win), and its log says 'App ID settings read from CE_SERVICES binding $APPID_SERVICE_INSTANCE'"
 }
 
 # app_url_wait sets APP_URL to the URL of application $1 (default APP_NAME), asking Code Engine every 2
@@ -506,10 +560,9 @@ step_url() {
 # --dry-run the URL is unknown: the printed command fetches it when pasted into a shell.
 step_redirect_from_url() {
 	if ((DRY_RUN)); then
-		note "dry run: the app URL is known only after app-create, so the app-update printed last reads it with \$(ibmcloud ce application get ...); <app-url> stands for it here"
-		printf '%s "APPID_REDIRECT_URI=$(%s)/afterauth"\n' \
-			"$(show ibmcloud ce application update --name "$APP_NAME" --env-from-secret "$SECRET_NAME" \
-				--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL" --env)" \
+		note "dry run: the app URL is known only after app-create, so the app-update printed next reads it with \$(ibmcloud ce application get ...); <app-url> stands for it here"
+		app_update_args
+		printf '%s "APPID_REDIRECT_URI=$(%s)/afterauth"\n' "$(show ibmcloud "${APP_UPDATE_ARGS[@]}" --env)" \
 			"$(show ibmcloud ce application get --name "$APP_NAME" --output url)"
 		return 0
 	fi
@@ -539,8 +592,8 @@ step_proxy_build() {
 }
 
 step_proxy_one_update() {
-	local args=(ce application update --name "$APP_NAME" --image "$IMAGE" --env-from-secret "$SECRET_NAME"
-		--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	local args=(ce application update --name "$APP_NAME" --image "$IMAGE" --env-from-secret "$SECRET_NAME")
+	[[ -n $APPID_SERVICE_INSTANCE ]] || args+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
 	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
 	ce "${args[@]}"
 }
@@ -567,12 +620,10 @@ step_proxy_two() {
 		--probe-ready type=http --probe-ready path=/readyz
 		--argument proxy)
 	[[ -z $PROXY_PUBLIC ]] || args+=("--argument=--public=$PROXY_PUBLIC")
-	args+=(--env-from-secret "$SECRET_NAME" --env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
-	if [[ -n $APPID_REDIRECT_URI ]]; then
-		args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
-	else
-		args+=(--no-wait)
-	fi
+	args+=(--env-from-secret "$SECRET_NAME")
+	[[ -n $APPID_SERVICE_INSTANCE ]] || args+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
+	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
+	[[ -n $APPID_REDIRECT_URI && -z $APPID_SERVICE_INSTANCE ]] || args+=(--no-wait)
 	local upstream
 	if ((DRY_RUN)); then
 		show ibmcloud ce application get --name "$UPSTREAM_APP" --output url
@@ -590,6 +641,11 @@ step_proxy_two() {
 		ce "${args[@]}" --env "APPIDGATE_UPSTREAM=$upstream"
 	fi
 	assertion_hint "<$APP_NAME-url>" "$upstream"
+}
+
+# bind_hint says what an app created for a binding still needs.
+bind_hint() {
+	note "the app starts once App ID is bound to it: '$PROG bind --app $(quote "$APP_NAME") --service-instance $(quote "$APPID_SERVICE_INSTANCE")'"
 }
 
 # next_steps_without_redirect says how an app created without APPID_REDIRECT_URI gets one.
@@ -618,7 +674,7 @@ registry)
 	step_registry
 	;;
 secret)
-	require CE_PROJECT SECRET_NAME APPID_CLIENT_ID APPID_CLIENT_SECRET IBM_CLOUD_APIKEY
+	require CE_PROJECT SECRET_NAME $APPID_SECRET_VARS
 	step_secret
 	;;
 build)
@@ -630,17 +686,22 @@ buildrun)
 	step_buildrun
 	;;
 app-create)
-	require CE_PROJECT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME APPID_OAUTH_SERVER_URL \
+	require CE_PROJECT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME $APPID_URL_VAR \
 		MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY
 	step_app_create
 	if [[ -z $APPID_REDIRECT_URI ]]; then
 		note "APPID_REDIRECT_URI not set: the app cannot start until it has one (its log names the missing variable)."
 		note "next: '$PROG url', register URL/afterauth and URL/noauth_route as redirect URIs in App ID, then '$PROG app-update --redirect-uri URL/afterauth'"
 	fi
+	[[ -z $APPID_SERVICE_INSTANCE ]] || bind_hint
 	;;
 app-update)
-	require CE_PROJECT APP_NAME SECRET_NAME APPID_OAUTH_SERVER_URL APPID_REDIRECT_URI
+	require CE_PROJECT APP_NAME SECRET_NAME $APPID_URL_VAR APPID_REDIRECT_URI
 	step_app_update
+	;;
+bind)
+	require CE_PROJECT APP_NAME APPID_SERVICE_INSTANCE
+	step_bind
 	;;
 url)
 	require CE_PROJECT APP_NAME URL_WAIT_SECONDS
@@ -656,8 +717,8 @@ cleanup)
 	step_cleanup
 	;;
 all)
-	require CE_PROJECT REGISTRY REGISTRY_SECRET IBM_CLOUD_APIKEY SECRET_NAME APPID_CLIENT_ID APPID_CLIENT_SECRET \
-		BUILD_NAME SOURCE_REPO SOURCE_COMMIT IMAGE APP_NAME APPID_OAUTH_SERVER_URL \
+	require CE_PROJECT REGISTRY REGISTRY_SECRET IBM_CLOUD_APIKEY SECRET_NAME $APPID_SECRET_VARS \
+		BUILD_NAME SOURCE_REPO SOURCE_COMMIT IMAGE APP_NAME $APPID_URL_VAR \
 		MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY URL_WAIT_SECONDS
 	step_project
 	step_registry
@@ -667,28 +728,36 @@ all)
 	# A first deployment cannot know the URL (it holds Code Engine's generated project subdomain):
 	# create without the redirect URI, read the URL, then set APPID_REDIRECT_URI=URL/afterauth.
 	redirect_given=${APPID_REDIRECT_URI:+1}
+	# Bound to App ID, the app cannot start before bind: bind comes last, once it has its redirect URI.
+	[[ -z $APPID_SERVICE_INSTANCE ]] || BIND_PENDING=1
 	step_app_create
 	step_url
 	[[ -n $redirect_given ]] || step_redirect_from_url
+	if ((BIND_PENDING)); then
+		BIND_PENDING=0
+		step_bind
+	fi
 	register_hint "$APP_URL"
 	;;
 proxy-one)
 	require CE_PROJECT APP_NAME BUILD_NAME IMAGE REGISTRY_SECRET SOURCE_DIR DOCKERFILE SECRET_NAME \
-		APPID_OAUTH_SERVER_URL MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY
+		$APPID_URL_VAR MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY
 	step_proxy_build
 	step_app_create
 	[[ -n $APPID_REDIRECT_URI ]] || next_steps_without_redirect
+	[[ -z $APPID_SERVICE_INSTANCE ]] || bind_hint
 	;;
 proxy-one-update)
-	require CE_PROJECT APP_NAME BUILD_NAME IMAGE SOURCE_DIR SECRET_NAME APPID_OAUTH_SERVER_URL
+	require CE_PROJECT APP_NAME BUILD_NAME IMAGE SOURCE_DIR SECRET_NAME $APPID_URL_VAR
 	step_proxy_build
 	step_proxy_one_update
 	;;
 proxy-two)
 	require CE_PROJECT UPSTREAM_APP UPSTREAM_IMAGE UPSTREAM_PORT APP_NAME IMAGE REGISTRY_SECRET SECRET_NAME \
-		APPID_OAUTH_SERVER_URL MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY URL_WAIT_SECONDS
+		$APPID_URL_VAR MIN_SCALE MAX_SCALE CONCURRENCY CPU MEMORY URL_WAIT_SECONDS
 	step_proxy_two
 	[[ -n $APPID_REDIRECT_URI ]] || next_steps_without_redirect
+	[[ -z $APPID_SERVICE_INSTANCE ]] || bind_hint
 	;;
 *) die_usage "unknown command '$COMMAND'" ;;
 esac

@@ -44,6 +44,19 @@ type result struct {
 	calls          [][]string // ibmcloud invocations recorded by the fake CLI
 }
 
+// assertDryRun checks what every dry run must hold: no ibmcloud call, and none of the test's secrets printed.
+func assertDryRun(t *testing.T, r result) {
+	t.Helper()
+	if len(r.calls) != 0 {
+		t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
+	}
+	for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Errorf("dry-run output contains secret %q", s)
+		}
+	}
+}
+
 // runScript runs codeengine.sh with only the given environment (plus PATH and HOME) and a fake ibmcloud
 // first on PATH that records its arguments, so nothing ever reaches IBM Cloud.
 func runScript(t *testing.T, env map[string]string, args ...string) result {
@@ -158,14 +171,7 @@ func TestDryRunPrintsCommands(t *testing.T) {
 			if got := lines(r.stdout); !slices.Equal(got, tc.want) {
 				t.Errorf("printed commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
-			if len(r.calls) != 0 {
-				t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
-			}
-			for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
-				if strings.Contains(r.stdout+r.stderr, s) {
-					t.Errorf("dry-run output contains secret %q", s)
-				}
-			}
+			assertDryRun(t, r)
 		})
 	}
 }
@@ -297,7 +303,7 @@ func TestHelpAndBadUsage(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("--help exit %d", r.code)
 	}
-	for _, c := range []string{"project", "registry", "secret", "build", "buildrun", "app-create", "app-update", "redeploy", "cleanup", "all", "--dry-run"} {
+	for _, c := range []string{"project", "registry", "secret", "build", "buildrun", "app-create", "app-update", "redeploy", "cleanup", "all", "bind", "--dry-run", "--service-instance", "--service-role"} {
 		if !strings.Contains(r.stdout, "  "+c+" ") {
 			t.Errorf("--help does not list %q", c)
 		}
@@ -521,5 +527,162 @@ func TestRedeployNewTagEachTime(t *testing.T) {
 	own := runScript(t, merge(fullEnv(), map[string]string{"IMAGE": "de.icr.io/ns/img:v7"}), "--dry-run", "redeploy")
 	if !strings.HasSuffix(own.stdout, "--image de.icr.io/ns/img:v7\n") {
 		t.Errorf("redeploy with IMAGE set printed:\n%s", own.stdout)
+	}
+}
+
+// bindingEnv is fullEnv for App ID bound to the app (--service-instance): no App ID credentials or URL.
+func bindingEnv() map[string]string {
+	env := fullEnv()
+	for _, k := range []string{"APPID_CLIENT_ID", "APPID_CLIENT_SECRET", "APPID_OAUTH_SERVER_URL"} {
+		delete(env, k)
+	}
+	env["APPID_SERVICE_INSTANCE"] = "my-appid"
+	return env
+}
+
+func TestBindingDryRun(t *testing.T) {
+	const image = "us.icr.io/myns/appidgate-img:latest"
+	const bind = "ibmcloud ce application bind --name appidgate-app --service-instance my-appid"
+	const secret = "ibmcloud ce secret create --name appidgate-app-secret --from-literal 'SESSION_SECRET_KEY=***'"
+	// No APPID_OAUTH_SERVER_URL, and no waiting: the app starts once bound.
+	const appCreate = "ibmcloud ce application create --name appidgate-app --image " + image +
+		" --registry-secret appidgate-icr-cred --port 8080 --min-scale 0 --max-scale 10 --concurrency 100" +
+		" --cpu 0.25 --memory 0.5G --probe-live type=http --probe-live path=/healthz" +
+		" --probe-ready type=http --probe-ready path=/readyz --env-from-secret appidgate-app-secret" +
+		" --env APPID_REDIRECT_URI=" + appURL + "/afterauth --no-wait"
+	const url = "ibmcloud ce application get --name appidgate-app --output url"
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		want       []string
+		wantStderr []string
+	}{
+		{name: "bind", args: []string{"bind"}, env: bindingEnv(), want: []string{sel, bind},
+			wantStderr: []string{"App ID settings read from CE_SERVICES binding my-appid", "all unset on the app"}},
+		{name: "bind from flags with a role", args: []string{"bind", "--app", "web", "--service-instance", "App ID-yn", "--service-role", "Manager"},
+			env:  map[string]string{},
+			want: []string{sel, "ibmcloud ce application bind --name web --service-instance 'App ID-yn' --role Manager"}},
+		{name: "bind ignores App ID values it does not pass", args: []string{"bind"}, env: merge(fullEnv(), map[string]string{"APPID_SERVICE_INSTANCE": "my-appid"}),
+			want: []string{sel, bind}},
+		{name: "secret holds the session key only", args: []string{"secret"}, env: bindingEnv(), want: []string{sel, secret}},
+		{name: "app-create", args: []string{"app-create"}, env: bindingEnv(), want: []string{sel, appCreate},
+			wantStderr: []string{"'codeengine.sh bind --app appidgate-app --service-instance my-appid'"}},
+		{name: "app-update", args: []string{"app-update"}, env: bindingEnv(), want: []string{sel,
+			"ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret" +
+				" --env APPID_REDIRECT_URI=" + appURL + "/afterauth"}},
+		{name: "all binds last", args: []string{"all"}, env: bindingEnv(), want: []string{
+			"ibmcloud ce project create --name appidgate-proj",
+			"ibmcloud ce registry create --name appidgate-icr-cred --server us.icr.io --username iamapikey --password '***'",
+			secret,
+			"ibmcloud ce build create --name appidgate-bld --source https://github.com/appidgate/appidgate.git" +
+				" --commit main --image " + image + " --registry-secret appidgate-icr-cred --strategy dockerfile --size small",
+			"ibmcloud ce buildrun submit --build appidgate-bld --wait",
+			appCreate, url, bind}},
+		{name: "all on a first deployment sets the redirect URI, then binds", args: []string{"all"},
+			env: func() map[string]string { e := bindingEnv(); delete(e, "APPID_REDIRECT_URI"); return e }(),
+			want: []string{strings.TrimSuffix(appCreate, " --env APPID_REDIRECT_URI="+appURL+"/afterauth --no-wait") + " --no-wait", url,
+				"ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret --no-wait" +
+					` --env "APPID_REDIRECT_URI=$(` + url + `)/afterauth"`,
+				bind}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runScript(t, tc.env, append([]string{"--dry-run"}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			got := lines(r.stdout)
+			if len(got) < len(tc.want) || !slices.Equal(got[len(got)-len(tc.want):], tc.want) {
+				t.Errorf("printed commands:\n%s\nwant them to end with:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for _, w := range tc.wantStderr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, r.stderr)
+				}
+			}
+			assertDryRun(t, r)
+		})
+	}
+}
+
+// TestBindingRunMatchesDryRun runs `all` and `bind` against the fake CLI: the calls are the printed ones, and
+// the App ID credentials the binding brings reach Code Engine in no call.
+func TestBindingRunMatchesDryRun(t *testing.T) {
+	for _, command := range []string{"all", "bind"} {
+		t.Run(command, func(t *testing.T) {
+			dry := runScript(t, bindingEnv(), "--dry-run", command)
+			real := runScript(t, bindingEnv(), command)
+			if real.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", real.code, real.stderr)
+			}
+			printed := lines(dry.stdout)
+			if len(real.calls) != len(printed) {
+				t.Fatalf("ran %d commands, dry run printed %d", len(real.calls), len(printed))
+			}
+			for i, call := range real.calls {
+				if got, want := "ibmcloud "+strings.Join(maskForCompare(call), " "), unquote(printed[i]); got != want {
+					t.Errorf("command %d ran:\n%s\ndry run printed:\n%s", i, got, printed[i])
+				}
+			}
+			last := real.calls[len(real.calls)-1]
+			if !slices.Equal(last, []string{"ce", "application", "bind", "--name", "appidgate-app", "--service-instance", "my-appid"}) {
+				t.Errorf("last call %q, want the bind", last)
+			}
+			for _, call := range real.calls {
+				for _, a := range call {
+					if strings.HasPrefix(a, "APPID_CLIENT") || strings.HasPrefix(a, "APPID_OAUTH_SERVER_URL") ||
+						strings.HasPrefix(a, "IBM_CLOUD_APIKEY=") {
+						t.Errorf("call %q passes %s: the binding brings it", call, a)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBindingRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		command string
+		env     map[string]string
+		want    []string
+	}{
+		{"bind without an instance", "bind", map[string]string{}, []string{"APPID_SERVICE_INSTANCE (--service-instance): missing"}},
+		{"secret with App ID credentials too", "secret", merge(bindingEnv(), map[string]string{"APPID_CLIENT_ID": clientID}),
+			[]string{"APPID_CLIENT_ID (--client-id): set together with APPID_SERVICE_INSTANCE (--service-instance)"}},
+		{"all with every App ID value too", "all", merge(fullEnv(), map[string]string{"APPID_SERVICE_INSTANCE": "my-appid"}),
+			[]string{"APPID_CLIENT_ID (--client-id)", "APPID_CLIENT_SECRET (--client-secret)", "APPID_OAUTH_SERVER_URL (--oauth-server-url)"}},
+		{"app-create with the URL too", "app-create", merge(bindingEnv(), map[string]string{"APPID_OAUTH_SERVER_URL": "https://x/oauth/v4/t", "CPU": "lots"}),
+			[]string{"APPID_OAUTH_SERVER_URL (--oauth-server-url): set together", "CPU (--cpu)"}},
+		{"proxy-two with the URL too", "proxy-two", merge(bindingEnv(), map[string]string{"APPID_OAUTH_SERVER_URL": "https://x/oauth/v4/t", "UPSTREAM_IMAGE": "icr.io/a/b"}),
+			[]string{"APPID_OAUTH_SERVER_URL (--oauth-server-url): set together"}},
+	}
+	for _, tc := range tests {
+		for _, dry := range []bool{true, false} {
+			args := []string{tc.command}
+			name := tc.name
+			if dry {
+				args = append([]string{"--dry-run"}, args...)
+				name += " dry-run"
+			}
+			t.Run(name, func(t *testing.T) {
+				r := runScript(t, tc.env, args...)
+				if r.code != 2 {
+					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
+				}
+				if r.stdout != "" || len(r.calls) != 0 {
+					t.Errorf("refused command still printed %q or ran %d ibmcloud calls", r.stdout, len(r.calls))
+				}
+				if n := strings.Count(r.stderr, "missing or invalid"); n != 1 {
+					t.Errorf("stderr has %d 'missing or invalid' messages, want one:\n%s", n, r.stderr)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(r.stderr, w) {
+						t.Errorf("stderr does not name %q:\n%s", w, r.stderr)
+					}
+				}
+			})
+		}
 	}
 }

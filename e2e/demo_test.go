@@ -46,6 +46,12 @@ func startDemo(t *testing.T) *demo {
 // banner says and its output (stderr: the JSON log; stdout lines prefixed "stdout: ").
 func startAppidgate(t *testing.T, args ...string) (*demo, *syncBuffer) {
 	t.Helper()
+	return startAppidgateEnv(t, nil, args...)
+}
+
+// startAppidgateEnv is startAppidgate with the environment variables extra (NAME=value) added.
+func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *syncBuffer) {
+	t.Helper()
 	requireChromium(t)
 	if appidgateBinary == "" {
 		t.Fatal("e2e: the appidgate binary was not built (TestMain)")
@@ -58,6 +64,7 @@ func startAppidgate(t *testing.T, args ...string) (*demo, *syncBuffer) {
 		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
 		"APPIDGATE_LOG_FORMAT=json",
 	)
+	cmd.Env = append(cmd.Env, extra...)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	stdoutR, stdoutW, err := os.Pipe()

@@ -144,6 +144,10 @@ func TestFlaskBehindProxy(t *testing.T) {
 		if _, metrics := get("/metrics"); !strings.Contains(metrics, `route="proxy /noauth_route"`) ||
 			strings.Contains(metrics, `route="/noauth_route"`) {
 			t.Errorf("/metrics has no series for the rule /noauth_route:\n%s", metrics)
+		} else if !strings.Contains(metrics, `appidgate_upstream_requests_total{code="200",route="proxy /noauth_route"} 1`) ||
+			!strings.Contains(metrics, `appidgate_upstream_request_duration_seconds_count{route="proxy /noauth_route"} 1`) {
+			// The request refused with 401 above never reached the upstream; the open one did, once.
+			t.Errorf("/metrics does not count the upstream's answer to /noauth_route once:\n%s", metrics)
 		}
 		// WSGI folds X_Forwarded_User and X-Forwarded-User into one variable: neither may reach the app.
 		resp, body := get("/public/whoami", "X_Forwarded_User", "evil", "X-Forwarded-User", "evil",

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -98,7 +97,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	req := authRequestFrom(q)
 	out := p.checkAuthRequest(q, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -107,7 +106,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Prompt != "login" {
 		if s := p.currentSession(r); s != nil {
-			p.redirectWithCode(w, r, req, s.userID, s.authTime)
+			p.redirectWithCode(w, r, req, s)
 			return
 		}
 	}
@@ -122,7 +121,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // credentials, starts a fresh provider session and redirects to the client with a code.
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if e := parsePostForm(w, r); e != nil {
-		writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
+		p.writeErrorPage(w, e.status, "Invalid login request", "The login form could not be read.")
 		return
 	}
 	f := r.PostForm
@@ -130,7 +129,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	req.Prompt = ""
 	out := p.checkAuthRequest(f, req)
 	if out.page != "" {
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", out.page)
 		return
 	}
 	if out.redirectErr != nil {
@@ -146,14 +145,14 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.renderLogin(w, r, http.StatusUnauthorized, req, f.Get("username"), "Wrong username or password.")
 		return
 	}
-	authTime := p.cfg.Now()
-	if retryAfter, ok := p.startSession(w, r, u.ID, authTime); !ok {
+	s, retryAfter := p.startSession(w, r, u.ID, p.cfg.Now())
+	if s == nil {
 		setRetryAfter(w, retryAfter)
-		writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
+		p.writeErrorPage(w, http.StatusServiceUnavailable, "Sign-in is busy",
 			"The local App ID provider holds too many login sessions at the moment. Please try again later.")
 		return
 	}
-	p.redirectWithCode(w, r, req, u.ID, authTime)
+	p.redirectWithCode(w, r, req, s)
 }
 
 // checkPassword returns the user whose login name and password match, or nil. An unknown name costs one bcrypt
@@ -170,20 +169,24 @@ func (p *Provider) checkPassword(login, password string) *user {
 	return u
 }
 
-// redirectWithCode issues a code for the user and sends the browser back to the client with it and state.
-func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, userID string, authTime time.Time) {
+// redirectWithCode issues a code for the session's user, remembers that the client is signed in through the
+// session (for its logout), and sends the browser back to the client with the code and state.
+func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, s *loginSession) {
 	scope := req.Scope
 	if scope == "" {
 		scope = "openid"
 	}
 	code, e := p.issueCode(codeGrant{
-		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: userID, scope: scope, nonce: req.Nonce,
-		codeChallenge: req.CodeChallenge, authTime: authTime,
+		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: s.userID, scope: scope, nonce: req.Nonce,
+		codeChallenge: req.CodeChallenge, authTime: s.authTime, sid: s.sid,
 	})
 	if e != nil { // the client hears temporarily_unavailable (RFC 6749 section 4.1.2.1)
 		p.redirectError(w, r, req, e)
 		return
 	}
+	p.mu.Lock()
+	s.clients[req.ClientID] = true
+	p.mu.Unlock()
 	p.redirectBack(w, r, req, url.Values{"code": {code}})
 }
 
@@ -197,7 +200,7 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req aut
 func (p *Provider) redirectBack(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil { // registered URIs parse; this is defensive
-		writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
+		p.writeErrorPage(w, http.StatusBadRequest, "Invalid login request", "The redirect_uri is malformed.")
 		return
 	}
 	q := u.Query()

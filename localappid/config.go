@@ -2,8 +2,11 @@ package localappid
 
 import (
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -19,7 +22,9 @@ const (
 	DefaultIAMTokenTTL     = time.Hour
 	DefaultCodeTTL         = time.Minute
 	DefaultSessionTTL      = time.Hour
-	DefaultTenant          = "local-tenant"
+	// DefaultBackchannelLogoutTimeout bounds a call to a client's back-channel logout URI.
+	DefaultBackchannelLogoutTimeout = 5 * time.Second
+	DefaultTenant                   = "local-tenant"
 	// DefaultRefreshTokenReuseGrace is DefaultConfig's RefreshTokenReuseGrace, as Auth0's default reuse interval.
 	DefaultRefreshTokenReuseGrace = 30 * time.Second
 )
@@ -58,6 +63,8 @@ type Config struct {
 	CodeTTL         time.Duration `yaml:"code_ttl"`
 	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// BackchannelLogoutTimeout bounds each call to a client's back-channel logout URI. Default 5 s.
+	BackchannelLogoutTimeout time.Duration `yaml:"backchannel_logout_timeout"`
 	// RefreshTokenReuseGrace lets a client redeem a refresh token again within this time after its rotation and get
 	// the same successor refresh token (with fresh access and id tokens) instead of having the token's family
 	// revoked as reused. Replicas of a relying party that share no state (cookie sessions) may redeem one token
@@ -79,11 +86,21 @@ type Config struct {
 	// demo and test provider, and its start-up and logins should be fast.
 	PasswordHashCost int `yaml:"password_hash_cost"`
 
+	// TemplatesDir holds an operator's templates replacing the sign-in and error pages (signin.html, error.html,
+	// layout.html, style.css; see the README); New refuses a template that does not parse. Empty: the built-in
+	// pages. ShowUsers lists, on the sign-in page, each user with a plain Password, with that password and the
+	// user's roles: for the demo data only. Neither is loaded from a file.
+	TemplatesDir string `yaml:"-"`
+	ShowUsers    bool   `yaml:"-"`
+
 	// SigningKey, when set, is the first signing key instead of a freshly generated one (tests share one key to
 	// save RSA key generation time). Never loaded from a file.
 	SigningKey *rsa.PrivateKey `yaml:"-"`
 	// Now is the clock; nil means time.Now. Never loaded from a file.
 	Now func() time.Time `yaml:"-"`
+	// Logger receives the failures of back-channel logout calls; nil means slog.Default(). Never loaded from a
+	// file.
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // Client is a registered application (App ID's "application"): its credentials and redirect URIs.
@@ -100,6 +117,12 @@ type Client struct {
 	LoopbackAnyPort bool `yaml:"loopback_any_port"`
 	// GrantTypes this client may use; empty allows authorization_code, refresh_token and client_credentials.
 	GrantTypes []string `yaml:"grant_types"`
+	// BackchannelLogoutURI, when set, is where the provider POSTs a logout token (OpenID Connect Back-Channel
+	// Logout 1.0) when a user signed in to this client logs out at the provider (the SSO logout) or an operator
+	// ends the user's sessions (EndUserSessions); the id tokens of this client then carry a sid claim naming the
+	// provider's login session, and its refresh tokens of that session are revoked at the SSO logout. App ID
+	// has no such setting: without it the client sees App ID's behaviour.
+	BackchannelLogoutURI string `yaml:"backchannel_logout_uri"`
 }
 
 // User is a Cloud Directory user. ID is App ID's profile id and the tokens' sub.
@@ -118,7 +141,16 @@ type User struct {
 	PasswordHash string `yaml:"password_hash"`
 	// Roles are role names (or role ids) the user holds.
 	Roles []string `yaml:"roles"`
+	// Claims are custom claims added to the user's id and access tokens, as App ID adds custom attributes that
+	// its token configuration maps into tokens: JSON values of any kind ("groups": ["admins"], "realm_access":
+	// {"roles": [...]}, "cognito:groups": [...]). The names the tokens set themselves (reservedClaims) are refused.
+	Claims map[string]any `yaml:"claims"`
 }
+
+// reservedClaims are the claim names localappid's tokens set, or that only serve token verification: a user's
+// custom claims may not use them.
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tenant", "scope", "email",
+	"email_verified", "name", "nonce", "auth_time", "identities", "amr", "at_hash", "c_hash", "sid", "azp", "events"}
 
 // Role is an App ID role: a name and the scopes it grants per application (client id).
 type Role struct {
@@ -216,6 +248,7 @@ func (c Config) withDefaults() Config {
 		{&c.AccessTokenTTL, DefaultAccessTokenTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL},
 		{&c.RefreshTokenTTL, DefaultRefreshTokenTTL}, {&c.IAMTokenTTL, DefaultIAMTokenTTL},
 		{&c.CodeTTL, DefaultCodeTTL}, {&c.SessionTTL, DefaultSessionTTL},
+		{&c.BackchannelLogoutTimeout, DefaultBackchannelLogoutTimeout},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
@@ -226,6 +259,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	return c
 }
@@ -256,6 +292,10 @@ func (c Config) validate() error {
 			bad("%s: %v is not a positive lifetime of at least 1s (write a unit, e.g. 1h or 30s)", d.name, d.v)
 		}
 	}
+	if c.BackchannelLogoutTimeout < 0 {
+		bad("backchannel_logout_timeout: %v is negative (0 means the default, %v)", c.BackchannelLogoutTimeout,
+			DefaultBackchannelLogoutTimeout)
+	}
 	if c.RefreshTokenReuseGrace < 0 {
 		bad("refresh_token_reuse_grace: %v is negative (0 turns the grace off)", c.RefreshTokenReuseGrace)
 	}
@@ -285,6 +325,11 @@ func (c Config) validate() error {
 		for j, u := range cl.RedirectURIs {
 			if err := checkRedirectURI(u); err != nil {
 				bad("%s.redirect_uris[%d]: %v", at, j, err)
+			}
+		}
+		if cl.BackchannelLogoutURI != "" {
+			if err := checkRedirectURI(cl.BackchannelLogoutURI); err != nil {
+				bad("%s.backchannel_logout_uri: %v", at, err)
 			}
 		}
 		for j, g := range cl.GrantTypes {
@@ -354,6 +399,15 @@ func (c Config) validate() error {
 		for j, r := range u.Roles {
 			if !roleNames[r] && !roleIDs[r] {
 				bad("%s.roles[%d]: %q is not a role name or id in roles", at, j, r)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(u.Claims)) {
+			if name == "" {
+				bad("%s.claims: a claim without a name", at)
+			} else if slices.Contains(reservedClaims, name) {
+				bad("%s.claims: %q is not a custom claim name (the tokens set %s)", at, name, strings.Join(reservedClaims, ", "))
+			} else if _, err := json.Marshal(u.Claims[name]); err != nil {
+				bad("%s.claims.%s: not a JSON value: %v", at, name, err)
 			}
 		}
 	}

@@ -87,6 +87,7 @@ clients:
   - id: web
     redirect_uris: ["/relative"]
     grant_types: [password]
+    backchannel_logout_uri: "https://app.example/bcl#frag"
 users:
   - id: u1
     username: dave
@@ -95,7 +96,7 @@ users:
     username: dave
     password: x
 `, []string{"tenant:", "base_url:", "access_token_ttl (line 4)", "e.g. 1h", "refresh_token_reuse_grace: -1s is negative", "clients[0].secret: missing", "clients[0].redirect_uris[0]",
-			"clients[0].grant_types[0]", "users[0].password: missing", "users[0].roles[0]", `users[1].id: "u1" is used twice`,
+			"clients[0].grant_types[0]", "clients[0].backchannel_logout_uri", "users[0].password: missing", "users[0].roles[0]", `users[1].id: "u1" is used twice`,
 			`login name "dave" is used twice`}},
 		{"unknown field", "tenant: t\ncolour: blue\n", []string{"colour"}},
 		{"wrong type", "clients: yes\n", []string{"clients"}},

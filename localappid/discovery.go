@@ -4,7 +4,9 @@ import "net/http"
 
 // discoveryDocument mirrors App ID's /.well-known/openid-configuration field for field: like App ID's, it lists
 // no introspection, revocation or end-session endpoint and no PKCE methods (the provider still enforces PKCE when
-// a client sends a challenge). Only Config.AuthorizationResponseIss adds RFC 9207's flag.
+// a client sends a challenge). Only Config.AuthorizationResponseIss adds RFC 9207's flag, and only a client with a
+// back-channel logout URI adds Back-Channel Logout 1.0's two flags and the sid claim: App ID lists none of them,
+// and a relying party that reads them must not think that App ID sends logout tokens.
 type discoveryDocument struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
@@ -21,6 +23,8 @@ type discoveryDocument struct {
 	ManagementEndpoint                string   `json:"management_endpoint"`
 	ServiceDocumentation              string   `json:"service_documentation"`
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	BackchannelLogoutSupported        bool     `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported bool     `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 // serviceDocumentation is the page App ID's discovery document links to.
@@ -30,6 +34,11 @@ const serviceDocumentation = "https://cloud.ibm.com/docs/appid?topic=appid-getti
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	iss := p.issuer(r)
 	base := p.baseURL(r)
+	claims := []string{"iss", "aud", "exp", "tenant", "iat", "sub", "nonce", "amr", "oauth_client", "email", "name", "identities"}
+	backchannel := p.backchannelEnabled()
+	if backchannel {
+		claims = append(claims, "sid")
+	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	writeJSON(w, http.StatusOK, discoveryDocument{
 		Issuer:                            iss,
@@ -41,11 +50,13 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		UserinfoEndpoint:                  iss + "/userinfo",
 		ScopesSupported:                   []string{"openid"},
 		ResponseTypesSupported:            []string{"code"},
-		ClaimsSupported:                   []string{"iss", "aud", "exp", "tenant", "iat", "sub", "nonce", "amr", "oauth_client", "email", "name", "identities"},
+		ClaimsSupported:                   claims,
 		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
 		ProfilesEndpoint:                  base,
 		ManagementEndpoint:                base + p.mgmtPath,
 		ServiceDocumentation:              serviceDocumentation,
 		AuthorizationResponseISSSupported: p.cfg.AuthorizationResponseIss,
+		BackchannelLogoutSupported:        backchannel,
+		BackchannelLogoutSessionSupported: backchannel,
 	})
 }

@@ -3,9 +3,10 @@ package localappid
 import (
 	"encoding/json"
 	"errors"
-	"html/template"
 	"net/http"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // oauthError is an OAuth 2.0 error response (RFC 6749 section 5.2) with the HTTP status App ID answers it with.
@@ -66,15 +67,8 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) *oauthError {
 	return nil
 }
 
-var errorPageTemplate = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title></head>
-<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
-`))
-
 // writeErrorPage answers a browser request that cannot be redirected back to the client with a short HTML page.
-func writeErrorPage(w http.ResponseWriter, status int, title, message string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	errorPageTemplate.Execute(w, struct{ Title, Message string }{title, message})
+func (p *Provider) writeErrorPage(w http.ResponseWriter, status int, title, message string) {
+	p.pages.Write(w, status, "default-src 'none'; frame-ancestors 'none'", pages.Error{Status: status, Title: title,
+		Message: message, Brand: "Local App ID"})
 }

@@ -16,6 +16,7 @@ type codeGrant struct {
 	expires       time.Time
 	redeemed      bool
 	family        string // the refresh token family issued for it, revoked if the code is replayed
+	sid           string // the provider login session it came from
 }
 
 // refreshGrant is an opaque refresh token. Each use rotates it; a used one presented again revokes its family,
@@ -30,6 +31,7 @@ type refreshGrant struct {
 	authTime time.Time
 	expires  time.Time // the family's expiry
 	family   string
+	sid      string // the provider login session of the login; "" for none
 	used     bool
 	// rotatedAt and successor record the rotation that spent the token: when, and the token it gave.
 	rotatedAt time.Time

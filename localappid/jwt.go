@@ -48,6 +48,8 @@ type idClaims struct {
 	AuthTime   int64      `json:"auth_time,omitempty"`
 	Identities []identity `json:"identities"`
 	AMR        []string   `json:"amr"`
+	// SessionID names the provider's login session, only for clients with a back-channel logout URI.
+	SessionID string `json:"sid,omitempty"`
 }
 
 // tokenResponse is the token endpoint's success body.
@@ -102,30 +104,36 @@ func (p *Provider) roleScopes(clientID, userID string) []string {
 	return out
 }
 
-// sign serializes claims as a JWT with the current key.
-func (p *Provider) sign(claims any) (string, error) {
-	tok, err := jwt.Signed(p.keys.current().signer).Claims(claims).Serialize()
+// sign serializes claims as a JWT with the current key. Several claim sets merge, a later one's names winning.
+func (p *Provider) sign(claims ...any) (string, error) {
+	b := jwt.Signed(p.keys.current().signer)
+	for _, c := range claims {
+		b = b.Claims(c)
+	}
+	tok, err := b.Serialize()
 	if err != nil {
 		return "", fmt.Errorf("localappid: signing a token: %w", err)
 	}
 	return tok, nil
 }
 
-// userTokens mints an access token and an id token for a user logged in to client.
-func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time) (tokenResponse, error) {
+// userTokens mints an access token and an id token for a user logged in to client through the login session
+// sid (named in the id token only for a client with a back-channel logout URI, as App ID names none).
+func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time, sid string) (tokenResponse, error) {
 	now := p.cfg.Now()
 	scope := p.grantScope(client.ID, u.ID, requestedScope)
-	at, err := p.sign(accessClaims{
+	at, err := p.sign(u.Claims, accessClaims{ // the user's custom claims first: the standard ones win
 		Issuer: issuer, Expiry: now.Add(p.cfg.AccessTokenTTL).Unix(), Audience: []string{client.ID}, Subject: u.ID,
 		EmailVerified: u.Email != "", AMR: []string{"cloud_directory"}, IssuedAt: now.Unix(), Tenant: p.cfg.Tenant, Scope: scope,
 	})
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	id, err := p.sign(idClaims{
+	id, err := p.sign(u.Claims, idClaims{
 		Issuer: issuer, Audience: []string{client.ID}, Expiry: now.Add(p.cfg.IDTokenTTL).Unix(), Tenant: p.cfg.Tenant,
 		IssuedAt: now.Unix(), Email: u.Email, Name: u.Name, Subject: u.ID, Nonce: nonce, AuthTime: authTime.Unix(),
 		Identities: []identity{{Provider: "cloud_directory", ID: u.ID}}, AMR: []string{"cloud_directory"},
+		SessionID: sessionIDFor(client, sid),
 	})
 	if err != nil {
 		return tokenResponse{}, err

@@ -14,11 +14,13 @@ import (
 // signingKeyBits is the RSA key size, as App ID's.
 const signingKeyBits = 2048
 
-// signingKey is one RSA key with its kid and a signer that stamps App ID's header (typ JWT, kid, ver 4).
+// signingKey is one RSA key with its kid, a signer that stamps App ID's header (typ JWT, kid, ver 4), and one for
+// logout tokens, explicitly typed (typ logout+jwt, kid).
 type signingKey struct {
-	kid    string
-	priv   *rsa.PrivateKey
-	signer jose.Signer
+	kid          string
+	priv         *rsa.PrivateKey
+	signer       jose.Signer
+	logoutSigner jose.Signer
 }
 
 // keyRing holds the current signing key and older keys that still verify (and stay in the JWKS) until retired.
@@ -59,12 +61,16 @@ func (kr *keyRing) add(priv *rsa.PrivateKey) (string, error) {
 		kid = fmt.Sprintf("appId-%s-%d-%x", kr.tenant, ts, suffix)
 	}
 	kr.used[kid] = true
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("ver", 4)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}}, opts)
+	key := jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: kid}}
+	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("JWT").WithHeader("ver", 4))
 	if err != nil {
 		return "", fmt.Errorf("localappid: creating a signer for key %s: %w", kid, err)
 	}
-	kr.keys = append(kr.keys, &signingKey{kid: kid, priv: priv, signer: signer})
+	logoutSigner, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("logout+jwt"))
+	if err != nil {
+		return "", fmt.Errorf("localappid: creating a logout token signer for key %s: %w", kid, err)
+	}
+	kr.keys = append(kr.keys, &signingKey{kid: kid, priv: priv, signer: signer, logoutSigner: logoutSigner})
 	return kid, nil
 }
 

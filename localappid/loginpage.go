@@ -1,53 +1,57 @@
 package localappid
 
 import (
-	"html/template"
 	"net/http"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
-// loginTemplate is the plain login form. It posts back to /authorization with the request in hidden fields.
-var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<h1>Sign in to {{.ClientName}}</h1>
-<p>Local App ID-compatible provider (demo: not for production).</p>
-{{if .Message}}<p role="alert" id="error">{{.Message}}</p>{{end}}
-<form method="post" action="{{.Action}}">
-{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
-{{end}}<label>Username <input type="text" name="username" value="{{.Username}}" autocomplete="username" required autofocus></label>
-<label>Password <input type="password" name="password" autocomplete="current-password" required></label>
-<button type="submit">Sign in</button>
-</form>
-</body></html>
-`))
-
-type hiddenField struct{ Name, Value string }
-
 // renderLogin shows the login form with status (200 at first, 401 after a failed attempt, 403 after a stale form).
+// The form posts back to /authorization with the request in hidden fields. With ShowUsers it lists the users
+// who have a plain password, with it.
 func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, req authRequest, username, message string) {
-	hidden := []hiddenField{{"csrf_token", p.csrfToken(w, r)}}
-	for _, f := range []hiddenField{
-		{"client_id", req.ClientID}, {"redirect_uri", req.RedirectURI}, {"response_type", req.ResponseType},
-		{"scope", req.Scope}, {"state", req.State}, {"nonce", req.Nonce},
-		{"code_challenge", req.CodeChallenge}, {"code_challenge_method", req.CodeChallengeMethod},
+	data := pages.SignIn{ClientName: req.ClientID, Action: p.oauthPath + "/authorization", Username: username,
+		Message: message, Hidden: []pages.Field{{Name: "csrf_token", Value: p.csrfToken(w, r)}}}
+	for _, f := range []pages.Field{
+		{Name: "client_id", Value: req.ClientID}, {Name: "redirect_uri", Value: req.RedirectURI},
+		{Name: "response_type", Value: req.ResponseType}, {Name: "scope", Value: req.Scope},
+		{Name: "state", Value: req.State}, {Name: "nonce", Value: req.Nonce},
+		{Name: "code_challenge", Value: req.CodeChallenge}, {Name: "code_challenge_method", Value: req.CodeChallengeMethod},
 	} {
 		if f.Value != "" {
-			hidden = append(hidden, f)
+			data.Hidden = append(data.Hidden, f)
 		}
 	}
-	name := req.ClientID
 	if c := p.clients[req.ClientID]; c != nil && c.Name != "" {
-		name = c.Name
+		data.ClientName = c.Name
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	loginTemplate.Execute(w, struct {
-		ClientName, Action, Username, Message string
-		Hidden                                []hiddenField
-	}{name, p.oauthPath + "/authorization", username, message, hidden})
+	if p.cfg.ShowUsers {
+		data.DemoUsers = p.demoUsers()
+	}
+	w.Header().Set("X-Frame-Options", "DENY")
+	p.pages.Write(w, status, "default-src 'none'; frame-ancestors 'none'", data)
+}
+
+// demoUsers lists the configured users who have a plain password, with their roles as they are now (the
+// management API may have changed them).
+func (p *Provider) demoUsers() []pages.DemoUser {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []pages.DemoUser
+	for _, u := range p.cfg.Users {
+		if u.Password == "" || u.PasswordHash != "" {
+			continue
+		}
+		d := pages.DemoUser{Username: u.Username, Password: u.Password}
+		if d.Username == "" {
+			d.Username = u.Email
+		}
+		for _, id := range p.userRoles[u.ID] {
+			if r := p.roleByID[id]; r != nil {
+				d.Roles = append(d.Roles, r.Name)
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }

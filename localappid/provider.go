@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/appidgate/appidgate/internal/pages"
 )
 
 // Provider serves the App ID-compatible endpoints. Construct it with New; it is safe for concurrent use.
@@ -31,7 +33,9 @@ type Provider struct {
 	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
 	csrfSecret []byte
 
-	keys *keyRing
+	keys     *keyRing
+	notifier *notifier  // back-channel logout calls
+	pages    *pages.Set // the sign-in and error pages
 
 	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
 	mu        sync.Mutex
@@ -55,10 +59,15 @@ func New(cfg Config) (*Provider, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("localappid: invalid config: %w", err)
 	}
+	set, perr := pages.Load(cfg.TemplatesDir)
+	if perr != nil {
+		return nil, fmt.Errorf("localappid: templates: %w", perr)
+	}
 	cfg = cfg.withDefaults()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	p := &Provider{
 		cfg:       cfg,
+		pages:     set,
 		oauthPath: "/oauth/v4/" + cfg.Tenant,
 		mgmtPath:  "/management/v4/" + cfg.Tenant,
 		clients:   map[string]*Client{},
@@ -121,6 +130,7 @@ func New(cfg Config) (*Provider, error) {
 	if p.dummyHash, err = bcrypt.GenerateFromPassword([]byte("not a password"), cost); err != nil {
 		return nil, fmt.Errorf("localappid: hashing the dummy password: %w", err)
 	}
+	p.notifier = newNotifier(cfg.BackchannelLogoutTimeout, cfg.Logger)
 	p.csrfSecret = make([]byte, 32)
 	rand.Read(p.csrfSecret)
 	if p.keys, err = newKeyRing(cfg.Tenant, cfg.SigningKey, cfg.Now); err != nil {
@@ -159,6 +169,7 @@ func (p *Provider) routes() {
 	m.Handle("PUT "+g+"/users/{id}/roles", p.requireIAM(p.handlePutUserRoles))
 	m.Handle("GET "+g+"/roles", p.requireIAM(p.handleGetRoles))
 	m.Handle("GET "+g+"/users/{id}/profile", p.requireIAM(p.handleGetProfile))
+	m.Handle("POST "+g+"/users/{id}/revoke_refresh_token", p.requireIAM(p.handleRevokeUserSessions))
 	m.HandleFunc("POST /identity/token", p.handleIAMToken)
 	p.mux = m
 }

@@ -62,8 +62,8 @@ func (s *Server) Provider() *Provider { return s.provider }
 // URL is the bound address as http://host:port. The provider's public BaseURL may differ (Config.BaseURL).
 func (s *Server) URL() string { return s.url }
 
-// Close stops accepting connections and waits up to 5 s for requests in flight, then closes the rest. Calling it
-// again returns the first result.
+// Close stops accepting connections and waits up to 5 s for requests in flight, and for back-channel logout calls,
+// then closes the rest. Calling it again returns the first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
 	return s.closeErr
@@ -75,6 +75,9 @@ func (s *Server) shutdown() error {
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
 		s.srv.Close()
+	}
+	if waitErr := s.provider.notifier.wait(ctx); err == nil {
+		err = waitErr
 	}
 	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 		err = serveErr

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"time"
 )
@@ -21,6 +22,11 @@ type loginSession struct {
 	userID   string
 	authTime time.Time
 	expires  time.Time
+	// sid names the session in id tokens and logout tokens (the cookie's value is its secret, never shown).
+	sid string
+	// clients are the ids of the clients that got a code from this session, to which its logout is told. The
+	// Provider's mutex guards it.
+	clients map[string]bool
 }
 
 // currentSession returns the browser's live session, or nil.
@@ -39,33 +45,40 @@ func (p *Provider) currentSession(r *http.Request) *loginSession {
 	return s
 }
 
-// startSession replaces any session the browser had with a new one (a fresh id on every login: no fixation). When
-// the session store is full of live sessions it starts none and says when one may expire.
-func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, userID string, authTime time.Time) (retryAfter time.Duration, ok bool) {
+// startSession replaces any session the browser had with a new one (a fresh id on every login: no fixation) and
+// returns it. When the session store is full of live sessions it starts none and says when one may expire.
+func (p *Provider) startSession(w http.ResponseWriter, r *http.Request, userID string, authTime time.Time) (s *loginSession, retryAfter time.Duration) {
 	id := randomToken()
+	s = &loginSession{userID: userID, authTime: authTime, expires: authTime.Add(p.cfg.SessionTTL), sid: randomToken(),
+		clients: map[string]bool{}}
 	p.mu.Lock()
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		p.sessions.delete(c.Value)
 	}
-	ok = p.sessions.add(authTime, id, &loginSession{userID: userID, authTime: authTime, expires: authTime.Add(p.cfg.SessionTTL)})
-	if !ok {
-		retryAfter = p.sessions.retryAfter(authTime)
+	if !p.sessions.add(authTime, id, s) {
+		s, retryAfter = nil, p.sessions.retryAfter(authTime)
 	}
 	p.mu.Unlock()
-	if ok {
+	if s != nil {
 		http.SetCookie(w, p.cookie(r, sessionCookie, id, int(p.cfg.SessionTTL/time.Second)))
 	}
-	return retryAfter, ok
+	return s, retryAfter
 }
 
-// endSession forgets the browser's session and expires its cookie.
-func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
+// endSession forgets the browser's session, expires its cookie and returns a copy of the session it ended, nil
+// when there was none.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) *loginSession {
+	var ended *loginSession
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		p.mu.Lock()
+		if s, ok := p.sessions.get(c.Value); ok && !p.cfg.Now().After(s.expires) {
+			ended = &loginSession{userID: s.userID, sid: s.sid, clients: maps.Clone(s.clients)}
+		}
 		p.sessions.delete(c.Value)
 		p.mu.Unlock()
 	}
 	http.SetCookie(w, p.cookie(r, sessionCookie, "", -1))
+	return ended
 }
 
 // cookie builds a provider cookie: HttpOnly, SameSite=Lax, scoped to the tenant's OAuth path, Secure on https.

@@ -83,12 +83,12 @@ func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse,
 	var refreshToken string
 	if client.allowsGrant(GrantRefreshToken) {
 		var e *oauthError
-		refreshToken, e = p.startRefreshFamily(refreshGrant{clientID: client.ID, userID: u.ID, scope: g.scope, nonce: g.nonce, authTime: g.authTime, family: g.family})
+		refreshToken, e = p.startRefreshFamily(refreshGrant{clientID: client.ID, userID: u.ID, scope: g.scope, nonce: g.nonce, authTime: g.authTime, family: g.family, sid: g.sid})
 		if e != nil {
 			return tokenResponse{}, e
 		}
 	}
-	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, g.nonce, g.authTime)
+	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, g.nonce, g.authTime, g.sid)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
@@ -108,7 +108,7 @@ func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenRespon
 		return tokenResponse{}, e
 	}
 	u := p.users[g.userID]
-	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, "", g.authTime)
+	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, "", g.authTime, g.sid)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}

@@ -1,5 +1,6 @@
 // Package metrics provides Prometheus metrics for appidgate: login, authorization, refresh and session store
-// events, outbound provider calls, inbound HTTP requests, and the Go runtime and process.
+// events, outbound provider calls, inbound HTTP requests, requests passed to the proxy's upstream, and the Go
+// runtime and process.
 package metrics
 
 import (
@@ -24,6 +25,8 @@ type Metrics struct {
 	providerTime  *prometheus.HistogramVec
 	httpRequests  *prometheus.CounterVec
 	httpDurations *prometheus.HistogramVec
+	upstreamCalls *prometheus.CounterVec
+	upstreamTime  *prometheus.HistogramVec
 }
 
 // New returns Metrics with every appidgate collector plus the Go runtime and process collectors registered.
@@ -64,10 +67,19 @@ func New() *Metrics {
 			Help:    "Latency of inbound HTTP requests by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
+		upstreamCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "appidgate_upstream_requests_total",
+			Help: "Requests the proxy passed to the upstream app by route pattern and HTTP status code (\"error\" when no response arrived).",
+		}, []string{"route", "code"}),
+		upstreamTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "appidgate_upstream_request_duration_seconds",
+			Help:    "Latency of the upstream app by route pattern, until its response headers arrive.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
 	}
 	m.reg.MustRegister(
 		m.logins, m.decisions, m.refreshes, m.storeErrors,
-		m.providerCalls, m.providerTime, m.httpRequests, m.httpDurations,
+		m.providerCalls, m.providerTime, m.httpRequests, m.httpDurations, m.upstreamCalls, m.upstreamTime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -261,3 +261,55 @@ func assertNoLabelContains(t *testing.T, m *metrics.Metrics, s string) {
 		}
 	}
 }
+
+// TestUpstreamTransport: requests passed to the upstream are counted by the route pattern the proxy set, never by
+// their path, and a failed one by "error".
+func TestUpstreamTransport(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	m := metrics.New()
+	send := func(rt http.RoundTripper, pattern, path string) error {
+		req := httptest.NewRequest("GET", srv.URL+path, nil)
+		req.RequestURI = ""
+		req.Pattern = pattern
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	up := m.UpstreamTransport(srv.Client().Transport)
+	for _, path := range []string{"/users/user-42-secret-id", "/users/other"} {
+		if err := send(up, "proxy /users/", path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send(up, "", "/missing"); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(m.UpstreamTransport(failingTransport{}), "proxy /", "/"); err == nil {
+		t.Fatal("failing transport returned no error")
+	}
+	tests := []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"appidgate_upstream_requests_total", map[string]string{"route": "proxy /users/", "code": "200"}, 2},
+		{"appidgate_upstream_requests_total", map[string]string{"route": "other", "code": "404"}, 1},
+		{"appidgate_upstream_requests_total", map[string]string{"route": "proxy /", "code": "error"}, 1},
+		{"appidgate_upstream_request_duration_seconds", map[string]string{"route": "proxy /users/"}, 2},
+	}
+	for _, tc := range tests {
+		if got := counter(t, m, tc.metric, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	assertNoLabelContains(t, m, "user-42-secret-id")
+}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Transport wraps next (http.DefaultTransport when nil) so that every outbound call is counted in
@@ -12,31 +14,53 @@ import (
 // {endpoint}. endpoint names the call with a bounded label; EndpointOf when nil. Use it as the Transport of the
 // http.Client the relying party, the management client and the IAM token source share.
 func (m *Metrics) Transport(next http.RoundTripper, endpoint func(*http.Request) string) http.RoundTripper {
-	if next == nil {
-		next = http.DefaultTransport
-	}
 	if endpoint == nil {
 		endpoint = EndpointOf
 	}
-	return &transport{m: m, next: next, endpoint: endpoint}
+	return newTransport(next, endpoint, m.providerCalls, m.providerTime)
 }
 
+// UpstreamTransport wraps next, the proxy's transport to its upstream app, so that every request passed on is
+// counted in appidgate_upstream_requests_total{route,code} and timed in
+// appidgate_upstream_request_duration_seconds{route}. The route label is the request's Pattern (the proxy sets
+// it to its rule's pattern, never the raw path), "other" when it has none.
+func (m *Metrics) UpstreamTransport(next http.RoundTripper) http.RoundTripper {
+	return newTransport(next, routeOf, m.upstreamCalls, m.upstreamTime)
+}
+
+func routeOf(r *http.Request) string {
+	if r.Pattern == "" {
+		return "other"
+	}
+	return r.Pattern
+}
+
+// transport counts and times each round trip under the label that label gives its request.
 type transport struct {
-	m        *Metrics
-	next     http.RoundTripper
-	endpoint func(*http.Request) string
+	next  http.RoundTripper
+	label func(*http.Request) string
+	calls *prometheus.CounterVec
+	time  *prometheus.HistogramVec
+}
+
+func newTransport(next http.RoundTripper, label func(*http.Request) string, calls *prometheus.CounterVec,
+	time *prometheus.HistogramVec) *transport {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &transport{next: next, label: label, calls: calls, time: time}
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ep := t.endpoint(r)
+	label := t.label(r)
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
-	t.m.providerTime.WithLabelValues(ep).Observe(time.Since(start).Seconds())
+	t.time.WithLabelValues(label).Observe(time.Since(start).Seconds())
 	code := "error"
 	if err == nil {
 		code = strconv.Itoa(resp.StatusCode)
 	}
-	t.m.providerCalls.WithLabelValues(ep, code).Inc()
+	t.calls.WithLabelValues(label, code).Inc()
 	return resp, err
 }
 

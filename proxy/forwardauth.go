@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -29,8 +29,9 @@ const (
 // The original request is read from the forward-auth request's headers, and only when it comes from one of
 // Config.TrustedProxies (from anyone else the endpoints answer 403 and log the misconfiguration, since these
 // headers are trivially spoofed): the URI from X-Forwarded-Uri (Traefik, Caddy), X-Original-URI (nginx) or
-// X-Original-URL (ingress-nginx), the method from X-Forwarded-Method or X-Original-Method (else the request's
-// own, which nginx's auth_request subrequest inherits), the host from X-Forwarded-Host. When several of these
+// X-Original-URL (ingress-nginx), the method from X-Forwarded-Method or X-Original-Method (one is required:
+// nginx's auth_request subrequest is always a GET, whatever the original method), the host from
+// X-Forwarded-Host. When several of these
 // are present they must agree. Routes are matched on the cleaned path of that URI, never its query; a path that
 // cleaning would change or cannot read one way only is refused, as the upstream might read it otherwise.
 //
@@ -53,6 +54,7 @@ const (
 // IdentityHeaders) and, with Config.Assertion, the signed assertion bound to the original method and path.
 // It also carries any Set-Cookie of a refreshed session, which the front proxy must pass to the client.
 type ForwardAuth struct {
+	answers
 	auth        *appid.Auth
 	routes      *Routes
 	identity    IdentityHeaders
@@ -72,6 +74,10 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if cfg.Routes == nil {
 		problems = append(problems, "Routes is required")
 	}
+	set, err := pages.Load(cfg.TemplatesDir)
+	if err != nil {
+		problems = append(problems, "templates: "+err.Error())
+	}
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
 	}
@@ -86,6 +92,7 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if f.log == nil {
 		f.log = slog.Default()
 	}
+	f.answers = answers{pages: set, log: f.log}
 	return f, nil
 }
 
@@ -172,7 +179,12 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 			given = v
 		}
 	}
-	method := cmp.Or(given, r.Method)
+	if given == "" {
+		// Never the request's own method: nginx asks with GET whatever the client sent, so a POST would be
+		// judged by the GET rule.
+		return original{}, errors.New("proxy: forward-auth: no X-Forwarded-Method or X-Original-Method")
+	}
+	method := given
 	if !validMethod(method) {
 		return original{}, errors.New("proxy: forward-auth: the original method is malformed")
 	}
@@ -189,12 +201,15 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 // errBadPath: the original path is malformed or would be read differently once cleaned.
 var errBadPath = errors.New("proxy: forward-auth: the original path is malformed or not in its clean form")
 
+// validMethod reports whether m is a method as rules name them: upper-case letters, with "-" or "_" inside
+// (WebDAV's VERSION-CONTROL), at most 32 bytes. Rules match methods exactly, so an upstream never sees "get"
+// for a request that a GET rule admitted.
 func validMethod(m string) bool {
-	if m == "" || len(m) > 32 {
+	if m == "" || len(m) > 32 || m[0] < 'A' || m[0] > 'Z' {
 		return false
 	}
 	for i := 0; i < len(m); i++ {
-		if c := m[i]; c < 'A' || c > 'Z' {
+		if c := m[i]; (c < 'A' || c > 'Z') && c != '-' && c != '_' {
 			return false
 		}
 	}
@@ -277,17 +292,17 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-		respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 	case errors.Is(err, appid.ErrForbidden):
-		respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
+		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
-		respond(w, r, rule.API, http.StatusServiceUnavailable, "Could not load the session",
+		f.respond(w, r, rule.API, http.StatusServiceUnavailable, "Could not load the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 	case errors.Is(err, errBadPath):
-		respond(w, r, true, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		f.respond(w, r, true, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 	default:
 		f.misconfigured(r, err)
-		respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
+		f.respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
 	}
 }
 
@@ -305,7 +320,7 @@ func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
 	target, ok := f.returnTarget(rd)
 	if !ok {
 		f.log.InfoContext(r.Context(), "proxy: forward-auth: refused return URL", "rd", rd)
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
+		f.respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
 		return
 	}
 	f.auth.Login(w, r, target)

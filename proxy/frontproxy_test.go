@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/proxy"
 	"github.com/appidgate/appidgate/proxy/assertion"
@@ -193,6 +194,7 @@ func TestNginxAuthRequest(t *testing.T) {
 	if got := alice.get(front + "/admin"); got.status != http.StatusForbidden {
 		t.Errorf("alice on /admin: %d, want 403", got.status)
 	}
+	assertRenewedThrough(t, e, alice, front)
 	bob := e.newClient()
 	if got := bob.loginFrom(e, front+"/auth_route", "bob"); got.status != http.StatusForbidden {
 		t.Errorf("bob: %d, want 403", got.status)
@@ -220,6 +222,7 @@ http://127.0.0.1:%[1]d {
 		# route keeps this order: forward_auth would otherwise run first, and the removal would drop what it copied
 		route {
 			request_header -X-Appidgate-*
+			request_header -X_Appidgate_*
 			forward_auth %[2]s {
 				uri /.appidgate/verify
 				copy_headers X-Appidgate-User X-Appidgate-Email X-Appidgate-Name X-Appidgate-Roles X-Appidgate-Scopes X-Appidgate-Assertion
@@ -236,18 +239,7 @@ func TestCaddyForwardAuth(t *testing.T) {
 	port := freePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
-	app := httptest.NewServer(upstreamApp())
-	t.Cleanup(app.Close)
-
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "Caddyfile")
-	text := fmt.Sprintf(caddyfile, port, strings.TrimPrefix(e.proxy.URL, "http://"), strings.TrimPrefix(app.URL, "http://"))
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(caddy, "run", "--config", conf, "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
-	startFrontProxy(t, cmd, port)
+	startCaddy(t, caddy, port, e)
 
 	anon := e.newClient()
 	if got := anon.get(front + "/auth_route"); got.status != http.StatusFound ||
@@ -280,5 +272,67 @@ func TestCaddyForwardAuth(t *testing.T) {
 	bob := e.newClient()
 	if got := bob.loginFrom(e, front+"/auth_route", "bob"); got.status != http.StatusForbidden {
 		t.Errorf("bob: %d, want 403", got.status)
+	}
+}
+
+// TestCaddyForwardAuthRenewsRedisSessions: Caddy's forward_auth never passes the auth answer's Set-Cookie to
+// the browser, so a session renewed during the check must not need a new cookie: with Redis sessions the cookie
+// only names the session, and each revalidation keeps working on it, the refresh token rotated in Redis.
+func TestCaddyForwardAuthRenewsRedisSessions(t *testing.T) {
+	caddy := lookFrontProxy(t, "caddy", "/usr/bin/caddy")
+	port := freePort(t)
+	front := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e := newEnv(t, envOptions{trusted: loopback, publicURL: front, redis: true})
+	startCaddy(t, caddy, port, e)
+
+	alice := e.newClient()
+	if got := alice.loginFrom(e, front+"/auth_route", "alice"); got.status != http.StatusOK {
+		t.Fatalf("alice through Caddy: %d", got.status)
+	}
+	for i := range 3 {
+		// Each time due for revalidation, and past the provider's grace for a reused refresh token.
+		e.clock.Advance(appid.DefaultRevalidateInterval + time.Minute)
+		got := alice.get(front + "/auth_route")
+		if _, h := seen(t, got); got.status != http.StatusOK || h.Get("X-Appidgate-User") != localappid.AliceID {
+			t.Fatalf("alice at revalidation %d: %d, the app got %v", i+1, got.status, h)
+		}
+	}
+}
+
+// startCaddy runs Caddy with the README's configuration on port, in front of e's proxy and upstream.
+func startCaddy(t *testing.T, caddy string, port int, e *env) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "Caddyfile")
+	text := fmt.Sprintf(caddyfile, port, strings.TrimPrefix(e.proxy.URL, "http://"),
+		strings.TrimPrefix(e.upstream.URL, "http://"))
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(caddy, "run", "--config", conf, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+	startFrontProxy(t, cmd, port)
+}
+
+// assertRenewedThrough checks that a session refreshed during a forward-auth check reaches the browser through
+// the front proxy: once alice's session is due for revalidation (appid.DefaultRevalidateInterval), the first
+// request redeems its refresh token, is admitted and renews her session cookie, and the next one is admitted on
+// that cookie with nothing to renew. Without the front proxy passing
+// the auth answer's Set-Cookie on, every request would refresh the session again and carry a new cookie.
+func assertRenewedThrough(t *testing.T, e *env, alice *client, front string) {
+	t.Helper()
+	e.clock.Advance(appid.DefaultRevalidateInterval + time.Minute)
+	got := alice.get(front + "/auth_route")
+	if _, h := seen(t, got); got.status != http.StatusOK || h.Get("X-Appidgate-User") != localappid.AliceID ||
+		len(got.header.Values("Set-Cookie")) == 0 {
+		t.Fatalf("alice once her session was due for revalidation: %d, Set-Cookie %q, the app got %v", got.status,
+			got.header.Values("Set-Cookie"), h)
+	}
+	got = alice.get(front + "/auth_route")
+	if _, h := seen(t, got); got.status != http.StatusOK || h.Get("X-Appidgate-User") != localappid.AliceID {
+		t.Errorf("alice on her renewed session: %d, the app got %v", got.status, h)
+	}
+	if c := got.header.Values("Set-Cookie"); len(c) != 0 {
+		t.Errorf("alice's renewed session was renewed again: the browser never got the first renewal (%q)", c)
 	}
 }

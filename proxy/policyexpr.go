@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/appidgate/appidgate/appid"
 )
 
 // policySyntax is the grammar of a policy, quoted in error messages.
-const policySyntax = "authenticated, any-role, role:NAME, scope:NAME, any-of [P, ...], all-of [P, ...]"
+const policySyntax = "authenticated, any-role, role:NAME, scope:NAME, claim:PATH=VALUE, any-of [P, ...], all-of [P, ...]"
 
 // maxPolicyDepth bounds the nesting of any-of and all-of.
 const maxPolicyDepth = 16
@@ -72,7 +73,7 @@ func (p *policyParser) policy(depth int) (appid.Policy, bool) {
 			return appid.Policy{}, p.fail(p.i, "%s needs a name: write %s:NAME", word, word)
 		}
 		p.i++
-		name, ok := p.name(word)
+		name, ok := p.name(word, "name")
 		if !ok {
 			return appid.Policy{}, false
 		}
@@ -80,6 +81,20 @@ func (p *policyParser) policy(depth int) (appid.Policy, bool) {
 			return appid.Role(name), true
 		}
 		return appid.Scope(name), true
+	case "claim":
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return appid.Policy{}, p.fail(p.i, "claim needs a path and a value: write claim:PATH=VALUE")
+		}
+		p.i++
+		path, ok := p.claimPath()
+		if !ok {
+			return appid.Policy{}, false
+		}
+		value, ok := p.name(word, "value")
+		if !ok {
+			return appid.Policy{}, false
+		}
+		return appid.Claim(path, value), true
 	case "any-of", "all-of":
 		if depth >= maxPolicyDepth {
 			return appid.Policy{}, p.fail(start, "policies nested more than %d deep", maxPolicyDepth)
@@ -107,7 +122,7 @@ func (p *policyParser) policy(depth int) (appid.Policy, bool) {
 
 func isPolicyWord(w string) bool {
 	switch w {
-	case "authenticated", "any-role", "role", "scope", "any-of", "all-of":
+	case "authenticated", "any-role", "role", "scope", "claim", "any-of", "all-of":
 		return true
 	}
 	return false
@@ -148,19 +163,23 @@ func (p *policyParser) list(word string, depth int) ([]appid.Policy, bool) {
 	}
 }
 
-// name parses the NAME after role: or scope:.
-func (p *policyParser) name(word string) (string, bool) {
+// name parses the NAME after role: or scope: (noun "name"), or the VALUE after claim:PATH= (noun "value").
+func (p *policyParser) name(word, noun string) (string, bool) {
+	form, quoted := word+":NAME", word+`:"a[b]"`
+	if word == "claim" {
+		form, quoted = "claim:PATH=VALUE", `claim:PATH="a[b]"`
+	}
 	p.skipSpace()
 	start := p.i
 	if p.i < len(p.s) && p.s[p.i] == '"' {
 		q, err := strconv.QuotedPrefix(p.s[p.i:])
 		if err != nil {
-			return "", p.fail(start, "%s: unterminated or malformed quoted name", word)
+			return "", p.fail(start, "%s: unterminated or malformed quoted %s", word, noun)
 		}
 		p.i += len(q)
 		name, _ := strconv.Unquote(q)
 		if strings.TrimSpace(name) == "" {
-			return "", p.fail(start, "empty %s name", word)
+			return "", p.fail(start, "empty %s %s", word, noun)
 		}
 		return name, true
 	}
@@ -170,9 +189,9 @@ func (p *policyParser) name(word string) (string, bool) {
 			if !p.checkCommas(start) {
 				return "", false
 			}
-			return "", p.fail(p.i, "%s name holds %q: quote the name, e.g. %s:\"a[b]\"", word, c, word)
+			return "", p.fail(p.i, "%s %s holds %q: quote the %s, e.g. %s", word, noun, c, noun, quoted)
 		case c < 0x20 || c == 0x7f:
-			return "", p.fail(p.i, "%s name holds a control character", word)
+			return "", p.fail(p.i, "%s %s holds a control character", word, noun)
 		}
 		p.i++
 	}
@@ -181,16 +200,47 @@ func (p *policyParser) name(word string) (string, bool) {
 	}
 	name := strings.TrimSpace(p.s[start:p.i])
 	if name == "" {
-		return "", p.fail(start, "empty %s name: write %s:NAME", word, word)
+		return "", p.fail(start, "empty %s %s: write %s", word, noun, form)
 	}
 	return name, true
+}
+
+// isClaimPathByte reports whether c may appear in a claim path: ASCII letters, digits, "_", "-", "." (which
+// descends into nested objects), ":" and "/" (for names such as cognito:groups and https://example.com/roles).
+func isClaimPathByte(c byte) bool {
+	return isWordByte(c) || c == '.' || c == ':' || c == '/'
+}
+
+// claimPath parses the PATH of claim:PATH=VALUE and the "=" after it. The path runs to the first "=", so a
+// value may hold "=" and ":" but a path never holds "=".
+func (p *policyParser) claimPath() (string, bool) {
+	p.skipSpace()
+	start := p.i
+	for p.i < len(p.s) && isClaimPathByte(p.s[p.i]) {
+		p.i++
+	}
+	path := p.s[start:p.i]
+	p.skipSpace()
+	switch {
+	case path == "" && (p.i >= len(p.s) || p.s[p.i] == '=' || p.s[p.i] == ',' || p.s[p.i] == ']'):
+		return "", p.fail(start, "empty claim path: write claim:PATH=VALUE")
+	case p.i < len(p.s) && p.s[p.i] != '=' && p.s[p.i] != ',' && p.s[p.i] != ']':
+		r, _ := utf8.DecodeRuneInString(p.s[p.i:])
+		return "", p.fail(p.i, "claim path holds %q: a path is ASCII letters, digits, \"_\", \"-\", \".\", \":\" and \"/\"", r)
+	case p.i >= len(p.s) || p.s[p.i] != '=':
+		return "", p.fail(p.i, "claim %s needs a value: write claim:%s=VALUE", path, path)
+	case path[0] == '.' || path[len(path)-1] == '.' || strings.Contains(path, ".."):
+		return "", p.fail(start, "claim path %q has an empty segment: dots separate nested claim names", path)
+	}
+	p.i++ // the "="
+	return path, true
 }
 
 // checkCommas catches a forgotten comma, which would otherwise make a name such as "admin role:user" out of
 // the bare name running from start to p.i.
 func (p *policyParser) checkCommas(start int) bool {
 	text := p.s[start:p.i]
-	for _, w := range []string{" role:", " scope:", " any-of", " all-of", " authenticated", " any-role"} {
+	for _, w := range []string{" role:", " scope:", " claim:", " any-of", " all-of", " authenticated", " any-role"} {
 		if i := strings.Index(text, w); i >= 0 {
 			return p.fail(start+i+1, "missing \",\" before %q", w[1:])
 		}

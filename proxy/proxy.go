@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/logging"
+	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -25,6 +27,8 @@ const (
 	// DefaultResponseHeaderTimeout bounds the wait for the upstream's response headers (not its body, which may
 	// stream for as long as the connection lasts).
 	DefaultResponseHeaderTimeout = 60 * time.Second
+	// DefaultBodyIdleTimeout bounds the wait for each part of a request body.
+	DefaultBodyIdleTimeout = 60 * time.Second
 )
 
 // Config configures a Proxy.
@@ -47,12 +51,19 @@ type Config struct {
 	// endpoint accepts in an absolute return URL; see ForwardAuth. A same-origin path is always accepted.
 	ReturnHosts []string
 	// DialTimeout and ResponseHeaderTimeout bound the upstream (defaults above); Transport, when set, replaces
-	// the proxy's own transport and both.
+	// the proxy's own transport and both (NewTransport makes one to wrap).
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
 	Transport             http.RoundTripper
+	// BodyIdleTimeout bounds the wait for each part of a request body (DefaultBodyIdleTimeout when zero): a
+	// client that stops sending its body gets its request ended.
+	BodyIdleTimeout time.Duration
 	// Logger receives upstream failures; nil means slog.Default().
 	Logger *slog.Logger
+	// TemplatesDir holds the operator's templates replacing the built-in pages (error.html for the proxy's own
+	// answers, such as the 502 of an upstream that is down; see the README) [APPIDGATE_TEMPLATES_DIR]. New
+	// refuses a template that does not parse. Empty: the built-in pages.
+	TemplatesDir string
 }
 
 // Proxy is an http.Handler that admits requests by Routes and passes them to the upstream with the user's
@@ -60,6 +71,7 @@ type Config struct {
 // policy through appid (session, refresh, policy; a refusal is answered here), then rewrite the request for
 // the upstream (identity headers the client sent removed, the proxy's own set) and stream both ways.
 type Proxy struct {
+	answers
 	auth      *appid.Auth
 	routes    *Routes
 	rp        *httputil.ReverseProxy
@@ -67,6 +79,7 @@ type Proxy struct {
 	identity  IdentityHeaders
 	assertion *AssertionSigner
 	trusted   []netip.Prefix
+	bodyIdle  time.Duration
 	log       *slog.Logger
 }
 
@@ -83,30 +96,37 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Routes == nil {
 		problems = append(problems, "Routes is required")
 	}
+	set, err := pages.Load(cfg.TemplatesDir)
+	if err != nil {
+		problems = append(problems, "templates: "+err.Error())
+	}
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
 	}
 	p := &Proxy{
+		answers:   answers{pages: set, log: cfg.Logger},
 		auth:      cfg.Auth,
 		routes:    cfg.Routes,
 		upstream:  cfg.Upstream,
 		identity:  cfg.Identity,
 		assertion: cfg.Assertion,
 		trusted:   cfg.TrustedProxies,
+		bodyIdle:  cmpDuration(cfg.BodyIdleTimeout, DefaultBodyIdleTimeout),
 		log:       cfg.Logger,
 	}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	p.answers.log = p.log
 	transport := cfg.Transport
 	if transport == nil {
-		transport = newTransport(cmpDuration(cfg.DialTimeout, DefaultDialTimeout),
-			cmpDuration(cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout))
+		transport = NewTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
 	}
 	p.rp = &httputil.ReverseProxy{
-		Rewrite:      p.rewrite,
-		Transport:    transport,
-		ErrorHandler: p.upstreamFailed,
+		Rewrite:        p.rewrite,
+		Transport:      transport,
+		ModifyResponse: p.dropProxyCookiesSet,
+		ErrorHandler:   p.upstreamFailed,
 		// Server-sent events and other responses without a length are flushed as they arrive anyway; this also
 		// keeps long-polling and chunked answers moving.
 		FlushInterval: 100 * time.Millisecond,
@@ -121,8 +141,11 @@ func cmpDuration(d, def time.Duration) time.Duration {
 	return def
 }
 
-// newTransport is http.DefaultTransport's shape with the upstream's bounds.
-func newTransport(dial, header time.Duration) *http.Transport {
+// NewTransport returns the proxy's own transport to its upstream: http.DefaultTransport's shape, never through
+// HTTP_PROXY, with connecting bounded by dial and the wait for response headers by header (each zero means
+// its default above). Wrap it to observe the upstream, and pass it as Config.Transport.
+func NewTransport(dial, header time.Duration) *http.Transport {
+	dial, header = cmpDuration(dial, DefaultDialTimeout), cmpDuration(header, DefaultResponseHeaderTimeout)
 	return &http.Transport{
 		Proxy:                 nil, // the upstream is reached directly, never through HTTP_PROXY
 		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
@@ -146,9 +169,19 @@ type admittedKey struct{}
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !validMethod(r.Method) {
+		// Rules match methods as written; an upstream reading "get" as another method than GET must not see it.
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
+		return
+	}
+	if !upgradeAllowed(r) {
+		// Any other protocol would be a tunnel past the proxy (h2c: HTTP/2 requests for any path, unchecked).
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "Only WebSocket upgrades are passed on.")
+		return
+	}
 	path, changed, err := CleanPath(r.URL.EscapedPath())
 	if err != nil {
-		respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
+		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 		return
 	}
 	if changed {
@@ -166,7 +199,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			if rule.API && errors.Is(err, appid.ErrLoginRequired) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-				respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+				p.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 				return
 			}
 			p.auth.Refuse(w, r, err)
@@ -175,7 +208,71 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		user = u
 	}
 	ctx := context.WithValue(r.Context(), admittedKey{}, admitted{user: user, rule: rule})
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: p.bodyIdle}
+	}
+	p.rp.ServeHTTP(w, r)
+}
+
+// upgradeAllowed reports whether r asks for no protocol upgrade, or for a WebSocket one on GET: the only
+// upgrade the proxy passes on.
+func upgradeAllowed(r *http.Request) bool {
+	upgrade := r.Header.Values("Upgrade")
+	if len(upgrade) == 0 && !headerHasToken(r.Header, "Connection", "upgrade") {
+		return true
+	}
+	return r.Method == http.MethodGet && len(upgrade) == 1 && strings.EqualFold(upgrade[0], "websocket")
+}
+
+// headerHasToken reports whether a comma-separated header named name holds token, compared case-insensitively.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// idleBody is a request body whose every read must start within idle of the previous one: a client that
+// trickles a body, or stops sending it, does not hold the upstream's connection (and, for many apps, a worker)
+// for as long as the connection may last.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle)) // unsupported by a writer: the server's own timeouts apply
+	return b.ReadCloser.Read(p)
+}
+
+// dropProxyCookiesSet removes the upstream's Set-Cookie headers for the proxy's own cookies: the upstream may
+// not plant, replace or delete a user's session.
+func (p *Proxy) dropProxyCookiesSet(resp *http.Response) error {
+	lines := resp.Header["Set-Cookie"]
+	kept := lines[:0:0]
+	for _, line := range lines {
+		name, _, _ := strings.Cut(line, "=")
+		if isProxyCookie(strings.TrimSpace(name)) {
+			p.log.WarnContext(resp.Request.Context(), "proxy: the upstream set the proxy's own cookie; dropped",
+				"cookie", strings.TrimSpace(name))
+			continue
+		}
+		kept = append(kept, line)
+	}
+	if len(kept) != len(lines) {
+		if len(kept) == 0 {
+			resp.Header.Del("Set-Cookie")
+		} else {
+			resp.Header["Set-Cookie"] = kept
+		}
+	}
+	return nil
 }
 
 // rewrite builds the upstream request. It runs after ReverseProxy removed the hop-by-hop headers, those the
@@ -186,21 +283,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out.Header
 	p.identity.Strip(out) // on every route, public ones too
 	dropProxyCookies(out)
-	// Headers by which frameworks take another path or method than the one the rule was chosen for (IIS and
-	// Symfony read X-Original-URL; many honour a method override): the upstream must see what was admitted.
-	for _, h := range [...]string{"X-Original-Url", "X-Original-Uri", "X-Rewrite-Url", "X-Forwarded-Uri",
-		"X-Forwarded-Path", "X-Forwarded-Prefix", "X-Forwarded-Method", "X-Original-Method",
-		"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"} {
-		out.Del(h)
-	}
 	trusted := p.trustedPeer(pr.In.RemoteAddr)
-	if !trusted {
-		// Other descriptions of the client's address than X-Forwarded-For: believed from trusted proxies only.
-		for _, h := range [...]string{"X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Forwarded-Port",
-			"X-Forwarded-Server", "X-Forwarded-Ssl", "X-Url-Scheme", "Front-End-Https"} {
-			out.Del(h)
-		}
-	}
+	stripRerouting(out, trusted)
 	if trusted {
 		// A proxy in front of this one described the client: pass its words on, adding the peer to the chain.
 		if v := pr.In.Header.Values("X-Forwarded-For"); len(v) > 0 {
@@ -250,6 +334,37 @@ func peerTrusted(trusted []netip.Prefix, remoteAddr string) bool {
 	return false
 }
 
+// stripRerouting removes from h, in every spelling (any case, "_" for "-", which WSGI, PHP and Rack fold into
+// the same variable):
+//   - the headers that name another path or method than the one the rule was chosen for (IIS and Symfony read
+//     X-Original-URL; many frameworks honour a method override), and Http2-Settings, which goes with an h2c
+//     upgrade that the proxy never passes on: the upstream must see what was admitted;
+//   - unless the peer is trusted, the headers other than X-Forwarded-For, -Proto and -Host (which ReverseProxy
+//     sets) that describe the client's address, scheme or host.
+func stripRerouting(h http.Header, trusted bool) {
+	rerouting := [...]string{"x-original-url", "x-original-uri", "x-rewrite-url", "x-forwarded-uri",
+		"x-forwarded-path", "x-forwarded-prefix", "x-forwarded-method", "x-original-method",
+		"x-http-method-override", "x-http-method", "x-method-override", "http2-settings"}
+	clientAddress := [...]string{"x-real-ip", "x-client-ip", "true-client-ip", "x-cluster-client-ip",
+		"x-forwarded-port", "x-forwarded-server", "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol",
+		"x-url-scheme", "front-end-https", "x-host"}
+	for k := range h {
+		if foldedIn(k, rerouting[:]) || (!trusted && foldedIn(k, clientAddress[:])) {
+			delete(h, k)
+		}
+	}
+}
+
+// foldedIn reports whether k, lower-cased and with "_" read as "-", is one of names.
+func foldedIn(k string, names []string) bool {
+	for _, n := range names {
+		if foldedEqual(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // upstreamFailed answers a request the upstream could not take: 502, as an HTML page or, on API routes and for
 // API clients, JSON.
 func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
@@ -259,28 +374,37 @@ func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error
 	}
 	p.log.WarnContext(r.Context(), "proxy: upstream request failed", "upstream", p.upstream.Host,
 		"route", adm.rule.Pattern, "error", err)
-	respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
+	p.respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
 		"The application behind the sign-in proxy is not answering. Please try again shortly.")
 }
 
-// respond writes a short error answer: JSON for APIs and API clients, else an HTML page.
-func respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+// answers writes the proxy's own short answers: JSON for APIs and API clients, else a page of the shared style.
+type answers struct {
+	pages *pages.Set
+	log   *slog.Logger
+}
+
+// respond writes a short error answer: JSON for APIs and API clients, else an HTML page naming what failed,
+// with a link to try again (for a failure of a page request) and the request id of the log line.
+func (a answers) respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
 	if api || !acceptsHTML(r) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "{\"error\":%q,\"error_description\":%q}\n", strings.ToLower(strings.ReplaceAll(title, " ", "_")),
 			detail)
 		return
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
-		"<body><h1>%s</h1>\n<p>%s</p>\n</body></html>\n", html.EscapeString(title), html.EscapeString(title),
-		html.EscapeString(detail))
+	data := pages.Error{Status: status, Title: title, Message: detail, RequestID: logging.RequestID(r.Context())}
+	if status >= 500 && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/.appidgate/") {
+		// A page request that failed (not a forward-auth check, whose URL is not the browser's): the same page.
+		data.RetryURL = r.URL.RequestURI()
+	}
+	if err := a.pages.Write(w, status, "default-src 'none'", data); err != nil {
+		a.log.ErrorContext(r.Context(), "proxy: rendering a page failed", "error", err)
+	}
 }
 
 // acceptsHTML reports whether r is a browser asking for a page.

@@ -18,10 +18,15 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 	"github.com/appidgate/appidgate/proxy"
@@ -39,11 +44,19 @@ var providerKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 // env is a local provider, an upstream app and the proxy in front of it, all on loopback.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	idp      *localappid.Server
 	upstream *httptest.Server
 	proxy    *httptest.Server
+	clock    *testClock // the provider's and the proxy's
 }
+
+// testClock is the real time moved forward by what the test advanced it, shared by the provider and appid so
+// that tokens expire for both at once.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // envOptions configures newEnv.
 type envOptions struct {
@@ -52,7 +65,10 @@ type envOptions struct {
 	upstream    http.Handler // nil: upstreamApp
 	identity    proxy.IdentityHeaders
 	returnHosts []string
-	publicURL   string // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	publicURL   string                   // the proxy's public URL, when another server (nginx) fronts it; empty: its own
+	redis       bool                     // sessions in Redis (miniredis) rather than in cookies
+	bodyIdle    time.Duration            // the proxy's BodyIdleTimeout; zero: its default
+	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -113,11 +129,16 @@ const defaultRoutes = `routes:
     policy: role:admin
 `
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
+	clock := &testClock{}
 	pcfg := localappid.DefaultConfig()
 	pcfg.PasswordHashCost = 4
 	pcfg.SigningKey = providerKey()
+	pcfg.Now = clock.Now
+	if opt.provider != nil {
+		opt.provider(&pcfg)
+	}
 	idp, err := localappid.Listen("127.0.0.1:0", pcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -140,12 +161,22 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
+	var store session.Store
+	if opt.redis {
+		codec, err := session.NewCodec(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+		t.Cleanup(func() { client.Close() })
+		store = session.NewRedisStore(client, codec, session.RedisOptions{Now: clock.Now})
+	}
 	auth, err := appid.New(t.Context(), appid.Config{
 		ClientID: localappid.DemoClientID, ClientSecret: localappid.DemoClientSecret,
 		OAuthServerURL: idp.Provider().OAuthServerURL(), RedirectURL: base + "/afterauth",
 		SessionKeys: [][]byte{key}, IBMCloudAPIKey: localappid.DemoAPIKey,
 		IAMTokenURL: idp.Provider().IAMTokenURL(), ManagementURL: idp.Provider().ManagementURL(),
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +200,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	}
 	p, err := proxy.New(proxy.Config{Upstream: up, Auth: auth, Routes: routes, Identity: opt.identity,
 		Assertion: signer, TrustedProxies: opt.trusted, Logger: slog.New(slog.DiscardHandler),
-		DialTimeout: time.Second})
+		DialTimeout: time.Second, BodyIdleTimeout: opt.bodyIdle})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +220,12 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, idp: idp, upstream: upstream, proxy: srv}
+	return &env{t: t, idp: idp, upstream: upstream, proxy: srv, clock: clock}
 }
 
 // client is one browser: a cookie jar, never following redirects by itself.
 type client struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 }
 
@@ -271,8 +302,22 @@ func (c *client) loginFrom(e *env, start, username string) answer {
 	return a
 }
 
+// dial opens a raw connection to the proxy for requests a client library would not send, closed when the test
+// ends, with deadline bounding its reads and writes; host is the proxy's host:port.
+func (e *env) dial(t testing.TB, deadline time.Duration) (conn net.Conn, host string) {
+	t.Helper()
+	u, _ := url.Parse(e.proxy.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(deadline))
+	return conn, u.Host
+}
+
 // seen decodes the upstream's echo.
-func seen(t *testing.T, a answer) (path string, h http.Header) {
+func seen(t testing.TB, a answer) (path string, h http.Header) {
 	t.Helper()
 	var echo struct {
 		Path    string      `json:"path"`
@@ -479,15 +524,9 @@ func TestProxyStreams(t *testing.T) {
 		}
 	})
 	t.Run("a websocket upgrade", func(t *testing.T) {
-		u, _ := url.Parse(e.proxy.URL)
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn, host := e.dial(t, 5*time.Second)
 		fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", u.Host)
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", host)
 		r := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(r, nil)
 		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {

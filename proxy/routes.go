@@ -142,12 +142,16 @@ const maxRoutesFileBytes = 1 << 20
 //	any-role                   users holding at least one role (the reference app's check)
 //	role:NAME                  users holding role NAME
 //	scope:NAME                 users granted scope NAME (see appid.User.HasScope)
+//	claim:PATH=VALUE           users whose token claim PATH equals VALUE or, as an array, holds it (appid.Claim)
 //	any-of [P, P, ...]         users whom at least one of the policies admits
 //	all-of [P, P, ...]         users whom every one of the policies admits
 //
 // any-of and all-of nest: any-of [role:admin, all-of [role:user, scope:reports]]. A NAME runs to the next ","
 // or "]" with the spaces around it trimmed, so it may hold spaces (role:Team Lead); one holding ",", "[", "]"
-// or a double quote is written as a Go string: role:"R&D, west".
+// or a double quote is written as a Go string: role:"R&D, west". A claim's PATH runs from "claim:" to the first
+// "=" and holds only ASCII letters, digits, "_", "-", ".", ":" and "/", with no empty segment between dots
+// (claim:groups=admins, claim:realm_access.roles=admin, claim:cognito:groups=ops,
+// claim:https://example.com/roles=editor); its VALUE is written as a NAME is, and may hold "=" and ":".
 func LoadRoutes(file string, flags RouteFlags) (*Routes, error) {
 	var b routesBuilder
 	if file != "" {

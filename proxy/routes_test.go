@@ -153,6 +153,18 @@ func TestPolicySyntax(t *testing.T) {
 		{"all-of[role:user,scope:view]", "role:user,scope:view"},
 		{"any-of [role:admin, all-of [role:user, scope:reports]]", "any(role:admin|role:user,scope:reports)"},
 		{"any-of [authenticated]", "any(authenticated)"},
+		{"claim:groups=admins", "claim:groups=admins"},
+		{"claim: groups = admins ", "claim:groups=admins"},
+		{"claim:realm_access.roles=admin", "claim:realm_access.roles=admin"},
+		{"claim:resource_access.my-app.roles=client_role", "claim:resource_access.my-app.roles=client_role"},
+		{"claim:cognito:groups=admins", "claim:cognito:groups=admins"},
+		{"claim:https://example.com/roles=editor", "claim:https://example.com/roles=editor"},
+		{"claim:tenant=a=b:c", "claim:tenant=a=b:c"}, // the path ends at the first "="
+		{"claim:department=R&D west", "claim:department=R&D west"},
+		{`claim:department="R&D, west"`, "claim:department=R&D, west"},
+		{"claim:email_verified=true", "claim:email_verified=true"},
+		{"any-of [claim:groups=admins, role:admin]", "any(claim:groups=admins|role:admin)"},
+		{"all-of [claim:cognito:groups=ops,claim:level=3]", "claim:cognito:groups=ops,claim:level=3"},
 	}
 	for _, tc := range tests {
 		pol, _, msg := parsePolicyExpr(tc.in)
@@ -183,6 +195,24 @@ func TestPolicySyntax(t *testing.T) {
 		{`role:"unterminated`, 5, "malformed quoted name"},
 		{`role:a[b]`, 6, "quote the name"},
 		{"any-of [" + strings.Repeat("any-of [", 20) + "role:a" + strings.Repeat("]", 21), 0, "nested more than"},
+		{"claim", 5, "claim needs a path and a value"},
+		{"claim:", 6, "empty claim path"},
+		{"claim:=admins", 6, "empty claim path"},
+		{"claim:groups", 12, "claim groups needs a value: write claim:groups=VALUE"},
+		{"claim:groups admins", 13, `claim path holds 'a'`},
+		{"claim:groups=", 13, "empty claim value: write claim:PATH=VALUE"},
+		{`claim:groups=""`, 13, "empty claim value"},
+		{`claim:groups="x`, 13, "malformed quoted value"},
+		{"claim:gr@ups=x", 8, `claim path holds '@'`},
+		{"claim:grüppen=x", 8, `claim path holds 'ü'`},
+		{`claim:"groups"=x`, 6, `claim path holds '"'`},
+		{"claim:.groups=x", 6, "has an empty segment"},
+		{"claim:realm_access..roles=x", 6, "has an empty segment"},
+		{"claim:groups.=x", 6, "has an empty segment"},
+		{"claim:groups=a[b]", 14, `claim value holds '[': quote the value, e.g. claim:PATH="a[b]"`},
+		{"any-of [claim:groups=a claim:groups=b]", 23, `missing "," before "claim:"`},
+		{"any-of [claim:groups, role:x]", 20, "claim groups needs a value"},
+		{"Claim:groups=x", 0, "did you mean claim?"},
 	}
 	for _, tc := range bad {
 		_, at, msg := parsePolicyExpr(tc.in)
@@ -191,6 +221,30 @@ func TestPolicySyntax(t *testing.T) {
 		}
 		if tc.want != "" && tc.want != "nested more than" && at != tc.at {
 			t.Errorf("parsePolicyExpr(%q) at %d, want %d (%s)", tc.in, at, tc.at, msg)
+		}
+	}
+}
+
+func TestClaimPolicyBehaviour(t *testing.T) {
+	pol, _, msg := parsePolicyExpr("any-of [claim:cognito:groups=admins, all-of [claim:realm_access.roles=editor, scope:reports]]")
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	tests := []struct {
+		name   string
+		claims map[string]any
+		scopes []string
+		want   bool
+	}{
+		{"cognito admin", map[string]any{"cognito:groups": []any{"users", "admins"}}, nil, true},
+		{"editor with scope", map[string]any{"realm_access": map[string]any{"roles": []any{"editor"}}}, []string{"app/reports"}, true},
+		{"editor without scope", map[string]any{"realm_access": map[string]any{"roles": []any{"editor"}}}, nil, false},
+		{"groups under another name", map[string]any{"groups": []any{"admins"}}, nil, false},
+		{"no claims", nil, []string{"app/reports"}, false},
+	}
+	for _, tc := range tests {
+		if got := pol.Allows(&appid.User{Claims: tc.claims, Scopes: tc.scopes}); got != tc.want {
+			t.Errorf("%s: Allows = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
@@ -227,6 +281,9 @@ func TestParseRoutesErrors(t *testing.T) {
 		{"error column inside policy", "routes:\n  - path: /a\n    policy: any-of [role:a, rol:b]\n", `r.yaml:3:29: policy: unknown policy "rol"`},
 		{"empty role", "routes:\n  - path: /a\n    policy: role:\"\"\n", `r.yaml:3:18: policy: empty role name`},
 		{"empty role in list", "routes:\n  - path: /a\n    policy: any-of [role:]\n", `r.yaml:3:26: policy: empty role name`},
+		{"claim without value", "routes:\n  - path: /a\n    policy: claim:cognito:groups\n", `r.yaml:3:33: policy: claim cognito:groups needs a value`},
+		{"claim path with a space", "routes:\n  - path: /a\n    policy: any-of [role:a, claim:my groups=x]\n", `r.yaml:3:38: policy: claim path holds 'g'`},
+		{"claim default", "default: claim:=x\n", `r.yaml:1:16: default: empty claim path`},
 		{"role: at line end is YAML", "routes:\n  - path: /a\n    policy: role:\n", `r.yaml:3: mapping values are not allowed`},
 		{"empty policy", "routes:\n  - path: /a\n    policy:\n", `r.yaml:3:12: policy: expected a policy`},
 		{"quoted empty policy", "routes:\n  - path: /a\n    policy: \"\"\n", `r.yaml:3:13: policy: expected a policy`},
@@ -331,7 +388,8 @@ func TestLoadRoutesFlags(t *testing.T) {
 		Default: "authenticated",
 		Public:  []string{"/noauth_route, /static/", "/healthz"},
 		API:     []string{"/api/"},
-		Policy:  []string{"/admin=role:admin", "/api/=scope:view", "/ops = any-of [role:ops, role:admin]"},
+		Policy: []string{"/admin=role:admin", "/api/=scope:view", "/ops = any-of [role:ops, role:admin]",
+			"/groups=claim:cognito:groups=admins"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -344,6 +402,7 @@ func TestLoadRoutesFlags(t *testing.T) {
 		{"/api/v1", "/api/ api scope:view"},
 		{"/admin", "/admin role:admin"},
 		{"/ops/x", "/ops any(role:ops|role:admin)"},
+		{"/groups", "/groups claim:cognito:groups=admins"}, // --policy splits at the first "=" only
 	} {
 		if got := ruleString(rt.Match("GET", tc.path)); got != tc.want {
 			t.Errorf("Match(%s) = %q, want %q", tc.path, got, tc.want)
@@ -415,5 +474,22 @@ func TestLoadRoutesFileAndFlags(t *testing.T) {
 	if _, err := LoadRoutes(filepath.Join(t.TempDir(), "missing.yaml"), RouteFlags{}); err == nil ||
 		!strings.HasPrefix(err.Error(), "proxy: routes: open ") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestClaimFlagsNameTheFlag: a bad claim policy in --policy or --default-policy stops start-up naming the flag.
+func TestClaimFlagsNameTheFlag(t *testing.T) {
+	_, err := LoadRoutes("", RouteFlags{Default: "claim:groups", Policy: []string{"/x=claim:my groups=y", "/y=claim:realm_access..roles=z"}})
+	if err == nil {
+		t.Fatal("bad claim policies accepted")
+	}
+	for _, want := range []string{
+		"--default-policy claim:groups: claim groups needs a value",
+		"--policy /x=claim:my groups=y: claim path holds 'g'",
+		`--policy /y=claim:realm_access..roles=z: claim path "realm_access..roles" has an empty segment`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error:\n%v\nwant it to contain %q", err, want)
+		}
 	}
 }

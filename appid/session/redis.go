@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +37,24 @@ const (
 	sessionIDLen = 32
 	// sessionIDTextLen is the length of a session id in the cookie: unpadded base64 of sessionIDLen bytes.
 	sessionIDTextLen = (sessionIDLen*8 + 5) / 6
+
+	// endBatch is how many index members EndSessions reads per round trip.
+	endBatch = 500
 )
+
+// indexSession files a session under the index KEYS[1], a sorted set of "<created unix seconds>:<session id>"
+// members scored by the session's expiry (unix ms): it drops the members that expired by ARGV[3] (now, unix ms),
+// adds ARGV[1] with score ARGV[2], and makes the set live ARGV[4] ms unless it lives longer already, so that the
+// index lasts as long as its longest session and holds only live ones. A script, so that it is atomic without
+// EXPIRE GT (Redis 7); it touches only KEYS[1], so it also runs on Redis Cluster.
+const indexSession = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+	redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+return 1
+`
 
 // renewLock extends the lease of lock KEYS[1] to ARGV[2] milliseconds if it still holds the holder's token
 // ARGV[1], and returns 1; it returns 0 when the lock has expired or another holder has it. Single-key scripts
@@ -62,7 +82,8 @@ type RedisOptions struct {
 	// Secure marks the cookie Secure and adds the __Host- prefix. Set it whenever the app is served over https.
 	Secure bool
 	// KeyPrefix starts every Redis key, DefaultRedisKeyPrefix when empty. Sessions live under
-	// "<prefix>session:<id>", their locks (see LockSession) under "<prefix>lock:session:<id>".
+	// "<prefix>session:<id>", their locks (see LockSession) under "<prefix>lock:session:<id>", and the index of
+	// the sessions filed under a name (SaveOptions.Index, see EndSessions) under "<prefix>index:<hash of name>".
 	KeyPrefix string
 	// Timeout bounds every Redis call, DefaultRedisTimeout when zero.
 	Timeout time.Duration
@@ -75,8 +96,9 @@ type RedisOptions struct {
 }
 
 // RedisStore is a Store that keeps sessions in Redis, sealed by a Codec and expiring with a TTL, while the browser
-// holds only a random 256-bit session id. Logout therefore ends a session on every replica, and LockSession
-// serializes work on a session across replicas. Redis failures are returned as errors, never as ErrNoSession.
+// holds only a random 256-bit session id. Logout therefore ends a session on every replica, LockSession
+// serializes work on a session across replicas, and EndSessions ends every session filed under a name (a
+// provider session, a user) at once. Redis failures are returned as errors, never as ErrNoSession.
 type RedisStore struct {
 	client    redis.UniversalClient
 	codec     *Codec
@@ -87,6 +109,7 @@ type RedisStore struct {
 	now       func() time.Time
 	renewLock *redis.Script
 	freeLock  *redis.Script
+	index     *redis.Script
 }
 
 // NewRedisStore returns a RedisStore that keeps sessions in client, sealed with codec. The client should have
@@ -102,6 +125,7 @@ func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions
 		now:       opts.Now,
 		renewLock: redis.NewScript(renewLock),
 		freeLock:  redis.NewScript(releaseLock),
+		index:     redis.NewScript(indexSession),
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultRedisKeyPrefix
@@ -178,7 +202,8 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 // A request without a session id cookie, or opts.Renew, gets a new id; with opts.Renew the old session is deleted
 // first, so an id planted before login is worthless after it. Otherwise Save updates the existing session, and
 // refuses with an error wrapping ErrNoSession (and expires the cookie) if that session ended meanwhile, for example
-// by Delete on another replica: an update must not bring a logged-out session back.
+// by Delete on another replica: an update must not bring a logged-out session back. A new session is filed under
+// each name of opts.Index (in the same round trip), for EndSessions.
 func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, opts SaveOptions) error {
 	now := s.now()
 	if !opts.Expiry.After(now) {
@@ -208,7 +233,11 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	if err != nil {
 		return err
 	}
-	err = s.client.SetArgs(ctx, s.sessionKey(id), sealed, redis.SetArgs{Mode: mode, TTL: ttl}).Err()
+	if mode == "NX" && len(opts.Index) > 0 {
+		err = s.saveIndexed(ctx, id, sealed, ttl, opts, now)
+	} else {
+		err = s.client.SetArgs(ctx, s.sessionKey(id), sealed, redis.SetArgs{Mode: mode, TTL: ttl}).Err()
+	}
 	if errors.Is(err, redis.Nil) && mode == "XX" {
 		s.cookie.expire(w, s.cookie.name)
 		return fmt.Errorf("%w (session ended before this save; log in again)", ErrNoSession)
@@ -221,6 +250,98 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	}
 	s.cookie.set(w, s.cookie.name, id, opts.Expiry, now)
 	return nil
+}
+
+// saveIndexed writes the new session id and files it under each name of opts.Index, in one round trip. A
+// failure to file it is returned as the save's failure: the browser gets no cookie for a session that
+// EndSessions could not find (the stored session expires unused).
+func (s *RedisStore) saveIndexed(ctx context.Context, id, sealed string, ttl time.Duration, opts SaveOptions, now time.Time) error {
+	member := strconv.FormatInt(opts.Created.Unix(), 10) + ":" + id
+	var set *redis.StatusCmd
+	indexes := make([]*redis.Cmd, 0, len(opts.Index))
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.SetArgs(ctx, s.sessionKey(id), sealed, redis.SetArgs{Mode: "NX", TTL: ttl})
+		for _, name := range opts.Index {
+			indexes = append(indexes, s.index.Eval(ctx, p, []string{s.indexKey(name)}, member,
+				opts.Expiry.UnixMilli(), now.UnixMilli(), ttl.Milliseconds()))
+		}
+		return nil
+	})
+	if set != nil && set.Err() != nil {
+		return set.Err()
+	}
+	for _, cmd := range indexes {
+		if cmd.Err() != nil {
+			return fmt.Errorf("filing the session for EndSessions: %w", cmd.Err())
+		}
+	}
+	return err
+}
+
+// EndSessions deletes the sessions filed under name (SaveOptions.Index) that were created at or before
+// createdUpTo (all of them when it is zero), whichever browser holds them; see SessionEnder. Each Redis round
+// trip is bounded by RedisOptions.Timeout. A session created after createdUpTo stays, and stays filed.
+func (s *RedisStore) EndSessions(ctx context.Context, name string, createdUpTo time.Time) (int, error) {
+	if name == "" {
+		return 0, errors.New("session: redis store: end sessions: the name is empty")
+	}
+	key := s.indexKey(name)
+	live := "(" + strconv.FormatInt(s.now().UnixMilli(), 10) // members whose session has not expired
+	ended := 0
+	var kept int64 // members left in place; being the first of what remains, the next read skips them
+	for {
+		listCtx, cancel := context.WithTimeout(ctx, s.timeout)
+		members, err := s.client.ZRangeByScore(listCtx, key, &redis.ZRangeBy{Min: live, Max: "+inf", Offset: kept,
+			Count: endBatch}).Result()
+		cancel()
+		if err != nil {
+			return ended, fmt.Errorf("session: redis store: listing the sessions to end: %w", err)
+		}
+		n, left, err := s.endMembers(ctx, key, members, createdUpTo)
+		ended += n
+		kept += int64(left)
+		if err != nil {
+			return ended, err
+		}
+		if len(members) < endBatch {
+			return ended, nil
+		}
+	}
+}
+
+// endMembers deletes the sessions of the index members created at or before createdUpTo and removes them from
+// the index at key, in one round trip; it reports how many sessions it deleted and how many members it left.
+func (s *RedisStore) endMembers(ctx context.Context, key string, members []string, createdUpTo time.Time) (ended, left int, err error) {
+	var done []any
+	var dels []*redis.IntCmd
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range members {
+			created, id, ok := strings.Cut(m, ":")
+			at, parseErr := strconv.ParseInt(created, 10, 64)
+			if ok && parseErr == nil && !createdUpTo.IsZero() && at > createdUpTo.Unix() {
+				left++
+				continue
+			}
+			// One DEL per key rather than one DEL of many, so that Redis Cluster routes each to its slot.
+			if ok && len(id) == sessionIDTextLen {
+				dels = append(dels, p.Del(ctx, s.sessionKey(id)))
+			}
+			done = append(done, m)
+		}
+		if len(done) > 0 {
+			p.ZRem(ctx, key, done...)
+		}
+		return nil
+	})
+	for _, d := range dels {
+		ended += int(d.Val())
+	}
+	if err != nil {
+		return ended, left, fmt.Errorf("session: redis store: ending sessions: %w", err)
+	}
+	return ended, left, nil
 }
 
 // Delete ends the request's session in Redis and expires the id cookie. The cookie is expired even when Redis
@@ -401,6 +522,13 @@ func (s *RedisStore) sessionKey(id string) string { return s.prefix + "session:"
 
 func (s *RedisStore) lockKey(id string) string { return s.prefix + "lock:session:" + id }
 
+// indexKey is the key of the index of the sessions filed under name. The name (a user or provider session id) is
+// hashed: keys stay short whatever the provider's ids, and listing keys does not list users.
+func (s *RedisStore) indexKey(name string) string {
+	h := sha256.Sum256([]byte(name))
+	return s.prefix + "index:" + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
 // newSessionID returns 256 random bits, base64url-encoded.
 func newSessionID() (string, error) {
 	b := make([]byte, sessionIDLen)
@@ -429,4 +557,5 @@ func decodeRecord(record []byte) ([]byte, error) {
 var (
 	_ Store         = (*RedisStore)(nil)
 	_ SessionLocker = (*RedisStore)(nil)
+	_ SessionEnder  = (*RedisStore)(nil)
 )

@@ -302,6 +302,14 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 		}},
 		{name: "Delete", call: func() error { return f.store.Delete(httptest.NewRecorder(), r) }},
 		{name: "LockSession", call: func() error { _, err := f.store.LockSession(r); return err }},
+		{name: "Save filed for EndSessions", call: func() error {
+			return f.store.Save(httptest.NewRecorder(), r, []byte("x"), session.SaveOptions{Expiry: testNow.Add(time.Hour),
+				Renew: true, Index: []string{"sub:alice"}, Created: testNow})
+		}},
+		{name: "EndSessions", call: func() error {
+			_, err := f.store.EndSessions(context.Background(), "sub:alice", time.Time{})
+			return err
+		}},
 	}
 	for _, tc := range checks {
 		t.Run(tc.name, func(t *testing.T) {

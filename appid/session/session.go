@@ -5,10 +5,12 @@
 // for rotation); each value is bound to a purpose and carries its expiry. CookieStore keeps the sealed session in
 // HttpOnly, SameSite=Lax cookies (Secure and "__Host-" on https), split across several cookies when large.
 // RedisStore keeps it in Redis behind a random session id and also implements SessionLocker, so that replicas
-// can agree on who refreshes a session's tokens.
+// can agree on who refreshes a session's tokens, and SessionEnder, so that a session can be ended by its provider
+// session or its user (back-channel logout) whichever browser holds it.
 package session
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -38,6 +40,12 @@ type SaveOptions struct {
 	// Renew asks for a fresh session identifier (and for server-side stores, the removal of the old one),
 	// as at login, so that an identifier planted before login is worthless after it.
 	Renew bool
+	// Index names what the session can be ended by as a group, such as the provider's session id and the user
+	// id, for stores that implement SessionEnder; other stores ignore it. A SessionEnder files the session under
+	// these names when Save creates it (a new identifier), so pass them at login.
+	Index []string
+	// Created is when the session began (the login), which SessionEnder.EndSessions compares with its createdUpTo.
+	Created time.Time
 }
 
 // CacheKeyer is implemented by stores whose Load answers the same for the same key, a value the request carries,
@@ -61,4 +69,15 @@ type SessionLocker interface {
 	// and may be called more than once. A request without a session gives an error wrapping ErrNoSession; other
 	// errors mean the store failed, and the caller may go on without the lock.
 	LockSession(r *http.Request) (release func(), err error)
+}
+
+// SessionEnder is implemented by server-side stores that can end sessions by a name they were filed under
+// (SaveOptions.Index), whichever browser holds them: once EndSessions returns, Load refuses them on every replica
+// that uses the store. Stores whose sessions live only in the browser (CookieStore) cannot, and do not implement
+// it.
+type SessionEnder interface {
+	// EndSessions deletes every live session filed under name that was created (SaveOptions.Created) at or before
+	// createdUpTo, or every one when createdUpTo is zero, and reports how many it deleted. An error means the store
+	// failed; some of the sessions may have ended.
+	EndSessions(ctx context.Context, name string, createdUpTo time.Time) (int, error)
 }

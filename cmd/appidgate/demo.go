@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -53,8 +54,13 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	defer rp.Close()
 	app, cfg, local, port := rp.app, rp.cfg, rp.local, rp.port
 
+	set, err := pages.Load(cfg.TemplatesDir) // checked with the settings; read again here for the profile page
+	if err != nil {
+		fmt.Fprintf(e.stderr, "appidgate demo: APPIDGATE_TEMPLATES_DIR: %v\n", err)
+		return 2
+	}
 	mux := http.NewServeMux()
-	demoRoutes(mux, app.auth, cfg.Provider)
+	demoRoutes(mux, app.auth, cfg.Provider, set, rp.opts.logger)
 	app.mountOps(mux)
 	var handler http.Handler = mux
 	if local && !rp.opts.localIdP {

@@ -84,6 +84,7 @@ func (o idpOptions) load() (localappid.Config, []string) {
 		problems = append(problems, fmt.Sprintf("--addr: expected host:port, got %q", o.addr))
 	}
 	cfg := localappid.DefaultConfig()
+	cfg.ShowUsers = o.config == "" // the demo data: its sign-in page lists the users
 	if o.config != "" {
 		loaded, err := localappid.LoadConfig(o.config)
 		if err != nil {

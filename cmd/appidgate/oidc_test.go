@@ -57,7 +57,7 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 				t.Fatalf("after signing in: %d at %s: %s\nlogs:\n%s", got.status, got.url, got.body, d.stderr.String())
 			}
 			profile := b.get(app + "/profile")
-			for _, want := range []string{zitadeltest.UserName, zitadeltest.UserEmail, "<dd>stuff</dd>", "offline_access"} {
+			for _, want := range []string{zitadeltest.UserName, zitadeltest.UserEmail, "<li>stuff</li>", "offline_access"} {
 				if !strings.Contains(profile.body, want) {
 					t.Errorf("/profile lacks %q:\n%s", want, profile.body)
 				}

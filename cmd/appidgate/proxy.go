@@ -156,14 +156,15 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	p, err := proxy.New(proxy.Config{
-		Upstream:              upstream,
-		Auth:                  rp.app.auth,
-		Routes:                routes,
-		Identity:              proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
-		Assertion:             signer,
-		TrustedProxies:        trusted,
-		ResponseHeaderTimeout: f.headerTimeout,
-		Logger:                log,
+		Upstream:       upstream,
+		Auth:           rp.app.auth,
+		Routes:         routes,
+		Identity:       proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
+		Assertion:      signer,
+		TrustedProxies: trusted,
+		Transport:      rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)),
+		Logger:         log,
+		TemplatesDir:   rp.cfg.TemplatesDir,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
@@ -181,6 +182,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		TrustedProxies: trusted,
 		ReturnHosts:    returnHosts,
 		Logger:         log,
+		TemplatesDir:   rp.cfg.TemplatesDir,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
@@ -236,7 +238,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
-	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.String(), "mode", rp.cfg.Provider,
+	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(), "mode", rp.cfg.Provider,
 		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
 	code = rp.app.serveWith(ctx, rp.ln, handler, server.NewStreaming)
 	if child == nil {

@@ -122,9 +122,10 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 		header []string
 		want   int
 	}{
-		{proxy.AuthPath, []string{"X-Original-URI", "/noauth_route"}, http.StatusOK},
-		{proxy.AuthPath, []string{"X-Original-URI", "/auth_route"}, http.StatusUnauthorized},
-		{proxy.VerifyPath, []string{"X-Forwarded-Uri", "/auth_route"}, http.StatusFound},
+		{proxy.AuthPath, []string{"X-Original-URI", "/noauth_route", "X-Original-Method", "GET"}, http.StatusOK},
+		{proxy.AuthPath, []string{"X-Original-URI", "/auth_route", "X-Original-Method", "GET"}, http.StatusUnauthorized},
+		{proxy.AuthPath, []string{"X-Original-URI", "/noauth_route"}, http.StatusForbidden}, // no original method
+		{proxy.VerifyPath, []string{"X-Forwarded-Uri", "/auth_route", "X-Forwarded-Method", "GET"}, http.StatusFound},
 		{proxy.StartPath + "?rd=" + url.QueryEscape(base+"/auth_route"), nil, http.StatusFound},
 		{proxy.StartPath + "?rd=" + url.QueryEscape("https://evil.example/"), nil, http.StatusBadRequest},
 	} {

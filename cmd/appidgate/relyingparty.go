@@ -32,8 +32,11 @@ type relyingParty struct {
 func startRelyingParty(ctx context.Context, e env, command string, extra []string) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
-	// Without an issuer the local provider stands in for App ID; a generic OpenID Connect provider has no stand-in.
+	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
+	// Without an issuer (or an App ID binding) the local provider stands in for App ID; a generic OpenID Connect
+	// provider has no stand-in.
 	local := e.getenv("APPID_OAUTH_SERVER_URL") == "" && e.getenv("APPIDGATE_ISSUER_URL") == "" &&
+		binding.Name == "" && bindingErr == nil &&
 		!strings.EqualFold(strings.TrimSpace(e.getenv("APPIDGATE_PROVIDER")), appid.ProviderOIDC)
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
@@ -75,6 +78,8 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	if local {
 		idpCfg := localappid.DefaultConfig()
 		idpCfg.BaseURL = opts.idpPublicURL()
+		idpCfg.ShowUsers = true // the demo data: its sign-in page lists the users
+		idpCfg.TemplatesDir = e.getenv("APPIDGATE_TEMPLATES_DIR")
 		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			rp.Close()
@@ -92,6 +97,9 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
 		rp.Close()
 		return nil, configError(e, problemsOf(err))
+	}
+	if binding.Name != "" {
+		log.Info("App ID settings read from CE_SERVICES binding "+binding.Name, "settings", strings.Join(binding.Settings, ","))
 	}
 	if rp.app, err = newApp(ctx, rp.cfg, opts); err != nil {
 		rp.Close()

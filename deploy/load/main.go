@@ -1,16 +1,18 @@
 // Command load measures the request path of appidgate under load on loopback: requests per second and latency
 // of the demo's open route, of its protected route with cookie sessions, with Redis sessions and with
 // introspection (the reference app's design), and of its bearer route, each compared with the open route of the
-// same server. docs/PERFORMANCE.md shows a run and how to read it.
+// same server; and of `appidgate proxy` with a valid session, compared with a plain httputil.ReverseProxy in
+// front of the same upstream, and the upstream alone. docs/PERFORMANCE.md shows a run and how to read it.
 //
 // Usage:
 //
 //	go run ./deploy/load [-c 32] [-d 5s] [-rounds 3] [-warmup 1s] [-redis redis-server] [-log-level error] [-md]
-//	                     [-bin PATH] [-wrk wrk]
+//	                     [-bin PATH] [-peer PATH] [-wrk wrk] [-servers proxy,cookie]
 //
-// It builds ./cmd/appidgate (unless -bin names a binary), starts `appidgate idp` on a free loopback port, then
-// for each server configuration starts `appidgate demo` against it (and redis-server for the Redis rows, which
-// are skipped when -redis is empty or not found), signs alice in over HTTP, and sends load: -c keep-alive
+// It builds ./cmd/appidgate (unless -bin names a binary) and ./deploy/load/peer, starts `appidgate idp` on a
+// free loopback port, then for each server configuration starts `appidgate demo` against it (and redis-server
+// for the Redis rows, which are skipped when -redis is empty or not found; or, for the proxy rows, the peer's
+// upstream, the peer's plain reverse proxy and `appidgate proxy`), signs alice in over HTTP, and sends load: -c keep-alive
 // connections, each sending its next request when the previous answer is read, for -d per round. Rounds
 // alternate the routes of one server (open, protected, bearer, open, ...) so that drift affects them alike. A
 // row reports the median over -rounds rounds of req/s, p50 and p99 latency; every answer but 200 is an error.
@@ -58,6 +60,8 @@ type options struct {
 	bin       string
 	wrk       string
 	logFormat string
+	servers   string
+	peer      string
 }
 
 // String gives the flags that decide the figures, as a command line.
@@ -66,7 +70,23 @@ func (o options) String() string {
 	if o.wrk != "" {
 		s += " -wrk " + o.wrk
 	}
+	if o.servers != "" {
+		s += " -servers " + o.servers
+	}
 	return s
+}
+
+// selects reports whether -servers lets the server configuration name be measured.
+func (o options) selects(name string) bool {
+	if o.servers == "" {
+		return true
+	}
+	for prefix := range strings.SplitSeq(o.servers, ",") {
+		if prefix = strings.TrimSpace(prefix); prefix != "" && strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -81,7 +101,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "error", "APPIDGATE_LOG_LEVEL of the measured server (info logs a line per request)")
 	fs.BoolVar(&o.markdown, "md", false, "write the table as Markdown, with the conditions of the run")
 	fs.StringVar(&o.bin, "bin", "", "appidgate binary to measure (default: build ./cmd/appidgate)")
+	fs.StringVar(&o.peer, "peer", "", "deploy/load/peer binary for the proxy rows (default: build it)")
 	fs.StringVar(&o.wrk, "wrk", "", "send the load with this wrk binary instead of Go's net/http client")
+	fs.StringVar(&o.servers, "servers", "", "measure only the server configurations whose names start with one of these, comma-separated (e.g. proxy)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -106,9 +128,19 @@ type route struct {
 	name   string // as the report shows it
 	path   string
 	want   string // text the answer must contain
-	open   bool
-	bearer bool // sends alice's access token; otherwise alice's session cookie (ignored by the open route)
+	base   bool   // the row to which the server's other rows are compared
+	bearer bool   // sends alice's access token; otherwise alice's session cookie (ignored by the open route)
+	target target // which process the load goes to
 }
+
+// target names the process a route's load goes to.
+type target int
+
+const (
+	toServer       target = iota // appidgate, demo or proxy
+	toUpstream                   // the proxy's upstream, directly
+	toReverseProxy               // the plain httputil.ReverseProxy in front of the upstream
+)
 
 // The demo's answers (cmd/appidgate/demoapp.go).
 const (
@@ -117,16 +149,26 @@ const (
 )
 
 var (
-	openRoute      = route{name: "open /noauth_route", path: "/noauth_route", want: noauthRouteText, open: true}
+	openRoute      = route{name: "open /noauth_route", path: "/noauth_route", want: noauthRouteText, base: true}
 	protectedRoute = route{name: "protected /auth_route", path: "/auth_route", want: authRouteText}
 	bearerRoute    = route{name: "bearer /api/auth_route", path: "/api/auth_route", want: authRouteText, bearer: true}
+
+	// The proxy's rows: the same upstream route alone, through a plain reverse proxy (the base), and through
+	// appidgate proxy with alice's session.
+	upstreamRoute = route{name: "upstream alone /auth_route", path: "/auth_route", want: authRouteText,
+		target: toUpstream}
+	reverseProxyRoute = route{name: "httputil.ReverseProxy /auth_route", path: "/auth_route", want: authRouteText,
+		target: toReverseProxy, base: true}
+	proxyPublicRoute    = route{name: "proxy, public /noauth_route", path: "/noauth_route", want: noauthRouteText}
+	proxyProtectedRoute = route{name: "proxy, session /auth_route", path: "/auth_route", want: authRouteText}
 )
 
-// serverConfig is one configuration of the demo and the routes measured on it.
+// serverConfig is one configuration of appidgate (the demo, or the proxy) and the routes measured on it.
 type serverConfig struct {
 	name   string
 	env    []string // settings added to the demo's
 	redis  bool     // needs a Redis server, whose URL is added as APPIDGATE_REDIS_URL
+	proxy  bool     // runs `appidgate proxy` in front of the peer's upstream, beside the plain reverse proxy
 	routes []route
 }
 
@@ -135,6 +177,8 @@ func serverConfigs() []serverConfig {
 		{name: "cookie sessions", routes: []route{openRoute, protectedRoute, bearerRoute}},
 		{name: "Redis sessions", redis: true, routes: []route{openRoute, protectedRoute}},
 		{name: "cookie + introspection", env: []string{"APPIDGATE_INTROSPECT=1"}, routes: []route{openRoute, protectedRoute}},
+		{name: "proxy (cookie sessions)", proxy: true,
+			routes: []route{upstreamRoute, reverseProxyRoute, proxyPublicRoute, proxyProtectedRoute}},
 	}
 }
 
@@ -143,15 +187,22 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
+	dir, err := os.MkdirTemp("", "appidgate-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	if o.bin == "" {
-		dir, err := os.MkdirTemp("", "appidgate-load-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
 		o.bin = filepath.Join(dir, "appidgate")
 		fmt.Fprintln(progress, "building ./cmd/appidgate")
-		if err := build(ctx, o.bin); err != nil {
+		if err := build(ctx, o.bin, "github.com/appidgate/appidgate/cmd/appidgate"); err != nil {
+			return err
+		}
+	}
+	if o.peer == "" {
+		o.peer = filepath.Join(dir, "peer")
+		fmt.Fprintln(progress, "building ./deploy/load/peer")
+		if err := build(ctx, o.peer, "github.com/appidgate/appidgate/deploy/load/peer"); err != nil {
 			return err
 		}
 	}
@@ -185,9 +236,12 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 
 	var rows []row
 	for _, sc := range serverConfigs() {
+		if !o.selects(sc.name) {
+			continue
+		}
 		if sc.redis && redisBin == "" {
 			for _, rt := range sc.routes {
-				rows = append(rows, row{server: sc.name, route: rt.name, open: rt.open, skipped: redisSkip})
+				rows = append(rows, row{server: sc.name, route: rt.name, base: rt.base, skipped: redisSkip})
 			}
 			fmt.Fprintf(progress, "%s: skipped (%s)\n", sc.name, redisSkip)
 			continue
@@ -224,12 +278,15 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	return nil
 }
 
-// build compiles ./cmd/appidgate to dst.
-func build(ctx context.Context, dst string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, "./cmd/appidgate")
+// build compiles the package pkg of this module to dst.
+func build(ctx context.Context, dst, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dst, pkg)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building ./cmd/appidgate (run from the repository root): %w", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("building %s (run inside the repository): %w", pkg, err)
 	}
 	return nil
 }
@@ -268,7 +325,30 @@ func startIdP(ctx context.Context, ps *procs, bin string) (*provider, error) {
 	return &provider{proc: p, settings: settings}, nil
 }
 
-// measureServer starts the demo as sc says, checks every route once, warms up, runs the rounds and stops the
+// peer is a running deploy/load/peer and the URL it serves.
+type peer struct {
+	*proc
+	base string
+}
+
+// startPeer runs the peer in mode on a free loopback port, with args, and waits until it answers.
+func startPeer(ctx context.Context, ps *procs, bin, mode string, args ...string) (*peer, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := ps.start("peer "+mode, bin, append([]string{mode, "-addr", addr}, args...), nil)
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + addr
+	if err := p.waitHTTP(ctx, base+"/noauth_route"); err != nil {
+		return nil, err
+	}
+	return &peer{proc: p, base: base}, nil
+}
+
+// measureServer starts the demo (or the proxy and its peers) as sc says, checks every route once, warms up, runs the rounds and stops the
 // demo (and its Redis) again.
 func measureServer(ctx context.Context, ps *procs, o options, sc serverConfig, idp *provider, redisBin, token string, progress io.Writer) ([]row, error) {
 	var extra []string
@@ -289,11 +369,28 @@ func measureServer(ctx context.Context, ps *procs, o options, sc serverConfig, i
 		}
 		extra = append(extra, "APPIDGATE_REDIS_URL=redis://"+addr)
 	}
+	args := []string{"demo"}
+	targets := map[target]string{}
+	if sc.proxy {
+		upstream, err := startPeer(ctx, ps, o.peer, "upstream")
+		if err != nil {
+			return nil, err
+		}
+		defer upstream.stop()
+		plain, err := startPeer(ctx, ps, o.peer, "reverseproxy", "-upstream", upstream.base)
+		if err != nil {
+			return nil, err
+		}
+		defer plain.stop()
+		targets[toUpstream], targets[toReverseProxy] = upstream.base, plain.base
+		args = []string{"proxy", "--upstream", upstream.base, "--public", "/noauth_route"}
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	base := "http://" + addr
+	targets[toServer] = base
 	env := []string{
 		"APPIDGATE_LISTEN_ADDR=" + addr,
 		"APPID_REDIRECT_URI=" + base + "/afterauth",
@@ -306,7 +403,7 @@ func measureServer(ctx context.Context, ps *procs, o options, sc serverConfig, i
 		}
 	}
 	env = append(append(env, sc.env...), extra...)
-	demo, err := ps.start("appidgate demo ("+sc.name+")", o.bin, []string{"demo"}, env)
+	demo, err := ps.start("appidgate "+args[0]+" ("+sc.name+")", o.bin, args, env)
 	if err != nil {
 		return nil, err
 	}
@@ -332,24 +429,24 @@ func measureServer(ctx context.Context, ps *procs, o options, sc serverConfig, i
 		return http.Header{"Cookie": {cookie}}
 	}
 	for _, rt := range sc.routes {
-		if err := checkRoute(ctx, client, base+rt.path, headers(rt), rt.want); err != nil {
+		if err := checkRoute(ctx, client, targets[rt.target]+rt.path, headers(rt), rt.want); err != nil {
 			return nil, fmt.Errorf("%s before load: %w", rt.name, demo.failure(err.Error()))
 		}
 	}
 	if o.warmup > 0 {
 		for _, rt := range sc.routes {
-			if _, err := send(ctx, base+rt.path, headers(rt), o.conns, o.warmup); err != nil {
+			if _, err := send(ctx, targets[rt.target]+rt.path, headers(rt), o.conns, o.warmup); err != nil {
 				return nil, err
 			}
 		}
 	}
 	rows := make([]row, len(sc.routes))
 	for i, rt := range sc.routes {
-		rows[i] = row{server: sc.name, route: rt.name, open: rt.open}
+		rows[i] = row{server: sc.name, route: rt.name, base: rt.base}
 	}
 	for n := range o.rounds {
 		for i, rt := range sc.routes {
-			rr, err := send(ctx, base+rt.path, headers(rt), o.conns, o.duration)
+			rr, err := send(ctx, targets[rt.target]+rt.path, headers(rt), o.conns, o.duration)
 			if err != nil {
 				return nil, err
 			}

@@ -23,15 +23,17 @@ func TestRunEndToEnd(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to find leftover child processes")
 	}
-	bin := filepath.Join(t.TempDir(), "appidgate")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/appidgate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building appidgate: %v\n%s", err, out)
+	dir := t.TempDir()
+	bin, peer := filepath.Join(dir, "appidgate"), filepath.Join(dir, "peer")
+	for dst, pkg := range map[string]string{bin: "../../cmd/appidgate", peer: "./peer"} {
+		if out, err := exec.Command("go", "build", "-o", dst, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, out)
+		}
 	}
 
 	t.Run("complete run", func(t *testing.T) {
 		var out, progress bytes.Buffer
-		err := run(context.Background(), []string{"-bin", bin, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
+		err := run(context.Background(), []string{"-bin", bin, "-peer", peer, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
 		if err != nil {
 			t.Fatalf("run: %v\nprogress:\n%s", err, progress.String())
 		}
@@ -39,13 +41,17 @@ func TestRunEndToEnd(t *testing.T) {
 			"| cookie sessions | open /noauth_route |", "| cookie sessions | protected /auth_route |",
 			"| cookie sessions | bearer /api/auth_route |", "| Redis sessions | protected /auth_route |",
 			"| cookie + introspection | protected /auth_route |", "-c 4 -d 200ms -rounds 1",
+			"| proxy (cookie sessions) | upstream alone /auth_route |",
+			"| proxy (cookie sessions) | httputil.ReverseProxy /auth_route |",
+			"| proxy (cookie sessions) | proxy, public /noauth_route |",
+			"| proxy (cookie sessions) | proxy, session /auth_route |",
 		} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("report lacks %q:\n%s", want, out.String())
 			}
 		}
 		if !strings.Contains(out.String(), "| 1.00 |") {
-			t.Errorf("no open route compared with itself:\n%s", out.String())
+			t.Errorf("no base route compared with itself:\n%s", out.String())
 		}
 		assertNoChildren(t)
 	})
@@ -54,7 +60,7 @@ func TestRunEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 		defer cancel()
 		var out, progress bytes.Buffer
-		err := run(ctx, []string{"-bin", bin, "-c", "2", "-d", "10s", "-warmup", "0"}, &out, &progress)
+		err := run(ctx, []string{"-bin", bin, "-peer", peer, "-c", "2", "-d", "10s", "-warmup", "0"}, &out, &progress)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("cancelled run returned %v, want the context's error\nprogress:\n%s", err, progress.String())
 		}

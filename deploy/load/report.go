@@ -14,7 +14,7 @@ import (
 type row struct {
 	server     string // the server configuration, e.g. "cookie sessions"
 	route      string // e.g. "protected /auth_route"
-	open       bool   // the open route, to which the server's other rows are compared
+	base       bool   // the row to which the server's other rows are compared
 	rates      []float64
 	p50s, p99s []time.Duration
 	errors     int
@@ -46,18 +46,18 @@ func median[T float64 | time.Duration](xs []T) T {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// ratios returns, for each row, its median rate divided by that of the open row of the same server, or 0 when
-// the row was skipped or its server has no measured open row.
+// ratios returns, for each row, its median rate divided by that of the base row of the same server, or 0 when
+// the row was skipped or its server has no measured base row.
 func ratios(rows []row) []float64 {
-	open := map[string]float64{}
+	bases := map[string]float64{}
 	for _, r := range rows {
-		if r.open && r.skipped == "" {
-			open[r.server] = median(r.rates)
+		if r.base && r.skipped == "" {
+			bases[r.server] = median(r.rates)
 		}
 	}
 	out := make([]float64, len(rows))
 	for i, r := range rows {
-		if base := open[r.server]; base > 0 && r.skipped == "" {
+		if base := bases[r.server]; base > 0 && r.skipped == "" {
 			out[i] = median(r.rates) / base
 		}
 	}
@@ -65,7 +65,7 @@ func ratios(rows []row) []float64 {
 }
 
 // tableHeader names the report's columns.
-var tableHeader = []string{"server", "route", "req/s", "p50", "p99", "errors", "× open"}
+var tableHeader = []string{"server", "route", "req/s", "p50", "p99", "errors", "× base"}
 
 // cells returns the report's rows as text cells, in tableHeader's order.
 func cells(rows []row) [][]string {

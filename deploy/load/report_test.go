@@ -71,14 +71,14 @@ func TestFormatLatency(t *testing.T) {
 // medians; errors are shown; a skipped row says why and has no figures.
 func TestWriteMarkdown(t *testing.T) {
 	rows := []row{
-		{server: "cookie", route: "open", open: true, rates: []float64{100, 300, 200}, p50s: []time.Duration{time.Millisecond}, p99s: []time.Duration{3 * time.Millisecond}},
+		{server: "cookie", route: "open", base: true, rates: []float64{100, 300, 200}, p50s: []time.Duration{time.Millisecond}, p99s: []time.Duration{3 * time.Millisecond}},
 		{server: "cookie", route: "protected", rates: []float64{190, 150}, p50s: []time.Duration{2 * time.Millisecond}, p99s: []time.Duration{4 * time.Millisecond}, errors: 2},
-		{server: "redis", route: "open", open: true, skipped: "redis-server not found"},
+		{server: "redis", route: "open", base: true, skipped: "redis-server not found"},
 		{server: "redis", route: "protected", skipped: "redis-server not found"},
 	}
 	var buf bytes.Buffer
 	writeMarkdown(&buf, rows)
-	want := `| server | route | req/s | p50 | p99 | errors | × open |
+	want := `| server | route | req/s | p50 | p99 | errors | × base |
 |---|---|---:|---:|---:|---:|---:|
 | cookie | open | 200 | 1.00 ms | 3.00 ms | 0 | 1.00 |
 | cookie | protected | 170 | 2.00 ms | 4.00 ms | 2 | 0.85 |

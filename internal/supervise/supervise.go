@@ -24,7 +24,7 @@ type Child struct {
 
 // Start runs argv[0] with the other arguments, the environment env (nil: this process's), and its output on
 // stdout and stderr. The child gets a process group of its own, so that a terminal's Ctrl-C reaches it only
-// through Stop, after the proxy drained.
+// through Stop, after the proxy drained; on Linux it also gets SIGTERM should this process die without Stop.
 func Start(argv []string, env []string, stdout, stderr io.Writer) (*Child, error) {
 	if len(argv) == 0 || argv[0] == "" {
 		return nil, errors.New("supervise: no command to run")
@@ -32,8 +32,11 @@ func Start(argv []string, env []string, stdout, stderr io.Writer) (*Child, error
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = startAttrs()
+	unlock := lockThread()
+	err := cmd.Start()
+	unlock()
+	if err != nil {
 		return nil, fmt.Errorf("supervise: starting %q: %w", argv[0], err)
 	}
 	c := &Child{cmd: cmd, done: make(chan struct{})}

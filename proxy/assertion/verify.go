@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -238,7 +239,8 @@ func (v *Verifier) Verify(r *http.Request) (*Identity, error) {
 		return nil, fmt.Errorf("assertion: made for path %q, request is %q", c.Path, r.URL.Path)
 	}
 	return &Identity{
-		Subject: c.Subject, Email: c.Email, Name: c.Name, Roles: c.Roles, Scopes: c.Scopes, ID: c.ID,
+		// Copies: the claims are shared by every request that carries the same assertion.
+		Subject: c.Subject, Email: c.Email, Name: c.Name, Roles: slices.Clone(c.Roles), Scopes: slices.Clone(c.Scopes), ID: c.ID,
 		IssuedAt: c.IssuedAt.Time(), ExpiresAt: c.Expiry.Time(),
 	}, nil
 }

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBadTemplatesStopStartUp: a template in APPIDGATE_TEMPLATES_DIR that does not parse stops demo and proxy at
+// start, with the settings' message naming the file.
+func TestBadTemplatesStopStartUp(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "forbidden.html"), []byte("{{if .User}}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"APPIDGATE_TEMPLATES_DIR": dir, "PORT": "0"}
+	for name, run := range map[string]func(*bytes.Buffer, *bytes.Buffer) int{
+		"demo": func(stdout, stderr *bytes.Buffer) int {
+			return runDemo(context.Background(), nil, testEnv(vars, stdout, stderr))
+		},
+		"proxy": func(stdout, stderr *bytes.Buffer) int {
+			return runProxy(context.Background(), []string{"--upstream", "http://127.0.0.1:9"}, testEnv(vars, stdout, stderr))
+		},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(&stdout, &stderr); code != 2 ||
+			!strings.Contains(stderr.String(), "APPIDGATE_TEMPLATES_DIR: "+filepath.Join(dir, "forbidden.html")) {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant 2 naming the file", name, code, stderr.String())
+		}
+	}
+}
+
+// TestDemoPagesUseTemplatesDir: the demo's profile page and the embedded provider's sign-in page come from
+// APPIDGATE_TEMPLATES_DIR when it replaces them; the demo's sign-in page lists the demo users.
+func TestDemoPagesUseTemplatesDir(t *testing.T) {
+	d := startDemo(t, nil)
+	login := newBrowser(t).get(d.base + "/auth_route")
+	if !strings.Contains(login.body, "Demo users") || !strings.Contains(login.body, "<td><code>bob</code></td><td><code>bob</code></td><td>none</td>") {
+		t.Errorf("the demo's sign-in page does not list the demo users:\n%s", login.body)
+	}
+	d.stop()
+
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"profile.html": "profile of {{.User.Name}}",
+		"signin.html":  `<h1>ACME</h1><form method="post" action="{{.Action}}">{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{end}}</form>`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d = startDemo(t, map[string]string{"APPIDGATE_TEMPLATES_DIR": dir})
+	b := newBrowser(t)
+	page := b.get(d.base + "/profile")
+	if !strings.Contains(page.body, "<h1>ACME</h1>") {
+		t.Fatalf("the embedded provider's sign-in page is not the replaced one:\n%s", page.body)
+	}
+	if got := b.signIn(page, "alice"); got.status != http.StatusOK || got.body != "profile of Alice" {
+		t.Errorf("/profile: %d %q, want the replaced page", got.status, got.body)
+	}
+}
