@@ -72,7 +72,7 @@ type Config struct {
 	// [SESSION_SECRET_KEY, then APPIDGATE_SESSION_PREVIOUS_KEYS comma-separated]. Each is at least 16 bytes.
 	SessionKeys [][]byte
 	// IBMCloudAPIKey, when set, lets the callback read the user's roles from the management API
-	// [IBM_CLOUD_APIKEY]. When empty, roles come from a "roles" claim of the tokens, if any.
+	// [IBM_CLOUD_APIKEY], in App ID mode. When empty, roles come from the RolesClaim claim of the tokens, if any.
 	IBMCloudAPIKey string
 	// IAMTokenURL is where the API key is exchanged for an IAM token [IAM_TOKEN_URL].
 	IAMTokenURL string

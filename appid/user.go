@@ -11,18 +11,20 @@ import (
 type User struct {
 	// ID is the subject (sub) of the user's tokens.
 	ID string
-	// Email and Name come from the id token (or the access token for bearer requests) when present.
+	// Email and Name come from the id token (or the access token for bearer requests) when present; in
+	// ProviderOIDC mode also from userinfo (or the introspection answer for bearer requests).
 	Email string
 	Name  string
-	// Roles are the user's role names from the App ID management API (or a "roles" claim).
+	// Roles are the user's role names from the App ID management API (or the Config.RolesClaim claim).
 	Roles []string
 	// Scopes are the scopes granted in the access token, as the provider wrote them (App ID: "<app>/<scope>").
 	Scopes []string
 	// ExpiresAt is when the current access token expires.
 	ExpiresAt time.Time
 	// Claims holds the claims of the verified token that admitted the request: on RequireBearer requests every
-	// claim of the access token; on session requests the id token's identity claims as of login or the last
-	// refresh (all but those that only serve verification: iss, aud, exp, iat, nonce, at_hash, sid, ...).
+	// claim of the access token (or of the introspection answer); on session requests the id token's identity
+	// claims as of login or the last refresh (all but those that only serve verification: iss, aud, exp, iat,
+	// nonce, at_hash, sid, ...), with userinfo's in ProviderOIDC mode.
 	// Requests that share a token or a session share this map: read it, never change it.
 	Claims map[string]any
 }
