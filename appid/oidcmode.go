@@ -119,8 +119,9 @@ func (c Config) providerProblems(names settingNames) []Problem {
 	default:
 		add(n.provider, "expected %s or %s, got %q", ProviderAppID, ProviderOIDC, c.Provider)
 	}
-	if p := c.LogoutReturnParam; p != "" && (!validParamName(p) || p == "client_id" || p == "id_token_hint" || p == "state") {
-		add(n.logoutParam, "expected a parameter name such as logout_uri, got %q", p)
+	if param := c.LogoutReturnParam; param != "" && (!validParamName(param) || param == "client_id" ||
+		param == "id_token_hint" || param == "state") {
+		add(n.logoutParam, "expected a parameter name such as logout_uri, got %q", param)
 	}
 	if c.RolesClaim != "" && !validClaimPath(c.RolesClaim) {
 		add(n.rolesClaim, "expected a claim name or a dotted path such as realm_access.roles, got %q", c.RolesClaim)
