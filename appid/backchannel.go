@@ -301,7 +301,8 @@ func present(claim json.RawMessage) bool {
 }
 
 // endLoggedOut ends what tok names: with a sid, the sessions of that provider session; without one, the
-// sessions of the user (sub) created at or before the token's iat, since later ones began after the logout. This
+// sessions of the user (sub) created before the token arrived (or up to its iat, if later), since later ones
+// began after the logout. This
 // replica refuses them from now on; a store that can end sessions by name deletes them for every replica. It
 // returns how many sessions the store deleted.
 func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time) (int, error) {
@@ -313,12 +314,19 @@ func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time
 		b.sids.Put(tok.sid, struct{}{}, until, now)
 		name = sessionIndexSID + tok.sid
 	} else {
-		upTo := tok.issuedAt
+		// Every session begun before the token arrived, on this replica's clock (the provider's may lag within
+		// the skew), to the end of that second (the Redis index keeps whole seconds): ending a session begun a
+		// moment after the logout is the safe mistake.
+		upTo := now.Truncate(time.Second).Add(time.Second - time.Nanosecond)
+		if tok.issuedAt.After(upTo) {
+			upTo = tok.issuedAt
+		}
+		createdUpTo = upTo
 		if prev, ok := b.subs.Get(tok.sub, now); ok && prev.After(upTo) {
 			upTo = prev
 		}
 		b.subs.Put(tok.sub, upTo, until, now)
-		name, createdUpTo = sessionIndexSub+tok.sub, tok.issuedAt
+		name = sessionIndexSub + tok.sub
 	}
 	if b.ender == nil {
 		return 0, nil

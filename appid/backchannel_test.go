@@ -535,3 +535,82 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// TestSubLogoutEndsEarlierSessions: a sub-only logout ends every session of the user begun before this replica
+// received it, whatever the provider's clock says (iat is on the provider's clock, within the skew; createdAt on
+// this replica's) and however the second is split (iat holds whole seconds).
+func TestSubLogoutEndsEarlierSessions(t *testing.T) {
+	second := time.Now().Truncate(time.Second)
+	for _, tc := range []struct {
+		name         string
+		now, created time.Time
+		iat          time.Time
+	}{
+		{"provider clock 20 s behind", second, second.Add(-10 * time.Second), second.Add(-20 * time.Second)},
+		{"earlier in the logout's second", second.Add(700 * time.Millisecond), second.Add(300 * time.Millisecond), second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeIssuer(t, "/oauth/v4/tenant")
+			clock := &testClock{now: tc.now}
+			a := newFakeAuth(t, f, clock, nil)
+			st := &sessionState{createdAt: tc.created, savedAt: tc.created}
+			st.user.ID = "user-1"
+			if a.sessionOver(st, clock.Now()) {
+				t.Fatal("the session is over before any logout")
+			}
+			claims := logoutClaims(f, tc.iat, "")
+			delete(claims, "sid")
+			tok := signLogout(t, claims, jose.RS256, f.key, f.kid, "logout+jwt")
+			if rec := postLogoutToken(a, map[string][]string{"logout_token": {tok}}); rec.Code != http.StatusOK {
+				t.Fatalf("logout token: %d %s", rec.Code, rec.Body)
+			}
+			if !a.sessionOver(st, clock.Now()) {
+				t.Error("a session begun before the logout arrived is still accepted")
+			}
+		})
+	}
+}
+
+// TestSubLogoutEndsEarlierRedisSessions: the same in Redis, for every replica, with the provider's clock behind.
+func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	t.Cleanup(func() { client.Close() })
+	key := make([]byte, 32)
+	rand.Read(key)
+	codec, err := session.NewCodec(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := session.NewRedisStore(client, codec, session.RedisOptions{Now: clock.Now})
+	a, err := New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
+		RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now,
+		Logger: slog.New(slog.DiscardHandler), Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Now()
+	st := &sessionState{id: newSessionID(), createdAt: now.Add(-10 * time.Second), savedAt: now.Add(-10 * time.Second)}
+	st.user.ID = "user-1"
+	rec := httptest.NewRecorder()
+	if err := a.saveSession(rec, httptest.NewRequest("GET", "/", nil), st, true); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	if _, err := store.Load(req); err != nil {
+		t.Fatalf("the saved session: %v", err)
+	}
+	claims := logoutClaims(f, now.Add(-20*time.Second), "")
+	delete(claims, "sid")
+	tok := signLogout(t, claims, jose.RS256, f.key, f.kid, "logout+jwt")
+	if rec := postLogoutToken(a, map[string][]string{"logout_token": {tok}}); rec.Code != http.StatusOK {
+		t.Fatalf("logout token: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := store.Load(req); err == nil {
+		t.Error("Redis still holds a session begun 10 s before the sub-only logout arrived")
+	}
+}

@@ -187,6 +187,11 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	if renewed.refreshToken == "" {
 		renewed.refreshToken = st.refreshToken
 	}
+	if renewed.providerSID == "" {
+		// Providers often leave sid out of refreshed id tokens: the session is still the provider's session
+		// of the login, which back-channel logout names.
+		renewed.providerSID = st.providerSID
+	}
 	if a.oidcMode {
 		return renewed, nil // the refreshed claims are the provider's current word, roles included
 	}

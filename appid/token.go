@@ -56,6 +56,12 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken
 				name)
 		}
 	}
+	if _, ok := claims["events"]; ok {
+		// A security event token, such as a back-channel logout token (iss, aud, sub, iat, exp like an access
+		// token): never a credential (RFC 8417 §2.2; RFC 8725 §3.11).
+		return nil, fmt.Errorf("%w: access token: expected no \"events\" claim, got one (a logout token?)",
+			errTokenInvalid)
+	}
 	if _, ok := claims["scope"]; a.appIDIssuer && !ok {
 		return nil, fmt.Errorf("%w: access token: expected a scope claim as App ID issues, got none (an id token?)",
 			errTokenInvalid)

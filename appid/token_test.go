@@ -162,6 +162,12 @@ func TestAccessTokenVerification(t *testing.T) {
 		{"nonce from another provider", generic, func(t *testing.T) string {
 			return generic.signed(t, with(generic, func(c map[string]any) { c["nonce"] = "n-123" }))
 		}, false, http.StatusUnauthorized},
+		{"a logout token from another provider", generic, func(t *testing.T) string {
+			return signLogout(t, logoutClaims(generic, now, "op-sid"), jose.RS256, generic.key, generic.kid, "logout+jwt")
+		}, false, http.StatusUnauthorized},
+		{"events claim from another provider", generic, func(t *testing.T) string {
+			return generic.signed(t, with(generic, func(c map[string]any) { c["events"] = map[string]any{} }))
+		}, false, http.StatusUnauthorized},
 		{"audience without the client id", appID, func(t *testing.T) string {
 			return appID.signed(t, with(appID, func(c map[string]any) { c["aud"] = []string{"other-client"} }))
 		}, false, http.StatusUnauthorized},
