@@ -52,7 +52,7 @@ func TestForbiddenPage(t *testing.T) {
 	if n := strings.Count(got.body, "Unauthorized!"); n != 1 {
 		t.Errorf("the 403 page says Unauthorized! %d times, want once", n)
 	}
-	if csp := got.header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'sha256-") ||
+	if csp := got.header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; frame-ancestors 'none'; style-src 'sha256-") ||
 		strings.Contains(csp, "form-action") {
 		t.Errorf("403 CSP %q: want default-src 'none' and the style hash, without form-action (the logout redirects off-site)", csp)
 	}

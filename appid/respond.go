@@ -34,11 +34,11 @@ func (a *Auth) retryURL(r *http.Request) string {
 // Content security policies of the pages appid writes. Pages hold no script or image; their one inline
 // stylesheet is allowed by its hash, which pages.Set.Write adds (style-src 'sha256-...').
 const (
-	pageCSP = "default-src 'none'; form-action 'self'"
+	pageCSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'"
 	// logoutPageCSP leaves form-action open: browsers apply it to the redirects that follow the form's POST,
 	// and logging out redirects to the provider's logout on the provider's origin. Every page with a form that
 	// posts to /logout (the logout page, the 403 page) uses it.
-	logoutPageCSP = "default-src 'none'"
+	logoutPageCSP = "default-src 'none'; frame-ancestors 'none'"
 )
 
 // respondJSON writes {"error": code, "error_description": description}.

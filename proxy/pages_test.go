@@ -65,7 +65,7 @@ func TestUpstreamDownPage(t *testing.T) {
 			t.Errorf("502 page lacks %q:\n%s", want, rec.Body)
 		}
 	}
-	if csp := rec.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; style-src 'sha256-") {
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none'; frame-ancestors 'none'; style-src 'sha256-") {
 		t.Errorf("CSP %q", csp)
 	}
 

@@ -402,7 +402,7 @@ func (a answers) respond(w http.ResponseWriter, r *http.Request, api bool, statu
 		// A page request that failed (not a forward-auth check, whose URL is not the browser's): the same page.
 		data.RetryURL = r.URL.RequestURI()
 	}
-	if err := a.pages.Write(w, status, "default-src 'none'", data); err != nil {
+	if err := a.pages.Write(w, status, "default-src 'none'; frame-ancestors 'none'", data); err != nil {
 		a.log.ErrorContext(r.Context(), "proxy: rendering a page failed", "error", err)
 	}
 }

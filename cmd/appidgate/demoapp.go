@@ -37,7 +37,7 @@ func demoRoutes(mux *http.ServeMux, auth *appid.Auth, provider string, set *page
 
 // profileCSP is the profile page's policy: no form-action, since its log-out form's POST redirects to the
 // provider's logout on another origin, and browsers apply form-action to those redirects.
-const profileCSP = "default-src 'none'"
+const profileCSP = "default-src 'none'; frame-ancestors 'none'"
 
 // referenceText answers with text alone, byte for byte what the reference's Flask view returns (as text/html).
 func referenceText(text string) http.Handler {
