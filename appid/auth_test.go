@@ -46,6 +46,27 @@ func TestAliceReadsTheProtectedRoute(t *testing.T) {
 	}
 }
 
+// TestUserAccessToken: User.AccessToken gives the session's access token only when KeepAccessToken keeps it,
+// and the bearer token on RequireBearer requests.
+func TestUserAccessToken(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("KeepAccessToken %v", keep), func(t *testing.T) {
+			e := newTestEnv(t, envOption{auth: func(c *Config) { c.KeepAccessToken = keep }})
+			b := e.newBrowser(t)
+			b.login(e, "/auth_route", "alice")
+			if got := b.get(e.app.URL + "/token"); keep != (strings.Count(got.body, ".") == 2) {
+				t.Errorf("session request: AccessToken() = %q", got.body)
+			}
+			token := accessTokenFor(t, e, "alice")
+			req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/api/token", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			if got := b.do(req); got.status != http.StatusOK || got.body != token {
+				t.Errorf("bearer request: %d, AccessToken() = %q, want the bearer token", got.status, got.body)
+			}
+		})
+	}
+}
+
 // TestSessionKeepsIdentityClaims: on session requests User.Claims holds the id token's identity claims, not
 // those that only served its verification.
 func TestSessionKeepsIdentityClaims(t *testing.T) {

@@ -74,14 +74,14 @@ const maxVerifiedBearers = 10_000
 func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
 	now := a.cfg.Now()
 	if cached, ok := a.bearers.Get(raw, now); ok {
-		return newUserContext(cached), nil // Claims stays shared (see User.Claims)
+		return bearerUser(cached, raw), nil // Claims stays shared (see User.Claims)
 	}
 	if a.oidcMode && !a.jwtForClient(raw) {
 		u, err := a.userFromIntrospection(ctx, raw)
 		if err != nil {
 			return nil, err
 		}
-		return newUserContext(u), nil
+		return bearerUser(u, raw), nil
 	}
 	tok, err := a.verifyAccessToken(ctx, raw)
 	if err != nil {
@@ -105,5 +105,12 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 		Claims:    all,
 	}
 	a.bearers.Put(strings.Clone(raw), u, tok.Expiry, now)
-	return newUserContext(u), nil
+	return bearerUser(u, raw), nil
+}
+
+// bearerUser is the request's own copy of u, admitted by the bearer token raw.
+func bearerUser(u *User, raw string) *userContext {
+	uc := newUserContext(u)
+	uc.user.accessToken = raw
+	return uc
 }

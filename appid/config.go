@@ -99,6 +99,10 @@ type Config struct {
 	// Introspect asks the provider's /introspect endpoint about the access token on every request, as the
 	// reference does, on top of the local checks [APPIDGATE_INTROSPECT]. It costs one network call per request.
 	Introspect bool
+	// KeepAccessToken keeps the raw access token in the session [APPIDGATE_KEEP_ACCESS_TOKEN], so that
+	// User.AccessToken gives it on session requests, for a handler (or the proxy's upstream) that calls an API
+	// as the user. It makes every session larger by the token's size.
+	KeepAccessToken bool
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
@@ -235,6 +239,13 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			problems = append(problems, Problem{"APPIDGATE_INTROSPECT", fmt.Sprintf("expected true or false, got %q", s)})
 		}
 		cfg.Introspect = v
+	}
+	if s := get("APPIDGATE_KEEP_ACCESS_TOKEN"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			problems = append(problems, Problem{"APPIDGATE_KEEP_ACCESS_TOKEN", fmt.Sprintf("expected true or false, got %q", s)})
+		}
+		cfg.KeepAccessToken = v
 	}
 	cfg.TemplatesDir, cfg.AccessContact = get("APPIDGATE_TEMPLATES_DIR"), get("APPIDGATE_ACCESS_CONTACT")
 	if cfg.TemplatesDir != "" {

@@ -165,6 +165,14 @@ func newTestEnv(t testing.TB, opt envOption) *testEnv {
 		u, _ := UserFrom(r.Context())
 		json.NewEncoder(w).Encode(u.Claims)
 	})))
+	mux.Handle("GET /token", auth.Require(Authenticated())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		io.WriteString(w, u.AccessToken())
+	})))
+	mux.Handle("GET /api/token", auth.RequireBearer(Scope("view"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		io.WriteString(w, u.AccessToken())
+	})))
 	mux.Handle("GET /admin", auth.Require(Role("admin"))(text("admin area")))
 	mux.Handle("GET /api/data", auth.RequireBearer(Scope("view"))(text(`{"data":1}`)))
 	app := httptest.NewUnstartedServer(mux)

@@ -69,6 +69,7 @@ func (a *Auth) authorize(w http.ResponseWriter, r *http.Request, policy Policy) 
 		return nil, ErrLoginRequired
 	}
 	uc := newUserContext(&st.user) // st may be shared with other requests
+	uc.user.accessToken = st.accessToken
 	if a.cfg.OnUser != nil {
 		a.cfg.OnUser(r, &uc.user)
 	}

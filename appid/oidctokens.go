@@ -33,7 +33,7 @@ func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string,
 		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
 	}
 	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
-	if a.cfg.Introspect {
+	if a.cfg.Introspect || a.cfg.KeepAccessToken {
 		st.accessToken = tok.AccessToken
 	}
 	var idExpiry time.Time

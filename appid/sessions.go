@@ -166,9 +166,9 @@ func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce s
 		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
 	}
 	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
-	if a.cfg.Introspect {
-		// Only introspection needs the raw access token again; without it the session (and the cookie that
-		// every request decrypts) stays small.
+	if a.cfg.Introspect || a.cfg.KeepAccessToken {
+		// Only introspection and User.AccessToken need the raw access token again; without them the session
+		// (and the cookie that every request decrypts) stays small.
 		st.accessToken = tok.AccessToken
 	}
 	st.user.ID = access.Subject

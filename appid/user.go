@@ -27,7 +27,14 @@ type User struct {
 	// nonce, at_hash, sid, ...), with userinfo's in ProviderOIDC mode.
 	// Requests that share a token or a session share this map: read it, never change it.
 	Claims map[string]any
+
+	accessToken string // see AccessToken
 }
+
+// AccessToken returns the raw access token that admitted the request: the bearer token on RequireBearer
+// requests; on session requests the session's access token when Config.KeepAccessToken (or Introspect) keeps
+// it, else "". It is a credential: pass it only to the APIs it is meant for, never log it.
+func (u *User) AccessToken() string { return u.accessToken }
 
 // HasRole reports whether u holds the role name.
 func (u *User) HasRole(name string) bool {

@@ -232,7 +232,7 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 		return o, rule, err
 	}
 	h := w.Header()
-	f.identity.Set(h, user, "")
+	f.identity.Set(h, user, user.AccessToken())
 	if f.assertion != nil {
 		if token, err := f.assertion.Sign(user, o.method, o.path); err == nil {
 			h.Set(assertion.Header, token)

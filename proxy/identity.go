@@ -39,8 +39,9 @@ type IdentityHeaders struct {
 	// with auth_request_set: X-Auth-Request-User, -Email, -Groups, -Preferred-Username, and -Access-Token with
 	// AccessToken.
 	AuthRequest bool
-	// AccessToken sends the access token given to Set. The session keeps the raw access token only when
-	// appid's Introspect is on; Set sends nothing when it is given none.
+	// AccessToken sends the access token given to Set (the proxy gives the user's User.AccessToken: the
+	// session keeps it only with appid's Config.KeepAccessToken or Introspect); Set sends nothing when it is
+	// given none.
 	AccessToken bool
 	// PassAuthorization keeps the client's Authorization header; by default Strip removes it.
 	PassAuthorization bool

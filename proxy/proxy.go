@@ -302,7 +302,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if adm.user == nil {
 		return
 	}
-	p.identity.Set(out, adm.user, "")
+	p.identity.Set(out, adm.user, adm.user.AccessToken())
 	if p.assertion != nil {
 		// Bound to the path the upstream sees, after SetURL joined the upstream's base path.
 		if token, err := p.assertion.Sign(adm.user, pr.Out.Method, pr.Out.URL.Path); err == nil {

@@ -68,6 +68,7 @@ type envOptions struct {
 	publicURL   string                   // the proxy's public URL, when another server (nginx) fronts it; empty: its own
 	redis       bool                     // sessions in Redis (miniredis) rather than in cookies
 	bodyIdle    time.Duration            // the proxy's BodyIdleTimeout; zero: its default
+	keepToken   bool                     // appid's KeepAccessToken
 	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 }
 
@@ -176,7 +177,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		OAuthServerURL: idp.Provider().OAuthServerURL(), RedirectURL: base + "/afterauth",
 		SessionKeys: [][]byte{key}, IBMCloudAPIKey: localappid.DemoAPIKey,
 		IAMTokenURL: idp.Provider().IAMTokenURL(), ManagementURL: idp.Provider().ManagementURL(),
-		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store,
+		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store, KeepAccessToken: opt.keepToken,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -566,5 +567,22 @@ func TestProxyUpstreamDown(t *testing.T) {
 	}
 	if got := c.get(e.proxy.URL + "/auth_route"); got.status != http.StatusFound {
 		t.Errorf("login still starts with the upstream down: %d, want 302", got.status)
+	}
+}
+
+// TestProxyPassesTheAccessToken: with AccessToken, the upstream gets the user's access token, which the session
+// keeps only when appid is told to (KeepAccessToken); it never gets the client's own.
+func TestProxyPassesTheAccessToken(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprintf("session keeps it: %v", keep), func(t *testing.T) {
+			e := newEnv(t, envOptions{identity: proxy.IdentityHeaders{AccessToken: true}, keepToken: keep})
+			alice := e.newClient()
+			alice.login(e, "alice")
+			_, h := seen(t, alice.get(e.proxy.URL+"/auth_route", "X-Appidgate-Access-Token", "evil"))
+			token := h.Get("X-Appidgate-Access-Token")
+			if token == "evil" || keep != (strings.Count(token, ".") == 2) {
+				t.Errorf("the upstream got X-Appidgate-Access-Token %q", token)
+			}
+		})
 	}
 }

@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 
-	rp, code := startRelyingParty(ctx, e, "demo", nil)
+	rp, code := startRelyingParty(ctx, e, "demo", nil, nil)
 	if rp == nil {
 		return code
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/supervise"
 	"github.com/appidgate/appidgate/proxy"
@@ -48,6 +49,7 @@ type proxyFlags struct {
 	returnHosts     listFlag
 	oauth2Proxy     bool
 	passAuth        bool
+	passAccessToken bool
 	headerTimeout   time.Duration
 	startTimeout    time.Duration
 	assertionSecret string
@@ -82,6 +84,8 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	fs.Var(&f.returnHosts, "return-host", "hosts the forward-auth sign-in accepts in its return URL (repeatable; default the public URL's host)")
 	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, "also send oauth2-proxy's X-Forwarded-User, -Email, -Groups, -Preferred-Username")
 	fs.BoolVar(&f.passAuth, "pass-authorization", false, "pass the client's Authorization header to the upstream")
+	fs.BoolVar(&f.passAccessToken, "pass-access-token", e.getenv("APPIDGATE_PASS_ACCESS_TOKEN") == "true",
+		"send the user's access token as X-Appidgate-Access-Token (sessions keep it, growing by its size) [APPIDGATE_PASS_ACCESS_TOKEN=true]")
 	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, "how long the upstream may take to start answering")
 	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, "how long the COMMAND may take to listen")
 	f.assertionSecret = e.getenv("APPIDGATE_ASSERTION_SECRET")
@@ -131,7 +135,9 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		problems = append(problems, err.Error())
 	}
 
-	rp, code := startRelyingParty(ctx, e, "proxy", problems)
+	rp, code := startRelyingParty(ctx, e, "proxy", problems, func(cfg *appid.Config) {
+		cfg.KeepAccessToken = cfg.KeepAccessToken || f.passAccessToken // the session must keep what is passed on
+	})
 	if rp == nil {
 		return code
 	}
@@ -156,10 +162,11 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	p, err := proxy.New(proxy.Config{
-		Upstream:       upstream,
-		Auth:           rp.app.auth,
-		Routes:         routes,
-		Identity:       proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth},
+		Upstream: upstream,
+		Auth:     rp.app.auth,
+		Routes:   routes,
+		Identity: proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth,
+			AccessToken: f.passAccessToken},
 		Assertion:      signer,
 		TrustedProxies: trusted,
 		Transport:      rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)),
@@ -178,6 +185,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	fa, err := proxy.NewForwardAuth(proxy.Config{
 		Auth:           rp.app.auth,
 		Routes:         routes,
+		Identity:       proxy.IdentityHeaders{AccessToken: f.passAccessToken},
 		Assertion:      signer,
 		TrustedProxies: trusted,
 		ReturnHosts:    returnHosts,

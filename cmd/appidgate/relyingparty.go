@@ -29,7 +29,7 @@ type relyingParty struct {
 // OpenID Connect provider; without it, it starts the local provider in-process on its own origin, unless
 // APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
 // the reason and returns nil with the exit code.
-func startRelyingParty(ctx context.Context, e env, command string, extra []string) (*relyingParty, int) {
+func startRelyingParty(ctx context.Context, e env, command string, extra []string, configure func(*appid.Config)) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
 	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
@@ -97,6 +97,9 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
 		rp.Close()
 		return nil, configError(e, problemsOf(err))
+	}
+	if configure != nil {
+		configure(&rp.cfg)
 	}
 	if binding.Name != "" {
 		log.Info("App ID settings read from CE_SERVICES binding "+binding.Name, "settings", strings.Join(binding.Settings, ","))
