@@ -32,6 +32,7 @@ func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler
 					if errors.Is(err, errIntrospectionUnavailable) {
 						what = "Could not reach the identity provider's introspection endpoint"
 					}
+					w.Header().Set("Retry-After", "1")
 					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", what)
 					return
 				}

@@ -1,6 +1,7 @@
 package appid
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -407,6 +408,23 @@ func (c Config) withDefaults() Config {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A copy that follows no redirect of a POST: the token, introspection and revocation calls carry the client
+	// secret (in the body with client_secret_post, which a 307 would replay to any host).
+	client := *c.HTTPClient
+	next := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if via[0].Method == http.MethodPost {
+			return fmt.Errorf("appid: not following the redirect of a POST to %s", via[0].URL.Redacted())
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("appid: stopped after 10 redirects")
+		}
+		return nil
+	}
+	c.HTTPClient = &client
 	return c
 }
 

@@ -153,6 +153,16 @@ func (d *discovery) load(ctx context.Context) (m *providerMetadata, retry bool, 
 		return nil, false, fmt.Errorf("%w: discovery: the provider signs id tokens with %q; appidgate verifies RS256",
 			errProviderUnavailable, m.SigningAlgs)
 	}
+	if d.oidc && strings.HasPrefix(m.Issuer, "https://") {
+		// The client secret, codes and tokens go to these: never over plaintext, wherever they are hosted.
+		for _, ep := range []string{m.AuthorizationEndpoint, m.TokenEndpoint, m.JWKSURI, m.UserinfoEndpoint,
+			m.EndSessionEndpoint, m.RevocationEndpoint, m.IntrospectionEndpoint} {
+			if ep != "" && !strings.HasPrefix(ep, "https://") {
+				return nil, false, fmt.Errorf("%w: discovery: the https issuer lists the endpoint %q, not https",
+					errProviderUnavailable, ep)
+			}
+		}
+	}
 	m.appIDShaped = !d.oidc && strings.Contains(m.Issuer, "/oauth/v4/")
 	if m.appIDShaped {
 		if m.RevocationEndpoint == "" {

@@ -2,6 +2,7 @@ package appid
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,6 +63,18 @@ func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, toke
 	return answer, nil
 }
 
+// Bounds of introspected bearer tokens.
+const (
+	maxIntrospectedToken = 4096             // bytes; opaque tokens are far shorter
+	refusedBearerTTL     = 15 * time.Second // how long a refused token is refused without asking again
+	maxRefusedBearers    = 10_000
+	// introspectionRate and introspectionBurst bound the introspections a replica makes: made-up tokens cost
+	// the sender nothing and a credentialed call each, and a provider that throttles the client would refuse
+	// logins too. Past the bound a new token gets 503 with Retry-After, while known ones stay cached.
+	introspectionRate  = 50 // per second
+	introspectionBurst = 50
+)
+
 // userFromIntrospection admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
 // mode): the answer must say active, name a subject, come from our issuer (when it names one), be unexpired, and
 // belong to this client: its aud holds the client id or its client_id is the client id. Admitted tokens are
@@ -75,9 +88,22 @@ func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, er
 		return nil, fmt.Errorf("%w: bearer token: not a JWT for this client, and the provider lists no introspection endpoint",
 			errTokenInvalid)
 	}
+	if len(raw) > maxIntrospectedToken {
+		return nil, fmt.Errorf("%w: bearer token: %d bytes, more than an opaque token holds", errTokenInvalid, len(raw))
+	}
+	// A token refused a moment ago is refused again without asking: junk tokens must not each cost a
+	// credentialed call to the provider (which may then throttle the client, logins included).
+	sum := sha256.Sum256([]byte(raw))
+	refusedKey := string(sum[:])
+	if _, refused := a.refusedBearers.Get(refusedKey, a.cfg.Now()); refused {
+		return nil, fmt.Errorf("%w: bearer token: refused by introspection a moment ago", errTokenInvalid)
+	}
 	// The key is the token itself, which never leaves this process. Detached from the first caller, whose
 	// client may go away while others wait on the answer.
 	v, err, _ := a.introspections.Do(raw, func() (any, error) {
+		if !a.introspectionBudget.Allow() {
+			return nil, fmt.Errorf("%w: bearer token: too many introspections at once", errIntrospectionUnavailable)
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerCallTimeout)
 		defer cancel()
 		answer, err := a.introspectToken(ctx, meta, raw)
@@ -87,6 +113,7 @@ func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, er
 		now := a.cfg.Now()
 		u, err := a.introspectedUser(answer, now)
 		if err != nil {
+			a.refusedBearers.Put(refusedKey, struct{}{}, now.Add(refusedBearerTTL), now)
 			return nil, err
 		}
 		until := now.Add(introspectionCacheTTL)
@@ -124,6 +151,9 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 	}
 	if typ, _ := answer["typ"].(string); typ != "" && !strings.EqualFold(typ, "bearer") { // Keycloak's token kind
 		return nil, invalid("typ %q is not an access token", typ)
+	}
+	if use, ok := answer["token_use"]; ok && use != "access_token" { // ORY Hydra's token kind
+		return nil, invalid("token_use %v is not an access token", use)
 	}
 	var expiry time.Time
 	if exp, ok := answer["exp"].(float64); ok {

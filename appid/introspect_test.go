@@ -161,8 +161,28 @@ func TestBearerThroughIntrospection(t *testing.T) {
 				t.Errorf("inactive token: %d, want 401", got)
 			}
 		}
-		if f.calls.Load() != 2 {
-			t.Errorf("%d introspections, want 2: a refused token is not cached", f.calls.Load())
+		if f.calls.Load() != 1 {
+			t.Errorf("%d introspections, want 1: a token refused a moment ago is refused without asking", f.calls.Load())
+		}
+		clock.Advance(refusedBearerTTL)
+		if got, _ := bearerStatus(a, "revoked"); got != http.StatusUnauthorized || f.calls.Load() != 2 {
+			t.Errorf("after %s: %d, %d introspections; want 401 and 2", refusedBearerTTL, got, f.calls.Load())
+		}
+	})
+	t.Run("oversized token", func(t *testing.T) {
+		f := newIntrospectingIssuer(t, nil, true)
+		f.answer = active
+		if got, _ := bearerStatus(newIntrospectingAuth(t, f, clock), strings.Repeat("x", maxIntrospectedToken+1)); got != http.StatusUnauthorized || f.calls.Load() != 0 {
+			t.Errorf("a %d-byte token: %d after %d introspections; want 401 without asking", maxIntrospectedToken+1, got, f.calls.Load())
+		}
+	})
+	t.Run("a refresh token as ORY Hydra answers for it", func(t *testing.T) {
+		f := newIntrospectingIssuer(t, nil, true)
+		f.answer = func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"active":true,"sub":"user-1","client_id":"app","token_type":"Bearer","token_use":"refresh_token"}`))
+		}
+		if got, _ := bearerStatus(newIntrospectingAuth(t, f, clock), "refresh-1"); got != http.StatusUnauthorized {
+			t.Errorf("refresh token: %d, want 401", got)
 		}
 	})
 	t.Run("introspection down", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -28,9 +29,11 @@ const DefaultRolesClaim = "roles"
 // scopeOfflineAccess asks an OpenID Connect provider for a refresh token (OpenID Connect Core §11).
 const scopeOfflineAccess = "offline_access"
 
-// reservedAuthParams are the authorization request's own parameters, which Config.AuthParams cannot set.
+// reservedAuthParams are the authorization request's own parameters, which Config.AuthParams cannot set; also
+// acr_values and max_age, which would need the id token's acr and auth_time checked against them (the user can
+// strip them from the authorization URL), and response_mode, as the callback takes only the query.
 var reservedAuthParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method", "request", "request_uri"}
+	"code_challenge", "code_challenge_method", "request", "request_uri", "acr_values", "max_age", "response_mode"}
 
 // providerNames names the provider-mode settings in problems: environment variables or Config fields.
 type providerNames struct {
@@ -115,6 +118,9 @@ func (c Config) providerProblems(names settingNames) []Problem {
 		}
 		if u, err := url.Parse(c.OAuthServerURL); err == nil && (u.RawQuery != "" || u.Fragment != "") {
 			add(names.oauthServerURL, "an issuer has no query or fragment, got %q", c.OAuthServerURL)
+		} else if err == nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			// Discovery and the signing keys would come over plaintext: anyone on the way could forge every token.
+			add(names.oauthServerURL, "expected an https issuer (http only on a loopback host), got %q", c.OAuthServerURL)
 		}
 	default:
 		add(n.provider, "expected %s or %s, got %q", ProviderAppID, ProviderOIDC, c.Provider)
@@ -123,8 +129,12 @@ func (c Config) providerProblems(names settingNames) []Problem {
 		param == "id_token_hint" || param == "state") {
 		add(n.logoutParam, "expected a parameter name such as logout_uri, got %q", param)
 	}
-	if c.RolesClaim != "" && !validClaimPath(c.RolesClaim) {
+	switch {
+	case c.RolesClaim != "" && !validClaimPath(c.RolesClaim):
 		add(n.rolesClaim, "expected a claim name or a dotted path such as realm_access.roles, got %q", c.RolesClaim)
+	case slices.Contains(profileClaims, c.RolesClaim):
+		add(n.rolesClaim, "%q is a profile claim that users can often edit themselves; name the claim that holds "+
+			"roles or groups", c.RolesClaim)
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.AuthParams)) {
 		switch {
@@ -135,6 +145,20 @@ func (c Config) providerProblems(names settingNames) []Problem {
 		}
 	}
 	return p
+}
+
+// profileClaims are OpenID Connect Core §5.1's profile claims, which providers often let users edit: never roles.
+var profileClaims = []string{"sub", "name", "given_name", "family_name", "middle_name", "nickname",
+	"preferred_username", "profile", "picture", "website", "email", "email_verified", "gender", "birthdate",
+	"zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at"}
+
+// loopbackHost reports whether host (no port) is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // validClaimPath reports whether path names a claim: no blank, no empty segment between dots.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 )
 
@@ -71,7 +72,11 @@ func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string,
 	if _, ok := claimAt(accessClaims, a.cfg.RolesClaim); ok {
 		haveRoles = true
 	}
-	if meta.UserinfoEndpoint != "" && (stringClaim(claims, "email") == "" || displayName(claims) == "" || !haveRoles) {
+	// A refresh without a new id token asks userinfo every time: the claims kept from the login (roles merged in
+	// from userinfo among them) would otherwise outlive a role the provider withdrew.
+	refreshedWithoutID := rawID == "" && prev != nil
+	if meta.UserinfoEndpoint != "" && (refreshedWithoutID || stringClaim(claims, "email") == "" ||
+		displayName(claims) == "" || !haveRoles) {
 		info, err := a.userinfo(ctx, meta.UserinfoEndpoint, tok.AccessToken)
 		if err != nil {
 			return nil, err
@@ -96,7 +101,7 @@ func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string,
 	}
 	st.claims, st.user.Claims = string(raw), claims
 
-	st.user.Email, st.user.Name = stringClaim(claims, "email"), displayName(claims)
+	st.user.Email, st.user.Name = verifiedEmail(claims), displayName(claims)
 	st.user.Roles = a.rolesAt(claims)
 	if st.user.Roles == nil {
 		st.user.Roles = a.rolesAt(accessClaims)
@@ -143,18 +148,35 @@ func (a *Auth) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDTo
 	return tok, claims, nil
 }
 
-// jwtForClient reports whether raw is a JWT (RS256, the one algorithm appidgate verifies) whose aud holds the
-// client id, read without checking its signature: only to decide how to check it.
+// jwtForClient reports whether raw is an access token as a JWT (RS256, the one algorithm appidgate verifies)
+// whose aud holds the client id, read without checking its signature: only to decide how to check it. An id
+// token for this client has that audience too, and need carry none of the claims that only id tokens carry
+// (nonce, at_hash): so the JWT must also show that it is an access token, by its typ at+jwt (RFC 9068) or a
+// client_id, scope or scp claim, which access tokens carry and id tokens do not. Any other JWT is for the
+// provider to judge (introspection), never admitted locally.
 func (a *Auth) jwtForClient(raw string) bool {
-	claims, err := unverifiedClaims(raw)
-	if err != nil {
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return false
+	}
+	var claims map[string]json.RawMessage
+	if json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims) != nil {
 		return false
 	}
 	var aud any
-	if json.Unmarshal(claims["aud"], &aud) != nil {
+	if json.Unmarshal(claims["aud"], &aud) != nil || !slices.Contains(claimStrings(aud, false), a.cfg.ClientID) {
 		return false
 	}
-	return slices.Contains(claimStrings(aud, false), a.cfg.ClientID)
+	typ, _ := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType].(string)
+	if t := strings.ToLower(typ); t == "at+jwt" || t == "application/at+jwt" {
+		return true
+	}
+	for _, name := range []string{"client_id", "scope", "scp"} {
+		if _, ok := claims[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // rolesAt returns the role names at Config.RolesClaim in claims, nil when there is no such claim.
@@ -185,6 +207,24 @@ func scopesFromClaims(claims map[string]any) []string {
 		}
 	}
 	return nil
+}
+
+// verifiedEmail returns the email claim unless the provider says it is not verified (email_verified false, or
+// "false" as Amazon Cognito writes it): at some providers users set their email themselves, and an app reading
+// User.Email (or the proxy's email headers) must not take someone else's address for theirs. The claim itself
+// stays in Claims. A provider that says nothing (Microsoft Entra ID) is taken at its word, as oauth2-proxy does.
+func verifiedEmail(claims map[string]any) string {
+	switch v := claims["email_verified"].(type) {
+	case bool:
+		if !v {
+			return ""
+		}
+	case string:
+		if strings.EqualFold(v, "false") {
+			return ""
+		}
+	}
+	return stringClaim(claims, "email")
 }
 
 // stringClaim returns the claim name of claims when it is a string.

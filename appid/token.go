@@ -80,6 +80,21 @@ func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDTo
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, fmt.Errorf("%w: id token: nonce does not match the login's", errTokenInvalid)
 	}
+	// OpenID Connect Core §3.1.3.7 (4, 5): a token for several audiences names the party it was issued to.
+	var azp struct {
+		AuthorizedParty *string `json:"azp"`
+	}
+	if err := tok.Claims(&azp); err != nil {
+		return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
+	}
+	switch {
+	case azp.AuthorizedParty != nil && *azp.AuthorizedParty != a.cfg.ClientID:
+		return nil, fmt.Errorf("%w: id token: issued to %q (azp), not this client %q", errTokenInvalid,
+			*azp.AuthorizedParty, a.cfg.ClientID)
+	case azp.AuthorizedParty == nil && len(tok.Audience) > 1:
+		return nil, fmt.Errorf("%w: id token: for several audiences %q without an azp claim", errTokenInvalid,
+			tok.Audience)
+	}
 	return tok, nil
 }
 
