@@ -81,6 +81,39 @@ func (rt *Routes) Match(method, cleanPath string) Rule {
 	return rt.def
 }
 
+// PublicFallThroughs names the paths whose rules all list methods while the rule their other methods fall to (a
+// shorter path's; the default is never public) is public: with / public and /admin for POST only, a GET of /admin is
+// public. That may be meant, but is easy to write by mistake; appidgate proxy logs each at start.
+func (rt *Routes) PublicFallThroughs() []string {
+	if rt == nil {
+		return nil
+	}
+	var out []string
+	for i, e := range rt.entries {
+		if e.hasAll || len(e.byMethod) == 0 {
+			continue
+		}
+		fallback := rt.def
+		for _, shorter := range rt.entries[i+1:] { // longest first: the next covering one with a rule for all
+			if shorter.hasAll && (shorter.base == "" || e.base == shorter.base ||
+				strings.HasPrefix(e.base, shorter.base+"/")) {
+				fallback = shorter.all
+				break
+			}
+		}
+		if !fallback.Public {
+			continue
+		}
+		methods := make([]string, len(e.byMethod))
+		for j, m := range e.byMethod {
+			methods[j] = m.method
+		}
+		out = append(out, fmt.Sprintf("%s has rules for %s only: its other methods fall to %s, which is public",
+			cmp.Or(e.base, "/"), strings.Join(methods, ", "), fallback.Pattern))
+	}
+	return out
+}
+
 func (e *routeEntry) forMethod(method string) (Rule, bool) {
 	if len(e.byMethod) == 0 {
 		return Rule{}, false

@@ -3,6 +3,7 @@ package proxy
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -491,5 +492,44 @@ func TestClaimFlagsNameTheFlag(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error:\n%v\nwant it to contain %q", err, want)
 		}
+	}
+}
+
+// TestPublicFallThroughs: method-only rules whose other methods fall to a public rule are named, and no others.
+func TestPublicFallThroughs(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"POST-only under a public root", `routes:
+  - {path: /, public: true}
+  - {path: /admin, methods: [POST, DELETE], policy: role:admin}
+`, []string{"/admin has rules for POST, DELETE only: its other methods fall to /, which is public"}},
+		{"under a public prefix", `routes:
+  - {path: /public/, public: true}
+  - {path: /public/form, methods: [POST], policy: authenticated}
+`, []string{"/public/form has rules for POST only: its other methods fall to /public/, which is public"}},
+		{"a rule for all methods beside it", `routes:
+  - {path: /, public: true}
+  - {path: /admin, methods: [POST], policy: role:admin}
+  - {path: /admin, policy: authenticated}
+`, nil},
+		{"falls to the default", `routes:
+  - {path: /admin, methods: [POST], policy: role:admin}
+`, nil},
+		{"a public sibling, not a parent", `routes:
+  - {path: /adm, public: true}
+  - {path: /admin, methods: [POST], policy: role:admin}
+`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt, err := ParseRoutes("routes.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rt.PublicFallThroughs(); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
 	}
 }

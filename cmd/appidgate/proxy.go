@@ -246,6 +246,9 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
+	for _, w := range routes.PublicFallThroughs() {
+		log.Warn("routes: "+w, "routes", f.routesFile)
+	}
 	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(), "mode", rp.cfg.Provider,
 		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
 	code = rp.app.serveWith(ctx, rp.ln, handler, server.NewStreaming)
