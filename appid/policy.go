@@ -2,6 +2,7 @@ package appid
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +46,8 @@ func Authenticated() Policy {
 // identity claims, on RequireBearer requests the access token's claims. A string claim holds value when it
 // equals it; an array claim when one of its elements does. Numbers and booleans compare by value: "true" and
 // "false" match the JSON booleans, and a value that parses as a number (strconv.ParseFloat: "3", "3.0", "1e2")
-// matches an equal JSON number (as float64, so integers beyond 2^53 are not told apart). Comparisons are
+// matches an equal JSON number (as float64; a number from 2^53 on, which a float64 cannot hold exactly, never
+// matches). Comparisons are
 // exact: case-sensitive, no trimming, and a space-separated string is one value (use Scope for scopes).
 // Objects, null and a missing claim admit nobody.
 //
@@ -83,10 +85,12 @@ func claimEquals(v any, value string, num float64, isNum bool) bool {
 	case bool:
 		return value == strconv.FormatBool(v)
 	case float64:
-		return isNum && v == num
+		// From 2^53 on a float64 stands for several integers: such a number never matches, rather than match
+		// its neighbours.
+		return isNum && v == num && math.Abs(num) < 1<<53
 	case json.Number:
 		f, err := v.Float64()
-		return isNum && err == nil && f == num
+		return isNum && err == nil && f == num && math.Abs(num) < 1<<53
 	}
 	return false
 }

@@ -93,6 +93,8 @@ func TestClaimPolicy(t *testing.T) {
 		"disabled": false,
 		"level": 3,
 		"ratio": 0.5,
+		"employee": 9007199254740992,
+		"small_employee": 9007199254740991,
 		"mixed": ["a", 7, true, null, {"x": "y"}, ["nested"]],
 		"empty": "",
 		"nothing": null,
@@ -128,6 +130,9 @@ func TestClaimPolicy(t *testing.T) {
 		{"level", "4", false},
 		{"level", "three", false},
 		{"ratio", "0.5", true},
+		{"small_employee", "9007199254740991", true},
+		{"employee", "9007199254740993", false}, // from 2^53 on a float64 cannot tell them apart: no match
+		{"employee", "9007199254740992", false},
 		{"mixed", "a", true},
 		{"mixed", "7", true},
 		{"mixed", "true", true},
