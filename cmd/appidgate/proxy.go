@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -242,7 +243,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if !rp.local {
 		base = origin
 	}
-	fmt.Fprintf(e.stdout, "appidgate proxy: open %s (upstream %s)\n", base, upstream)
+	fmt.Fprintf(e.stdout, "appidgate proxy: open %s (upstream %s)\n", base, upstream.Redacted())
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
@@ -251,12 +252,20 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	}
 	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(), "mode", rp.cfg.Provider,
 		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
+	// The whole shutdown, the proxy's drain and then the app's, stays within the drain bound: Code Engine
+	// (Knative) kills the container 30 s after SIGTERM.
+	var stopAt atomic.Pointer[time.Time]
+	context.AfterFunc(ctx, func() { now := time.Now(); stopAt.Store(&now) })
 	code = rp.app.serveWith(ctx, rp.ln, handler, server.NewStreaming)
 	if child == nil {
 		return code
 	}
-	// Drained: now the app may go. It ends with the proxy's shutdown bound as its grace.
-	child.Stop(rp.opts.drain)
+	// Drained: now the app may go, with what is left of the bound (a second at least) as its grace.
+	grace := rp.opts.drain
+	if at := stopAt.Load(); at != nil {
+		grace = max(rp.opts.drain-time.Since(*at), time.Second)
+	}
+	child.Stop(grace)
 	status := child.ExitCode()
 	if status == 128+int(syscall.SIGTERM) {
 		status = 0 // ended by the SIGTERM it was sent, as asked
