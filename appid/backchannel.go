@@ -301,8 +301,8 @@ func present(claim json.RawMessage) bool {
 }
 
 // endLoggedOut ends what tok names: with a sid, the sessions of that provider session; without one, the
-// sessions of the user (sub) created before the token arrived (or up to its iat, if later), since later ones
-// began after the logout. This
+// sessions of the user (sub) created before the token arrived, but no later than its iat plus the clock skew
+// (a replay must not end later sessions), since later ones began after the logout. This
 // replica refuses them from now on; a store that can end sessions by name deletes them for every replica. It
 // returns how many sessions the store deleted.
 func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time) (int, error) {
@@ -317,7 +317,13 @@ func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time
 		// Every session begun before the token arrived, on this replica's clock (the provider's may lag within
 		// the skew), to the end of that second (the Redis index keeps whole seconds): ending a session begun a
 		// moment after the logout is the safe mistake.
-		upTo := now.Truncate(time.Second).Add(time.Second - time.Nanosecond)
+		// The cut stays within the skew of the token's iat, so that the same token delivered again later (a
+		// retry, on another replica or after a restart) does not end sessions begun after the logout.
+		endOfSecond := func(t time.Time) time.Time { return t.Truncate(time.Second).Add(time.Second - time.Nanosecond) }
+		upTo := endOfSecond(now)
+		if limit := endOfSecond(tok.issuedAt.Add(a.cfg.ClockSkew)); upTo.After(limit) {
+			upTo = limit
+		}
 		if tok.issuedAt.After(upTo) {
 			upTo = tok.issuedAt
 		}

@@ -614,3 +614,30 @@ func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
 		t.Error("Redis still holds a session begun 10 s before the sub-only logout arrived")
 	}
 }
+
+// TestSubLogoutReplayKeepsLaterSessions: the same sub-only logout token delivered again minutes later (a retry,
+// another replica) does not end a session the user began after the logout.
+func TestSubLogoutReplayKeepsLaterSessions(t *testing.T) {
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	iat := time.Now().Truncate(time.Second)
+	// Delivered again 100 s after it was issued (within its 2 minutes); the user signed in again at 70 s, after
+	// the logout and beyond the clock skew (a minute) that the cut allows the provider's clock.
+	clock := &testClock{now: iat.Add(100 * time.Second)}
+	a := newFakeAuth(t, f, clock, nil)
+	later := &sessionState{createdAt: iat.Add(70 * time.Second), savedAt: iat.Add(70 * time.Second)}
+	later.user.ID = "user-1"
+	earlier := &sessionState{createdAt: iat.Add(-time.Minute), savedAt: iat.Add(-time.Minute)}
+	earlier.user.ID = "user-1"
+	claims := logoutClaims(f, iat, "")
+	delete(claims, "sid")
+	tok := signLogout(t, claims, jose.RS256, f.key, f.kid, "logout+jwt")
+	if rec := postLogoutToken(a, map[string][]string{"logout_token": {tok}}); rec.Code != http.StatusOK {
+		t.Fatalf("logout token: %d %s", rec.Code, rec.Body)
+	}
+	if a.sessionOver(later, clock.Now()) {
+		t.Error("a session begun after the logout was ended by the logout token's replay")
+	}
+	if !a.sessionOver(earlier, clock.Now()) {
+		t.Error("a session begun before the logout survived it")
+	}
+}

@@ -96,9 +96,13 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 	if err := tok.Claims(&all); err != nil {
 		return nil, err
 	}
+	email := claims.Email
+	if a.oidcMode {
+		email = verifiedEmail(all)
+	}
 	u := &User{
 		ID:        tok.Subject,
-		Email:     claims.Email,
+		Email:     email,
 		Name:      claims.Name,
 		Roles:     slices.Clip(a.rolesAt(all)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),

@@ -65,7 +65,7 @@ func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, toke
 
 // Bounds of introspected bearer tokens.
 const (
-	maxIntrospectedToken = 4096             // bytes; opaque tokens are far shorter
+	maxIntrospectedToken = 16 << 10         // bytes; JWTs with many groups that are not verified locally included
 	refusedBearerTTL     = 15 * time.Second // how long a refused token is refused without asking again
 	maxRefusedBearers    = 10_000
 	// introspectionRate and introspectionBurst bound the introspections a replica makes: made-up tokens cost
@@ -152,8 +152,8 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 	if typ, _ := answer["typ"].(string); typ != "" && !strings.EqualFold(typ, "bearer") { // Keycloak's token kind
 		return nil, invalid("typ %q is not an access token", typ)
 	}
-	if use, ok := answer["token_use"]; ok && use != "access_token" { // ORY Hydra's token kind
-		return nil, invalid("token_use %v is not an access token", use)
+	if use, _ := answer["token_use"].(string); use == "refresh_token" || use == "id" { // ORY Hydra's, Cognito's kinds
+		return nil, invalid("token_use %q is not an access token", use)
 	}
 	var expiry time.Time
 	if exp, ok := answer["exp"].(float64); ok {
@@ -167,7 +167,7 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 		return nil, invalid("issued to client %q for audience %v, expected this client %q", clientID, answer["aud"],
 			a.cfg.ClientID)
 	}
-	email, _ := answer["email"].(string)
+	email := verifiedEmail(answer)
 	scope, _ := answer["scope"].(string)
 	return &User{
 		ID:        sub,

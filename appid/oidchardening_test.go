@@ -231,3 +231,65 @@ func TestOIDCRefreshWithoutIDTokenRereadsRoles(t *testing.T) {
 		t.Errorf("/admin after the refresh: %d, want 403 (the role was withdrawn)", got.status)
 	}
 }
+
+// TestOIDCBearerUnverifiedEmail: on bearer requests too, an unverified email is not the user's, from a JWT
+// access token (Keycloak puts email_verified in them) or from an introspection answer.
+func TestOIDCBearerUnverifiedEmail(t *testing.T) {
+	f := newFakeIssuer(t, "/realms/r")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := fakeOIDC(t, f, clock, nil)
+	now := clock.Now()
+	tok := f.signed(t, map[string]any{"iss": f.issuer, "aud": fakeClientID, "sub": "user-1", "scope": "api",
+		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "email": "ceo@victim.example", "email_verified": false})
+	if uc, err := a.userFromAccessToken(t.Context(), tok); err != nil || uc.user.Email != "" {
+		t.Errorf("JWT bearer: %v, User.Email %q, want none", err, uc.user.Email)
+	}
+	u, err := a.introspectedUser(map[string]any{"active": true, "sub": "user-1", "client_id": fakeClientID,
+		"email": "ceo@victim.example", "email_verified": "false"}, now)
+	if err != nil || u.Email != "" {
+		t.Errorf("introspected bearer: %v, User.Email %q, want none", err, u.Email)
+	}
+}
+
+// TestOIDCAccessTokenShapes: the access tokens of real providers are verified locally; id tokens are not.
+func TestOIDCAccessTokenShapes(t *testing.T) {
+	f := newFakeIssuer(t, "/realms/r")
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	a := fakeOIDC(t, f, clock, nil)
+	now := clock.Now()
+	for _, tc := range []struct {
+		name   string
+		claims map[string]any
+		local  bool
+	}{
+		{"Keycloak", map[string]any{"scope": "openid email", "azp": fakeClientID, "typ": "Bearer"}, true},
+		{"Okta", map[string]any{"scp": []string{"openid"}, "cid": fakeClientID}, true},
+		{"zitadel", map[string]any{"client_id": fakeClientID, "scope": "openid"}, true},
+		{"Entra ID, delegated", map[string]any{"scp": "access_as_user", "azp": fakeClientID}, true},
+		{"Entra ID, app-only", map[string]any{"roles": []string{"Task.Read"}, "azp": fakeClientID, "azpacr": "1",
+			"idtyp": "app"}, true},
+		{"an id token", map[string]any{"azp": fakeClientID, "auth_time": now.Unix(), "sid": "s"}, false},
+	} {
+		c := map[string]any{"iss": f.issuer, "aud": fakeClientID, "sub": "user-1", "exp": now.Add(time.Hour).Unix(),
+			"iat": now.Unix()}
+		for k, v := range tc.claims {
+			c[k] = v
+		}
+		if got := a.jwtForClient(f.signed(t, c)); got != tc.local {
+			t.Errorf("%s: verified locally %v, want %v", tc.name, got, tc.local)
+		}
+	}
+}
+
+// TestOIDCAuthParamsReserved: parameters whose answer appidgate does not check cannot be set.
+func TestOIDCAuthParamsReserved(t *testing.T) {
+	for _, param := range []string{"acr_values", "max_age", "response_mode", "nonce", "redirect_uri"} {
+		env := map[string]string{"APPIDGATE_PROVIDER": "oidc", "APPIDGATE_ISSUER_URL": "https://idp.example.com/",
+			"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "APPID_REDIRECT_URI": "https://app.example.com/afterauth",
+			"SESSION_SECRET_KEY": "0123456789abcdef0123456789abcdef", "APPIDGATE_AUTH_PARAMS": param + "=x"}
+		if _, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil ||
+			!strings.Contains(err.Error(), param) {
+			t.Errorf("APPIDGATE_AUTH_PARAMS=%s=x: %v, want a problem naming it", param, err)
+		}
+	}
+}

@@ -151,8 +151,8 @@ func (a *Auth) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDTo
 // jwtForClient reports whether raw is an access token as a JWT (RS256, the one algorithm appidgate verifies)
 // whose aud holds the client id, read without checking its signature: only to decide how to check it. An id
 // token for this client has that audience too, and need carry none of the claims that only id tokens carry
-// (nonce, at_hash): so the JWT must also show that it is an access token, by its typ at+jwt (RFC 9068) or a
-// client_id, scope or scp claim, which access tokens carry and id tokens do not. Any other JWT is for the
+// (nonce, at_hash): so the JWT must also show that it is an access token, by its typ at+jwt (RFC 9068) or a claim
+// that access tokens carry and id tokens do not (below). Any other JWT is for the
 // provider to judge (introspection), never admitted locally.
 func (a *Auth) jwtForClient(raw string) bool {
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
@@ -171,12 +171,14 @@ func (a *Auth) jwtForClient(raw string) bool {
 	if t := strings.ToLower(typ); t == "at+jwt" || t == "application/at+jwt" {
 		return true
 	}
-	for _, name := range []string{"client_id", "scope", "scp"} {
+	// client_id (RFC 9068), scope, scp (Microsoft, Okta), cid (Okta), azpacr and appidacr (Microsoft Entra ID's
+	// app-only tokens, which carry no scope): claims of access tokens, never of id tokens.
+	for _, name := range []string{"client_id", "scope", "scp", "cid", "azpacr", "appidacr"} {
 		if _, ok := claims[name]; ok {
 			return true
 		}
 	}
-	return false
+	return string(claims["idtyp"]) == `"app"` // Entra ID: a token of an application, not of a user
 }
 
 // rolesAt returns the role names at Config.RolesClaim in claims, nil when there is no such claim.

@@ -288,3 +288,30 @@ func TestHardeningNginxMethodFallback(t *testing.T) {
 		t.Errorf("anonymous POST /form through nginx: %d, the app served %v (only GET /form is public)", resp.StatusCode, got)
 	}
 }
+
+// TestProxyFlushesAnswersOfKnownLength: the part of an answer of known length that the upstream has sent (and
+// flushed) reaches the client while the upstream works on the rest.
+func TestProxyFlushesAnswersOfKnownLength(t *testing.T) {
+	rest := make(chan struct{})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "20")
+		io.WriteString(w, "first-part\n")
+		http.NewResponseController(w).Flush()
+		<-rest
+		io.WriteString(w, "the rest\n")
+	})
+	e := newEnv(t, envOptions{upstream: app})
+	conn, host := e.dial(t, 5*time.Second)
+	fmt.Fprintf(conn, "GET /public/slow HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		close(rest)
+		t.Fatalf("no answer while the upstream still works: %v", err)
+	}
+	first := make([]byte, len("first-part\n"))
+	_, err = io.ReadFull(resp.Body, first)
+	close(rest)
+	if err != nil || string(first) != "first-part\n" {
+		t.Fatalf("the first part did not arrive before the rest: %q, %v", first, err)
+	}
+}

@@ -131,8 +131,9 @@ func New(cfg Config) (*Proxy, error) {
 		// Without a pool ReverseProxy allocates a 32 KB copy buffer for every answer: most of what a request
 		// allocates, and so most of the proxy's garbage collection.
 		BufferPool: &bufferPool{},
-		// No FlushInterval: ReverseProxy flushes server-sent events and every answer without a length (chunked,
-		// long polling) as each part arrives; an interval would only add a timer to each answer of known length.
+		// Every part of an answer goes to the client as it arrives, lengthy or not (a slowly written download
+		// with a Content-Length too), without the timer that a positive interval adds to every answer.
+		FlushInterval: -1,
 	}
 	return p, nil
 }

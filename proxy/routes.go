@@ -81,35 +81,37 @@ func (rt *Routes) Match(method, cleanPath string) Rule {
 	return rt.def
 }
 
-// PublicFallThroughs names the paths whose rules all list methods while the rule their other methods fall to (a
-// shorter path's; the default is never public) is public: with / public and /admin for POST only, a GET of /admin is
-// public. That may be meant, but is easy to write by mistake; appidgate proxy logs each at start.
+// PublicFallThroughs names the paths whose rules all list methods while a method they do not list falls to a
+// public rule of a shorter path: with / public and /admin for POST only, a GET of /admin is public. That may be
+// meant, but is easy to write by mistake; appidgate proxy logs each at start.
 func (rt *Routes) PublicFallThroughs() []string {
 	if rt == nil {
 		return nil
 	}
 	var out []string
-	for i, e := range rt.entries {
+	for _, e := range rt.entries {
 		if e.hasAll || len(e.byMethod) == 0 {
 			continue
 		}
-		fallback := rt.def
-		for _, shorter := range rt.entries[i+1:] { // longest first: the next covering one with a rule for all
-			if shorter.hasAll && (shorter.base == "" || e.base == shorter.base ||
-				strings.HasPrefix(e.base, shorter.base+"/")) {
-				fallback = shorter.all
-				break
+		path := cmp.Or(e.base, "/")
+		listed := make([]string, len(e.byMethod))
+		for j, m := range e.byMethod {
+			listed[j] = m.method
+		}
+		var public []string
+		fallback := ""
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"} {
+			if r := rt.Match(m, path); r.Public && r.Pattern != path && !slices.Contains(listed, m) {
+				if m == "OTHER" { // stands for every method no rule names
+					m = "any other method"
+				}
+				public, fallback = append(public, m), r.Pattern
 			}
 		}
-		if !fallback.Public {
-			continue
+		if len(public) > 0 {
+			out = append(out, fmt.Sprintf("%s has rules for %s only: %s fall to %s, which is public", path,
+				strings.Join(listed, ", "), strings.Join(public, ", "), fallback))
 		}
-		methods := make([]string, len(e.byMethod))
-		for j, m := range e.byMethod {
-			methods[j] = m.method
-		}
-		out = append(out, fmt.Sprintf("%s has rules for %s only: its other methods fall to %s, which is public",
-			cmp.Or(e.base, "/"), strings.Join(methods, ", "), fallback.Pattern))
 	}
 	return out
 }

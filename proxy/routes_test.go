@@ -504,11 +504,15 @@ func TestPublicFallThroughs(t *testing.T) {
 		{"POST-only under a public root", `routes:
   - {path: /, public: true}
   - {path: /admin, methods: [POST, DELETE], policy: role:admin}
-`, []string{"/admin has rules for POST, DELETE only: its other methods fall to /, which is public"}},
+`, []string{"/admin has rules for POST, DELETE only: GET, HEAD, PUT, PATCH, OPTIONS, any other method fall to /, which is public"}},
 		{"under a public prefix", `routes:
   - {path: /public/, public: true}
   - {path: /public/form, methods: [POST], policy: authenticated}
-`, []string{"/public/form has rules for POST only: its other methods fall to /public/, which is public"}},
+`, []string{"/public/form has rules for POST only: GET, HEAD, PUT, PATCH, DELETE, OPTIONS, any other method fall to /public/, which is public"}},
+		{"a parent public for GET only", `routes:
+  - {path: /, methods: [GET], public: true}
+  - {path: /admin, methods: [POST], policy: role:admin}
+`, []string{"/admin has rules for POST only: GET, HEAD fall to /, which is public"}},
 		{"a rule for all methods beside it", `routes:
   - {path: /, public: true}
   - {path: /admin, methods: [POST], policy: role:admin}

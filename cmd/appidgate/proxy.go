@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -85,7 +87,8 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	fs.Var(&f.returnHosts, "return-host", "hosts the forward-auth sign-in accepts in its return URL (repeatable; default the public URL's host)")
 	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, "also send oauth2-proxy's X-Forwarded-User, -Email, -Groups, -Preferred-Username")
 	fs.BoolVar(&f.passAuth, "pass-authorization", false, "pass the client's Authorization header to the upstream")
-	fs.BoolVar(&f.passAccessToken, "pass-access-token", e.getenv("APPIDGATE_PASS_ACCESS_TOKEN") == "true",
+	passAccessToken, passAccessTokenErr := strconv.ParseBool(cmp.Or(e.getenv("APPIDGATE_PASS_ACCESS_TOKEN"), "false"))
+	fs.BoolVar(&f.passAccessToken, "pass-access-token", passAccessToken,
 		"send the user's access token as X-Appidgate-Access-Token (sessions keep it, growing by its size) [APPIDGATE_PASS_ACCESS_TOKEN=true]")
 	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, "how long the upstream may take to start answering")
 	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, "how long the COMMAND may take to listen")
@@ -108,6 +111,10 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	command := fs.Args()
 
 	var problems []string
+	if passAccessTokenErr != nil {
+		problems = append(problems, fmt.Sprintf("APPIDGATE_PASS_ACCESS_TOKEN: expected true or false, got %q",
+			e.getenv("APPIDGATE_PASS_ACCESS_TOKEN")))
+	}
 	upstream, err := url.Parse(f.upstream)
 	switch {
 	case f.upstream == "":

@@ -41,6 +41,8 @@ func TestProxyConfigurationErrors(t *testing.T) {
 			[]string{"root"}},
 		{"together with the environment's problems", nil, map[string]string{"PORT": "http"},
 			[]string{"--upstream", "PORT"}},
+		{"a pass-access-token setting that is no boolean", []string{"--upstream", "http://127.0.0.1:8000"},
+			map[string]string{"APPIDGATE_PASS_ACCESS_TOKEN": "yes please"}, []string{"APPIDGATE_PASS_ACCESS_TOKEN"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
