@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, cerr
 	}
 	cfg = cfg.withDefaults()
+	cfg.HTTPClient = noPostRedirects(cfg.HTTPClient) // once, here: ConfigFromLookup does not wrap it
 	redirect, _ := url.Parse(cfg.RedirectURL)
 	codec, err := session.NewCodec(cfg.SessionKeys...)
 	if err != nil {

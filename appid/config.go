@@ -408,9 +408,23 @@ func (c Config) withDefaults() Config {
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	// A copy that follows no redirect of a POST: the token, introspection and revocation calls carry the client
-	// secret (in the body with client_secret_post, which a 307 would replay to any host).
-	client := *c.HTTPClient
+	return c
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// noPostRedirects returns a copy of c that follows no redirect of a POST: the token, introspection and
+// revocation calls carry the client secret (in the body with client_secret_post, which a 307 would replay to any
+// host). Other redirects are c's to decide, as before.
+func noPostRedirects(c *http.Client) *http.Client {
+	client := *c
 	next := client.CheckRedirect
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if via[0].Method == http.MethodPost {
@@ -424,15 +438,5 @@ func (c Config) withDefaults() Config {
 		}
 		return nil
 	}
-	c.HTTPClient = &client
-	return c
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	return &client
 }

@@ -15,6 +15,24 @@ func lookupFrom(env map[string]string) func(string) (string, bool) {
 	}
 }
 
+// problemSettings returns the settings err's problems name, in order: err must be a *ConfigError whose every
+// problem gives a reason.
+func problemSettings(t *testing.T, err error) []string {
+	t.Helper()
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	var got []string
+	for _, p := range ce.Problems {
+		got = append(got, p.Setting)
+		if p.Reason == "" {
+			t.Errorf("problem of %s has no reason", p.Setting)
+		}
+	}
+	return got
+}
+
 func validEnv() map[string]string {
 	return map[string]string{
 		"APPID_CLIENT_ID":        "client",
@@ -120,17 +138,7 @@ func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ConfigFromLookup(lookupFrom(tc.env))
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("ConfigFromLookup: want a *ConfigError, got %v", err)
-			}
-			var got []string
-			for _, p := range ce.Problems {
-				got = append(got, p.Setting)
-				if p.Reason == "" {
-					t.Errorf("problem of %s has no reason", p.Setting)
-				}
-			}
+			got := problemSettings(t, err)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("problems name %q, want %q", got, tc.want)
 			}
@@ -154,15 +162,7 @@ func TestConfigErrorText(t *testing.T) {
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
 	_, err := New(t.Context(), Config{ClientID: "c", RedirectURL: "http://127.0.0.1/afterauth"})
-	var ce *ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("New: want a *ConfigError for a config without secret, issuer and keys, got %v", err)
-	}
-	var got []string
-	for _, p := range ce.Problems {
-		got = append(got, p.Setting)
-	}
-	if want := []string{"ClientSecret", "OAuthServerURL", "SessionKeys"}; !slices.Equal(got, want) {
+	if got, want := problemSettings(t, err), []string{"ClientSecret", "OAuthServerURL", "SessionKeys"}; !slices.Equal(got, want) {
 		t.Errorf("problems name %q, want %q", got, want)
 	}
 }

@@ -113,17 +113,7 @@ func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ConfigFromLookup(lookupFrom(tc.env))
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				t.Fatalf("ConfigFromLookup: want a *ConfigError, got %v", err)
-			}
-			var got []string
-			for _, p := range ce.Problems {
-				got = append(got, p.Setting)
-				if p.Reason == "" {
-					t.Errorf("problem of %s has no reason", p.Setting)
-				}
-			}
+			got := problemSettings(t, err)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("problems name %q, want %q\n%v", got, tc.want, err)
 			}
@@ -136,15 +126,7 @@ func TestNewNamesOIDCProblemsByField(t *testing.T) {
 		OAuthServerURL: "https://idp.example/", RedirectURL: "http://127.0.0.1/afterauth",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef")}, IBMCloudAPIKey: "k", RolesClaim: ".roles",
 		AuthParams: url.Values{"redirect_uri": {"https://evil.example"}}})
-	var ce *ConfigError
-	if !errors.As(err, &ce) {
-		t.Fatalf("New: want a *ConfigError, got %v", err)
-	}
-	var got []string
-	for _, p := range ce.Problems {
-		got = append(got, p.Setting)
-	}
-	if want := []string{"IBMCloudAPIKey", "RolesClaim", "AuthParams"}; !slices.Equal(got, want) {
+	if got, want := problemSettings(t, err), []string{"IBMCloudAPIKey", "RolesClaim", "AuthParams"}; !slices.Equal(got, want) {
 		t.Errorf("problems name %q, want %q", got, want)
 	}
 }

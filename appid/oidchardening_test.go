@@ -140,10 +140,7 @@ func TestOIDCSecretNeverOverPlaintext(t *testing.T) {
 
 	for issuer, ok := range map[string]bool{"http://idp.example.com/": false, "http://127.0.0.1:9998/": true,
 		"http://localhost:9998/": true, "https://idp.example.com/": true} {
-		env := map[string]string{"APPIDGATE_PROVIDER": "oidc", "APPIDGATE_ISSUER_URL": issuer,
-			"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "APPID_REDIRECT_URI": "https://app.example.com/afterauth",
-			"SESSION_SECRET_KEY": "0123456789abcdef0123456789abcdef"}
-		_, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		_, err := ConfigFromLookup(lookupFrom(merge(oidcEnvVars(), map[string]string{"APPIDGATE_ISSUER_URL": issuer})))
 		if (err == nil) != ok {
 			t.Errorf("issuer %s: %v", issuer, err)
 		}
@@ -163,7 +160,8 @@ func TestOIDCPostRedirectsAreNotFollowed(t *testing.T) {
 	t.Cleanup(target.Close)
 	from := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 	t.Cleanup(from.Close)
-	client := Config{}.withDefaults().HTTPClient
+	clock := &testClock{now: time.Now()}
+	client := fakeOIDC(t, newFakeIssuer(t, "/realms/r"), clock, nil).cfg.HTTPClient // as New made it
 	resp, err := client.Post(from.URL, "application/x-www-form-urlencoded", strings.NewReader("client_secret=s"))
 	if err == nil {
 		resp.Body.Close()
@@ -192,10 +190,8 @@ func TestOIDCMadeUpTokensAreBounded(t *testing.T) {
 // TestOIDCRolesClaimIsNoProfileClaim: a profile claim users can edit themselves cannot name the roles.
 func TestOIDCRolesClaimIsNoProfileClaim(t *testing.T) {
 	for _, claim := range []string{"name", "preferred_username", "nickname", "given_name", "email"} {
-		env := map[string]string{"APPIDGATE_PROVIDER": "oidc", "APPIDGATE_ISSUER_URL": "http://127.0.0.1:9998/",
-			"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "APPID_REDIRECT_URI": "http://127.0.0.1:5000/afterauth",
-			"SESSION_SECRET_KEY": "0123456789abcdef0123456789abcdef", "APPIDGATE_ROLES_CLAIM": claim}
-		if _, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
+		env := merge(oidcEnvVars(), map[string]string{"APPIDGATE_ROLES_CLAIM": claim})
+		if _, err := ConfigFromLookup(lookupFrom(env)); err == nil {
 			t.Errorf("APPIDGATE_ROLES_CLAIM=%s accepted", claim)
 		}
 	}
@@ -284,10 +280,8 @@ func TestOIDCAccessTokenShapes(t *testing.T) {
 // TestOIDCAuthParamsReserved: parameters whose answer appidgate does not check cannot be set.
 func TestOIDCAuthParamsReserved(t *testing.T) {
 	for _, param := range []string{"acr_values", "max_age", "response_mode", "nonce", "redirect_uri"} {
-		env := map[string]string{"APPIDGATE_PROVIDER": "oidc", "APPIDGATE_ISSUER_URL": "https://idp.example.com/",
-			"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "APPID_REDIRECT_URI": "https://app.example.com/afterauth",
-			"SESSION_SECRET_KEY": "0123456789abcdef0123456789abcdef", "APPIDGATE_AUTH_PARAMS": param + "=x"}
-		if _, err := ConfigFromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil ||
+		env := merge(oidcEnvVars(), map[string]string{"APPIDGATE_AUTH_PARAMS": param + "=x"})
+		if _, err := ConfigFromLookup(lookupFrom(env)); err == nil ||
 			!strings.Contains(err.Error(), param) {
 			t.Errorf("APPIDGATE_AUTH_PARAMS=%s=x: %v, want a problem naming it", param, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
-	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -67,17 +66,7 @@ type ForwardAuth struct {
 // NewForwardAuth returns the forward-auth endpoints of cfg; cfg.Upstream, the transport and its timeouts are
 // not used. The identity headers always include oauth2-proxy's auth-endpoint names (AuthRequest).
 func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
-	var problems []string
-	if cfg.Auth == nil {
-		problems = append(problems, "Auth is required")
-	}
-	if cfg.Routes == nil {
-		problems = append(problems, "Routes is required")
-	}
-	set, err := pages.Load(cfg.TemplatesDir)
-	if err != nil {
-		problems = append(problems, "templates: "+err.Error())
-	}
+	set, problems := cfg.checkShared()
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
 	}

@@ -91,17 +91,8 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Upstream.Host == "" {
 		problems = append(problems, "an upstream http(s) URL with a host is required")
 	}
-	if cfg.Auth == nil {
-		problems = append(problems, "Auth is required")
-	}
-	if cfg.Routes == nil {
-		problems = append(problems, "Routes is required")
-	}
-	set, err := pages.Load(cfg.TemplatesDir)
-	if err != nil {
-		problems = append(problems, "templates: "+err.Error())
-	}
-	if len(problems) > 0 {
+	set, more := cfg.checkShared()
+	if problems = append(problems, more...); len(problems) > 0 {
 		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
 	}
 	p := &Proxy{
@@ -136,6 +127,23 @@ func New(cfg Config) (*Proxy, error) {
 		FlushInterval: -1,
 	}
 	return p, nil
+}
+
+// checkShared checks what Proxy and ForwardAuth both need of cfg (Auth, Routes) and loads the pages they answer
+// with; it returns every problem found.
+func (cfg Config) checkShared() (*pages.Set, []string) {
+	var problems []string
+	if cfg.Auth == nil {
+		problems = append(problems, "Auth is required")
+	}
+	if cfg.Routes == nil {
+		problems = append(problems, "Routes is required")
+	}
+	set, err := pages.Load(cfg.TemplatesDir)
+	if err != nil {
+		problems = append(problems, "templates: "+err.Error())
+	}
+	return set, problems
 }
 
 func cmpDuration(d, def time.Duration) time.Duration {
