@@ -3,10 +3,13 @@ package proxy
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/proxy/assertion"
@@ -18,8 +21,11 @@ const (
 	AuthPath = "/.appidgate/auth"
 	// VerifyPath is the endpoint for Traefik forwardAuth and Caddy forward_auth.
 	VerifyPath = "/.appidgate/verify"
-	// StartPath is the sign-in endpoint nginx sends browsers to: StartPath?rd=URL.
+	// StartPath is a sign-in link: StartPath?rd=URL (ingress-nginx's auth-signin).
 	StartPath = "/.appidgate/start"
+	// ErrorPath answers a request that AuthPath refused, for nginx's error_page 401 403 (a named location that
+	// proxies to it with the same headers as the auth_request): the login redirect, 401 JSON or the 403 page.
+	ErrorPath = "/.appidgate/error"
 )
 
 // ForwardAuth answers another reverse proxy's question "may this request pass?" with the same routes,
@@ -36,8 +42,9 @@ const (
 //
 // AuthPath, for nginx auth_request, answers only what nginx accepts: 200 (allowed), 401 (no session, and also
 // a failed session store, which is logged: nginx turns any other status into a 500) and 403 (refused, or a
-// misconfigured or malformed request). It never redirects; nginx's error_page 401 sends the browser to
-// StartPath. StartPath?rd=URL starts the login and comes back to rd: a same-origin path, or an absolute URL on
+// misconfigured or malformed request). It never redirects, and nginx shows none of its answer's body: nginx's
+// error_page 401 403 sends the request on to ErrorPath, which decides again and writes the answer the client
+// sees. StartPath?rd=URL starts the login and comes back to rd: a same-origin path, or an absolute URL on
 // one of Config.ReturnHosts (appidgate proxy defaults them to the host of its public URL; with none, only
 // paths are accepted). appid returns only to paths on
 // the proxy's own origin, so the login always comes back to rd's path and query on the proxy's public host:
@@ -46,7 +53,16 @@ const (
 //
 // VerifyPath, for Traefik and Caddy, which pass any answer but a 2xx to the client: 200 allows; without a
 // session a browser gets a 302 to the provider's login (coming back to the original path and query; only when
-// X-Forwarded-Host is one of Config.ReturnHosts, if any are set), an API request 401 JSON with WWW-Authenticate; a refused user 403; a failed store 503; a malformed path 400.
+// X-Forwarded-Host is one of Config.ReturnHosts, if any are set), an API request (an API route, a request
+// that does not accept text/html, or one with an Authorization header) 401 JSON with WWW-Authenticate; a
+// refused user 403, appidgate's page or JSON; a failed store 503; a malformed path 400.
+//
+// ErrorPath answers as VerifyPath does, except that it never allows: a request allowed by the time it is asked
+// (its session changed since AuthPath refused it) gets a 307 back to the original URI, to be asked again.
+//
+// Each answer but an allowed one logs its reason: at DEBUG for a request without a session, at INFO for a
+// refused user or a malformed path, and at WARN (at most once a minute for each reason, else at DEBUG) for a
+// front proxy that is not trusted or that does not send the headers it must.
 //
 // An allowed answer carries the user's identity in response headers for auth_request_set,
 // authResponseHeaders or copy_headers: the X-Appidgate family, oauth2-proxy's X-Auth-Request-* names (see
@@ -61,6 +77,29 @@ type ForwardAuth struct {
 	trusted     []netip.Prefix
 	returnHosts []string
 	log         *slog.Logger
+	warned      warnings
+}
+
+// warnings limits a misconfiguration's WARN line to one a minute for each reason: a front proxy that is set up
+// wrong sends every request wrong.
+type warnings struct {
+	mu   sync.Mutex
+	last map[string]time.Time // by reason: a fixed message, so the map stays small
+}
+
+// level is WARN for reason if it was not warned of in the last minute, else DEBUG.
+func (w *warnings) level(reason string) slog.Level {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	if t, ok := w.last[reason]; ok && now.Sub(t) < time.Minute {
+		return slog.LevelDebug
+	}
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	w.last[reason] = now
+	return slog.LevelWarn
 }
 
 // NewForwardAuth returns the forward-auth endpoints of cfg; cfg.Upstream, the transport and its timeouts are
@@ -85,10 +124,11 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	return f, nil
 }
 
-// Mount registers AuthPath, VerifyPath and StartPath on mux.
+// Mount registers AuthPath, VerifyPath, ErrorPath and StartPath on mux.
 func (f *ForwardAuth) Mount(mux *http.ServeMux) {
 	mux.HandleFunc(AuthPath, f.serveAuth)
 	mux.HandleFunc(VerifyPath, f.serveVerify)
+	mux.HandleFunc(ErrorPath, f.serveError)
 	mux.HandleFunc("GET "+StartPath, f.serveStart)
 }
 
@@ -138,7 +178,8 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 		uris = append(uris, v)
 	}
 	if len(uris) == 0 {
-		return original{}, errors.New("proxy: forward-auth: no X-Forwarded-Uri, X-Original-URI or X-Original-URL")
+		return original{}, errors.New("proxy: forward-auth: no X-Forwarded-Uri, X-Original-URI or X-Original-URL " +
+			"(nginx: proxy_set_header X-Original-URI $request_uri)")
 	}
 	for _, u := range uris[1:] {
 		if u != uris[0] {
@@ -171,7 +212,8 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 	if given == "" {
 		// Never the request's own method: nginx asks with GET whatever the client sent, so a POST would be
 		// judged by the GET rule.
-		return original{}, errors.New("proxy: forward-auth: no X-Forwarded-Method or X-Original-Method")
+		return original{}, errors.New("proxy: forward-auth: missing X-Original-Method or X-Forwarded-Method " +
+			"(nginx: proxy_set_header X-Original-Method $request_method)")
 	}
 	method := given
 	if !validMethod(method) {
@@ -205,20 +247,21 @@ func validMethod(m string) bool {
 	return true
 }
 
-// decide reads the original request and admits it. On success it has set the identity headers on w.
-func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, Rule, error) {
+// decide reads the original request and admits it. On success it has set the identity headers on w. The user is
+// the one refused, with appid.ErrForbidden.
+func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, Rule, *appid.User, error) {
 	o, err := f.readOriginal(r)
 	if err != nil {
-		return o, Rule{}, err
+		return o, Rule{}, nil, err
 	}
 	rule := f.routes.Match(o.method, o.path)
 	r.Pattern = "forward-auth " + rule.Pattern
 	if rule.Public {
-		return o, rule, nil
+		return o, rule, nil, nil
 	}
 	user, err := f.auth.Authorize(w, r, rule.Policy)
 	if err != nil {
-		return o, rule, err
+		return o, rule, user, err
 	}
 	h := w.Header()
 	f.identity.Set(h, user, user.AccessToken())
@@ -229,7 +272,7 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 			f.log.ErrorContext(r.Context(), "proxy: forward-auth: signing the identity assertion failed", "error", err)
 		}
 	}
-	return o, rule, nil
+	return o, rule, user, nil
 }
 
 // allow writes an allowed answer. Every identity header is sent, empty when unknown: Caddy before 2.10 copies
@@ -237,9 +280,7 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 // lacks (caddyserver/caddy#6610), which an app may take for a user; nginx's proxy_set_header skips empty values.
 func allow(w http.ResponseWriter) {
 	h := w.Header()
-	for _, name := range [...]string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name",
-		"X-Appidgate-Roles", "X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email",
-		"X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username"} {
+	for _, name := range identityNames() {
 		if _, ok := h[name]; !ok {
 			h[name] = []string{""}
 		}
@@ -248,21 +289,36 @@ func allow(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// identityNames are the identity headers an allowed answer carries.
+func identityNames() []string {
+	return []string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles",
+		"X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
+		"X-Auth-Request-Preferred-Username"}
+}
+
 // serveAuth is AuthPath: 200, 401 or 403 only.
 func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	_, _, err := f.decide(w, r)
+	o, rule, user, err := f.decide(w, r)
+	ctx := r.Context()
 	switch {
 	case err == nil:
+		f.allowed(r, o, rule)
 		allow(w)
 	case errors.Is(err, appid.ErrLoginRequired):
+		f.log.DebugContext(ctx, "forward-auth: no session, answering 401 (nginx's error_page 401 sends the request to "+
+			ErrorPath+" for the sign-in redirect or 401 JSON)", "method", o.method, "uri_path", o.path, "route", rule.Pattern)
 		w.WriteHeader(http.StatusUnauthorized)
 	case errors.Is(err, appid.ErrForbidden):
+		f.forbidden(r, o, rule, user)
 		w.WriteHeader(http.StatusForbidden)
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
 		// nginx makes a 500 of a 503; a 401 sends the browser to sign in again, which is the least harm.
-		f.log.ErrorContext(r.Context(), "proxy: forward-auth: the session store is unavailable; answering 401")
+		f.log.ErrorContext(ctx, "proxy: forward-auth: the session store is unavailable; answering 401")
 		w.WriteHeader(http.StatusUnauthorized)
+	case errors.Is(err, errBadPath):
+		f.log.InfoContext(ctx, "forward-auth refused: the original path is malformed or not in its clean form; answering 403")
+		w.WriteHeader(http.StatusForbidden)
 	default:
 		f.misconfigured(r, err)
 		w.WriteHeader(http.StatusForbidden)
@@ -271,23 +327,72 @@ func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 
 // serveVerify is VerifyPath: 200, a 302 to login, 400, 401, 403 or 503.
 func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
-	o, rule, err := f.decide(w, r)
-	switch {
-	case err == nil:
+	o, rule, user, err := f.decide(w, r)
+	if err == nil {
+		f.allowed(r, o, rule)
 		allow(w)
+		return
+	}
+	f.refuse(w, r, o, rule, user, err)
+}
+
+// serveError is ErrorPath: what VerifyPath answers, but never an allowed answer.
+func (f *ForwardAuth) serveError(w http.ResponseWriter, r *http.Request) {
+	o, rule, user, err := f.decide(w, r)
+	if err == nil {
+		// Allowed by now: the identity is for the front proxy's auth_request, not for the client.
+		for _, name := range identityNames() {
+			w.Header().Del(name)
+		}
+		f.log.InfoContext(r.Context(), "forward-auth: allowed on the second asking; sending the client back to ask again",
+			"method", o.method, "uri_path", o.path, "route", rule.Pattern)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, o.uri, http.StatusTemporaryRedirect)
+		return
+	}
+	f.refuse(w, r, o, rule, user, err)
+}
+
+// refuse writes VerifyPath's and ErrorPath's answer to a request decide refused with err.
+func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original, rule Rule, user *appid.User, err error) {
+	ctx := r.Context()
+	w.Header().Set("Cache-Control", "no-store")
+	switch {
 	case errors.Is(err, appid.ErrLoginRequired):
-		if !rule.API && acceptsHTML(r) && r.Header.Get("Authorization") == "" && (len(f.returnHosts) == 0 || f.returnHostAllowed(o.host)) {
+		attrs := []any{"method", o.method, "uri_path", o.path, "route", rule.Pattern}
+		why := ""
+		switch {
+		case rule.API:
+			why = "the route is an API"
+		case r.Header.Get("Authorization") != "":
+			why = "the request has an Authorization header"
+		case !acceptsHTML(r):
+			why = "the request does not accept text/html"
+		case len(f.returnHosts) > 0 && !f.returnHostAllowed(o.host):
+			// A browser that will never be signed in on this host: the front proxy's Host or X-Forwarded-Host
+			// is not the public host.
+			f.log.Log(ctx, f.warned.level("return host"), "forward-auth: no session, answering 401 and not the sign-in "+
+				"redirect: the host "+o.host+" is not a return host (--return-host, default the host of APPID_REDIRECT_URI)",
+				attrs...)
+		default:
+			f.log.DebugContext(ctx, "forward-auth: no session, redirecting the browser to sign in", attrs...)
 			f.auth.Login(w, r, o.uri)
 			return
+		}
+		if why != "" {
+			f.log.DebugContext(ctx, "forward-auth: no session, answering 401 JSON: "+why, attrs...)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
 		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 	case errors.Is(err, appid.ErrForbidden):
+		f.forbidden(r, o, rule, user)
 		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
+		f.log.ErrorContext(ctx, "proxy: forward-auth: the session store is unavailable; answering 503")
 		f.respond(w, r, rule.API, http.StatusServiceUnavailable, "Could not load the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 	case errors.Is(err, errBadPath):
+		f.log.InfoContext(ctx, "forward-auth refused: the original path is malformed or not in its clean form; answering 400")
 		f.respond(w, r, true, http.StatusBadRequest, "Bad request", "The request's path is malformed.")
 	default:
 		f.misconfigured(r, err)
@@ -295,12 +400,33 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *ForwardAuth) misconfigured(r *http.Request, err error) {
-	level := slog.LevelInfo
-	if errors.Is(err, errUntrusted) {
-		level = slog.LevelWarn
+// allowed logs an allowed request at DEBUG.
+func (f *ForwardAuth) allowed(r *http.Request, o original, rule Rule) {
+	f.log.DebugContext(r.Context(), "forward-auth: allowed", "method", o.method, "uri_path", o.path, "route", rule.Pattern,
+		"public", rule.Public)
+}
+
+// forbidden logs a signed-in user refused by the route's policy.
+func (f *ForwardAuth) forbidden(r *http.Request, o original, rule Rule, user *appid.User) {
+	attrs := []any{"method", o.method, "uri_path", o.path, "route", rule.Pattern, "policy", rule.Policy.String()}
+	if user != nil {
+		attrs = append(attrs, "user", user.ID)
 	}
-	f.log.Log(r.Context(), level, "proxy: forward-auth request refused", "peer", r.RemoteAddr, "error", err)
+	f.log.InfoContext(r.Context(), "forward-auth refused: the user does not meet the route's policy; answering 403", attrs...)
+}
+
+// misconfigured logs a forward-auth request that a front proxy set up wrong would send: at WARN, once a minute
+// for each reason.
+func (f *ForwardAuth) misconfigured(r *http.Request, err error) {
+	msg := "forward-auth refused: " + strings.TrimPrefix(err.Error(), "proxy: forward-auth: ")
+	if errors.Is(err, errUntrusted) {
+		peer, _, splitErr := net.SplitHostPort(r.RemoteAddr)
+		if splitErr != nil {
+			peer = r.RemoteAddr
+		}
+		msg = "forward-auth refused: peer " + peer + " is not a trusted proxy (--trusted-proxy)"
+	}
+	f.log.Log(r.Context(), f.warned.level(err.Error()), msg+"; answering 403", "peer", r.RemoteAddr, "path", r.URL.Path)
 }
 
 // serveStart is StartPath?rd=URL: it checks rd and starts the login.
@@ -308,10 +434,12 @@ func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
 	rd := returnParam(r.URL.RawQuery)
 	target, ok := f.returnTarget(rd)
 	if !ok {
-		f.log.InfoContext(r.Context(), "proxy: forward-auth: refused return URL", "rd", rd)
+		f.log.InfoContext(r.Context(), "forward-auth sign-in refused: the return URL is neither a path nor on a return host "+
+			"(--return-host, default the host of APPID_REDIRECT_URI); answering 400", "rd", rd)
 		f.respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
 		return
 	}
+	f.log.DebugContext(r.Context(), "forward-auth sign-in: redirecting the browser to the provider's login", "return_path", strings.SplitN(target, "?", 2)[0])
 	f.auth.Login(w, r, target)
 }
 

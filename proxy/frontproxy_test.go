@@ -2,178 +2,81 @@ package proxy_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/frontproxytest"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/proxy"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
-// lookFrontProxy finds a front proxy's binary, or skips the test (fails it in CI, where .ci/run installs it).
-func lookFrontProxy(t *testing.T, name, fallback string) string {
+// recipes is the page whose nginx and Caddy configurations the tests run.
+const recipes = "../docs/forward-auth.md"
+
+// startNginx runs nginx with the nginx recipe of docs/forward-auth.md on port, in front of e's proxy and the
+// app at appURL, with edit (when not nil) applied to the recipe first.
+func startNginx(t *testing.T, e *env, appURL string, port int, edit func(string) string) {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
+	recipe := frontproxytest.Recipe(t, recipes, "nginx")
+	if edit != nil {
+		recipe = edit(recipe)
 	}
-	if _, err := os.Stat(fallback); err == nil {
-		return fallback
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (.ci/run installs it)", name)
-	}
-	t.Skipf("%s is not installed", name)
-	return ""
+	frontproxytest.Nginx(t, frontproxytest.For(recipe, strings.TrimPrefix(e.proxy.URL, "http://"),
+		strings.TrimPrefix(appURL, "http://"), port), port)
 }
 
-// freePort returns a loopback port nobody listened on a moment ago.
-func freePort(t *testing.T) int {
+// startCaddy runs Caddy with the Caddy recipe of docs/forward-auth.md on port, in front of e's proxy and
+// upstream.
+func startCaddy(t *testing.T, port int, e *env) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	frontproxytest.Caddy(t, frontproxytest.For(frontproxytest.Recipe(t, recipes, "caddy"),
+		strings.TrimPrefix(e.proxy.URL, "http://"), strings.TrimPrefix(e.upstream.URL, "http://"), port), port)
 }
 
-// startFrontProxy runs cmd until the test ends and waits until port accepts connections.
-func startFrontProxy(t *testing.T, cmd *exec.Cmd, port int) {
-	t.Helper()
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // its own process group: the master and its workers
-		<-exited
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), stderr.String())
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited: %s", filepath.Base(cmd.Path), stderr.String())
-		default:
-		}
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s does not listen on %s: %s", filepath.Base(cmd.Path), addr, stderr.String())
+// isForbiddenPage reports whether a is appidgate's 403 page, not the front proxy's.
+func isForbiddenPage(a answer) bool {
+	return a.status == http.StatusForbidden && strings.HasPrefix(a.header.Get("Content-Type"), "text/html") &&
+		strings.Contains(a.body, "Unauthorized!") && !strings.Contains(a.body, "nginx")
 }
 
-// nginxConf is the README's nginx configuration, with the test's addresses: %[1]d nginx's port, %[2]s the
-// proxy's address, %[3]s the upstream's, %[4]s nginx's prefix directory.
-const nginxConf = `daemon off;
-worker_processes 1;
-pid %[4]s/nginx.pid;
-error_log stderr warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path %[4]s/body;
-  proxy_temp_path %[4]s/proxy;
-  fastcgi_temp_path %[4]s/fastcgi;
-  uwsgi_temp_path %[4]s/uwsgi;
-  scgi_temp_path %[4]s/scgi;
-  server {
-    listen 127.0.0.1:%[1]d;
-
-    # appidgate's own paths: the sign-in, the login callback, logout.
-    location = /.appidgate/start {
-      proxy_pass http://%[2]s;
-      proxy_set_header Host $http_host;
-    }
-    location = /afterauth {
-      proxy_pass http://%[2]s;
-      proxy_set_header Host $http_host;
-    }
-    location = /logout {
-      proxy_pass http://%[2]s;
-      proxy_set_header Host $http_host;
-    }
-    location = /.appidgate/auth {
-      internal;
-      proxy_pass http://%[2]s;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-Uri "";
-      proxy_set_header X-Forwarded-Method "";
-      proxy_set_header X-Original-URL "";
-    }
-    location @signin {
-      return 302 /.appidgate/start?rd=$request_uri;
-    }
-
-    location / {
-      auth_request /.appidgate/auth;
-      error_page 401 = @signin;
-      auth_request_set $appidgate_user $upstream_http_x_appidgate_user;
-      auth_request_set $appidgate_email $upstream_http_x_appidgate_email;
-      auth_request_set $appidgate_name $upstream_http_x_appidgate_name;
-      auth_request_set $appidgate_roles $upstream_http_x_appidgate_roles;
-      auth_request_set $appidgate_scopes $upstream_http_x_appidgate_scopes;
-      auth_request_set $appidgate_assertion $upstream_http_x_appidgate_assertion;
-      auth_request_set $appidgate_cookie $upstream_http_set_cookie;
-      add_header Set-Cookie $appidgate_cookie;
-      proxy_set_header X-Appidgate-User $appidgate_user;
-      proxy_set_header X-Appidgate-Email $appidgate_email;
-      proxy_set_header X-Appidgate-Name $appidgate_name;
-      proxy_set_header X-Appidgate-Roles $appidgate_roles;
-      proxy_set_header X-Appidgate-Scopes $appidgate_scopes;
-      proxy_set_header X-Appidgate-Assertion $appidgate_assertion;
-      proxy_pass http://%[3]s;
-    }
-  }
+// isUnauthorizedJSON reports whether a is appidgate's 401 for an API request.
+func isUnauthorizedJSON(a answer) bool {
+	return a.status == http.StatusUnauthorized && a.header.Get("Content-Type") == "application/json" &&
+		strings.Contains(a.body, `"error":"unauthorized"`) && strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Bearer")
 }
-`
 
-// TestNginxAuthRequest: nginx in front of an app, asking appidgate with auth_request.
+// TestNginxAuthRequest: nginx in front of an app, asking appidgate with auth_request, configured as
+// docs/forward-auth.md says.
 func TestNginxAuthRequest(t *testing.T) {
-	nginx := lookFrontProxy(t, "nginx", "/usr/sbin/nginx")
-	port := freePort(t)
+	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
+	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
-	app := httptest.NewServer(upstreamApp())
-	t.Cleanup(app.Close)
-
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "nginx.conf")
-	text := fmt.Sprintf(nginxConf, port, strings.TrimPrefix(e.proxy.URL, "http://"),
-		strings.TrimPrefix(app.URL, "http://"), dir)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	startFrontProxy(t, exec.Command(nginx, "-p", dir, "-c", conf, "-e", "stderr"), port)
+	startNginx(t, e, e.upstream.URL, port, nil)
+	provider := e.idp.Provider().OAuthServerURL()
 
 	anon := e.newClient()
 	got := anon.get(front + "/auth_route?a=1&b=2")
-	if got.status != http.StatusFound || got.header.Get("Location") != front+"/.appidgate/start?rd=/auth_route?a=1&b=2" {
-		t.Errorf("anonymous: %d %q, want 302 to the sign-in", got.status, got.header.Get("Location"))
+	if got.status != http.StatusFound || !strings.HasPrefix(got.header.Get("Location"), provider) {
+		t.Errorf("anonymous browser: %d %q, want 302 to the provider's login", got.status, got.header.Get("Location"))
 	}
 	if got := anon.get(front+"/auth_route", "X-Forwarded-Uri", "/public/x", "X-Original-URI", "/public/x"); got.status != http.StatusFound {
-		t.Errorf("anonymous naming a public URI: %d, want 302 to the sign-in", got.status)
+		t.Errorf("anonymous naming a public URI: %d, want 302 to the login", got.status)
+	}
+	if got := anon.get(front+"/api/x", "Accept", "application/json"); !isUnauthorizedJSON(got) {
+		t.Errorf("anonymous API request: %d %q %v, want appidgate's 401 JSON", got.status, got.body, got.header)
+	}
+	if got := anon.get(front+"/auth_route", "Accept", "application/json"); !isUnauthorizedJSON(got) {
+		t.Errorf("anonymous script on a page: %d %q, want appidgate's 401 JSON", got.status, got.body)
+	}
+	if got := anon.get(front + proxy.StartPath + "?rd=/auth_route"); got.status != http.StatusFound ||
+		!strings.HasPrefix(got.header.Get("Location"), provider) {
+		t.Errorf("the sign-in link: %d %q, want 302 to the provider's login", got.status, got.header.Get("Location"))
 	}
 	if got := anon.get(front + "/noauth_route"); got.status != http.StatusOK {
 		t.Errorf("anonymous on the public route: %d, want 200", got.status)
@@ -187,19 +90,24 @@ func TestNginxAuthRequest(t *testing.T) {
 	alice := e.newClient()
 	got = alice.loginFrom(e, front+"/auth_route?a=1&b=2", "alice")
 	path, h := seen(t, got)
-	if got.status != http.StatusOK || path != "/auth_route" || h.Get("X-Appidgate-User") != localappid.AliceID ||
-		h.Get("X-Appidgate-Email") != "alice@example.com" || h.Get(assertion.Header) == "" {
-		t.Errorf("alice through nginx: %d %s %v", got.status, path, h)
+	if got.status != http.StatusOK || path != "/auth_route" || !strings.Contains(got.body, `"query":"a=1\u0026b=2"`) ||
+		h.Get("X-Appidgate-User") != localappid.AliceID || h.Get("X-Appidgate-Email") != "alice@example.com" ||
+		h.Get(assertion.Header) == "" {
+		t.Errorf("alice through nginx: %d %s %v", got.status, got.body, h)
 	}
-	if got := alice.get(front + "/admin"); got.status != http.StatusForbidden {
-		t.Errorf("alice on /admin: %d, want 403", got.status)
+	if got := alice.get(front + "/admin"); !isForbiddenPage(got) {
+		t.Errorf("alice on /admin: %d %q, want appidgate's 403 page", got.status, got.body)
 	}
 	assertRenewedThrough(t, e, alice, front)
 	bob := e.newClient()
-	if got := bob.loginFrom(e, front+"/auth_route", "bob"); got.status != http.StatusForbidden {
-		t.Errorf("bob: %d, want 403", got.status)
+	if got := bob.loginFrom(e, front+"/auth_route", "bob"); !isForbiddenPage(got) {
+		t.Errorf("bob: %d %q, want appidgate's 403 page", got.status, got.body)
 	}
-	for _, p := range []string{proxy.AuthPath, proxy.VerifyPath} {
+	if got := bob.get(front+"/api/x", "Accept", "application/json"); got.status != http.StatusForbidden ||
+		got.header.Get("Content-Type") != "application/json" {
+		t.Errorf("bob's API request: %d %q, want 403 JSON", got.status, got.body)
+	}
+	for _, p := range []string{proxy.AuthPath, proxy.VerifyPath, proxy.ErrorPath} {
 		// Not appidgate's answer: a 404 (internal) or the app's own.
 		if got := alice.get(front+p, "X-Forwarded-Uri", "/auth_route"); got.header.Get("X-Appidgate-User") != "" {
 			t.Errorf("%s from outside: %d with an identity, want it unreachable", p, got.status)
@@ -207,47 +115,22 @@ func TestNginxAuthRequest(t *testing.T) {
 	}
 }
 
-// caddyfile is the README's Caddy configuration, with the test's addresses: %[1]d Caddy's port, %[2]s the
-// proxy's address, %[3]s the upstream's.
-const caddyfile = `{
-	admin off
-	auto_https off
-}
-http://127.0.0.1:%[1]d {
-	@appidgate path /afterauth /logout /.appidgate/start
-	handle @appidgate {
-		reverse_proxy %[2]s
-	}
-	handle {
-		# route keeps this order: forward_auth would otherwise run first, and the removal would drop what it copied
-		route {
-			request_header -X-Appidgate-*
-			request_header -X_Appidgate_*
-			forward_auth %[2]s {
-				uri /.appidgate/verify
-				copy_headers X-Appidgate-User X-Appidgate-Email X-Appidgate-Name X-Appidgate-Roles X-Appidgate-Scopes X-Appidgate-Assertion
-			}
-			reverse_proxy %[3]s
-		}
-	}
-}
-`
-
-// TestCaddyForwardAuth: Caddy in front of an app, asking appidgate with forward_auth.
+// TestCaddyForwardAuth: Caddy in front of an app, asking appidgate with forward_auth, configured as
+// docs/forward-auth.md says.
 func TestCaddyForwardAuth(t *testing.T) {
-	caddy := lookFrontProxy(t, "caddy", "/usr/bin/caddy")
-	port := freePort(t)
+	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
+	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
-	startCaddy(t, caddy, port, e)
+	startCaddy(t, port, e)
 
 	anon := e.newClient()
 	if got := anon.get(front + "/auth_route"); got.status != http.StatusFound ||
 		!strings.HasPrefix(got.header.Get("Location"), e.idp.Provider().OAuthServerURL()) {
 		t.Errorf("anonymous browser: %d %q, want 302 to the provider", got.status, got.header.Get("Location"))
 	}
-	if got := anon.get(front+"/auth_route", "Accept", "application/json"); got.status != http.StatusUnauthorized {
-		t.Errorf("anonymous API call: %d, want 401", got.status)
+	if got := anon.get(front+"/auth_route", "Accept", "application/json"); !isUnauthorizedJSON(got) {
+		t.Errorf("anonymous API call: %d %q, want 401 JSON", got.status, got.body)
 	}
 	if got := anon.get(front+"/auth_route", "X-Original-URI", "/public/x"); got.status != http.StatusForbidden {
 		t.Errorf("anonymous naming a public URI: %d, want 403", got.status)
@@ -266,12 +149,83 @@ func TestCaddyForwardAuth(t *testing.T) {
 		h.Get("X-Appidgate-Email") != "alice@example.com" || h.Get(assertion.Header) == "" {
 		t.Errorf("alice through Caddy: %d %s %v", got.status, path, h)
 	}
-	if got := alice.get(front + "/admin"); got.status != http.StatusForbidden {
-		t.Errorf("alice on /admin: %d, want 403", got.status)
+	if got := alice.get(front + "/admin"); !isForbiddenPage(got) {
+		t.Errorf("alice on /admin: %d, want appidgate's 403 page", got.status)
 	}
 	bob := e.newClient()
-	if got := bob.loginFrom(e, front+"/auth_route", "bob"); got.status != http.StatusForbidden {
-		t.Errorf("bob: %d, want 403", got.status)
+	if got := bob.loginFrom(e, front+"/auth_route", "bob"); !isForbiddenPage(got) {
+		t.Errorf("bob: %d %q, want appidgate's 403 page", got.status, got.body)
+	}
+}
+
+// TestTraefikForwardAuthHeaders: Traefik is not packaged for the test machines, so this test sends what the
+// forwardAuth middleware of docs/forward-auth.md sends (a GET to the verify endpoint with X-Forwarded-Method,
+// -Proto, -Host, -Uri and -For and the browser's own headers) and checks the answers Traefik would pass on.
+func TestTraefikForwardAuthHeaders(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: loopback, returnHosts: []string{"app.example.com"}})
+	users := forwardAuthUsers(t, e)
+	provider := e.idp.Provider().OAuthServerURL()
+	tests := []struct {
+		name, who, method, uri, host, accept string
+		check                                func(answer) bool
+	}{
+		{"a browser without a session is sent to login", "anonymous", "GET", "/auth_route?a=1", "app.example.com", "text/html",
+			func(a answer) bool {
+				return a.status == http.StatusFound && strings.HasPrefix(a.header.Get("Location"), provider)
+			}},
+		{"not on a return host: no login redirect", "anonymous", "GET", "/auth_route", "evil.example", "text/html",
+			func(a answer) bool { return a.status == http.StatusUnauthorized }},
+		{"an API request without a session gets 401 JSON", "anonymous", "GET", "/api/x", "app.example.com", "application/json",
+			isUnauthorizedJSON},
+		{"a public route passes", "anonymous", "POST", "/public/x", "app.example.com", "text/html",
+			func(a answer) bool { return a.status == http.StatusOK && a.header.Get("X-Appidgate-User") == "" }},
+		{"alice passes with her identity", "alice", "GET", "/auth_route", "app.example.com", "text/html",
+			func(a answer) bool {
+				return a.status == http.StatusOK && a.header.Get("X-Appidgate-User") == localappid.AliceID &&
+					a.header.Get(assertion.Header) != ""
+			}},
+		{"alice without the admin role gets the 403 page", "alice", "GET", "/admin", "app.example.com", "text/html",
+			isForbiddenPage},
+		{"bob without a role gets the 403 page", "bob", "GET", "/auth_route", "app.example.com", "text/html", isForbiddenPage},
+		{"a path that is not clean is refused", "alice", "GET", "/public/../admin", "app.example.com", "text/html",
+			func(a answer) bool { return a.status == http.StatusBadRequest }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := users[tc.who].get(e.proxy.URL+proxy.VerifyPath, "X-Forwarded-Method", tc.method,
+				"X-Forwarded-Proto", "https", "X-Forwarded-Host", tc.host, "X-Forwarded-Uri", tc.uri,
+				"X-Forwarded-For", "203.0.113.7", "Accept", tc.accept)
+			if !tc.check(got) {
+				t.Errorf("%s %s %s: %d %v %q", tc.who, tc.method, tc.uri, got.status, got.header, got.body)
+			}
+		})
+	}
+}
+
+// TestIngressNginxForwardAuthHeaders: what ingress-nginx's auth-url sends (X-Original-URL, the full URL, and
+// X-Original-Method) is read by the auth endpoint, and its auth-signin's escaped rd by the sign-in link.
+func TestIngressNginxForwardAuthHeaders(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: loopback, returnHosts: []string{"app.example.com"}})
+	users := forwardAuthUsers(t, e)
+	for _, tc := range []struct {
+		who, method, url string
+		want             int
+	}{
+		{"anonymous", "GET", "https://app.example.com/auth_route?x=1", http.StatusUnauthorized},
+		{"anonymous", "POST", "https://app.example.com/noauth_route", http.StatusOK},
+		{"alice", "GET", "https://app.example.com/auth_route?x=1", http.StatusOK},
+		{"alice", "GET", "https://app.example.com/admin", http.StatusForbidden},
+		{"bob", "GET", "https://app.example.com/auth_route", http.StatusForbidden},
+	} {
+		got := users[tc.who].get(e.proxy.URL+proxy.AuthPath, "X-Original-URL", tc.url, "X-Original-Method", tc.method,
+			"X-Auth-Request-Redirect", "/auth_route", "Accept", "text/html")
+		if got.status != tc.want {
+			t.Errorf("%s %s %s: %d, want %d", tc.who, tc.method, tc.url, got.status, tc.want)
+		}
+	}
+	got := users["anonymous"].get(e.proxy.URL + proxy.StartPath + "?rd=" + url.QueryEscape("https://app.example.com/auth_route?x=1"))
+	if got.status != http.StatusFound || !strings.HasPrefix(got.header.Get("Location"), e.idp.Provider().OAuthServerURL()) {
+		t.Errorf("the sign-in with an escaped rd: %d %q, want 302 to the provider's login", got.status, got.header.Get("Location"))
 	}
 }
 
@@ -279,11 +233,11 @@ func TestCaddyForwardAuth(t *testing.T) {
 // the browser, so a session renewed during the check must not need a new cookie: with Redis sessions the cookie
 // only names the session, and each revalidation keeps working on it, the refresh token rotated in Redis.
 func TestCaddyForwardAuthRenewsRedisSessions(t *testing.T) {
-	caddy := lookFrontProxy(t, "caddy", "/usr/bin/caddy")
-	port := freePort(t)
+	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
+	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front, redis: true})
-	startCaddy(t, caddy, port, e)
+	startCaddy(t, port, e)
 
 	alice := e.newClient()
 	if got := alice.loginFrom(e, front+"/auth_route", "alice"); got.status != http.StatusOK {
@@ -297,21 +251,6 @@ func TestCaddyForwardAuthRenewsRedisSessions(t *testing.T) {
 			t.Fatalf("alice at revalidation %d: %d, the app got %v", i+1, got.status, h)
 		}
 	}
-}
-
-// startCaddy runs Caddy with the README's configuration on port, in front of e's proxy and upstream.
-func startCaddy(t *testing.T, caddy string, port int, e *env) {
-	t.Helper()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "Caddyfile")
-	text := fmt.Sprintf(caddyfile, port, strings.TrimPrefix(e.proxy.URL, "http://"),
-		strings.TrimPrefix(e.upstream.URL, "http://"))
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(caddy, "run", "--config", conf, "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
-	startFrontProxy(t, cmd, port)
 }
 
 // assertRenewedThrough checks that a session refreshed during a forward-auth check reaches the browser through

@@ -14,14 +14,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/frontproxytest"
 )
 
 // bufConn is a net.Conn whose reads first drain a bufio.Reader that already buffered some of its bytes.
@@ -231,15 +230,15 @@ func TestHardeningUpstreamSetsProxyCookie(t *testing.T) {
 	}
 }
 
-// TestHardeningCaddyUnderscore: the README's Caddy configuration removes X_Appidgate_* as well as
+// TestHardeningCaddyUnderscore: the documented Caddy configuration removes X_Appidgate_* as well as
 // X-Appidgate-*: Caddy passes underscores on, and WSGI/PHP/Rack servers read X_Appidgate_User as
 // X-Appidgate-User.
 func TestHardeningCaddyUnderscore(t *testing.T) {
-	caddy := lookFrontProxy(t, "caddy", "/usr/bin/caddy")
-	port := freePort(t)
+	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
+	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
-	startCaddy(t, caddy, port, e)
+	startCaddy(t, port, e)
 	req, _ := http.NewRequest(http.MethodGet, front+"/public/x", nil)
 	req.Header["X_Appidgate_User"] = []string{"evil"}
 	req.Header["X_Appidgate_Roles"] = []string{"admin"}
@@ -255,8 +254,8 @@ func TestHardeningCaddyUnderscore(t *testing.T) {
 // does not send X-Original-Method, an anonymous POST must not be judged as a GET and pass a GET-only public
 // rule: forward-auth requires the original method.
 func TestHardeningNginxMethodFallback(t *testing.T) {
-	nginx := lookFrontProxy(t, "nginx", "/usr/sbin/nginx")
-	port := freePort(t)
+	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
+	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	routes := "routes:\n  - path: /form\n    methods: [GET]\n    public: true\n"
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front, routes: routes})
@@ -268,13 +267,10 @@ func TestHardeningNginxMethodFallback(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(app.Close)
-	dir := t.TempDir()
-	// The README's configuration, less its X-Original-Method line.
-	text := strings.Replace(fmt.Sprintf(nginxConf, port, strings.TrimPrefix(e.proxy.URL, "http://"),
-		strings.TrimPrefix(app.URL, "http://"), dir), "proxy_set_header X-Original-Method $request_method;", "", 1)
-	conf := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(conf, []byte(text), 0o600)
-	startFrontProxy(t, exec.Command(nginx, "-p", dir, "-c", conf, "-e", "stderr"), port)
+	// The documented configuration, less its X-Original-Method lines.
+	startNginx(t, e, app.URL, port, func(recipe string) string {
+		return strings.ReplaceAll(recipe, "proxy_set_header X-Original-Method $request_method;", "")
+	})
 	req, _ := http.NewRequest(http.MethodPost, front+"/form", strings.NewReader("x"))
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)

@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		return code
 	}
 	defer rp.Close()
-	app, cfg, local, port := rp.app, rp.cfg, rp.local, rp.port
+	app, cfg, local := rp.app, rp.cfg, rp.local
 
 	set, err := pages.Load(cfg.TemplatesDir) // checked with the settings; read again here for the profile page
 	if err != nil {
@@ -66,13 +66,10 @@ func runDemo(ctx context.Context, args []string, e env) int {
 	if local && !rp.opts.localIdP {
 		// Cookies are per host name: a login started on 127.0.0.1 could not finish on localhost, the host of the
 		// redirect URI. Send every page to that one origin.
-		handler = canonicalHost(fmt.Sprintf("localhost:%d", port), mux)
+		handler = canonicalHost(cfg.RedirectURL, rp.opts.logger, mux)
 	}
 
-	base := fmt.Sprintf("http://localhost:%d", port)
-	if !local {
-		base = strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
-	}
+	base := strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
 	printBanner(e, base, cfg, rp.idp)
 	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "mode", cfg.Provider,
 		"provider", cfg.OAuthServerURL, "local_provider", local)

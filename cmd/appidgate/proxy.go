@@ -213,7 +213,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	mux.Handle("/", p)
 	var handler http.Handler = mux
 	if rp.local && !rp.opts.localIdP {
-		handler = canonicalHost(fmt.Sprintf("localhost:%d", rp.port), mux)
+		handler = canonicalHost(rp.cfg.RedirectURL, log, mux)
 	}
 
 	var child *supervise.Child
@@ -246,11 +246,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		}()
 	}
 
-	base := fmt.Sprintf("http://localhost:%d", rp.port)
-	if !rp.local {
-		base = origin
-	}
-	fmt.Fprintf(e.stdout, "appidgate proxy: open %s (upstream %s)\n", base, upstream.Redacted())
+	fmt.Fprintf(e.stdout, "appidgate proxy: open %s/ (upstream %s)\n", origin, upstream.Redacted())
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}

@@ -80,6 +80,8 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		idpCfg.BaseURL = opts.idpPublicURL()
 		idpCfg.ShowUsers = true // the demo data: its sign-in page lists the users
 		idpCfg.TemplatesDir = e.getenv("APPIDGATE_TEMPLATES_DIR")
+		redirectURI, _ := localRedirectURI(e.lookupEnv, rp.port, opts.localIdP)
+		idpCfg = withPublicURL(idpCfg, redirectURI, e.getenv("APPIDGATE_POST_LOGOUT_PATH"))
 		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			rp.Close()
