@@ -2,9 +2,12 @@ package proxy_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,5 +276,117 @@ func assertRenewedThrough(t *testing.T, e *env, alice *client, front string) {
 	}
 	if c := got.header.Values("Set-Cookie"); len(c) != 0 {
 		t.Errorf("alice's renewed session was renewed again: the browser never got the first renewal (%q)", c)
+	}
+}
+
+// logBuffer is a log destination that the servers and the test may use at once.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestForwardAuthLogsReasons: each refusal at the forward-auth endpoints says why in the log, at the level
+// it deserves; a misconfigured front proxy is a warning once, not one per request.
+func TestForwardAuthLogsReasons(t *testing.T) {
+	type ask struct {
+		who, endpoint string
+		header        []string
+	}
+	tests := []struct {
+		name    string
+		trusted []netip.Prefix
+		asks    []ask
+		want    []string // substrings of the log, in order of appearance not required
+		warns   int
+	}{
+		{"an untrusted front proxy, asking twice", []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+			[]ask{{"anonymous", proxy.AuthPath, []string{"X-Original-URI", "/auth_route", "X-Original-Method", "GET"}},
+				{"alice", proxy.VerifyPath, []string{"X-Forwarded-Uri", "/auth_route", "X-Forwarded-Method", "GET"}}},
+			[]string{`level=WARN msg="forward-auth refused: peer 127.0.0.1 is not a trusted proxy (--trusted-proxy); answering 403"`,
+				`level=DEBUG msg="forward-auth refused: peer 127.0.0.1`}, 1},
+		{"no original method", loopback,
+			[]ask{{"anonymous", proxy.AuthPath, []string{"X-Original-URI", "/auth_route"}}},
+			[]string{`level=WARN msg="forward-auth refused: missing X-Original-Method or X-Forwarded-Method (nginx: proxy_set_header X-Original-Method $request_method); answering 403"`}, 1},
+		{"no session at the nginx endpoint", loopback,
+			[]ask{{"anonymous", proxy.AuthPath, []string{"X-Original-URI", "/auth_route", "X-Original-Method", "GET"}}},
+			[]string{`level=DEBUG msg="forward-auth: no session, answering 401 (nginx's error_page 401 sends the request to /.appidgate/error`}, 0},
+		{"no session: a browser and a script", loopback,
+			[]ask{{"anonymous", proxy.ErrorPath, []string{"X-Original-URI", "/auth_route", "X-Original-Method", "GET"}},
+				{"anonymous", proxy.VerifyPath, []string{"X-Forwarded-Uri", "/auth_route", "X-Forwarded-Method", "GET", "Accept", "application/json"}}},
+			[]string{`msg="forward-auth: no session, redirecting the browser to sign in"`,
+				`msg="forward-auth: no session, answering 401 JSON: the request does not accept text/html"`}, 0},
+		{"a user without the role", loopback,
+			[]ask{{"bob", proxy.AuthPath, []string{"X-Original-URI", "/auth_route", "X-Original-Method", "GET"}}},
+			[]string{`level=INFO msg="forward-auth refused: the user does not meet the route's policy; answering 403"`,
+				"user=" + localappid.BobID}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logBuffer
+			e := newEnv(t, envOptions{trusted: tc.trusted,
+				faLog: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			users := forwardAuthUsers(t, e)
+			for _, a := range tc.asks {
+				users[a.who].get(e.proxy.URL+a.endpoint, a.header...)
+			}
+			got := logs.String()
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("the log lacks %s:\n%s", w, got)
+				}
+			}
+			if n := strings.Count(got, "level=WARN"); n != tc.warns {
+				t.Errorf("%d warnings, want %d:\n%s", n, tc.warns, got)
+			}
+		})
+	}
+}
+
+// TestForwardAuthErrorEndpoint: the answer nginx's error_page shows for a refused request is appidgate's, and
+// never an allowed one: a request allowed by the time it asks is sent back to ask again.
+func TestForwardAuthErrorEndpoint(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: loopback})
+	users := forwardAuthUsers(t, e)
+	provider := e.idp.Provider().OAuthServerURL()
+	tests := []struct {
+		name, who, method, uri, accept string
+		check                          func(answer) bool
+	}{
+		{"a browser without a session: the login", "anonymous", "GET", "/auth_route?a=1", "text/html", func(a answer) bool {
+			return a.status == http.StatusFound && strings.HasPrefix(a.header.Get("Location"), provider)
+		}},
+		{"a POST without a session: the login too", "anonymous", "POST", "/auth_route", "text/html", func(a answer) bool {
+			return a.status == http.StatusFound && strings.HasPrefix(a.header.Get("Location"), provider)
+		}},
+		{"an API route without a session: 401 JSON", "anonymous", "GET", "/api/x", "text/html", isUnauthorizedJSON},
+		{"a script without a session: 401 JSON", "anonymous", "GET", "/auth_route", "application/json", isUnauthorizedJSON},
+		{"bob: the 403 page", "bob", "GET", "/auth_route", "text/html", isForbiddenPage},
+		{"alice on an admin page: the 403 page", "alice", "GET", "/admin", "text/html", isForbiddenPage},
+		{"alice, allowed by now: back to ask again, without her identity", "alice", "POST", "/auth_route?a=1", "text/html",
+			func(a answer) bool {
+				return a.status == http.StatusTemporaryRedirect && a.header.Get("Location") == "/auth_route?a=1" &&
+					a.header.Get("X-Appidgate-User") == "" && a.header.Get("X-Appidgate-Assertion") == ""
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := users[tc.who].get(e.proxy.URL+proxy.ErrorPath, "X-Original-URI", tc.uri, "X-Original-Method", tc.method,
+				"Accept", tc.accept)
+			if !tc.check(got) {
+				t.Errorf("%s %s %s: %d %v %q", tc.who, tc.method, tc.uri, got.status, got.header, got.body)
+			}
+		})
 	}
 }

@@ -70,6 +70,7 @@ type envOptions struct {
 	bodyIdle    time.Duration            // the proxy's BodyIdleTimeout; zero: its default
 	keepToken   bool                     // appid's KeepAccessToken
 	provider    func(*localappid.Config) // changes the local provider's configuration, when set
+	faLog       *slog.Logger             // the forward-auth endpoints' logger; nil: discarded
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -205,9 +206,12 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	faLog := opt.faLog
+	if faLog == nil {
+		faLog = slog.New(slog.DiscardHandler)
+	}
 	fa, err := proxy.NewForwardAuth(proxy.Config{Auth: auth, Routes: routes, Identity: opt.identity,
-		Assertion: signer, TrustedProxies: opt.trusted, ReturnHosts: opt.returnHosts,
-		Logger: slog.New(slog.DiscardHandler)})
+		Assertion: signer, TrustedProxies: opt.trusted, ReturnHosts: opt.returnHosts, Logger: faLog})
 	if err != nil {
 		t.Fatal(err)
 	}
