@@ -310,7 +310,7 @@ func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 			ErrorPath+" for the sign-in redirect or 401 JSON)", "method", o.method, "uri_path", o.path, "route", rule.Pattern)
 		w.WriteHeader(http.StatusUnauthorized)
 	case errors.Is(err, appid.ErrForbidden):
-		f.forbidden(r, o, rule, user)
+		f.forbidden(r, o, rule, user, slog.LevelInfo)
 		w.WriteHeader(http.StatusForbidden)
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
 		// nginx makes a 500 of a 503; a 401 sends the browser to sign in again, which is the least harm.
@@ -333,7 +333,7 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 		allow(w)
 		return
 	}
-	f.refuse(w, r, o, rule, user, err)
+	f.refuse(w, r, o, rule, user, err, slog.LevelInfo)
 }
 
 // serveError is ErrorPath: what VerifyPath answers, but never an allowed answer.
@@ -350,11 +350,13 @@ func (f *ForwardAuth) serveError(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, o.uri, http.StatusTemporaryRedirect)
 		return
 	}
-	f.refuse(w, r, o, rule, user, err)
+	f.refuse(w, r, o, rule, user, err, slog.LevelDebug) // AuthPath logged the refusal at INFO
 }
 
-// refuse writes VerifyPath's and ErrorPath's answer to a request decide refused with err.
-func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original, rule Rule, user *appid.User, err error) {
+// refuse writes VerifyPath's and ErrorPath's answer to a request decide refused with err, logging a refused
+// user at refusedLevel.
+func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original, rule Rule, user *appid.User, err error,
+	refusedLevel slog.Level) {
 	ctx := r.Context()
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
@@ -385,7 +387,7 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
 		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
 	case errors.Is(err, appid.ErrForbidden):
-		f.forbidden(r, o, rule, user)
+		f.forbidden(r, o, rule, user, refusedLevel)
 		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
 		f.log.ErrorContext(ctx, "proxy: forward-auth: the session store is unavailable; answering 503")
@@ -406,13 +408,13 @@ func (f *ForwardAuth) allowed(r *http.Request, o original, rule Rule) {
 		"public", rule.Public)
 }
 
-// forbidden logs a signed-in user refused by the route's policy.
-func (f *ForwardAuth) forbidden(r *http.Request, o original, rule Rule, user *appid.User) {
+// forbidden logs a signed-in user refused by the route's policy, at level.
+func (f *ForwardAuth) forbidden(r *http.Request, o original, rule Rule, user *appid.User, level slog.Level) {
 	attrs := []any{"method", o.method, "uri_path", o.path, "route", rule.Pattern, "policy", rule.Policy.String()}
 	if user != nil {
 		attrs = append(attrs, "user", user.ID)
 	}
-	f.log.InfoContext(r.Context(), "forward-auth refused: the user does not meet the route's policy; answering 403", attrs...)
+	f.log.Log(r.Context(), level, "forward-auth refused: the user does not meet the route's policy; answering 403", attrs...)
 }
 
 // misconfigured logs a forward-auth request that a front proxy set up wrong would send: at WARN, once a minute

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -95,6 +96,16 @@ func TestCanonicalHostLeavesForwardAuthAlone(t *testing.T) {
 	if n := strings.Count(logs.String(), "level=WARN"); n != 1 ||
 		!strings.Contains(logs.String(), "set APPID_REDIRECT_URI to its callback, e.g. http://127.0.0.1:8090/afterauth") {
 		t.Errorf("want one warning naming APPID_REDIRECT_URI, got %d:\n%s", n, logs.String())
+	}
+
+	// A front proxy that asks with appidgate's own address did not pass the browser's Host on.
+	logs.Reset()
+	h = canonicalHost("http://localhost:4180/afterauth", log, http.NotFoundHandler())
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:4180"+proxy.AuthPath, nil)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4180}
+	h.ServeHTTP(httptest.NewRecorder(), req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, local)))
+	if !strings.Contains(logs.String(), "proxy_set_header Host $http_host") {
+		t.Errorf("want a warning about the Host nginx passes on, got:\n%s", logs.String())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -148,9 +149,15 @@ func canonicalHost(redirectURL string, log *slog.Logger, next http.Handler) http
 		case r.Host == host || isOpsPath(r.URL.Path) || (r.Method != http.MethodGet && r.Method != http.MethodHead):
 		case strings.HasPrefix(r.URL.Path, "/.appidgate/") && r.URL.Path != proxy.StartPath:
 			warnOnce.Do(func() {
-				log.WarnContext(r.Context(), "forward-auth: the front proxy asks for host "+r.Host+", not the public URL's "+
-					host+": logins will come back to "+host+"; if the front proxy is the public URL, set "+
-					"APPID_REDIRECT_URI to its callback, e.g. http://"+r.Host+"/afterauth", "public_url", redirectURL)
+				msg := "forward-auth: the front proxy asks for host " + r.Host + ", not the public URL's " + host +
+					": logins will come back to " + host + "; if the front proxy is the public URL, set " +
+					"APPID_REDIRECT_URI to its callback, e.g. http://" + r.Host + "/afterauth"
+				if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && portOf(r.Host) == portOf(local.String()) {
+					// appidgate's own address: the front proxy does not pass the browser's Host on.
+					msg = "forward-auth: the front proxy asks for host " + r.Host + ", appidgate's own address, not the " +
+						"browser's: pass it on (nginx: proxy_set_header Host $http_host)"
+				}
+				log.WarnContext(r.Context(), msg, "public_url", redirectURL)
 			})
 		default:
 			log.DebugContext(r.Context(), "local provider: redirecting to the public URL's host, where the login's cookies live",
@@ -161,6 +168,16 @@ func canonicalHost(redirectURL string, log *slog.Logger, next http.Handler) http
 		next.ServeHTTP(w, r)
 	})
 }
+
+// portOf is the port of a host:port, or "" without one.
+func portOf(hostport string) string {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
 func isOpsPath(p string) bool {
 	return p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
