@@ -112,7 +112,7 @@ type Config struct {
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
 	BackchannelLogoutPath string
 	// TemplatesDir holds the operator's templates that replace the built-in pages (the 403, failure, logout and
-	// signed-out pages; see the README) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
+	// signed-out pages; see docs/pages.md) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
 	// that does not parse or names an unknown page. Empty: the built-in pages.
 	TemplatesDir string
 	// AccessContact is whom a refused user should ask for access, shown on the 403 page

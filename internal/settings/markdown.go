@@ -3,6 +3,7 @@ package settings
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -59,7 +60,7 @@ the provider settings in context: [providers.md](providers.md).
 			}
 		}
 		for _, s := range details {
-			fmt.Fprintf(&b, "\n**`%s`**: %s\n", s.Key(), s.Details)
+			fmt.Fprintf(&b, "\n**`%s`**: %s\n", s.Key(), linkDocs(s.Details))
 		}
 	}
 	return b.Bytes()
@@ -79,8 +80,14 @@ func defaultCell(s Setting) string {
 	return cell(s.Default)
 }
 
-// cell escapes s for a Markdown table cell.
-func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// cell escapes s for a Markdown table cell, and links the pages it names.
+func cell(s string) string { return linkDocs(strings.ReplaceAll(s, "|", `\|`)) }
+
+// docsPage is a page of docs/ named in a summary, such as docs/proxy.md.
+var docsPage = regexp.MustCompile(`\bdocs/([a-z-]+\.md)\b`)
+
+// linkDocs turns each docs/PAGE.md in s into a link relative to the configuration page, its neighbour.
+func linkDocs(s string) string { return docsPage.ReplaceAllString(s, "[$1]($1)") }
 
 // anchor is the fragment GitHub gives a heading: lower case, spaces as hyphens, punctuation dropped.
 func anchor(heading string) string {

@@ -157,7 +157,8 @@ var table = []Setting{
 		Details: "At start, `demo`, `proxy` and `idp` look at every variable named `APPIDGATE_*` or `APPID_*`, or " +
 			"starting like `SESSION_SECRET`, `IBM_CLOUD_` or `IAM_TOKEN`: one that no setting here knows is most " +
 			"likely a typo, and is logged as `unknown setting NAME, did you mean SETTING?`. Other variables, such " +
-			"as `PATH` or Code Engine's `CE_*`, are never looked at."},
+			"as `PATH` or Code Engine's `CE_*`, are never looked at, and the variables read by other tools (below) are " +
+			"known too."},
 
 	// Other tools.
 	{Name: "APPID_SERVICE_INSTANCE", Kind: KindString, Group: GroupOther, ReadBy: Deploy,
