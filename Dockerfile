@@ -24,8 +24,10 @@ USER 65532:65532
 EXPOSE 8080
 # Code Engine injects PORT (8080). APPIDGATE_REQUIRE_APPID=1: missing App ID settings are a start-up error
 # naming each one; the embedded local provider and its demo users never start by accident in a container.
+# APPIDGATE_STRICT_ENV=true: a misspelled APPIDGATE_* or APPID_* variable is a start-up error, not a warning.
 ENV PORT=8080 \
     APPIDGATE_REQUIRE_APPID=1 \
+    APPIDGATE_STRICT_ENV=true \
     APPIDGATE_LOG_FORMAT=json
 ENTRYPOINT ["/appidgate"]
 CMD ["demo"]

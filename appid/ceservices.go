@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/appidgate/appidgate/internal/settings"
 )
 
 // ceServicesVar is where IBM Cloud Code Engine puts the credentials of the service instances bound to an app
@@ -37,7 +39,7 @@ type ServiceBinding struct {
 // holds several App ID bindings (all named), or a binding lacks a credential, or only some of the three
 // variables are set while a binding is there to supply them.
 func CEServicesBinding(lookup func(string) (string, bool)) (ServiceBinding, error) {
-	b, problems := readCEServices(lookup)
+	b, problems := readCEServices(settings.NewReader(lookup, nil))
 	if len(problems) > 0 {
 		return ServiceBinding{}, &ConfigError{Problems: problems}
 	}
@@ -66,11 +68,8 @@ type ceServiceEntry struct {
 }
 
 // readCEServices finds the App ID binding in CE_SERVICES that supplies settings, as CEServicesBinding describes.
-func readCEServices(lookup func(string) (string, bool)) (ceBinding, []Problem) {
-	get := func(name string) string {
-		v, _ := lookup(name)
-		return strings.TrimSpace(v)
-	}
+func readCEServices(r *settings.Reader) (ceBinding, []Problem) {
+	get := r.String
 	raw := get(ceServicesVar)
 	if raw == "" {
 		return ceBinding{}, nil
@@ -177,8 +176,8 @@ func jsonError(err error) string {
 
 // useCEServices takes the settings a CE_SERVICES binding supplies into c (see CEServicesBinding) and returns the
 // problems of CE_SERVICES.
-func (c *Config) useCEServices(lookup func(string) (string, bool)) []Problem {
-	b, problems := readCEServices(lookup)
+func (c *Config) useCEServices(r *settings.Reader) []Problem {
+	b, problems := readCEServices(r)
 	for _, name := range b.Settings {
 		v := b.values[name]
 		switch name {

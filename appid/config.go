@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/settings"
 )
 
 // Defaults used when a Config field is left zero.
@@ -57,8 +57,8 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Config holds everything Auth needs. ConfigFromEnv fills it from the reference app's environment variables;
-// programs may also build it directly and pass it to New.
+// Config holds everything Auth needs. ConfigFromEnv fills it from environment variables, named in brackets
+// below and described in docs/configuration.md; programs may also build it directly and pass it to New.
 type Config struct {
 	// ClientID and ClientSecret are the App ID application's credentials [APPID_CLIENT_ID, APPID_CLIENT_SECRET].
 	ClientID     string
@@ -112,7 +112,7 @@ type Config struct {
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
 	BackchannelLogoutPath string
 	// TemplatesDir holds the operator's templates that replace the built-in pages (the 403, failure, logout and
-	// signed-out pages; see the README) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
+	// signed-out pages; see docs/pages.md) [APPIDGATE_TEMPLATES_DIR]. New checks each one and refuses a template
 	// that does not parse or names an unknown page. Empty: the built-in pages.
 	TemplatesDir string
 	// AccessContact is whom a refused user should ask for access, shown on the 403 page
@@ -166,65 +166,42 @@ func ConfigFromEnv() (Config, error) {
 // configuration the error is a *ConfigError naming every missing or invalid setting at once, by its environment
 // variable.
 func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
-	get := func(name string) string {
-		v, _ := lookup(name)
-		return strings.TrimSpace(v)
-	}
 	var problems []Problem
+	r := settings.NewReader(lookup, func(name, reason string) { problems = append(problems, Problem{name, reason}) })
 	cfg := Config{
-		ClientID:       get("APPID_CLIENT_ID"),
-		ClientSecret:   get("APPID_CLIENT_SECRET"),
-		OAuthServerURL: get("APPID_OAUTH_SERVER_URL"),
-		RedirectURL:    get("APPID_REDIRECT_URI"),
-		IBMCloudAPIKey: get("IBM_CLOUD_APIKEY"),
-		IAMTokenURL:    get("IAM_TOKEN_URL"),
-		ManagementURL:  get("APPIDGATE_MANAGEMENT_URL"),
-		PostLogoutPath: get("APPIDGATE_POST_LOGOUT_PATH"),
-		RedisURL:       get("APPIDGATE_REDIS_URL"),
+		ClientID:       r.String("APPID_CLIENT_ID"),
+		ClientSecret:   r.String("APPID_CLIENT_SECRET"),
+		OAuthServerURL: r.String("APPID_OAUTH_SERVER_URL"),
+		RedirectURL:    r.String("APPID_REDIRECT_URI"),
+		IBMCloudAPIKey: r.String("IBM_CLOUD_APIKEY"),
+		IAMTokenURL:    r.String("IAM_TOKEN_URL"),
+		ManagementURL:  r.String("APPIDGATE_MANAGEMENT_URL"),
+		PostLogoutPath: r.String("APPIDGATE_POST_LOGOUT_PATH"),
+		RedisURL:       r.String("APPIDGATE_REDIS_URL"),
 
-		BackchannelLogoutPath: get("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
+		BackchannelLogoutPath: r.String("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
-	problems = append(problems, cfg.useCEServices(lookup)...) // a Code Engine App ID binding, see CEServicesBinding
-	if key := get("SESSION_SECRET_KEY"); key != "" {
+	problems = append(problems, cfg.useCEServices(r)...) // a Code Engine App ID binding, see CEServicesBinding
+	if key := r.String("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}
 	// Previous keys join SessionKeys after the checks, so that they never stand in for a missing
 	// SESSION_SECRET_KEY (the first key seals new sessions) and their problems name their own variable.
 	var previous [][]byte
-	for _, key := range strings.Split(get("APPIDGATE_SESSION_PREVIOUS_KEYS"), ",") {
-		if key = strings.TrimSpace(key); key == "" {
-			continue
-		}
+	for _, key := range r.List("APPIDGATE_SESSION_PREVIOUS_KEYS") {
 		if len(key) < session.MinSecretLen {
 			problems = append(problems, Problem{"APPIDGATE_SESSION_PREVIOUS_KEYS",
 				fmt.Sprintf("key %d is %d bytes, expected at least %d", len(previous)+1, len(key), session.MinSecretLen)})
 		}
 		previous = append(previous, []byte(key))
 	}
-	if s := get("APPIDGATE_SCOPES"); s != "" {
+	if s := r.String("APPIDGATE_SCOPES"); s != "" {
 		cfg.Scopes = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
 	}
-	durations := []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"APPIDGATE_SESSION_IDLE_TIMEOUT", &cfg.SessionIdleTimeout},
-		{"APPIDGATE_SESSION_MAX_AGE", &cfg.SessionMaxAge},
-		{"APPIDGATE_CLOCK_SKEW", &cfg.ClockSkew},
-	}
-	for _, d := range durations {
-		s := get(d.name)
-		if s == "" {
-			continue
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			problems = append(problems, Problem{d.name, fmt.Sprintf("expected a duration such as 30m, got %q", s)})
-			continue
-		}
-		*d.dst = v
-	}
-	if s := get("APPIDGATE_REVALIDATE_INTERVAL"); s != "" {
+	cfg.SessionIdleTimeout, _ = r.Duration("APPIDGATE_SESSION_IDLE_TIMEOUT")
+	cfg.SessionMaxAge, _ = r.Duration("APPIDGATE_SESSION_MAX_AGE")
+	cfg.ClockSkew, _ = r.Duration("APPIDGATE_CLOCK_SKEW")
+	if s := r.String("APPIDGATE_REVALIDATE_INTERVAL"); s != "" {
 		if v, err := time.ParseDuration(s); err == nil && v > 0 {
 			cfg.RevalidateInterval = v
 		} else if strings.EqualFold(s, "off") {
@@ -234,30 +211,16 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 				fmt.Sprintf("expected a positive duration such as 5m, or off, got %q", s)})
 		}
 	}
-	if s := get("APPIDGATE_INTROSPECT"); s != "" {
-		v, err := strconv.ParseBool(s)
-		if err != nil {
-			problems = append(problems, Problem{"APPIDGATE_INTROSPECT", fmt.Sprintf("expected true or false, got %q", s)})
-		}
-		cfg.Introspect = v
-	}
-	if s := get("APPIDGATE_KEEP_ACCESS_TOKEN"); s != "" {
-		v, err := strconv.ParseBool(s)
-		if err != nil {
-			problems = append(problems, Problem{"APPIDGATE_KEEP_ACCESS_TOKEN", fmt.Sprintf("expected true or false, got %q", s)})
-		}
-		cfg.KeepAccessToken = v
-	}
-	cfg.TemplatesDir, cfg.AccessContact = get("APPIDGATE_TEMPLATES_DIR"), get("APPIDGATE_ACCESS_CONTACT")
+	cfg.Introspect, _ = r.Bool("APPIDGATE_INTROSPECT")
+	cfg.KeepAccessToken, _ = r.Bool("APPIDGATE_KEEP_ACCESS_TOKEN")
+	cfg.TemplatesDir, cfg.AccessContact = r.String("APPIDGATE_TEMPLATES_DIR"), r.String("APPIDGATE_ACCESS_CONTACT")
 	if cfg.TemplatesDir != "" {
 		if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {
 			problems = append(problems, err.Problems...)
 		}
 	}
 	names := envNames
-	var providerProblems []Problem
-	names.oauthServerURL, providerProblems = readProviderEnv(get, &cfg)
-	problems = append(problems, providerProblems...)
+	names.oauthServerURL = readProviderEnv(r, &cfg, func(p Problem) { problems = append(problems, p) })
 	problems = append(problems, cfg.problems(names)...)
 	if cfg.IBMCloudAPIKey == "" && cfg.Provider != ProviderOIDC {
 		// The reference app reads roles with this key; from the environment it is required like the other five.

@@ -7,9 +7,9 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/appidgate/appidgate/internal/settings"
 	"golang.org/x/oauth2"
 )
 
@@ -48,47 +48,43 @@ var (
 		offlineAccess: "DisableOfflineAccess", logoutParam: "LogoutReturnParam", apiKey: "IBMCloudAPIKey"}
 )
 
-// readProviderEnv reads the provider-mode settings into cfg: APPIDGATE_PROVIDER, APPIDGATE_ISSUER_URL (another
-// name for APPID_OAUTH_SERVER_URL), APPIDGATE_ROLES_CLAIM, APPIDGATE_AUTH_PARAMS, APPIDGATE_OFFLINE_ACCESS and
-// APPIDGATE_LOGOUT_RETURN_PARAM.
-// It returns the variable that problems with the issuer should name, and the problems of values that do not
-// parse; Config.providerProblems checks the rest.
-func readProviderEnv(get func(string) string, cfg *Config) (issuerVar string, problems []Problem) {
-	cfg.Provider = strings.ToLower(get("APPIDGATE_PROVIDER"))
-	cfg.RolesClaim = get("APPIDGATE_ROLES_CLAIM")
-	cfg.LogoutReturnParam = get("APPIDGATE_LOGOUT_RETURN_PARAM")
+// readProviderEnv reads the provider-mode settings into cfg through r: APPIDGATE_PROVIDER, APPIDGATE_ISSUER_URL
+// (another name for APPID_OAUTH_SERVER_URL), APPIDGATE_ROLES_CLAIM, APPIDGATE_AUTH_PARAMS,
+// APPIDGATE_OFFLINE_ACCESS and APPIDGATE_LOGOUT_RETURN_PARAM.
+// It returns the variable that problems with the issuer should name, and passes the problems of values that do
+// not parse to add, in the order r reports its own; Config.providerProblems checks the rest.
+func readProviderEnv(r *settings.Reader, cfg *Config, add func(Problem)) (issuerVar string) {
+	cfg.Provider = strings.ToLower(r.String("APPIDGATE_PROVIDER"))
+	cfg.RolesClaim = r.String("APPIDGATE_ROLES_CLAIM")
+	cfg.LogoutReturnParam = r.String("APPIDGATE_LOGOUT_RETURN_PARAM")
 	issuerVar = "APPID_OAUTH_SERVER_URL"
-	if alias := get("APPIDGATE_ISSUER_URL"); alias != "" {
+	if alias := r.String("APPIDGATE_ISSUER_URL"); alias != "" {
 		switch {
 		case cfg.OAuthServerURL == "":
 			cfg.OAuthServerURL, issuerVar = alias, "APPIDGATE_ISSUER_URL"
 		case cfg.OAuthServerURL != alias:
-			problems = append(problems, Problem{"APPIDGATE_ISSUER_URL", fmt.Sprintf(
+			add(Problem{"APPIDGATE_ISSUER_URL", fmt.Sprintf(
 				"%q differs from APPID_OAUTH_SERVER_URL %q; set one of them", alias, cfg.OAuthServerURL)})
 		}
 	} else if cfg.OAuthServerURL == "" && cfg.Provider == ProviderOIDC {
 		issuerVar = "APPIDGATE_ISSUER_URL"
 	}
 	if cfg.RolesClaim != "" && cfg.Provider != ProviderOIDC && cfg.IBMCloudAPIKey != "" {
-		problems = append(problems, Problem{"APPIDGATE_ROLES_CLAIM",
+		add(Problem{"APPIDGATE_ROLES_CLAIM",
 			"not used: with IBM_CLOUD_APIKEY, App ID roles come from the management API (APPIDGATE_PROVIDER=oidc reads roles from a claim)"})
 	}
-	if s := get("APPIDGATE_AUTH_PARAMS"); s != "" {
+	if s := r.String("APPIDGATE_AUTH_PARAMS"); s != "" {
 		params, err := url.ParseQuery(s)
 		if err != nil {
-			problems = append(problems, Problem{"APPIDGATE_AUTH_PARAMS",
+			add(Problem{"APPIDGATE_AUTH_PARAMS",
 				fmt.Sprintf("expected a query string such as access_type=offline&prompt=consent, got %q", s)})
 		}
 		cfg.AuthParams = params
 	}
-	if s := get("APPIDGATE_OFFLINE_ACCESS"); s != "" {
-		v, err := strconv.ParseBool(s)
-		if err != nil {
-			problems = append(problems, Problem{"APPIDGATE_OFFLINE_ACCESS", fmt.Sprintf("expected true or false, got %q", s)})
-		}
-		cfg.DisableOfflineAccess = err == nil && !v
+	if v, ok := r.Bool("APPIDGATE_OFFLINE_ACCESS"); ok {
+		cfg.DisableOfflineAccess = !v
 	}
-	return issuerVar, problems
+	return issuerVar
 }
 
 // providerProblems lists what is wrong with the provider-mode settings of c, and with the App ID settings that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -21,25 +22,27 @@ var referenceVariables = []string{
 
 const demoUsage = `usage: appidgate demo
 
-Runs the reference app: / -> /auth_route (login and a role), /noauth_route (open), /afterauth (callback),
-/profile, /api/auth_route (a bearer token with scope view), /logout, /healthz, /readyz, /metrics.
-Configuration comes from the environment (see README.md): with APPID_OAUTH_SERVER_URL and the other reference
-variables it uses IBM Cloud App ID; with APPIDGATE_PROVIDER=oidc and APPIDGATE_ISSUER_URL any OpenID Connect
-provider (roles from APPIDGATE_ROLES_CLAIM); without them it starts the embedded local App ID-compatible
-provider, with users alice, bob and carol.
+Runs an example app with login and role checks: / and /auth_route (login and at least one role),
+/noauth_route (open to everyone), /afterauth (the login callback), /profile, /api/auth_route (a bearer token
+with the scope view), /logout, /healthz, /readyz and /metrics.
+
+Its settings come from environment variables: with APPID_OAUTH_SERVER_URL and the other App ID settings it
+uses IBM Cloud App ID; with APPIDGATE_PROVIDER=oidc and APPIDGATE_ISSUER_URL any OpenID Connect provider
+(roles from APPIDGATE_ROLES_CLAIM); without them it starts the embedded local App ID-compatible provider, with
+users alice, bob and carol. Getting started: docs/getting-started.md. Every setting: docs/configuration.md.
 `
 
-// runDemo runs the reference app, on App ID or on the embedded local provider (see startRelyingParty).
+// runDemo runs the example app, on App ID or on the embedded local provider (see startRelyingParty).
 func runDemo(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("appidgate demo", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, demoUsage) }
+	fs.SetOutput(io.Discard) // usage and errors are printed below, once
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(e.stdout)
 			fmt.Fprint(e.stdout, demoUsage)
 			return 0
 		}
+		fmt.Fprintf(e.stderr, "appidgate demo: %v\n\n%s", err, demoUsage)
 		return 2
 	}
 	if fs.NArg() > 0 {

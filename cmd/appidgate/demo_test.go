@@ -46,6 +46,14 @@ func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
 		stdout: stdout, stderr: stderr,
 		getenv:    func(k string) string { return vars[k] },
 		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		environ: func() []string {
+			var kv []string
+			for k, v := range vars {
+				kv = append(kv, k+"="+v)
+			}
+			slices.Sort(kv)
+			return kv
+		},
 	}
 }
 

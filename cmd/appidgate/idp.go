@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -35,9 +36,9 @@ func runIdP(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o idpOptions
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:5001", "address to listen on")
-	fs.StringVar(&o.config, "config", "", "YAML or JSON file with tenant, clients, users, roles and API keys (default: the demo data)")
-	fs.StringVar(&o.issuerURL, "issuer-url", "", "public origin when the provider is reached through another host name, e.g. http://idp:5001")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:5001", settings.FlagHelp("addr"))
+	fs.StringVar(&o.config, "config", "", settings.FlagHelp("config"))
+	fs.StringVar(&o.issuerURL, "issuer-url", "", settings.FlagHelp("issuer-url"))
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, idpUsage)
 		fs.SetOutput(w)
@@ -54,6 +55,7 @@ func runIdP(ctx context.Context, args []string, e env) int {
 	}
 
 	cfg, problems := o.load()
+	problems = append(problems, idpEnvProblems(e)...)
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
 	}

@@ -16,20 +16,25 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	lookupEnv      func(string) (string, bool)
+	environ        func() []string // NAME=value entries, for the unknown-setting check; nil skips it
 }
 
 const usage = `usage: appidgate <command> [flags]
 
 commands:
-  demo   run the reference app (the seed's routes) on App ID, another OpenID Connect provider, or the
-         embedded local provider
+  demo   run an example app (login at /auth_route, open /noauth_route) on App ID, another OpenID
+         Connect provider, or the embedded local provider
   proxy  put App ID (or OpenID Connect) login and role checks in front of an app in any language (--upstream URL)
   idp    run the local App ID-compatible provider on its own
+
+Run appidgate COMMAND --help for its flags. Getting started: docs/getting-started.md; every setting:
+docs/configuration.md.
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv})
+	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
+		environ: os.Environ})
 	stop()
 	os.Exit(code)
 }

@@ -5,12 +5,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/internal/settings"
 )
 
 // serveOptions are the process-level settings shared by the serving commands, read from the environment.
@@ -26,26 +26,21 @@ type serveOptions struct {
 	idpURL       string        // APPIDGATE_IDP_URL: the local provider's public origin, when not its listen address
 }
 
-// readServeOptions reads serveOptions, naming every invalid setting.
+// readServeOptions reads serveOptions, naming every invalid setting, and checks the environment for unknown
+// settings (see checkEnviron).
 func readServeOptions(e env) (serveOptions, []string) {
 	var problems []string
+	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
 	o := serveOptions{
-		port:        e.getenv("PORT"),
-		addr:        e.getenv("APPIDGATE_LISTEN_ADDR"),
-		metricsAddr: e.getenv("APPIDGATE_METRICS_ADDR"),
-		idpAddr:     e.getenv("APPIDGATE_IDP_ADDR"),
-		idpURL:      e.getenv("APPIDGATE_IDP_URL"),
+		port:        r.Port("PORT"),
+		addr:        r.Address("APPIDGATE_LISTEN_ADDR"),
+		metricsAddr: r.Address("APPIDGATE_METRICS_ADDR"),
+		idpAddr:     r.Address("APPIDGATE_IDP_ADDR"),
+		idpURL:      r.String("APPIDGATE_IDP_URL"),
 		drain:       server.DefaultDrain,
 	}
 	if o.port == "" {
 		o.port = "5000"
-	} else if n, err := strconv.Atoi(o.port); err != nil || n < 0 || n > 65535 {
-		problems = append(problems, fmt.Sprintf("PORT: expected a port number, got %q", o.port))
-	}
-	if o.addr != "" {
-		if _, _, err := net.SplitHostPort(o.addr); err != nil {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_LISTEN_ADDR: expected host:port, got %q", o.addr))
-		}
 	}
 	if o.idpURL != "" {
 		if u, err := url.Parse(o.idpURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
@@ -54,7 +49,7 @@ func readServeOptions(e env) (serveOptions, []string) {
 		}
 		o.idpURL = strings.TrimSuffix(o.idpURL, "/")
 	}
-	format, level := e.getenv("APPIDGATE_LOG_FORMAT"), e.getenv("APPIDGATE_LOG_LEVEL")
+	format, level := r.String("APPIDGATE_LOG_FORMAT"), r.String("APPIDGATE_LOG_LEVEL")
 	if format == "" {
 		format = "auto"
 	}
@@ -67,25 +62,14 @@ func readServeOptions(e env) (serveOptions, []string) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	o.logger = log
-	if s := e.getenv("APPIDGATE_SHUTDOWN_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_SHUTDOWN_TIMEOUT: expected a positive duration such as 20s, got %q", s))
+	if d, ok := r.Duration("APPIDGATE_SHUTDOWN_TIMEOUT"); ok {
+		if d <= 0 {
+			problems = append(problems, fmt.Sprintf("APPIDGATE_SHUTDOWN_TIMEOUT: expected a positive duration such as 20s, got %q", d))
 		}
 		o.drain = d
 	}
-	for _, b := range []struct {
-		name string
-		dst  *bool
-	}{{"APPIDGATE_REQUIRE_APPID", &o.requireAppID}, {"APPIDGATE_LOCAL_IDP", &o.localIdP}} {
-		if s := e.getenv(b.name); s != "" {
-			v, err := strconv.ParseBool(s)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: expected true or false (1 or 0), got %q", b.name, s))
-			}
-			*b.dst = v
-		}
-	}
+	o.requireAppID, _ = r.Bool("APPIDGATE_REQUIRE_APPID")
+	o.localIdP, _ = r.Bool("APPIDGATE_LOCAL_IDP")
 	if o.idpAddr == "" {
 		o.idpAddr = "127.0.0.1:0"
 		if o.localIdP {
@@ -93,7 +77,35 @@ func readServeOptions(e env) (serveOptions, []string) {
 			o.idpAddr = ":5001"
 		}
 	}
-	return o, problems
+	unknown := checkEnviron(e, r, log) // first: it reports through r into problems
+	return o, append(problems, unknown...)
+}
+
+// checkEnviron looks for variables that start like a setting but are none, most likely typos: each is a warning
+// on log naming the closest setting, or with APPIDGATE_STRICT_ENV=true a problem, returned.
+func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []string {
+	strict, _ := r.Bool("APPIDGATE_STRICT_ENV")
+	if e.environ == nil {
+		return nil
+	}
+	var problems []string
+	for _, u := range settings.Unknown(e.environ()) {
+		if strict {
+			problems = append(problems, u.Name+": "+u.Reason()+" (an error as APPIDGATE_STRICT_ENV is true)")
+			continue
+		}
+		log.Warn(u.String())
+	}
+	return problems
+}
+
+// idpEnvProblems checks the environment of appidgate idp, which reads no other setting, for unknown settings.
+func idpEnvProblems(e env) []string {
+	var problems []string
+	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
+	log, _ := logging.New(e.stderr, "auto", "info") // fixed arguments: never an error
+	unknown := checkEnviron(e, r, log)
+	return append(problems, unknown...)
 }
 
 // idpPublicURL is the origin browsers use to reach the local provider: APPIDGATE_IDP_URL, else localhost with the

@@ -1,17 +1,16 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/internal/supervise"
 	"github.com/appidgate/appidgate/proxy"
 	"github.com/appidgate/appidgate/proxy/assertion"
@@ -26,17 +26,17 @@ import (
 
 const proxyUsage = `usage: appidgate proxy --upstream URL [flags] [-- COMMAND [ARGS...]]
 
-Puts App ID login and role checks in front of an app written in any language: requests pass to the upstream
-with the user's identity in X-Appidgate-* headers and a signed assertion (X-Appidgate-Assertion, keys at
-/.well-known/appidgate/jwks.json). Paths no rule names need the reference's check: a signed-in user with a role.
-With a COMMAND after "--", the proxy starts the app as its child, with PORT set to the upstream's port, waits
-until it listens, and on SIGTERM drains, stops it and exits with it.
+Puts App ID (or OpenID Connect) login and role checks in front of an app written in any language: requests
+pass to the upstream with the user's identity in X-Appidgate-* headers and a signed assertion
+(X-Appidgate-Assertion, keys at /.well-known/appidgate/jwks.json). Paths that no rule names need a signed-in
+user with at least one role. With a COMMAND after "--", the proxy starts the app as its child, with PORT set to
+the upstream's port, waits until it listens, and on SIGTERM drains, stops it and exits with it.
 
 The proxy's own paths are not passed on: the callback (the path of APPID_REDIRECT_URI, /afterauth), /logout,
 /healthz, /readyz, /metrics, /.well-known/appidgate/jwks.json and the forward-auth endpoints under
-/.appidgate/ (auth for nginx auth_request, verify for Traefik and Caddy, start?rd=URL to sign in; they
-answer only --trusted-proxy peers, see README.md). The App ID settings are the demo's (see
-README.md); without APPID_OAUTH_SERVER_URL the embedded local provider stands in, as for the demo.
+/.appidgate/ for nginx, Traefik and Caddy (they answer only --trusted-proxy peers; see docs/forward-auth.md).
+The provider settings are the demo's; without APPID_OAUTH_SERVER_URL the embedded local provider stands in.
+Routes: docs/proxy.md. Every setting: docs/configuration.md.
 
 flags:
 `
@@ -75,46 +75,45 @@ func (l *listFlag) Set(s string) error {
 // runProxy runs appidgate proxy.
 func runProxy(ctx context.Context, args []string, e env) int {
 	var f proxyFlags
+	var problems []string
+	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
 	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.StringVar(&f.upstream, "upstream", e.getenv("APPIDGATE_UPSTREAM"), "the app's URL, e.g. http://127.0.0.1:8000 [APPIDGATE_UPSTREAM]")
-	fs.StringVar(&f.routesFile, "routes", e.getenv("APPIDGATE_ROUTES"), "a YAML file of routes (see README.md) [APPIDGATE_ROUTES]")
-	fs.Var(&f.public, "public", "paths open to everyone, comma-separated prefixes (repeatable)")
-	fs.Var(&f.api, "api", "API paths: 401 JSON instead of a login redirect (repeatable)")
-	fs.Var(&f.policies, "policy", "PATH=POLICY, e.g. /admin=role:admin (repeatable)")
-	fs.StringVar(&f.defaultPolicy, "default-policy", "", "the policy of paths no rule names (default any-role)")
-	fs.Var(&f.trusted, "trusted-proxy", "CIDRs whose X-Forwarded-* headers are believed (repeatable) [APPIDGATE_TRUSTED_PROXIES]")
-	fs.Var(&f.returnHosts, "return-host", "hosts the forward-auth sign-in accepts in its return URL (repeatable; default the public URL's host)")
-	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, "also send oauth2-proxy's X-Forwarded-User, -Email, -Groups, -Preferred-Username")
-	fs.BoolVar(&f.passAuth, "pass-authorization", false, "pass the client's Authorization header to the upstream")
-	passAccessToken, passAccessTokenErr := strconv.ParseBool(cmp.Or(e.getenv("APPIDGATE_PASS_ACCESS_TOKEN"), "false"))
-	fs.BoolVar(&f.passAccessToken, "pass-access-token", passAccessToken,
-		"send the user's access token as X-Appidgate-Access-Token (sessions keep it, growing by its size) [APPIDGATE_PASS_ACCESS_TOKEN=true]")
-	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, "how long the upstream may take to start answering")
-	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, "how long the COMMAND may take to listen")
-	f.assertionSecret = e.getenv("APPIDGATE_ASSERTION_SECRET")
-	if v := e.getenv("APPIDGATE_TRUSTED_PROXIES"); v != "" {
-		f.trusted.Set(v)
-	}
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), proxyUsage)
+	fs.SetOutput(io.Discard) // usage and errors are printed below, once
+	fs.Usage = func() {}
+	h := settings.FlagHelp
+	fs.StringVar(&f.upstream, "upstream", r.String("APPIDGATE_UPSTREAM"), h("upstream"))
+	fs.StringVar(&f.routesFile, "routes", r.String("APPIDGATE_ROUTES"), h("routes"))
+	fs.Var(&f.public, "public", h("public"))
+	fs.Var(&f.api, "api", h("api"))
+	fs.Var(&f.policies, "policy", h("policy"))
+	fs.StringVar(&f.defaultPolicy, "default-policy", "", h("default-policy"))
+	fs.Var(&f.trusted, "trusted-proxy", h("trusted-proxy"))
+	fs.Var(&f.returnHosts, "return-host", h("return-host"))
+	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, h("oauth2-proxy-headers"))
+	fs.BoolVar(&f.passAuth, "pass-authorization", false, h("pass-authorization"))
+	passAccessToken, _ := r.Bool("APPIDGATE_PASS_ACCESS_TOKEN")
+	fs.BoolVar(&f.passAccessToken, "pass-access-token", passAccessToken, h("pass-access-token"))
+	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, h("upstream-timeout"))
+	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, h("start-timeout"))
+	f.assertionSecret = r.String("APPIDGATE_ASSERTION_SECRET")
+	f.trusted = r.List("APPIDGATE_TRUSTED_PROXIES")
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, proxyUsage)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
+			printUsage(e.stdout)
 			return 0
 		}
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n\n", err)
+		printUsage(e.stderr)
 		return 2
 	}
 	command := fs.Args()
 
-	var problems []string
-	if passAccessTokenErr != nil {
-		problems = append(problems, fmt.Sprintf("APPIDGATE_PASS_ACCESS_TOKEN: expected true or false, got %q",
-			e.getenv("APPIDGATE_PASS_ACCESS_TOKEN")))
-	}
 	upstream, err := url.Parse(f.upstream)
 	switch {
 	case f.upstream == "":

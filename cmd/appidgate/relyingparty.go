@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -35,9 +36,9 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
 	// Without an issuer (or an App ID binding) the local provider stands in for App ID; a generic OpenID Connect
 	// provider has no stand-in.
-	local := e.getenv("APPID_OAUTH_SERVER_URL") == "" && e.getenv("APPIDGATE_ISSUER_URL") == "" &&
-		binding.Name == "" && bindingErr == nil &&
-		!strings.EqualFold(strings.TrimSpace(e.getenv("APPIDGATE_PROVIDER")), appid.ProviderOIDC)
+	r := settings.NewReader(e.lookupEnv, nil) // appid.ConfigFromLookup reports the problems of these
+	local := r.String("APPID_OAUTH_SERVER_URL") == "" && r.String("APPIDGATE_ISSUER_URL") == "" &&
+		binding.Name == "" && bindingErr == nil && !strings.EqualFold(r.String("APPIDGATE_PROVIDER"), appid.ProviderOIDC)
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
@@ -79,9 +80,9 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		idpCfg := localappid.DefaultConfig()
 		idpCfg.BaseURL = opts.idpPublicURL()
 		idpCfg.ShowUsers = true // the demo data: its sign-in page lists the users
-		idpCfg.TemplatesDir = e.getenv("APPIDGATE_TEMPLATES_DIR")
+		idpCfg.TemplatesDir = r.String("APPIDGATE_TEMPLATES_DIR")
 		redirectURI, _ := localRedirectURI(e.lookupEnv, rp.port, opts.localIdP)
-		idpCfg = withPublicURL(idpCfg, redirectURI, e.getenv("APPIDGATE_POST_LOGOUT_PATH"))
+		idpCfg = withPublicURL(idpCfg, redirectURI, r.String("APPIDGATE_POST_LOGOUT_PATH"))
 		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			rp.Close()

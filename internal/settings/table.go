@@ -1,0 +1,172 @@
+package settings
+
+// served are the commands that serve an app: they read every library setting too.
+const served = Library | Demo | Proxy
+
+// table is every setting, grouped in documentation order. It is never changed: All returns a copy.
+var table = []Setting{
+	// Provider.
+	{Name: "APPID_CLIENT_ID", Kind: KindString, Required: true, Group: GroupProvider, ReadBy: served,
+		Summary: "The client id of the App ID application (its `clientId`), or of the OpenID Connect client."},
+	{Name: "APPID_CLIENT_SECRET", Kind: KindSecret, Required: true, Group: GroupProvider, ReadBy: served,
+		Summary: "The client's secret."},
+	{Name: "APPID_OAUTH_SERVER_URL", Kind: KindURL, Default: "the local provider", Group: GroupProvider, ReadBy: served,
+		Summary: "The provider's issuer: App ID's `oAuthServerUrl`, `https://{region}.appid.cloud.ibm.com/oauth/v4/{tenantId}`.",
+		Details: "When neither `APPID_OAUTH_SERVER_URL` nor `APPIDGATE_ISSUER_URL` is set (and no App ID is bound " +
+			"through `CE_SERVICES`), `demo` and `proxy` start the embedded local provider with its demo users, " +
+			"unless `APPIDGATE_REQUIRE_APPID` forbids it. Once set, the six settings marked required are all " +
+			"checked at start, and every missing or invalid one is named in one message (exit status 2)."},
+	{Name: "APPID_REDIRECT_URI", Kind: KindURL, Required: true, Group: GroupProvider, ReadBy: served,
+		Summary: "The callback registered with the provider, such as `https://app.example.com/afterauth`.",
+		Details: "Its path is where the callback is served, and its scheme decides whether cookies are `Secure` and " +
+			"`__Host-` prefixed (TLS usually ends in front of the app, so give the public https URL)."},
+	{Name: "IBM_CLOUD_APIKEY", Kind: KindSecret, Required: true, Group: GroupProvider, ReadBy: served,
+		Summary: "The IAM API key that reads users' roles from App ID's management API. App ID only.",
+		Details: "Required with App ID; with `APPIDGATE_PROVIDER=oidc` it is an error to set it (as are " +
+			"`IAM_TOKEN_URL` and `APPIDGATE_MANAGEMENT_URL`), since roles then come from a claim."},
+	{Name: "IAM_TOKEN_URL", Kind: KindURL, Default: "https://iam.cloud.ibm.com/identity/token", Group: GroupProvider,
+		ReadBy: served, Summary: "Where the API key is exchanged for an IAM token. App ID only."},
+	{Name: "APPIDGATE_MANAGEMENT_URL", Kind: KindURL, Default: "the issuer with /oauth/ replaced by /management/",
+		Group: GroupProvider, ReadBy: served, Summary: "App ID's management API, where roles are read. App ID only."},
+	{Name: "APPIDGATE_PROVIDER", Kind: KindString, Default: "appid", Group: GroupProvider, ReadBy: served,
+		Summary: "`appid` for IBM Cloud App ID, or `oidc` for any other OpenID Connect provider (see docs/providers.md)."},
+	{Name: "APPIDGATE_ISSUER_URL", Kind: KindURL, Group: GroupProvider, ReadBy: served,
+		Summary: "Another name for `APPID_OAUTH_SERVER_URL`: set one, or both equal.",
+		Details: "The issuer is compared exactly as the provider's discovery document writes it, trailing slash " +
+			"included."},
+	{Name: "APPIDGATE_ROLES_CLAIM", Kind: KindString, Default: "roles", Group: GroupProvider, ReadBy: served,
+		Summary: "With `oidc`: the claim of the user's roles, a name (`groups`) or a dotted path (`realm_access.roles`).",
+		Details: "It is looked up in the id token, then userinfo, then the access token when that is a JWT for this " +
+			"client; for bearer requests, in the access token or the introspection answer."},
+	{Name: "APPIDGATE_SCOPES", Kind: KindList, Default: "openid; openid profile email with oidc", Group: GroupProvider,
+		ReadBy: served, Summary: "Scopes requested at login, space or comma separated; `openid` is always included."},
+	{Name: "APPIDGATE_AUTH_PARAMS", Kind: KindQuery, Group: GroupProvider, ReadBy: served,
+		Summary: "Extra authorization request parameters, as a query string such as `access_type=offline&prompt=consent`.",
+		Details: "They cannot replace the protocol's own parameters (`scope`, `state`, `nonce`, `redirect_uri`, " +
+			"`acr_values`, `max_age` and the like): naming one is a start-up problem."},
+	{Name: "APPIDGATE_OFFLINE_ACCESS", Kind: KindBool, Default: "true", Group: GroupProvider, ReadBy: served,
+		Summary: "With `oidc`: `false` stops requesting `offline_access`, which is asked for when discovery lists it."},
+	{Name: "APPIDGATE_LOGOUT_RETURN_PARAM", Kind: KindString, Default: "post_logout_redirect_uri", Group: GroupProvider,
+		ReadBy: served, Summary: "With `oidc`: the end-session parameter that carries the return URL (`logout_uri` for Amazon Cognito)."},
+	{Name: "APPIDGATE_INTROSPECT", Kind: KindBool, Default: "false", Group: GroupProvider, ReadBy: served,
+		Summary: "Also ask the provider's introspection endpoint about the access token on every request (one network call each)."},
+	{Name: "CE_SERVICES", Kind: KindJSON, Group: GroupProvider, ReadBy: served,
+		Summary: "Set by Code Engine for bound service instances: one App ID binding stands in for the client settings.",
+		Details: "While `APPID_CLIENT_ID`, `APPID_CLIENT_SECRET` and `APPID_OAUTH_SERVER_URL` are all unset, the one " +
+			"App ID binding's credentials stand in for them, and for `IBM_CLOUD_APIKEY` and " +
+			"`APPIDGATE_MANAGEMENT_URL` when those are unset (see docs/code-engine.md)."},
+
+	// Sessions.
+	{Name: "SESSION_SECRET_KEY", Kind: KindSecret, Required: true, Group: GroupSessions, ReadBy: served,
+		Summary: "Encrypts and authenticates the session cookies: at least 16 bytes, 32 random bytes recommended."},
+	{Name: "APPIDGATE_SESSION_PREVIOUS_KEYS", Kind: KindList, Group: GroupSessions, ReadBy: served,
+		Summary: "Older session keys, comma separated, still accepted, so that keys can be rotated."},
+	{Name: "APPIDGATE_SESSION_IDLE_TIMEOUT", Kind: KindDuration, Default: "1h", Group: GroupSessions, ReadBy: served,
+		Summary: "A session not used for this long ends."},
+	{Name: "APPIDGATE_SESSION_MAX_AGE", Kind: KindDuration, Default: "24h", Group: GroupSessions, ReadBy: served,
+		Summary: "A session ends this long after login, used or not."},
+	{Name: "APPIDGATE_CLOCK_SKEW", Kind: KindDuration, Default: "1m", Group: GroupSessions, ReadBy: served,
+		Summary: "The tolerance when checking token times, at most 5m."},
+	{Name: "APPIDGATE_REVALIDATE_INTERVAL", Kind: KindDuration, Default: "5m", Group: GroupSessions, ReadBy: served,
+		Summary: "A session goes at most this long without the provider confirming it; `off` for never.",
+		Details: "The session's refresh token is redeemed again, even while its access token is valid. This bounds " +
+			"how long a copied cookie of a logged-out session keeps working on other replicas (see docs/sessions.md)."},
+	{Name: "APPIDGATE_REDIS_URL", Kind: KindURL, Default: "sessions in cookies", Group: GroupSessions, ReadBy: served,
+		Summary: "A `redis://` or `rediss://` URL: keep sessions in Redis, so that logout ends them on every replica."},
+	{Name: "APPIDGATE_KEEP_ACCESS_TOKEN", Kind: KindBool, Default: "false", Group: GroupSessions, ReadBy: served,
+		Summary: "Sessions keep the raw access token for handlers (`User.AccessToken`); they grow by its size."},
+	{Name: "APPIDGATE_POST_LOGOUT_PATH", Kind: KindPath, Default: "/noauth_route", Group: GroupSessions, ReadBy: served,
+		Summary: "The same-origin path users land on after logout; register the app's URL plus it with the provider."},
+	{Name: "APPIDGATE_BACKCHANNEL_LOGOUT_PATH", Kind: KindPath, Default: "/backchannel_logout", Group: GroupSessions,
+		ReadBy: served, Summary: "Where the provider's back-channel logout tokens are received; `off` serves none."},
+
+	// Pages.
+	{Name: "APPIDGATE_TEMPLATES_DIR", Kind: KindFile, Default: "the built-in pages", Group: GroupPages, ReadBy: served,
+		Summary: "A folder of templates that replace the built-in pages, checked at start (see docs/pages.md)."},
+	{Name: "APPIDGATE_ACCESS_CONTACT", Kind: KindString, Default: "not shown", Group: GroupPages, ReadBy: served,
+		Summary: "Whom a refused user should ask for access, on the 403 page: free text, or a `mailto:` or http(s) URL."},
+
+	// Proxy.
+	{Name: "APPIDGATE_UPSTREAM", Flag: "upstream", Kind: KindURL, Required: true, Group: GroupProxy, ReadBy: Proxy,
+		Summary: "The app's URL, such as `http://127.0.0.1:8000`."},
+	{Name: "APPIDGATE_ROUTES", Flag: "routes", Kind: KindFile, Group: GroupProxy, ReadBy: Proxy,
+		Summary: "A YAML file of routes: public paths, API paths and who may see what (see docs/proxy.md)."},
+	{Flag: "public", Kind: KindList, Group: GroupProxy, ReadBy: Proxy,
+		Summary: "Paths open to everyone, comma-separated prefixes."},
+	{Flag: "api", Kind: KindList, Group: GroupProxy, ReadBy: Proxy,
+		Summary: "API paths: they answer 401 JSON instead of redirecting to the login."},
+	{Flag: "policy", Kind: KindList, Group: GroupProxy, ReadBy: Proxy,
+		Summary: "PATH=POLICY, such as `/admin=role:admin`."},
+	{Flag: "default-policy", Kind: KindString, Default: "any-role", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "Who may see the paths no rule names: by default, a signed-in user with at least one role."},
+	{Flag: "oauth2-proxy-headers", Kind: KindBool, Default: "false", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "Also send oauth2-proxy's X-Forwarded-User, -Email, -Groups and -Preferred-Username headers."},
+	{Flag: "pass-authorization", Kind: KindBool, Default: "false", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "Pass the client's Authorization header to the app."},
+	{Name: "APPIDGATE_PASS_ACCESS_TOKEN", Flag: "pass-access-token", Kind: KindBool, Default: "false",
+		Group: GroupProxy, ReadBy: Proxy,
+		Summary: "Send the user's access token to the app as X-Appidgate-Access-Token; sessions then keep it."},
+	{Name: "APPIDGATE_ASSERTION_SECRET", Kind: KindSecret, Default: "derived from SESSION_SECRET_KEY", Group: GroupProxy,
+		ReadBy: Proxy, Summary: "The secret the signing key of X-Appidgate-Assertion is derived from."},
+	{Flag: "upstream-timeout", Kind: KindDuration, Default: "60s", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "How long the app may take to start answering a request."},
+	{Flag: "start-timeout", Kind: KindDuration, Default: "1m", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "How long the app started after `--` may take to listen on the upstream's port."},
+
+	// Forward-auth.
+	{Name: "APPIDGATE_TRUSTED_PROXIES", Flag: "trusted-proxy", Kind: KindList, Group: GroupForward, ReadBy: Proxy,
+		Summary: "The addresses (CIDRs) of front proxies whose X-Forwarded-* headers are believed.",
+		Details: "The forward-auth endpoints under `/.appidgate/` answer only these peers (see docs/forward-auth.md)."},
+	{Flag: "return-host", Kind: KindList, Default: "the host of APPID_REDIRECT_URI", Group: GroupForward, ReadBy: Proxy,
+		Summary: "Hosts the forward-auth sign-in may return to; by default the host of `APPID_REDIRECT_URI`."},
+
+	// Local provider.
+	{Name: "APPIDGATE_REQUIRE_APPID", Kind: KindBool, Default: "false; true in the image", Group: GroupLocal,
+		ReadBy:  Demo | Proxy,
+		Summary: "Never fall back to the local provider: missing provider settings are a start-up problem."},
+	{Name: "APPIDGATE_LOCAL_IDP", Kind: KindBool, Default: "false", Group: GroupLocal, ReadBy: Demo | Proxy,
+		Summary: "Run the local provider even where `APPIDGATE_REQUIRE_APPID` is set, such as for a demo in a container."},
+	{Name: "APPIDGATE_IDP_ADDR", Kind: KindAddress, Default: "127.0.0.1:0; :5001 with APPIDGATE_LOCAL_IDP",
+		Group: GroupLocal, ReadBy: Demo | Proxy, Summary: "Where the embedded local provider listens."},
+	{Name: "APPIDGATE_IDP_URL", Kind: KindURL, Default: "its listen address", Group: GroupLocal, ReadBy: Demo | Proxy,
+		Summary: "The local provider's public origin, when browsers reach it by another name."},
+	{Flag: "addr", Kind: KindAddress, Default: "127.0.0.1:5001", Group: GroupLocal, ReadBy: IdP,
+		Summary: "The address `appidgate idp` listens on."},
+	{Flag: "config", Kind: KindFile, Default: "the demo data", Group: GroupLocal, ReadBy: IdP,
+		Summary: "A YAML or JSON file of the tenant, clients, users, roles and API keys `appidgate idp` serves."},
+	{Flag: "issuer-url", Kind: KindURL, Group: GroupLocal, ReadBy: IdP,
+		Summary: "The public origin of `appidgate idp`, when browsers reach it by another host name."},
+
+	// Operations.
+	{Name: "PORT", Kind: KindPort, Default: "5000", Group: GroupOperations, ReadBy: Demo | Proxy,
+		Summary: "The port to listen on; Code Engine sets it (8080)."},
+	{Name: "APPIDGATE_LISTEN_ADDR", Kind: KindAddress, Group: GroupOperations, ReadBy: Demo | Proxy,
+		Default: "every interface and PORT; 127.0.0.1 for the local provider",
+		Summary: "The host:port to listen on, overriding `PORT`."},
+	{Name: "APPIDGATE_METRICS_ADDR", Kind: KindAddress, Default: "the main port", Group: GroupOperations,
+		ReadBy: Demo | Proxy, Summary: "Serve /metrics on this address instead of the main port."},
+	{Name: "APPIDGATE_SHUTDOWN_TIMEOUT", Kind: KindDuration, Default: "20s", Group: GroupOperations,
+		ReadBy: Demo | Proxy, Summary: "How long requests in flight (and the proxy's app) may take to finish after SIGTERM."},
+	{Name: "APPIDGATE_LOG_FORMAT", Kind: KindString, Default: "auto; json in the image", Group: GroupOperations,
+		ReadBy: Demo | Proxy, Summary: "`json`, `text`, or `auto`: text on a terminal, else JSON."},
+	{Name: "APPIDGATE_LOG_LEVEL", Kind: KindString, Default: "info", Group: GroupOperations, ReadBy: Demo | Proxy,
+		Summary: "`debug`, `info`, `warn` or `error`."},
+	{Name: "APPIDGATE_STRICT_ENV", Kind: KindBool, Default: "false; true in the image", Group: GroupOperations,
+		ReadBy:  Demo | Proxy | IdP,
+		Summary: "An unknown `APPIDGATE_*` or `APPID_*` variable is a start-up problem rather than a warning.",
+		Details: "At start, `demo`, `proxy` and `idp` look at every variable named `APPIDGATE_*` or `APPID_*`, or " +
+			"starting like `SESSION_SECRET`, `IBM_CLOUD_` or `IAM_TOKEN`: one that no setting here knows is most " +
+			"likely a typo, and is logged as `unknown setting NAME, did you mean SETTING?`. Other variables, such " +
+			"as `PATH` or Code Engine's `CE_*`, are never looked at, and the variables read by other tools (below) are " +
+			"known too."},
+
+	// Other tools.
+	{Name: "APPID_SERVICE_INSTANCE", Kind: KindString, Group: GroupOther, ReadBy: Deploy,
+		Summary: "`deploy/codeengine.sh`: the App ID instance to bind to the app (see docs/code-engine.md)."},
+	{Name: "APPIDGATE_TEST_CHILD", Kind: KindBool, Group: GroupOther, ReadBy: Tests,
+		Summary: "Tests only: the test binary runs as the child app of a proxy under test."},
+	{Name: "APPIDGATE_AXE_CORE", Kind: KindFile, Group: GroupOther, ReadBy: Tests,
+		Summary: "Tests only: the axe.min.js the page accessibility tests load."},
+	{Name: "APPIDGATE_SCREENSHOTS_DIR", Kind: KindFile, Default: "e2e/screenshots", Group: GroupOther, ReadBy: Tests,
+		Summary: "Tests only: where the browser tests save their screenshots."},
+}
