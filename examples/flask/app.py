@@ -1,4 +1,5 @@
-"""The reference app's routes, with no login code: appidgate proxy does the login in front of it.
+"""The routes of IBM's python-appid-auth sample (github.com/IBM/python-appid-auth), with no login code: appidgate
+proxy does the login in front of it.
 
 Run it behind the proxy (from the repository's root):
 
