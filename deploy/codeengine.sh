@@ -40,8 +40,8 @@ App ID as a service binding instead of the secret's credentials (--service-insta
 
 commands for `appidgate proxy` in front of your own app (after project, registry and secret):
   proxy-one    one container: build your image from --source-dir with your Dockerfile (its entry point runs
-               appidgate proxy --upstream http://127.0.0.1:8000 -- YOUR COMMAND, see README.md), then create
-               the app from it on port 8080 with the probes, the secret and the App ID settings, as app-create
+               appidgate proxy --upstream http://127.0.0.1:8000 -- YOUR COMMAND, see docs/code-engine.md), then
+               create the app from it on port 8080 with the probes, the secret and the App ID settings, as app-create
   proxy-one-update
                after a change in --source-dir: build a new image tag and update the app to it
   proxy-two    two apps: your --upstream-image as --upstream-app with --visibility project (reachable only
