@@ -225,10 +225,18 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		}
 		readyCtx, cancel := context.WithTimeout(ctx, f.startTimeout)
 		err = child.WaitReady(readyCtx, upstream.Host)
+		timedOut := errors.Is(readyCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		if err != nil {
 			child.Stop(5 * time.Second)
-			fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			if timedOut {
+				// The usual cause: the app listens on a port of its own choosing instead of $PORT.
+				fmt.Fprintf(e.stderr, "appidgate proxy: the app did not listen on %s within %s; it was started with "+
+					"PORT=%s: make it listen on $PORT, or raise --start-timeout\n", upstream.Host, f.startTimeout,
+					upstream.Port())
+			} else {
+				fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			}
 			return 1
 		}
 		log.Info("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,5 +137,31 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 		if got := get(tc.path, tc.header...); got != tc.want {
 			t.Errorf("%s %v: %d, want %d", tc.path, tc.header, got, tc.want)
 		}
+	}
+}
+
+// TestProxyStartTimeout: an app that never listens on the upstream's port fails the start within --start-timeout,
+// with a message that names the address, the PORT it was given and the flag to raise.
+func TestProxyStartTimeout(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep command")
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
+	_, port, _ := net.SplitHostPort(addr)
+	var stdout, stderr syncBuffer
+	start := time.Now()
+	code := runProxy(context.Background(), []string{"--upstream", "http://" + addr, "--start-timeout", "300ms", "--",
+		sleep, "30"}, testEnv(map[string]string{"PORT": "0"}, &stdout, &stderr))
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the start failed after %s, want about --start-timeout (300ms)", took)
+	}
+	want := "appidgate proxy: the app did not listen on " + addr + " within 300ms; it was started with PORT=" + port +
+		": make it listen on $PORT, or raise --start-timeout\n"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 	}
 }
