@@ -64,7 +64,7 @@ func runIdP(ctx context.Context, args []string, e env) int {
 
 	srv, err := localappid.Listen(o.addr, cfg)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate idp: %v\n", err)
+		fmt.Fprintf(e.stderr, "appidgate idp: %s\n", listenProblem(o.addr, err, "choose another --addr"))
 		return 1
 	}
 	printIdPInfo(e.stdout, srv, cfg, o.config == "")
