@@ -74,8 +74,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 		base = strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
 	}
 	printBanner(e, base, cfg, rp.idp)
-	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "mode", cfg.Provider,
-		"provider", cfg.OAuthServerURL, "local_provider", local)
+	rp.logStarted("demo", base)
 	return app.serve(ctx, rp.ln, handler)
 }
 

@@ -239,7 +239,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 			}
 			return 1
 		}
-		log.Info("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
+		log.Debug("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
 		// The app ending on its own ends the proxy too, with its exit status.
 		var cancelServe context.CancelFunc
 		ctx, cancelServe = context.WithCancel(ctx)
@@ -265,8 +265,11 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	for _, w := range routes.PublicFallThroughs() {
 		log.Warn("routes: "+w, "routes", f.routesFile)
 	}
-	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(), "mode", rp.cfg.Provider,
-		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
+	started := []any{"upstream", upstream.Redacted()}
+	if child != nil {
+		started = append(started, "command", command[0], "upstream_pid", child.Pid())
+	}
+	rp.logStarted("proxy", base, started...)
 	// The whole shutdown, the proxy's drain and then the app's, stays within the drain bound: Code Engine
 	// (Knative) kills the container 30 s after SIGTERM.
 	var stopAt atomic.Pointer[time.Time]
