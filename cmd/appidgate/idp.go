@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -134,7 +135,9 @@ const demoRedirectURI = "http://localhost:5000/afterauth"
 func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, demoData bool) {
 	p := srv.Provider()
 	export := func(name, value string) { fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(value)) }
-	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s\n\n", srv.URL())
+	b := buildinfo.Read()
+	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s "+
+		"(appidgate %s, commit %s)\n\n", srv.URL(), b.Version, b.Commit())
 	fmt.Fprintln(w, "# paste these lines into the shell that runs appidgate demo (or your app)")
 	export("APPID_OAUTH_SERVER_URL", p.OAuthServerURL())
 	export("IAM_TOKEN_URL", p.IAMTokenURL())

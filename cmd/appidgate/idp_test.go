@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/buildinfo"
 )
 
 // idpOutput is a goroutine-safe buffer for runIdP's streams.
@@ -243,7 +244,9 @@ func TestRunIdPServes(t *testing.T) {
 	if issuer == "" {
 		t.Fatalf("no APPID_OAUTH_SERVER_URL printed: %s", stdout)
 	}
-	for _, want := range []string{"export IAM_TOKEN_URL=", "export APPID_CLIENT_ID=appidgate-demo", "alice/alice", "carol/carol", "user, admin"} {
+	b := buildinfo.Read()
+	for _, want := range []string{"export IAM_TOKEN_URL=", "export APPID_CLIENT_ID=appidgate-demo", "alice/alice", "carol/carol", "user, admin",
+		"(appidgate " + b.Version + ", commit " + b.Commit() + ")\n"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
