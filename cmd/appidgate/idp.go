@@ -32,7 +32,11 @@ type idpOptions struct {
 
 // runIdP runs the local provider until ctx is cancelled (SIGTERM/SIGINT), then shuts down gracefully. It returns
 // 0 after a clean shutdown, 1 when the provider cannot start or stop, and 2 for bad flags or a bad config file.
+// `appidgate idp token USER` prints an access token from a running provider instead (runIdPToken).
 func runIdP(ctx context.Context, args []string, e env) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runIdPToken(ctx, args[1:], e)
+	}
 	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o idpOptions
