@@ -12,8 +12,11 @@ COPY . .
 # TARGETOS/TARGETARCH are set by BuildKit for multi-platform builds; empty values mean the builder's own.
 ARG TARGETOS=linux
 ARG TARGETARCH
+# The version `appidgate version` and /metrics report, e.g. docker build --build-arg VERSION=v0.14.0 .
+ARG VERSION=devel
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w" -o /out/appidgate ./cmd/appidgate
+    go build -trimpath -ldflags "-s -w -X github.com/appidgate/appidgate/internal/buildinfo.version=${VERSION}" \
+    -o /out/appidgate ./cmd/appidgate
 
 # distroless/static holds CA certificates, tzdata and /etc/passwd with the nonroot user, nothing else:
 # no shell, no package manager.

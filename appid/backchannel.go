@@ -100,7 +100,7 @@ func (c Config) backchannelLogoutPathProblem() string {
 }
 
 // mountBackchannelLogout registers the back-channel logout endpoint on mux, unless it is off, and says at start
-// what a logout token ends with the store in use.
+// what a logout token ends with the store in use: at DEBUG when it ends them in time, as a warning when not.
 func (a *Auth) mountBackchannelLogout(mux *http.ServeMux) {
 	b := a.backchannel
 	if b.path == "" {
@@ -109,10 +109,10 @@ func (a *Auth) mountBackchannelLogout(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+b.path, a.handleBackchannelLogout)
 	switch {
 	case b.ender != nil:
-		a.log.Info("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",
+		a.log.Debug("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",
 			"path", b.path)
 	case a.cfg.RevalidateInterval > 0:
-		a.log.Info("appid: back-channel logout with cookie sessions: the instance that receives a logout token "+
+		a.log.Debug("appid: back-channel logout with cookie sessions: the instance that receives a logout token "+
 			"refuses the sessions it names at once; other instances refuse them when they next revalidate them with "+
 			"the provider, within the revalidation interval (sessions without a refresh token: when their access "+
 			"token expires); use Redis sessions to end them everywhere at once", "path", b.path,

@@ -275,8 +275,8 @@ func TestBackchannelLogoutUnavailable(t *testing.T) {
 }
 
 // TestBackchannelLogoutPath: the endpoint is on by default at /backchannel_logout, moves with the setting, is
-// gone with "off", and a path that cannot be one is refused at start; the start-up log says what a logout
-// token ends with the store in use.
+// gone with "off", and a path that cannot be one is refused at start; the start-up log says at DEBUG what a
+// logout token ends with the store in use.
 func TestBackchannelLogoutPath(t *testing.T) {
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
@@ -285,7 +285,7 @@ func TestBackchannelLogoutPath(t *testing.T) {
 		rand.Read(key)
 		return New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
 			RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now, Store: store,
-			Logger: slog.New(slog.NewTextHandler(log, nil)), BackchannelLogoutPath: path})
+			Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), BackchannelLogoutPath: path})
 	}
 	status := func(a *Auth, method, path string) int {
 		mux := http.NewServeMux()
@@ -317,6 +317,10 @@ func TestBackchannelLogoutPath(t *testing.T) {
 			}
 			if !strings.Contains(log.String(), tc.wantLog) || !strings.Contains(log.String(), tc.path) {
 				t.Errorf("start-up log lacks %q and the path:\n%s", tc.wantLog, log.String())
+			}
+			// An explanation, not news: it stays out of the INFO log.
+			if !strings.HasPrefix(log.String(), "time=") || strings.Count(log.String(), "level=DEBUG") != strings.Count(log.String(), "\n") {
+				t.Errorf("the start-up explanation is not at DEBUG:\n%s", log.String())
 			}
 		})
 	}

@@ -159,15 +159,15 @@ func TestFlaskBehindProxy(t *testing.T) {
 
 }
 
-// childPid reads the upstream's pid from the proxy's JSON log line "upstream started".
+// childPid reads the upstream's pid from the proxy's JSON start-up line "appidgate proxy started".
 func childPid(log string) int {
 	sc := bufio.NewScanner(strings.NewReader(log))
 	for sc.Scan() {
 		var line struct {
 			Msg string `json:"msg"`
-			Pid int    `json:"pid"`
+			Pid int    `json:"upstream_pid"`
 		}
-		if json.Unmarshal([]byte(sc.Bytes()), &line) == nil && line.Msg == "upstream started" {
+		if json.Unmarshal([]byte(sc.Bytes()), &line) == nil && line.Msg == "appidgate proxy started" {
 			return line.Pid
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/appidgate/appidgate/internal/buildinfo"
 )
 
 // Metrics owns a private Prometheus registry (never the global default one, so two instances in one process or
@@ -29,7 +31,8 @@ type Metrics struct {
 	upstreamTime  *prometheus.HistogramVec
 }
 
-// New returns Metrics with every appidgate collector plus the Go runtime and process collectors registered.
+// New returns Metrics with every appidgate collector, appidgate_build_info, and the Go runtime and process
+// collectors registered.
 func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -80,6 +83,7 @@ func New() *Metrics {
 	m.reg.MustRegister(
 		m.logins, m.decisions, m.refreshes, m.storeErrors,
 		m.providerCalls, m.providerTime, m.httpRequests, m.httpDurations, m.upstreamCalls, m.upstreamTime,
+		buildInfo(buildinfo.Read()),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -92,4 +96,27 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Handler serves the registry in the Prometheus exposition format, for GET /metrics.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// buildInfo is the constant gauge appidgate_build_info{version,revision,goversion} 1, so that dashboards can tell
+// which build each instance runs.
+func buildInfo(b buildinfo.Info) prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "appidgate_build_info",
+		Help:        "Always 1; its labels are the running build's version, VCS revision (\"-dirty\" when modified, \"unknown\" when not recorded) and Go version.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": revision(b), "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
+}
+
+// revision is b's full commit, with "-dirty" when the checkout was modified, or "unknown".
+func revision(b buildinfo.Info) string {
+	if b.Revision == "" {
+		return "unknown"
+	}
+	if b.Modified {
+		return b.Revision + "-dirty"
+	}
+	return b.Revision
 }

@@ -2,14 +2,17 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/metrics"
 )
 
@@ -120,6 +123,35 @@ func TestHandlerExposesAll(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
+}
+
+// TestBuildInfo scrapes /metrics for the build's constant series, labelled as `appidgate version` reports it.
+func TestBuildInfo(t *testing.T) {
+	rec := httptest.NewRecorder()
+	metrics.New().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	b := buildinfo.Read()
+	revision := "unknown" // test binaries carry no VCS stamp
+	if b.Revision != "" {
+		revision = b.Revision
+		if b.Modified {
+			revision += "-dirty"
+		}
+	}
+	want := fmt.Sprintf("appidgate_build_info{goversion=%q,revision=%q,version=%q} 1\n", runtime.Version(), revision, b.Version)
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("/metrics lacks %q; build info lines:\n%s", want, grepLines(rec.Body.String(), "appidgate_build_info"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for l := range strings.Lines(s) {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
 }
 
 // TestNewIsolated shows that two instances do not share the global registry (New would panic on duplicates).

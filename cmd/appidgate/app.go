@@ -99,7 +99,8 @@ func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handle
 	if a.opts.metricsAddr != "" {
 		var err error
 		if mln, err = net.Listen("tcp", a.opts.metricsAddr); err != nil {
-			log.Error("cannot listen for metrics", "addr", a.opts.metricsAddr, "err", err.Error())
+			log.Error("cannot listen for metrics", "addr", a.opts.metricsAddr,
+				"err", listenProblem(a.opts.metricsAddr, err, "set APPIDGATE_METRICS_ADDR"))
 			return 1
 		}
 	}

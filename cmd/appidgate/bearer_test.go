@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/appidgate/appidgate/localappid"
-	"github.com/appidgate/appidgate/localappid/localappidtest"
-	"golang.org/x/oauth2"
 )
 
 var providerLine = regexp.MustCompile(`local App ID provider: (http://\S+)`)
@@ -62,46 +58,93 @@ func TestDemoBearerRoute(t *testing.T) {
 }
 
 // userAccessToken signs username in at the provider with the demo client's authorization-code flow and PKCE, as
-// an API client of its own would, and returns the access token.
+// an API client of its own would (and as appidgate idp token does), and returns the access token.
 func userAccessToken(t *testing.T, oauthServerURL, username string) string {
 	t.Helper()
-	conf := &oauth2.Config{
-		ClientID:     localappid.DemoClientID,
-		ClientSecret: localappid.DemoClientSecret,
-		Endpoint: oauth2.Endpoint{AuthURL: oauthServerURL + "/authorization", TokenURL: oauthServerURL + "/token",
-			AuthStyle: oauth2.AuthStyleInHeader},
-		// Registered for the demo client on any loopback port; nothing needs to listen there, the code is read
-		// from the redirect itself.
-		RedirectURL: "http://127.0.0.1:1/afterauth",
-		Scopes:      []string{"openid"},
-	}
-	verifier := oauth2.GenerateVerifier()
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	resp, err := client.Get(conf.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)))
+	token, err := signInForToken(context.Background(), oauthServerURL, username, username)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	req, err := localappidtest.LoginRequest(string(page), resp.Request.URL, username, username)
-	if err != nil {
-		t.Fatalf("%v (%d)", err, resp.StatusCode)
+	return token
+}
+
+// TestIdPTokenCommand runs the command the demo's banner shows: `appidgate idp token` signs a user in at the
+// running provider and prints an access token that /api/auth_route takes (alice) or refuses for want of the
+// scope (bob); a wrong password prints no token.
+func TestIdPTokenCommand(t *testing.T) {
+	d := startDemo(t, nil)
+	m := regexp.MustCompile(`API token: curl -H "Authorization: Bearer \$\(appidgate idp token --url (\S+) alice\)" (\S+)/api/auth_route\n`).
+		FindStringSubmatch(d.stdout.String())
+	if m == nil {
+		t.Fatalf("the banner shows no token command:\n%s", d.stdout.String())
 	}
-	resp, err = client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	oauthServerURL, base := m[1], m[2]
+	if base != d.base {
+		t.Errorf("the banner's API URL is on %s, the demo on %s", base, d.base)
 	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil || loc.Query().Get("code") == "" {
-		t.Fatalf("login as %s: %d to %q, want a redirect with a code", username, resp.StatusCode, resp.Header.Get("Location"))
+	origin := strings.TrimSuffix(oauthServerURL, "/oauth/v4/"+localappid.DefaultConfig().Tenant)
+	tests := []struct {
+		name       string
+		args       []string
+		vars       map[string]string
+		wantExit   int
+		wantStatus int // of /api/auth_route with the printed token
+	}{
+		{name: "alice, the banner's command", args: []string{"--url", oauthServerURL, "alice"}, wantStatus: http.StatusOK},
+		{name: "bob lacks the scope", args: []string{"--url", oauthServerURL, "bob"}, wantStatus: http.StatusForbidden},
+		{name: "the provider's origin from APPIDGATE_IDP_URL", args: []string{"carol"},
+			vars: map[string]string{"APPIDGATE_IDP_URL": origin}, wantStatus: http.StatusOK},
+		{name: "a wrong password", args: []string{"--url", oauthServerURL, "--password", "wrong", "alice"}, wantExit: 1},
+		{name: "no provider there", args: []string{"--url", fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)), "alice"},
+			wantExit: 1},
+		{name: "no user", args: []string{"--url", oauthServerURL}, wantExit: 2},
 	}
-	tok, err := conf.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("token exchange for %s: %v", username, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := run(context.Background(), append([]string{"idp", "token"}, tc.args...), testEnv(tc.vars, &stdout, &stderr))
+			if code != tc.wantExit {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantExit, stderr.String())
+			}
+			if tc.wantExit != 0 {
+				if stdout.Len() != 0 || stderr.Len() == 0 {
+					t.Errorf("a failure printed %q to stdout and %q to stderr, want only a reason on stderr", stdout.String(), stderr.String())
+				}
+				return
+			}
+			token, ok := strings.CutSuffix(stdout.String(), "\n")
+			if !ok || strings.ContainsAny(token, " \n") || token == "" {
+				t.Fatalf("stdout %q, want one token on one line", stdout.String())
+			}
+			req, _ := http.NewRequest(http.MethodGet, base+"/api/auth_route", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("/api/auth_route with the token: %d %s, want %d", resp.StatusCode, body, tc.wantStatus)
+			}
+		})
 	}
-	return tok.AccessToken
+}
+
+func TestLocalOAuthServerURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"http://127.0.0.1:5001", "http://127.0.0.1:5001/oauth/v4/local-tenant"},
+		{"http://localhost:5001/", "http://localhost:5001/oauth/v4/local-tenant"},
+		{"http://idp:5001/oauth/v4/t1", "http://idp:5001/oauth/v4/t1"},
+		{"http://idp:5001/oauth/v4/t1/", "http://idp:5001/oauth/v4/t1"},
+		{"127.0.0.1:5001", ""},
+		{"http://idp:5001/other", ""},
+		{"http://idp:5001/oauth/v4/t1/token", ""},
+		{"http://u:p@idp:5001", ""},
+	} {
+		got, err := localOAuthServerURL(tc.in)
+		if got != tc.want || (err != nil) != (tc.want == "") {
+			t.Errorf("localOAuthServerURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
 }

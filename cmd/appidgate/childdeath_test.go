@@ -42,7 +42,7 @@ func TestChildDiesWithProxy(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			pidRE := regexp.MustCompile(`"msg":"upstream started".*"pid":(\d+)`)
+			pidRE := regexp.MustCompile(`"msg":"appidgate proxy started".*"upstream_pid":(\d+)`)
 			var childPid int
 			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				if m := pidRE.FindStringSubmatch(out.String()); m != nil && listening(appPort) {

@@ -74,8 +74,7 @@ func runDemo(ctx context.Context, args []string, e env) int {
 
 	base := strings.TrimSuffix(cfg.RedirectURL, "/afterauth")
 	printBanner(e, base, cfg, rp.idp)
-	rp.opts.logger.Info("demo started", "addr", rp.ln.Addr().String(), "mode", cfg.Provider,
-		"provider", cfg.OAuthServerURL, "local_provider", local)
+	rp.logStarted("demo", base)
 	return app.serve(ctx, rp.ln, handler)
 }
 
@@ -90,6 +89,8 @@ func printBanner(e env, base string, cfg appid.Config, idp *localappid.Server) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", cfg.OAuthServerURL)
+	fmt.Fprintf(e.stdout, "  API token: curl -H \"Authorization: Bearer $(appidgate idp token --url %s alice)\" %s/api/auth_route\n",
+		cfg.OAuthServerURL, base)
 	fmt.Fprintf(e.stdout, "  users (the password is the user name):\n")
 	for _, u := range localappid.DefaultConfig().Users {
 		roles := strings.Join(u.Roles, ", ")

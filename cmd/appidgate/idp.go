@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
@@ -32,7 +33,11 @@ type idpOptions struct {
 
 // runIdP runs the local provider until ctx is cancelled (SIGTERM/SIGINT), then shuts down gracefully. It returns
 // 0 after a clean shutdown, 1 when the provider cannot start or stop, and 2 for bad flags or a bad config file.
+// `appidgate idp token USER` prints an access token from a running provider instead (runIdPToken).
 func runIdP(ctx context.Context, args []string, e env) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runIdPToken(ctx, args[1:], e)
+	}
 	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o idpOptions
@@ -66,7 +71,7 @@ func runIdP(ctx context.Context, args []string, e env) int {
 
 	srv, err := localappid.Listen(o.addr, cfg)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate idp: %v\n", err)
+		fmt.Fprintf(e.stderr, "appidgate idp: %s\n", listenProblem(o.addr, err, "choose another --addr"))
 		return 1
 	}
 	printIdPInfo(e.stdout, srv, cfg, o.config == "")
@@ -130,20 +135,27 @@ func issuerOrigin(s, tenant string) (string, error) {
 // demoRedirectURI is where `appidgate demo` receives logins by default; the demo client registers it.
 const demoRedirectURI = "http://localhost:5000/afterauth"
 
-// printIdPInfo tells the user what to point a relying party at, and who can log in. With the demo data the
-// NAME=value lines are every setting `appidgate demo` needs, so exporting them runs the demo against this provider.
+// printIdPInfo tells the user what to point a relying party at, and who can log in. The settings are
+// `export NAME=value` lines, shell-quoted where needed, to paste into a shell; with the demo data they are every
+// setting `appidgate demo` needs, so running them runs the demo against this provider.
 func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, demoData bool) {
 	p := srv.Provider()
-	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s\n\n", srv.URL())
-	fmt.Fprintf(w, "APPID_OAUTH_SERVER_URL=%s\n", p.OAuthServerURL())
-	fmt.Fprintf(w, "IAM_TOKEN_URL=%s\n", p.IAMTokenURL())
+	export := func(name, value string) { fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(value)) }
+	b := buildinfo.Read()
+	fmt.Fprintf(w, "localappid: App ID-compatible provider (demo: in memory, not for production) listening on %s "+
+		"(appidgate %s, commit %s)\n\n", srv.URL(), b.Version, b.Commit())
+	fmt.Fprintln(w, "# paste these lines into the shell that runs appidgate demo (or your app)")
+	export("APPID_OAUTH_SERVER_URL", p.OAuthServerURL())
+	export("IAM_TOKEN_URL", p.IAMTokenURL())
 	if demoData {
-		fmt.Fprintf(w, "APPID_CLIENT_ID=%s\nAPPID_CLIENT_SECRET=%s\nIBM_CLOUD_APIKEY=%s\n", localappid.DemoClientID, localappid.DemoClientSecret, localappid.DemoAPIKey)
-		fmt.Fprintf(w, "APPID_REDIRECT_URI=%s\n", demoRedirectURI)
+		export("APPID_CLIENT_ID", localappid.DemoClientID)
+		export("APPID_CLIENT_SECRET", localappid.DemoClientSecret)
+		export("IBM_CLOUD_APIKEY", localappid.DemoAPIKey)
+		export("APPID_REDIRECT_URI", demoRedirectURI)
 		fmt.Fprintln(w, "# SESSION_SECRET_KEY below is generated for this run; sessions sealed with it end when you change it")
-		fmt.Fprintf(w, "SESSION_SECRET_KEY=%s\n", newSessionKey())
+		export("SESSION_SECRET_KEY", newSessionKey())
 	}
-	fmt.Fprintf(w, "management API: %s\n\nclients:\n", p.ManagementURL())
+	fmt.Fprintf(w, "\nmanagement API: %s\n\nclients:\n", p.ManagementURL())
 	for _, c := range cfg.Clients {
 		extra := ""
 		if c.LoopbackAnyPort {
@@ -166,4 +178,13 @@ func printIdPInfo(w io.Writer, srv *localappid.Server, cfg localappid.Config, de
 		}
 		fmt.Fprintf(w, "  %-14s roles: %-12s id: %s\n", login, roles, u.ID)
 	}
+}
+
+// shellQuote returns s as one word of a POSIX shell: unchanged when it holds only characters no shell treats
+// specially, else in single quotes (each single quote inside closes them, is escaped, and reopens them).
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

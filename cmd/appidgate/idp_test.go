@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/buildinfo"
 )
 
 // idpOutput is a goroutine-safe buffer for runIdP's streams.
@@ -119,15 +121,47 @@ func TestRunIdPConfigUsersWithoutID(t *testing.T) {
 	}
 }
 
-// printedSettings returns the NAME=value lines runIdP printed.
+// printedSettings returns the settings of the `export NAME=value` lines runIdP printed, as a POSIX shell would
+// set them (the test of shellQuote checks the quoting against a real shell).
 func printedSettings(out string) map[string]string {
 	settings := map[string]string{}
 	for _, line := range strings.Split(out, "\n") {
+		line, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			continue
+		}
 		if name, value, ok := strings.Cut(line, "="); ok && name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+			if unquoted, ok := strings.CutPrefix(value, "'"); ok {
+				value = strings.ReplaceAll(strings.TrimSuffix(unquoted, "'"), `'\''`, "'")
+			}
 			settings[name] = value
 		}
 	}
 	return settings
+}
+
+// TestShellQuote runs export lines through sh and checks each value arrives unchanged.
+func TestShellQuote(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for _, value := range []string{
+		"http://127.0.0.1:5001/oauth/v4/local-tenant", "appidgate-demo-secret", "", "two words", "it's",
+		"$HOME", "`id`", "a\\b", "x;y", "*", "~user", "new\nline", "'quoted'",
+	} {
+		t.Run(value, func(t *testing.T) {
+			line := "export V=" + shellQuote(value)
+			out, err := exec.Command(sh, "-c", line+"\nprintf %s \"$V\"").Output()
+			if err != nil || string(out) != value {
+				t.Fatalf("sh -c %q printed %q (%v), want %q", line, out, err, value)
+			}
+			// printedSettings reads line by line, so a value with a newline is for the shell only.
+			if got := printedSettings(line)["V"]; got != value && !strings.Contains(value, "\n") {
+				t.Errorf("printedSettings(%q) = %q, want %q", line, got, value)
+			}
+		})
+	}
 }
 
 // TestRunIdPPrintsDemoSettings: with the demo data, the printed lines are every setting appidgate demo needs
@@ -197,7 +231,7 @@ func TestRunIdPServes(t *testing.T) {
 	var issuer string
 	for deadline := time.Now().Add(10 * time.Second); issuer == "" && time.Now().Before(deadline); {
 		for _, line := range strings.Split(stdout.String(), "\n") {
-			if v, ok := strings.CutPrefix(line, "APPID_OAUTH_SERVER_URL="); ok {
+			if v, ok := strings.CutPrefix(line, "export APPID_OAUTH_SERVER_URL="); ok {
 				issuer = v
 			}
 		}
@@ -210,7 +244,9 @@ func TestRunIdPServes(t *testing.T) {
 	if issuer == "" {
 		t.Fatalf("no APPID_OAUTH_SERVER_URL printed: %s", stdout)
 	}
-	for _, want := range []string{"IAM_TOKEN_URL=", "APPID_CLIENT_ID=appidgate-demo", "alice/alice", "carol/carol", "user, admin"} {
+	b := buildinfo.Read()
+	for _, want := range []string{"export IAM_TOKEN_URL=", "export APPID_CLIENT_ID=appidgate-demo", "alice/alice", "carol/carol", "user, admin",
+		"(appidgate " + b.Version + ", commit " + b.Commit() + ")\n"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
@@ -253,7 +289,7 @@ func TestRunIdPIssuerURL(t *testing.T) {
 			if code := runIdP(cancelledContext(), []string{"--addr", "127.0.0.1:0", "--issuer-url", flagValue}, e); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			if !strings.Contains(stdout.String(), "APPID_OAUTH_SERVER_URL=http://idp.example:5001/oauth/v4/local-tenant\n") {
+			if !strings.Contains(stdout.String(), "export APPID_OAUTH_SERVER_URL=http://idp.example:5001/oauth/v4/local-tenant\n") {
 				t.Fatalf("stdout: %s", stdout)
 			}
 		})

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/appidgate/appidgate/internal/buildinfo"
 )
 
 // env is what a subcommand may touch of the process: its output streams and its environment variables.
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, e env) int {
 		return runIdP(ctx, args[1:], e)
 	case "proxy":
 		return runProxy(ctx, args[1:], e)
+	case "version", "-version", "--version":
+		fmt.Fprintln(e.stdout, buildinfo.Read())
+		return 0
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return 0

@@ -99,7 +99,7 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 				t.Fatalf("exit code %d", code)
 			}
 			logs := d.stderr.String()
-			if !strings.Contains(logs, `"msg":"demo started"`) || !strings.Contains(logs, `"mode":"oidc"`) {
+			if !strings.Contains(logs, `"msg":"appidgate demo started"`) || !strings.Contains(logs, `"provider":"oidc"`) {
 				t.Errorf("the start-up log line does not name the mode:\n%s", logs)
 			}
 			if jwt := regexp.MustCompile(`eyJ[\w-]+\.eyJ[\w-]+`).FindString(logs); jwt != "" {
@@ -195,7 +195,7 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 	if _, got := signIn(zitadeltest.User2); got.status != http.StatusForbidden {
 		t.Errorf("/admin for a user without the admin group: %d, want 403", got.status)
 	}
-	if !strings.Contains(stderr.String(), `"mode":"oidc"`) {
+	if !strings.Contains(stderr.String(), `"provider":"oidc"`) {
 		t.Errorf("the start-up log line does not name the mode:\n%s", stderr.String())
 	}
 }

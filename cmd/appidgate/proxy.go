@@ -224,13 +224,21 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		}
 		readyCtx, cancel := context.WithTimeout(ctx, f.startTimeout)
 		err = child.WaitReady(readyCtx, upstream.Host)
+		timedOut := errors.Is(readyCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		if err != nil {
 			child.Stop(5 * time.Second)
-			fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			if timedOut {
+				// The usual cause: the app listens on a port of its own choosing instead of $PORT.
+				fmt.Fprintf(e.stderr, "appidgate proxy: the app did not listen on %s within %s; it was started with "+
+					"PORT=%s: make it listen on $PORT, or raise --start-timeout\n", upstream.Host, f.startTimeout,
+					upstream.Port())
+			} else {
+				fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
+			}
 			return 1
 		}
-		log.Info("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
+		log.Debug("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
 		// The app ending on its own ends the proxy too, with its exit status.
 		var cancelServe context.CancelFunc
 		ctx, cancelServe = context.WithCancel(ctx)
@@ -252,8 +260,11 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	for _, w := range routes.PublicFallThroughs() {
 		log.Warn("routes: "+w, "routes", f.routesFile)
 	}
-	log.Info("proxy started", "addr", rp.ln.Addr().String(), "upstream", upstream.Redacted(), "mode", rp.cfg.Provider,
-		"provider", rp.cfg.OAuthServerURL, "local_provider", rp.local)
+	started := []any{"upstream", upstream.Redacted()}
+	if child != nil {
+		started = append(started, "command", command[0], "upstream_pid", child.Pid())
+	}
+	rp.logStarted("proxy", origin, started...)
 	// The whole shutdown, the proxy's drain and then the app's, stays within the drain bound: Code Engine
 	// (Knative) kills the container 30 s after SIGTERM.
 	var stopAt atomic.Pointer[time.Time]

@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -134,5 +140,90 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 		if got := get(tc.path, tc.header...); got != tc.want {
 			t.Errorf("%s %v: %d, want %d", tc.path, tc.header, got, tc.want)
 		}
+	}
+}
+
+// TestProxyStartTimeout: an app that never listens on the upstream's port fails the start within --start-timeout,
+// with a message that names the address, the PORT it was given and the flag to raise.
+func TestProxyStartTimeout(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep command")
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
+	_, port, _ := net.SplitHostPort(addr)
+	var stdout, stderr syncBuffer
+	start := time.Now()
+	code := runProxy(context.Background(), []string{"--upstream", "http://" + addr, "--start-timeout", "300ms", "--",
+		sleep, "30"}, testEnv(map[string]string{"PORT": "0"}, &stdout, &stderr))
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the start failed after %s, want about --start-timeout (300ms)", took)
+	}
+	want := "appidgate proxy: the app did not listen on " + addr + " within 300ms; it was started with PORT=" + port +
+		": make it listen on $PORT, or raise --start-timeout\n"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+}
+
+// TestProxyUpstreamFailureLogsRequestID: the 502 page for an upstream that does not answer shows a request id,
+// and the proxy's WARN line about that failure carries the same id.
+func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
+	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runProxy(ctx, []string{"--upstream", dead, "--public", "/"},
+			testEnv(map[string]string{"PORT": "0", "APPIDGATE_LOG_FORMAT": "json"}, stdout, stderr))
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the proxy did not stop within 30 s")
+		}
+	}()
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/page", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`request id [^<]*<code>([\w.-]+)</code>`).FindSubmatch(body)
+	if resp.StatusCode != http.StatusBadGateway || m == nil {
+		t.Fatalf("GET /page: %d %s, want 502 with a request id", resp.StatusCode, body)
+	}
+	id := string(m[1])
+	var warned bool
+	for line := range strings.Lines(stderr.String()) {
+		var l struct {
+			Level, Msg string
+			RequestID  string `json:"request_id"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "proxy: upstream request failed" {
+			warned = true
+			if l.Level != "WARN" || l.RequestID != id {
+				t.Errorf("upstream failure logged at %s with request_id %q, want WARN with %q (the page's)", l.Level, l.RequestID, id)
+			}
+		}
+	}
+	if !warned {
+		t.Errorf("no upstream failure line in the log:\n%s", stderr.String())
 	}
 }

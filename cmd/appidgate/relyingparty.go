@@ -68,9 +68,14 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		// provider explicitly (APPIDGATE_LOCAL_IDP, say in a container) listens on every interface.
 		host = "127.0.0.1"
 	}
-	ln, err := net.Listen("tcp", opts.listenAddr(host))
+	addr := opts.listenAddr(host)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
+		fix := "set PORT (or APPIDGATE_LISTEN_ADDR)"
+		if opts.addr != "" {
+			fix = "set APPIDGATE_LISTEN_ADDR"
+		}
+		fmt.Fprintf(e.stderr, "appidgate %s: %s\n", command, listenProblem(addr, err, fix))
 		return nil, 1
 	}
 	rp := &relyingParty{opts: opts, ln: ln, port: ln.Addr().(*net.TCPAddr).Port, local: local}
@@ -86,7 +91,8 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		rp.idp, err = localappid.Listen(opts.idpAddr, idpCfg)
 		if err != nil {
 			rp.Close()
-			fmt.Fprintf(e.stderr, "appidgate %s: starting the local provider: %v\n", command, err)
+			fmt.Fprintf(e.stderr, "appidgate %s: starting the local provider: %s\n", command,
+				listenProblem(opts.idpAddr, err, "set APPIDGATE_IDP_ADDR"))
 			return nil, 1
 		}
 		var ignored []string

@@ -313,6 +313,11 @@ func startIdP(ctx context.Context, ps *procs, bin string) (*provider, error) {
 	}
 	settings := map[string]string{}
 	for _, line := range strings.Split(p.out.String(), "\n") {
+		// export NAME=value lines; the demo's values need no shell quoting.
+		line, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			continue
+		}
 		if k, v, ok := strings.Cut(line, "="); ok && k != "" && strings.Trim(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
 			settings[k] = v
 		}

@@ -63,10 +63,10 @@ func Ready(log *slog.Logger, timeout time.Duration, checks ...Check) http.Handle
 					results[i] = "ok"
 				case errors.Is(err, context.DeadlineExceeded):
 					results[i] = "timeout"
-					log.Warn("readiness check timed out", "check", c.Name, "timeout", timeout.String())
+					log.WarnContext(ctx, "readiness check timed out", "check", c.Name, "timeout", timeout.String())
 				default:
 					results[i] = "fail"
-					log.Warn("readiness check failed", "check", c.Name, "err", err.Error())
+					log.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err.Error())
 				}
 			})
 		}

@@ -2,6 +2,7 @@
 package logging
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,7 +12,8 @@ import (
 
 // New returns a logger writing to w. format is "json", "text" or "auto" (text when w is a terminal, JSON
 // otherwise, so containers get JSON and a developer's shell gets text); level is "debug", "info", "warn" or
-// "error". Both are case-insensitive; an empty value means "auto" and "info".
+// "error". Both are case-insensitive; an empty value means "auto" and "info". Every line logged with the context
+// of a request (InfoContext, WarnContext, ...) inside the Requests middleware carries the request's request_id.
 func New(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	switch strings.ToLower(strings.TrimSpace(level)) {
@@ -27,19 +29,55 @@ func New(w io.Writer, format, level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("logging: unknown log level %q, want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch strings.ToLower(strings.TrimSpace(format)) {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "", "auto":
 		if isTerminal(w) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
+			h = slog.NewTextHandler(w, opts)
+		} else {
+			h = slog.NewJSONHandler(w, opts)
 		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	default:
 		return nil, fmt.Errorf("logging: unknown log format %q, want json, text or auto", format)
 	}
+	return slog.New(withRequestID(h)), nil
+}
+
+// withRequestID wraps h so that a record logged with the context of a request inside the Requests middleware
+// carries that request's id as request_id, unless the record names one itself.
+func withRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+// requestIDHandler is the handler withRequestID returns.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" && !hasAttr(r, requestIDKey) {
+		r = r.Clone()
+		r.AddAttrs(slog.String(requestIDKey, id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// hasAttr reports whether r has a top-level attribute named key.
+func hasAttr(r slog.Record, key string) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == key
+		return !found
+	})
+	return found
 }
 
 // isTerminal reports whether w is a character device such as a terminal. Pipes, files and container log

@@ -15,6 +15,9 @@ import (
 // request can be followed across a proxy chain.
 const RequestIDHeader = "X-Request-Id"
 
+// requestIDKey is the attribute that carries the request id in log lines.
+const requestIDKey = "request_id"
+
 // maxPathLen bounds the logged path so that a hostile client cannot blow up log lines.
 const maxPathLen = 256
 
@@ -47,7 +50,7 @@ func Requests(log *slog.Logger, next http.Handler) http.Handler {
 				slog.Int("status", status),
 				slog.Int64("bytes", rec.Bytes()),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-				slog.String("request_id", ri.id),
+				slog.String(requestIDKey, ri.id),
 			}
 			if user != "" {
 				attrs = append(attrs, slog.String("user", user))

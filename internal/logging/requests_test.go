@@ -165,3 +165,48 @@ func TestRequestsFlushReachesWriter(t *testing.T) {
 		t.Error("underlying writer was not flushed")
 	}
 }
+
+// TestRequestIDOnEveryLine: the lines an inner handler logs with the request's context carry the request id the
+// response shows, once each, the middleware's own line included; lines logged without it carry none.
+func TestRequestIDOnEveryLine(t *testing.T) {
+	var buf syncBuffer
+	log, err := logging.New(&buf, "json", "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := logging.Requests(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.WarnContext(r.Context(), "inner warning")
+		log.With("component", "x").DebugContext(r.Context(), "inner detail")
+		log.WithGroup("g").InfoContext(r.Context(), "grouped", "k", "v")
+		log.Info("no context")
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	id := rec.Header().Get("X-Request-Id")
+	want := map[string]bool{"inner warning": true, "inner detail": true, "grouped": true, "request": true, "no context": false}
+	out := buf.String()
+	for _, raw := range strings.Split(strings.TrimSpace(out), "\n") {
+		l := lines(t, raw)[0]
+		msg, _ := l["msg"].(string)
+		carries, known := want[msg]
+		if !known {
+			t.Errorf("unexpected line %s", raw)
+			continue
+		}
+		delete(want, msg)
+		got := l["request_id"]
+		if g, ok := l["g"].(map[string]any); ok && got == nil {
+			got = g["request_id"]
+		}
+		switch {
+		case carries && (got != id || strings.Count(raw, `"request_id"`) != 1):
+			t.Errorf("%q: request_id %v (%d times), want %q once", msg, got, strings.Count(raw, `"request_id"`), id)
+		case !carries && got != nil:
+			t.Errorf("%q, logged without the request's context, has request_id %v", msg, got)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("lines missing: %v\n%s", want, out)
+	}
+}

@@ -62,7 +62,7 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	conns := trackConns(srv)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("server listening", "addr", ln.Addr().String())
+	log.Debug("server listening", "addr", ln.Addr().String())
 
 	select {
 	case err := <-served:
