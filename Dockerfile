@@ -12,10 +12,13 @@ COPY . .
 # TARGETOS/TARGETARCH are set by BuildKit for multi-platform builds; empty values mean the builder's own.
 ARG TARGETOS=linux
 ARG TARGETARCH
-# The version `appidgate version` and /metrics report, e.g. docker build --build-arg VERSION=v0.14.0 .
+# The version and commit `appidgate version` and /metrics report (.dockerignore leaves .git out, so Go cannot
+# read the commit itself), e.g. docker build --build-arg VERSION=v0.14.0 --build-arg REVISION=$(git rev-parse HEAD) .
 ARG VERSION=devel
+ARG REVISION=
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w -X github.com/appidgate/appidgate/internal/buildinfo.version=${VERSION}" \
+    go build -trimpath -ldflags "-s -w -X github.com/appidgate/appidgate/internal/buildinfo.version=${VERSION} \
+    -X github.com/appidgate/appidgate/internal/buildinfo.revision=${REVISION}" \
     -o /out/appidgate ./cmd/appidgate
 
 # distroless/static holds CA certificates, tzdata and /etc/passwd with the nonroot user, nothing else:

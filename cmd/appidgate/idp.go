@@ -18,10 +18,15 @@ import (
 )
 
 const idpUsage = `usage: appidgate idp [--addr host:port] [--config file.yaml|file.json] [--issuer-url http://host:port]
+       appidgate idp token [--url URL] [--password P] USER
 
 Runs the local App ID-compatible provider (a demo provider: state in memory, not for production).
-With the demo data it prints every setting appidgate demo needs; export them and run appidgate demo.
-The --config format, every field commented: localappid/testdata/example-config.yaml in the source.
+With the demo data it prints every setting appidgate demo needs as export lines: paste them into the shell that
+runs appidgate demo (or your app). The --config format, every field commented:
+localappid/testdata/example-config.yaml in the source.
+
+appidgate idp token USER signs USER in at a running local provider and prints an access token, for
+curl -H "Authorization: Bearer $(appidgate idp token alice)" ... (see appidgate idp token --help).
 
 flags:
 `

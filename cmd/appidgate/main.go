@@ -1,5 +1,7 @@
 // Command appidgate puts IBM Cloud App ID (or any OpenID Connect provider) login and role-based access in front of
-// web applications. It has subcommands: demo (the reference app), idp (the local App ID-compatible provider).
+// web applications. Its subcommands: demo (an example app with login and role checks), proxy (the same checks
+// in front of an app in any language, and forward-auth for nginx, Caddy and Traefik), idp (the local App
+// ID-compatible provider) and version.
 package main
 
 import (
@@ -24,10 +26,12 @@ type env struct {
 const usage = `usage: appidgate <command> [flags]
 
 commands:
-  demo   run an example app (login at /auth_route, open /noauth_route) on App ID, another OpenID
-         Connect provider, or the embedded local provider
-  proxy  put App ID (or OpenID Connect) login and role checks in front of an app in any language (--upstream URL)
-  idp    run the local App ID-compatible provider on its own
+  demo     run an example app (login at /auth_route, open /noauth_route) on App ID, another OpenID
+           Connect provider, or the embedded local provider
+  proxy    put App ID (or OpenID Connect) login and role checks in front of an app in any language
+           (--upstream URL)
+  idp      run the local App ID-compatible provider on its own (idp token USER: an access token for USER)
+  version  print the version, commit and Go version
 
 Run appidgate COMMAND --help for its flags. Getting started: docs/getting-started.md; every setting:
 docs/configuration.md.

@@ -15,8 +15,11 @@ const ModulePath = "github.com/appidgate/appidgate"
 //
 //	go build -ldflags "-X github.com/appidgate/appidgate/internal/buildinfo.version=v0.14.0" ./cmd/appidgate
 //
-// It is the one package-level variable the build writes; nothing else writes it.
-var version string
+// revision is the commit, set the same way (…buildinfo.revision=<sha>) where Go cannot read it from the
+// checkout: the container build, whose context leaves .git out. Go's own record wins when it has one.
+//
+// These are the only package-level variables, written by the linker and by nothing else.
+var version, revision string
 
 // Info describes a build.
 type Info struct {
@@ -34,11 +37,12 @@ func Read() Info {
 	if !ok {
 		bi = nil
 	}
-	return fromBuild(version, bi)
+	return fromBuild(version, revision, bi)
 }
 
-// fromBuild assembles Info from the -X version (may be empty) and what Go recorded in the binary (may be nil).
-func fromBuild(injected string, bi *debug.BuildInfo) Info {
+// fromBuild assembles Info from the -X version and revision (either may be empty) and what Go recorded in the
+// binary (may be nil).
+func fromBuild(injected, injectedRevision string, bi *debug.BuildInfo) Info {
 	i := Info{Version: injected, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi != nil {
 		if bi.GoVersion != "" {
@@ -71,6 +75,9 @@ func fromBuild(injected string, bi *debug.BuildInfo) Info {
 	}
 	if i.Version == "" {
 		i.Version = "devel"
+	}
+	if i.Revision == "" {
+		i.Revision = injectedRevision
 	}
 	return i
 }

@@ -18,6 +18,7 @@ func TestFromBuild(t *testing.T) {
 	tests := []struct {
 		name     string
 		injected string
+		revision string
 		bi       *debug.BuildInfo
 		want     string
 	}{
@@ -39,10 +40,17 @@ func TestFromBuild(t *testing.T) {
 			want: "appidgate v0.12.1 (commit unknown, go1.26.8, " + platform + ")"},
 		{name: "no build information", injected: "", bi: nil,
 			want: "appidgate devel (commit unknown, " + runtime.Version() + ", " + platform + ")"},
+		{name: "image build: version and revision injected, no checkout", injected: "v0.14.0",
+			revision: "abcdef0123456789abcdef0123456789abcdef01",
+			bi:       &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: ModulePath, Version: "(devel)"}},
+			want:     "appidgate v0.14.0 (commit abcdef0, go1.26.8, " + platform + ")"},
+		{name: "the checkout's record wins over an injected revision", injected: "v0.14.0", revision: "ffffffffffff",
+			bi:   &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: ModulePath, Version: "(devel)"}, Settings: vcs},
+			want: "appidgate v0.14.0 (commit 82f0579, go1.26.8, " + platform + ")"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := fromBuild(tc.injected, tc.bi).String(); got != tc.want {
+			if got := fromBuild(tc.injected, tc.revision, tc.bi).String(); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
