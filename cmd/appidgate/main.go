@@ -1,5 +1,6 @@
 // Command appidgate puts IBM Cloud App ID (or any OpenID Connect provider) login and role-based access in front of
-// web applications. It has subcommands: demo (the reference app), idp (the local App ID-compatible provider).
+// web applications. It has subcommands: demo (the reference app), proxy (login and access rules in front of an app
+// in any language, and forward-auth for nginx, Traefik and Caddy), idp (the local App ID-compatible provider).
 package main
 
 import (
