@@ -1,5 +1,3 @@
-// Package appid is the relying party: it logs users in with IBM Cloud App ID (or any OpenID Connect provider),
-// keeps their session, and admits requests by role and scope.
 package appid
 
 import (

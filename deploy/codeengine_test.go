@@ -1,4 +1,3 @@
-// Package deploy holds the Code Engine deployment script and Knative manifest; its tests check both.
 package deploy
 
 import (

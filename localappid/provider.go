@@ -1,6 +1,3 @@
-// Package localappid is an IBM Cloud App ID-compatible OpenID Connect provider for local runs, demos and tests:
-// the same paths, token shapes, discovery document, management API and IAM token endpoint as App ID, with users,
-// roles and clients from a config file. It is a demo provider: all state lives in memory and is lost on restart.
 package localappid
 
 import (

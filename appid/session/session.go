@@ -1,12 +1,3 @@
-// Package session keeps appidgate's login sessions: in encrypted, authenticated cookies by default, so that any
-// replica serves any user, or in Redis when server-side sessions are wanted.
-//
-// A Codec seals values with AES-256-GCM under keys derived from one or more secrets (the first seals, all open,
-// for rotation); each value is bound to a purpose and carries its expiry. CookieStore keeps the sealed session in
-// HttpOnly, SameSite=Lax cookies (Secure and "__Host-" on https), split across several cookies when large.
-// RedisStore keeps it in Redis behind a random session id and also implements SessionLocker, so that replicas
-// can agree on who refreshes a session's tokens, and SessionEnder, so that a session can be ended by its provider
-// session or its user (back-channel logout) whichever browser holds it.
 package session
 
 import (

@@ -1,0 +1,3 @@
+// Package deploy holds the IBM Cloud Code Engine deployment script (codeengine.sh) and Knative manifest
+// (service.yaml); its tests check both. It has no Go API.
+package deploy
