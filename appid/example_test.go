@@ -82,7 +82,7 @@ func ExampleConfigFromLookup() {
 		}
 	}
 	// Output:
-	// APPIDGATE_SESSION_MAX_AGE: expected a duration such as 30m, got "two hours"
+	// APPIDGATE_SESSION_MAX_AGE: expected a duration such as 24h, got "two hours"
 	// APPID_CLIENT_SECRET: required, not set
 	// SESSION_SECRET_KEY: required, not set
 	// IBM_CLOUD_APIKEY: required, not set
