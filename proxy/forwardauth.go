@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -292,8 +293,8 @@ func allow(w http.ResponseWriter) {
 // identityNames are the identity headers an allowed answer carries.
 func identityNames() []string {
 	return []string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles",
-		"X-Appidgate-Scopes", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
-		"X-Auth-Request-Preferred-Username"}
+		"X-Appidgate-Scopes", "X-Appidgate-Access-Token", assertion.Header, "X-Auth-Request-User", "X-Auth-Request-Email",
+		"X-Auth-Request-Groups", "X-Auth-Request-Preferred-Username", "X-Auth-Request-Access-Token"}
 }
 
 // serveAuth is AuthPath: 200, 401 or 403 only.
@@ -338,11 +339,18 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 
 // serveError is ErrorPath: what VerifyPath answers, but never an allowed answer.
 func (f *ForwardAuth) serveError(w http.ResponseWriter, r *http.Request) {
+	before := w.Header().Clone()
 	o, rule, user, err := f.decide(w, r)
 	if err == nil {
-		// Allowed by now: the identity is for the front proxy's auth_request, not for the client.
-		for _, name := range identityNames() {
-			w.Header().Del(name)
+		// Allowed by now. This answer goes to the client as it is, and every header decide added is identity
+		// meant for the front proxy (the access token among them): drop them all, keeping only the session's
+		// cookies, which a refresh may have renewed.
+		h := w.Header()
+		cookies := h["Set-Cookie"]
+		clear(h)
+		maps.Copy(h, before)
+		if cookies != nil {
+			h["Set-Cookie"] = cookies
 		}
 		f.log.InfoContext(r.Context(), "forward-auth: allowed on the second asking; sending the client back to ask again",
 			"method", o.method, "uri_path", o.path, "route", rule.Pattern)
@@ -431,13 +439,26 @@ func (f *ForwardAuth) misconfigured(r *http.Request, err error) {
 	f.log.Log(r.Context(), f.warned.level(err.Error()), msg+"; answering 403", "peer", r.RemoteAddr, "path", r.URL.Path)
 }
 
+// returnHostOf is the host a refused return URL names, for the log: never its path or query, which may carry
+// anything, and at most 256 bytes of it.
+func returnHostOf(rd string) string {
+	host := ""
+	if u, err := url.Parse(rd); err == nil {
+		host = u.Host
+	}
+	if len(host) > 256 {
+		host = host[:256]
+	}
+	return host
+}
+
 // serveStart is StartPath?rd=URL: it checks rd and starts the login.
 func (f *ForwardAuth) serveStart(w http.ResponseWriter, r *http.Request) {
 	rd := returnParam(r.URL.RawQuery)
 	target, ok := f.returnTarget(rd)
 	if !ok {
 		f.log.InfoContext(r.Context(), "forward-auth sign-in refused: the return URL is neither a path nor on a return host "+
-			"(--return-host, default the host of APPID_REDIRECT_URI); answering 400", "rd", rd)
+			"(--return-host, default the host of APPID_REDIRECT_URI); answering 400", "rd_host", returnHostOf(rd))
 		f.respond(w, r, false, http.StatusBadRequest, "Bad request", "The return address is not allowed.")
 		return
 	}

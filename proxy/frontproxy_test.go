@@ -390,3 +390,39 @@ func TestForwardAuthErrorEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardAuthErrorEndpointSendsNoIdentity: the error endpoint's answer goes to the browser as it is, so a
+// request allowed by the time it asks is sent back without any identity header, however many the proxy was told
+// to send: the access token included.
+func TestForwardAuthErrorEndpointSendsNoIdentity(t *testing.T) {
+	e := newEnv(t, envOptions{trusted: loopback, keepToken: true,
+		identity: proxy.IdentityHeaders{AccessToken: true, OAuth2Proxy: true}})
+	users := forwardAuthUsers(t, e)
+	got := users["alice"].get(e.proxy.URL+proxy.ErrorPath, "X-Original-URI", "/auth_route", "X-Original-Method", "GET")
+	if got.status != http.StatusTemporaryRedirect {
+		t.Fatalf("alice: %d %v, want 307", got.status, got.header)
+	}
+	for name := range got.header {
+		if l := strings.ToLower(name); strings.HasPrefix(l, "x-appidgate-") || strings.HasPrefix(l, "x-auth-request-") ||
+			strings.HasPrefix(l, "x-forwarded-") {
+			t.Errorf("the browser got %s: %q", name, got.header[name])
+		}
+	}
+}
+
+// TestForwardAuthStartLogsOnlyTheHost: anyone may call the sign-in link, so a refused return URL is logged by its
+// host alone, never with a path or query that may carry anything.
+func TestForwardAuthStartLogsOnlyTheHost(t *testing.T) {
+	var logs logBuffer
+	e := newEnv(t, envOptions{trusted: loopback,
+		faLog: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	users := forwardAuthUsers(t, e)
+	got := users["anonymous"].get(e.proxy.URL + proxy.StartPath + "?rd=" + url.QueryEscape("https://evil.example/p?code=s3cret"))
+	if got.status != http.StatusBadRequest {
+		t.Fatalf("a return URL on another host: %d, want 400", got.status)
+	}
+	log := logs.String()
+	if !strings.Contains(log, "rd_host=evil.example") || strings.Contains(log, "s3cret") || strings.Contains(log, "/p?") {
+		t.Errorf("the refusal's log line:\n%s", log)
+	}
+}

@@ -98,6 +98,8 @@ func TestIdPTokenCommand(t *testing.T) {
 		{name: "no provider there", args: []string{"--url", fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)), "alice"},
 			wantExit: 1},
 		{name: "no user", args: []string{"--url", oauthServerURL}, wantExit: 2},
+		{name: "a password after the user", args: []string{"--url", oauthServerURL, "alice", "--password", "s3cret"},
+			wantExit: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +111,9 @@ func TestIdPTokenCommand(t *testing.T) {
 			if tc.wantExit != 0 {
 				if stdout.Len() != 0 || stderr.Len() == 0 {
 					t.Errorf("a failure printed %q to stdout and %q to stderr, want only a reason on stderr", stdout.String(), stderr.String())
+				}
+				if strings.Contains(stderr.String(), "s3cret") {
+					t.Errorf("the password is in the error: %q", stderr.String())
 				}
 				return
 			}

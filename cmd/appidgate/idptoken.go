@@ -55,7 +55,9 @@ func runIdPToken(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintf(e.stderr, "appidgate idp token: expected one user name, got %q\nrun 'appidgate idp token --help' for usage\n", fs.Args())
+		// The arguments are not echoed: a --password after USER is one of them, and would land in a CI log.
+		fmt.Fprintf(e.stderr, "appidgate idp token: expected one user name after the flags, got %d arguments\n"+
+			"run 'appidgate idp token --help' for usage\n", fs.NArg())
 		return 2
 	}
 	user := fs.Arg(0)
