@@ -144,7 +144,7 @@ func TestForwardAuthFirstTry(t *testing.T) {
 			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
 		}
 	}
-	if want := "appidgate proxy: open " + front + "/ "; !strings.Contains(stdout.String(), want) {
+	if want := "appidgate proxy: open " + front + " "; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner %q does not say %q", stdout.String(), want)
 	}
 	frontproxytest.Nginx(t, frontproxytest.For(frontproxytest.Recipe(t, "../../docs/forward-auth.md", "nginx"),

@@ -253,7 +253,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		}()
 	}
 
-	fmt.Fprintf(e.stdout, "appidgate proxy: open %s/ (upstream %s)\n", origin, upstream.Redacted())
+	fmt.Fprintf(e.stdout, "appidgate proxy: open %s (upstream %s)\n", origin, upstream.Redacted())
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
