@@ -107,20 +107,35 @@ func NewProfileTokenSource(p Profile, tokenURL string, client *http.Client) *Tok
 	}, tokenURL, client)
 }
 
-// ReadCRToken reads a compute-resource token from file. A missing, unreadable or empty file is an error that
-// names the file and never holds the token.
+// CRTokenFileError is a compute-resource token file that could not be read or was empty.
+type CRTokenFileError struct {
+	File string
+	Err  error // the cause; nil for an empty file
+}
+
+func (e *CRTokenFileError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("iam: the compute-resource token file %s is empty", e.File)
+	}
+	return fmt.Sprintf("iam: reading the compute-resource token file %s: %v", e.File, e.Err)
+}
+
+func (e *CRTokenFileError) Unwrap() error { return e.Err }
+
+// ReadCRToken reads a compute-resource token from file. A missing, unreadable or empty file gives a
+// *CRTokenFileError, which never holds the token.
 func ReadCRToken(file string) (string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
-			err = pathErr.Err // the path is named once, below
+			err = pathErr.Err // the path is named once, by CRTokenFileError
 		}
-		return "", fmt.Errorf("iam: reading the compute-resource token file %s: %w", file, err)
+		return "", &CRTokenFileError{File: file, Err: err}
 	}
 	token := strings.TrimSpace(string(b))
 	if token == "" {
-		return "", fmt.Errorf("iam: the compute-resource token file %s is empty", file)
+		return "", &CRTokenFileError{File: file}
 	}
 	return token, nil
 }

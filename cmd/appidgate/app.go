@@ -56,6 +56,10 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	}
 	a.auth = auth
 	a.checks = append([]health.Check{{Name: "provider", Run: auth.Ready}}, a.checks...)
+	if usesTrustedProfile(cfg) {
+		// The platform's token file or the profile's trust can fail while the app runs; an API key cannot.
+		a.checks = append(a.checks, health.Check{Name: "iam", Run: auth.IAMReady})
+	}
 	return a, nil
 }
 

@@ -26,6 +26,19 @@ var table = []Setting{
 			"`IAM_TOKEN_URL` and `APPIDGATE_MANAGEMENT_URL`), since roles then come from a claim."},
 	{Name: "IAM_TOKEN_URL", Kind: KindURL, Default: "https://iam.cloud.ibm.com/identity/token", Group: GroupProvider,
 		ReadBy: served, Summary: "Where the API key is exchanged for an IAM token. App ID only."},
+	{Name: "APPIDGATE_IAM_PROFILE_ID", Kind: KindString, Group: GroupProvider, ReadBy: served,
+		Summary: "Instead of `IBM_CLOUD_APIKEY`: the IAM trusted profile (`Profile-...`) whose tokens read users' roles. App ID only.",
+		Details: "Its tokens come from exchanging the compute-resource token in `APPIDGATE_IAM_CR_TOKEN_FILE` " +
+			"(grant `urn:ibm:params:oauth:grant-type:cr-token`), so that no long-lived key is needed: on Code Engine, " +
+			"create the app with `--trusted-profiles-enabled` (see docs/code-engine.md). Set it or " +
+			"`APPIDGATE_IAM_PROFILE_NAME`, and leave `IBM_CLOUD_APIKEY` unset; an API key from a `CE_SERVICES` " +
+			"binding gives way to the profile. An unreadable token file is named at start; a refused exchange " +
+			"stops the start and, later, makes `/readyz` and logins answer 503."},
+	{Name: "APPIDGATE_IAM_PROFILE_NAME", Kind: KindString, Group: GroupProvider, ReadBy: served,
+		Summary: "The trusted profile by name, instead of `APPIDGATE_IAM_PROFILE_ID`."},
+	{Name: "APPIDGATE_IAM_CR_TOKEN_FILE", Kind: KindFile,
+		Default: "/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token", Group: GroupProvider,
+		ReadBy: served, Summary: "The compute-resource token exchanged for the trusted profile's tokens, read again at each renewal."},
 	{Name: "APPIDGATE_MANAGEMENT_URL", Kind: KindURL, Default: "the issuer with /oauth/ replaced by /management/",
 		Group: GroupProvider, ReadBy: served, Summary: "App ID's management API, where roles are read. App ID only."},
 	{Name: "APPIDGATE_PROVIDER", Kind: KindString, Default: "appid", Group: GroupProvider, ReadBy: served,
