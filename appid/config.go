@@ -115,6 +115,10 @@ type Config struct {
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
+	// RedisCACert is the CA certificate (PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it) that
+	// signs the rediss:// server's certificate, in place of the system's CAs [APPIDGATE_REDIS_CA_CERT]. Like
+	// RedisURL, Auth does not read it: see session.ParseRedisCACert and session.NewRedisClient.
+	RedisCACert string
 	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
@@ -189,6 +193,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ManagementURL:  r.String("APPIDGATE_MANAGEMENT_URL"),
 		PostLogoutPath: r.String("APPIDGATE_POST_LOGOUT_PATH"),
 		RedisURL:       r.String("APPIDGATE_REDIS_URL"),
+		RedisCACert:    r.String("APPIDGATE_REDIS_CA_CERT"),
 
 		BackchannelLogoutPath: r.String("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
@@ -234,6 +239,13 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	names.oauthServerURL = readProviderEnv(r, &cfg, func(p Problem) { problems = append(problems, p) })
 	problems = append(problems, cfg.problems(names)...)
 	problems = append(problems, cfg.trustedProfileProblems(r.String("IBM_CLOUD_APIKEY") != "")...)
+	if cfg.RedisCACert != "" {
+		if _, err := session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", strings.TrimPrefix(err.Error(), "session: redis CA certificate: ")})
+		} else if !strings.HasPrefix(cfg.RedisURL, "rediss://") {
+			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", "set, but APPIDGATE_REDIS_URL is not a rediss:// (TLS) URL"})
+		}
+	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}

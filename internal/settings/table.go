@@ -86,6 +86,11 @@ var table = []Setting{
 			"how long a copied cookie of a logged-out session keeps working on other replicas (see docs/sessions.md)."},
 	{Name: "APPIDGATE_REDIS_URL", Kind: KindURL, Default: "sessions in cookies", Group: GroupSessions, ReadBy: served,
 		Summary: "A `redis://` or `rediss://` URL: keep sessions in Redis, so that logout ends them on every replica."},
+	{Name: "APPIDGATE_REDIS_CA_CERT", Kind: KindString, Default: "the system's CAs", Group: GroupSessions, ReadBy: served,
+		Summary: "The CA certificate of a `rediss://` server: PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it.",
+		Details: "IBM's service credentials hold it in `connection.rediss.certificate.certificate_base64`. A value that " +
+			"is no certificate, or one given with a `redis://` URL, is named at start; a CA that did not sign the " +
+			"server's certificate makes `/readyz` fail with the check `redis` naming this setting."},
 	{Name: "APPIDGATE_KEEP_ACCESS_TOKEN", Kind: KindBool, Default: "false", Group: GroupSessions, ReadBy: served,
 		Summary: "Sessions keep the raw access token for handlers (`User.AccessToken`); they grow by its size."},
 	{Name: "APPIDGATE_POST_LOGOUT_PATH", Kind: KindPath, Default: "/noauth_route", Group: GroupSessions, ReadBy: served,
