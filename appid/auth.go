@@ -40,6 +40,7 @@ type Auth struct {
 	accessVerifier *oidc.IDTokenVerifier
 
 	roles          rolesSource
+	iamTokens      *iam.TokenSource // nil unless roles come from the management API
 	refreshGroup   singleflight.Group
 	introspections singleflight.Group // bearer tokens being introspected, by token
 	// introspectionBudget bounds the introspections of tokens not seen before, which anyone can send.
@@ -142,9 +143,16 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
 	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
 		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
-	if cfg.IBMCloudAPIKey != "" && !a.oidcMode {
-		mgmt := management.New(cfg.ManagementURL, iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL,
-			cfg.HTTPClient), cfg.HTTPClient)
+	switch {
+	case a.oidcMode:
+	case cfg.IBMCloudAPIKey != "":
+		a.iamTokens = iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL, cfg.HTTPClient)
+	case cfg.IAMProfileID != "" || cfg.IAMProfileName != "":
+		a.iamTokens = iam.NewProfileTokenSource(iam.Profile{ID: cfg.IAMProfileID, Name: cfg.IAMProfileName,
+			TokenFile: cfg.IAMCRTokenFile}, cfg.IAMTokenURL, cfg.HTTPClient)
+	}
+	if a.iamTokens != nil {
+		mgmt := management.New(cfg.ManagementURL, a.iamTokens, cfg.HTTPClient)
 		a.roles = func(ctx context.Context, userID string) ([]string, error) {
 			roles, err := mgmt.UserRoles(ctx, userID)
 			if err != nil {
@@ -187,6 +195,17 @@ func (a *Auth) Ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// IAMReady reports whether an IAM access token for App ID's management API can be obtained, fetching one when
+// none is cached; nil when roles do not come from the management API. A program using a trusted profile adds it
+// to its readiness checks: the token file or the profile's trust can fail where an API key would not.
+func (a *Auth) IAMReady(ctx context.Context) error {
+	if a.iamTokens == nil {
+		return nil
+	}
+	_, err := a.iamTokens.Token(ctx)
+	return err
 }
 
 // nopObserver drops every event.

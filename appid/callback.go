@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/appidgate/appidgate/appid/iam"
 	"golang.org/x/oauth2"
 )
 
@@ -111,6 +112,11 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		roles, err := a.roles(ctx, st.user.ID)
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: reading roles failed", "error", err)
+			if errors.Is(err, iam.ErrNoToken) { // no credential to ask with: this app's setup, not App ID
+				a.failLogin(w, r, loginRolesError, http.StatusServiceUnavailable, "Could not retrieve user roles",
+					"This app could not obtain an IBM Cloud IAM token to read the user's roles. Please try again shortly.")
+				return
+			}
 			a.failLogin(w, r, loginRolesError, http.StatusBadGateway, "Could not retrieve user roles",
 				"The App ID management API did not return the user's roles. Please try again shortly.")
 			return

@@ -77,6 +77,14 @@ type Config struct {
 	IBMCloudAPIKey string
 	// IAMTokenURL is where the API key is exchanged for an IAM token [IAM_TOKEN_URL].
 	IAMTokenURL string
+	// IAMProfileID or IAMProfileName, when IBMCloudAPIKey is empty, name the IAM trusted profile whose tokens
+	// read the user's roles [APPIDGATE_IAM_PROFILE_ID, APPIDGATE_IAM_PROFILE_NAME]: the compute-resource token
+	// in IAMCRTokenFile is exchanged for them, so that no long-lived API key is needed (Code Engine mounts it for
+	// an app created with --trusted-profiles-enabled). App ID mode only.
+	IAMProfileID, IAMProfileName string
+	// IAMCRTokenFile holds the compute-resource token, read again at each renewal
+	// [APPIDGATE_IAM_CR_TOKEN_FILE]; empty means iam.DefaultCRTokenFile.
+	IAMCRTokenFile string
 	// ManagementURL is the App ID management API [APPIDGATE_MANAGEMENT_URL]; by default OAuthServerURL with
 	// "/oauth/" replaced by "/management/", as the reference derives it.
 	ManagementURL string
@@ -107,6 +115,10 @@ type Config struct {
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
 	// read it: the program builds a session.RedisStore from it and passes it as Store.
 	RedisURL string
+	// RedisCACert is the CA certificate (PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it) that
+	// signs the rediss:// server's certificate, in place of the system's CAs [APPIDGATE_REDIS_CA_CERT]. Like
+	// RedisURL, Auth does not read it: see session.ParseRedisCACert and session.NewRedisClient.
+	RedisCACert string
 	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
@@ -175,9 +187,13 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		RedirectURL:    r.String("APPID_REDIRECT_URI"),
 		IBMCloudAPIKey: r.String("IBM_CLOUD_APIKEY"),
 		IAMTokenURL:    r.String("IAM_TOKEN_URL"),
+		IAMProfileID:   r.String("APPIDGATE_IAM_PROFILE_ID"),
+		IAMProfileName: r.String("APPIDGATE_IAM_PROFILE_NAME"),
+		IAMCRTokenFile: r.String("APPIDGATE_IAM_CR_TOKEN_FILE"),
 		ManagementURL:  r.String("APPIDGATE_MANAGEMENT_URL"),
 		PostLogoutPath: r.String("APPIDGATE_POST_LOGOUT_PATH"),
 		RedisURL:       r.String("APPIDGATE_REDIS_URL"),
+		RedisCACert:    r.String("APPIDGATE_REDIS_CA_CERT"),
 
 		BackchannelLogoutPath: r.String("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
@@ -222,15 +238,58 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	names := envNames
 	names.oauthServerURL = readProviderEnv(r, &cfg, func(p Problem) { problems = append(problems, p) })
 	problems = append(problems, cfg.problems(names)...)
-	if cfg.IBMCloudAPIKey == "" && cfg.Provider != ProviderOIDC {
-		// The reference app reads roles with this key; from the environment it is required like the other five.
-		problems = append(problems, Problem{"IBM_CLOUD_APIKEY", "required, not set"})
+	problems = append(problems, cfg.trustedProfileProblems(r.String("IBM_CLOUD_APIKEY") != "")...)
+	if cfg.RedisCACert != "" {
+		if _, err := session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", strings.TrimPrefix(err.Error(), "session: redis CA certificate: ")})
+		} else if !strings.HasPrefix(cfg.RedisURL, "rediss://") {
+			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", "set, but APPIDGATE_REDIS_URL is not a rediss:// (TLS) URL"})
+		}
 	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
 	cfg.SessionKeys = append(cfg.SessionKeys, previous...)
 	return cfg.withDefaults(), nil
+}
+
+// trustedProfileProblems checks, for ConfigFromLookup, how the roles are read: with IBM_CLOUD_APIKEY, or with a
+// trusted profile whose compute-resource token file can be read now. A key that only came from a Code Engine
+// binding gives way to a profile; one set explicitly next to a profile is refused, as ambiguous.
+func (c *Config) trustedProfileProblems(explicitKey bool) []Problem {
+	profile := c.IAMProfileID != "" || c.IAMProfileName != ""
+	if c.Provider == ProviderOIDC {
+		var p []Problem
+		for _, s := range []struct{ name, v string }{{"APPIDGATE_IAM_PROFILE_ID", c.IAMProfileID},
+			{"APPIDGATE_IAM_PROFILE_NAME", c.IAMProfileName}, {"APPIDGATE_IAM_CR_TOKEN_FILE", c.IAMCRTokenFile}} {
+			if s.v != "" {
+				p = append(p, Problem{s.name, "not used when APPIDGATE_PROVIDER is oidc (no IAM, no management API); unset it"})
+			}
+		}
+		return p
+	}
+	switch {
+	case !profile && c.IBMCloudAPIKey == "":
+		// The reference app reads roles with this key; from the environment it is required like the other five.
+		return []Problem{{"IBM_CLOUD_APIKEY", "required, not set"}}
+	case !profile:
+		return nil
+	case explicitKey:
+		return []Problem{{"IBM_CLOUD_APIKEY",
+			"set together with a trusted profile (APPIDGATE_IAM_PROFILE_ID or APPIDGATE_IAM_PROFILE_NAME); unset one of them"}}
+	case c.IAMProfileID != "" && c.IAMProfileName != "":
+		return []Problem{{"APPIDGATE_IAM_PROFILE_NAME", "set together with APPIDGATE_IAM_PROFILE_ID; set one of them"}}
+	}
+	c.IBMCloudAPIKey = "" // from a binding: the profile is what the operator asked for
+	file := c.IAMCRTokenFile
+	if file == "" {
+		file = iam.DefaultCRTokenFile
+	}
+	if _, err := iam.ReadCRToken(file); err != nil {
+		return []Problem{{"APPIDGATE_IAM_CR_TOKEN_FILE", strings.TrimPrefix(err.Error(), "iam: ") +
+			" (on Code Engine, create or update the app with --trusted-profiles-enabled)"}}
+	}
+	return nil
 }
 
 // settingNames maps Config fields to how problems name them: environment variables or Go field names.

@@ -85,6 +85,10 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --service-instance NAME   APPID_SERVICE_INSTANCE  App ID instance to bind (ibmcloud resource service-instances) []
   --service-role ROLE       SERVICE_ROLE            bind: the service role of the binding's credential, e.g.
                                                     Manager [Code Engine's default]
+  --trusted-profile ID      APPIDGATE_IAM_PROFILE_ID  read roles with this IAM trusted profile (Profile-...)
+                                                    instead of an API key: the apps are created with
+                                                    --trusted-profiles-enabled, the secret holds no
+                                                    IBM_CLOUD_APIKEY (see docs/code-engine.md) []
 
 values of the proxy commands (proxy-one: --app defaults to myapp, --image-name to APP-img, --build-name
 to APP-bld; proxy-two: --app, the public proxy, defaults to UPSTREAM_APP-proxy):
@@ -139,6 +143,7 @@ flag_var() {
 	--redirect-uri) echo APPID_REDIRECT_URI ;;
 	--service-instance) echo APPID_SERVICE_INSTANCE ;;
 	--service-role) echo SERVICE_ROLE ;;
+	--trusted-profile) echo APPIDGATE_IAM_PROFILE_ID ;;
 	--url-wait) echo URL_WAIT_SECONDS ;;
 	--source-dir) echo SOURCE_DIR ;;
 	--dockerfile) echo DOCKERFILE ;;
@@ -266,6 +271,7 @@ fi
 : "${APPID_REDIRECT_URI:=}"
 : "${APPID_SERVICE_INSTANCE:=}"
 : "${SERVICE_ROLE:=}"
+: "${APPIDGATE_IAM_PROFILE_ID:=}"
 : "${URL_WAIT_SECONDS:=60}"
 : "${SOURCE_DIR:=.}"
 : "${DOCKERFILE:=Dockerfile}"
@@ -454,11 +460,21 @@ step_secret() {
 		ce ce secret create --name "$SECRET_NAME" --from-literal "SESSION_SECRET_KEY=$SESSION_SECRET_KEY"
 		return 0
 	fi
-	ce ce secret create --name "$SECRET_NAME" \
-		--from-literal "APPID_CLIENT_ID=$APPID_CLIENT_ID" \
-		--from-literal "APPID_CLIENT_SECRET=$APPID_CLIENT_SECRET" \
-		--from-literal "SESSION_SECRET_KEY=$SESSION_SECRET_KEY" \
-		--from-literal "IBM_CLOUD_APIKEY=$IBM_CLOUD_APIKEY"
+	local args=(ce secret create --name "$SECRET_NAME"
+		--from-literal "APPID_CLIENT_ID=$APPID_CLIENT_ID"
+		--from-literal "APPID_CLIENT_SECRET=$APPID_CLIENT_SECRET"
+		--from-literal "SESSION_SECRET_KEY=$SESSION_SECRET_KEY")
+	# With a trusted profile the app reads roles with no API key: the key stays the registry's password only.
+	[[ -n $APPIDGATE_IAM_PROFILE_ID ]] || args+=(--from-literal "IBM_CLOUD_APIKEY=$IBM_CLOUD_APIKEY")
+	ce "${args[@]}"
+}
+
+# trusted_profile_args appends to the array named $1 what an app needs to read roles with the trusted profile:
+# Code Engine mounts a compute-resource token only in apps created or updated with --trusted-profiles-enabled.
+trusted_profile_args() {
+	[[ -n $APPIDGATE_IAM_PROFILE_ID ]] || return 0
+	local -n into=$1
+	into+=(--trusted-profiles-enabled --env "APPIDGATE_IAM_PROFILE_ID=$APPIDGATE_IAM_PROFILE_ID")
 }
 
 step_build() {
@@ -486,6 +502,7 @@ step_app_create() {
 		--probe-live type=http --probe-live path=/healthz
 		--probe-ready type=http --probe-ready path=/readyz
 		--env-from-secret "$SECRET_NAME")
+	trusted_profile_args args
 	[[ -n $APPID_SERVICE_INSTANCE ]] || args+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
 	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
 	if [[ -z $APPID_REDIRECT_URI || -n $APPID_SERVICE_INSTANCE ]]; then
@@ -621,6 +638,7 @@ step_proxy_two() {
 		--argument proxy)
 	[[ -z $PROXY_PUBLIC ]] || args+=("--argument=--public=$PROXY_PUBLIC")
 	args+=(--env-from-secret "$SECRET_NAME")
+	trusted_profile_args args
 	[[ -n $APPID_SERVICE_INSTANCE ]] || args+=(--env "APPID_OAUTH_SERVER_URL=$APPID_OAUTH_SERVER_URL")
 	[[ -z $APPID_REDIRECT_URI ]] || args+=(--env "APPID_REDIRECT_URI=$APPID_REDIRECT_URI")
 	[[ -n $APPID_REDIRECT_URI && -z $APPID_SERVICE_INSTANCE ]] || args+=(--no-wait)

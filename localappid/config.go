@@ -53,6 +53,9 @@ type Config struct {
 	Roles []Role `yaml:"roles"`
 	// APIKeys are the IBM Cloud API keys the IAM token endpoint accepts.
 	APIKeys []string `yaml:"api_keys"`
+	// TrustedProfiles are the IAM trusted profiles that compute resources may assume at the IAM token endpoint
+	// (grant urn:ibm:params:oauth:grant-type:cr-token), each with the compute-resource tokens it trusts.
+	TrustedProfiles []TrustedProfile `yaml:"trusted_profiles"`
 
 	// Lifetimes ("1h", "30s" in files): access and id tokens 1 h, refresh tokens 30 days, IAM tokens 1 h,
 	// authorization codes 1 min.
@@ -151,6 +154,15 @@ type User struct {
 // custom claims may not use them.
 var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "tenant", "scope", "email",
 	"email_verified", "name", "nonce", "auth_time", "identities", "amr", "at_hash", "c_hash", "sid", "azp", "events"}
+
+// TrustedProfile is an IAM trusted profile that compute resources may assume with a compute-resource token.
+type TrustedProfile struct {
+	// ID is the profile's id (Profile-...), Name its name; a request may name it by either.
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// CRTokens are the compute-resource tokens the profile trusts, standing in for IAM's trust rules.
+	CRTokens []string `yaml:"cr_tokens"`
+}
 
 // Role is an App ID role: a name and the scopes it grants per application (client id).
 type Role struct {
@@ -414,6 +426,14 @@ func (c Config) validate() error {
 	for i, k := range c.APIKeys {
 		if k == "" {
 			bad("api_keys[%d]: empty", i)
+		}
+	}
+	for i, tp := range c.TrustedProfiles {
+		if tp.ID == "" && tp.Name == "" {
+			bad("trusted_profiles[%d]: neither id nor name", i)
+		}
+		if len(tp.CRTokens) == 0 || slices.Contains(tp.CRTokens, "") {
+			bad("trusted_profiles[%d].cr_tokens: expected one or more non-empty tokens", i)
 		}
 	}
 	return errors.Join(errs...)

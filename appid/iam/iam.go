@@ -1,5 +1,6 @@
-// Package iam obtains IBM Cloud IAM access tokens for an API key, as App ID's management API requires, and keeps
-// one cached so that callers pay for a token request only when it is due.
+// Package iam obtains IBM Cloud IAM access tokens, for an API key or for a trusted profile through a compute
+// resource token, as App ID's management API requires, and keeps one cached so that callers pay for a token
+// request only when it is due.
 package iam
 
 import (
@@ -8,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +27,26 @@ const DefaultTokenURL = "https://iam.cloud.ibm.com/identity/token"
 // GrantTypeAPIKey is the grant type IAM expects for an API-key exchange.
 const GrantTypeAPIKey = "urn:ibm:params:oauth:grant-type:apikey"
 
+// GrantTypeCRToken is the grant type IAM expects for a compute-resource token exchange (a trusted profile).
+const GrantTypeCRToken = "urn:ibm:params:oauth:grant-type:cr-token"
+
+// DefaultCRTokenFile is where Code Engine mounts the compute-resource token of an app created with
+// --trusted-profiles-enabled.
+const DefaultCRTokenFile = "/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token"
+
+// ErrNoToken is matched (with errors.Is) by every error of TokenSource.Token: no access token could be obtained,
+// whether the credential could not be read, IAM refused it or IAM was out of reach.
+var ErrNoToken = errors.New("iam: no access token")
+
+// Profile names a trusted profile and the compute-resource token that proves the workload may assume it.
+type Profile struct {
+	// ID is the trusted profile's id (Profile-...); Name its name. One of them is required.
+	ID, Name string
+	// TokenFile holds the compute-resource token, DefaultCRTokenFile when empty. It is read again for every
+	// exchange, since the platform replaces the token before it expires.
+	TokenFile string
+}
+
 const (
 	requestTimeout = 10 * time.Second
 	maxBodyBytes   = 1 << 20
@@ -31,11 +54,11 @@ const (
 	renewFraction = 0.8
 )
 
-// TokenSource hands out IAM access tokens for one API key. It caches the current token, renews it once 80% of
+// TokenSource hands out IAM access tokens for one API key or trusted profile. It caches the current token, renews it once 80% of
 // its lifetime has passed, and lets only one request to IAM be in flight at a time however many callers wait.
 // It is safe for concurrent use.
 type TokenSource struct {
-	apiKey   string
+	grant    func() (url.Values, error) // the form of one exchange, without secrets in its errors
 	tokenURL string
 	client   *http.Client
 	now      func() time.Time
@@ -51,17 +74,85 @@ type TokenSource struct {
 // NewTokenSource returns a TokenSource that exchanges apiKey at tokenURL (DefaultTokenURL when empty). A nil
 // client means a default one with a timeout; every request also carries its own timeout.
 func NewTokenSource(apiKey, tokenURL string, client *http.Client) *TokenSource {
+	return newTokenSource(func() (url.Values, error) {
+		if apiKey == "" {
+			return nil, errors.New("iam: no API key configured")
+		}
+		return url.Values{"grant_type": {GrantTypeAPIKey}, "apikey": {apiKey}}, nil
+	}, tokenURL, client)
+}
+
+// NewProfileTokenSource returns a TokenSource that exchanges the compute-resource token in p.TokenFile for an
+// access token of the trusted profile p at tokenURL (DefaultTokenURL when empty), reading the file again for
+// every exchange. A nil client means a default one with a timeout.
+func NewProfileTokenSource(p Profile, tokenURL string, client *http.Client) *TokenSource {
+	if p.TokenFile == "" {
+		p.TokenFile = DefaultCRTokenFile
+	}
+	return newTokenSource(func() (url.Values, error) {
+		crToken, err := ReadCRToken(p.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		form := url.Values{"grant_type": {GrantTypeCRToken}, "cr_token": {crToken}}
+		switch {
+		case p.ID != "":
+			form.Set("profile_id", p.ID)
+		case p.Name != "":
+			form.Set("profile_name", p.Name)
+		default:
+			return nil, errors.New("iam: no trusted profile id or name configured")
+		}
+		return form, nil
+	}, tokenURL, client)
+}
+
+// CRTokenFileError is a compute-resource token file that could not be read or was empty.
+type CRTokenFileError struct {
+	File string
+	Err  error // the cause; nil for an empty file
+}
+
+func (e *CRTokenFileError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("iam: the compute-resource token file %s is empty", e.File)
+	}
+	return fmt.Sprintf("iam: reading the compute-resource token file %s: %v", e.File, e.Err)
+}
+
+func (e *CRTokenFileError) Unwrap() error { return e.Err }
+
+// ReadCRToken reads a compute-resource token from file. A missing, unreadable or empty file gives a
+// *CRTokenFileError, which never holds the token.
+func ReadCRToken(file string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is named once, by CRTokenFileError
+		}
+		return "", &CRTokenFileError{File: file, Err: err}
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", &CRTokenFileError{File: file}
+	}
+	return token, nil
+}
+
+func newTokenSource(grant func() (url.Values, error), tokenURL string, client *http.Client) *TokenSource {
 	if tokenURL == "" {
 		tokenURL = DefaultTokenURL
 	}
 	if client == nil {
 		client = &http.Client{Timeout: requestTimeout}
 	}
-	return &TokenSource{apiKey: apiKey, tokenURL: tokenURL, client: client, now: time.Now}
+	return &TokenSource{grant: grant, tokenURL: tokenURL, client: client, now: time.Now}
 }
 
 // Token returns a valid access token, from the cache while it is fresh. When renewal fails but the cached token
-// has not expired yet, the cached token is returned, so a short IAM outage is not felt.
+// has not expired yet, the cached token is returned, so a short IAM outage is not felt. Its errors match
+// ErrNoToken.
 func (s *TokenSource) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	now := s.now()
@@ -84,11 +175,11 @@ func (s *TokenSource) Token(ctx context.Context) (string, error) {
 			if token != "" && usable {
 				return token, nil
 			}
-			return "", res.Err
+			return "", noTokenError{res.Err}
 		}
 		return res.Val.(string), nil
 	case <-ctx.Done():
-		return "", fmt.Errorf("iam: waiting for a token: %w", ctx.Err())
+		return "", noTokenError{fmt.Errorf("iam: waiting for a token: %w", ctx.Err())}
 	}
 }
 
@@ -130,11 +221,18 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("iam: token request refused with status %d: %s %s", e.StatusCode, e.Code, e.Message)
 }
 
+// noTokenError is an error of Token: it reads as the cause and matches ErrNoToken.
+type noTokenError struct{ err error }
+
+func (e noTokenError) Error() string        { return e.err.Error() }
+func (e noTokenError) Unwrap() error        { return e.err }
+func (e noTokenError) Is(target error) bool { return target == ErrNoToken }
+
 func (s *TokenSource) fetch(ctx context.Context) (string, error) {
-	if s.apiKey == "" {
-		return "", errors.New("iam: no API key configured")
+	form, err := s.grant()
+	if err != nil {
+		return "", err
 	}
-	form := url.Values{"grant_type": {GrantTypeAPIKey}, "apikey": {s.apiKey}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", fmt.Errorf("iam: building token request for %s: %w", s.tokenURL, err)
@@ -144,7 +242,7 @@ func (s *TokenSource) fetch(ctx context.Context) (string, error) {
 	sent := s.now()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		// The URL error would name the request URL only; the API key travels in the body, never in the error.
+		// The URL error would name the request URL only; the credential travels in the body, never in the error.
 		return "", fmt.Errorf("iam: token request to %s failed: %w", s.tokenURL, err)
 	}
 	defer resp.Body.Close()

@@ -1,11 +1,15 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
@@ -147,6 +151,13 @@ func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions
 // APPIDGATE_REDIS_URL, for example "rediss://user:password@host:6380/0". Errors never repeat the URL, which may
 // hold a password.
 func NewRedisClientFromURL(redisURL string) (redis.UniversalClient, error) {
+	return NewRedisClient(redisURL, nil)
+}
+
+// NewRedisClient is NewRedisClientFromURL with the server's certificate checked against roots instead of the
+// system's CAs, as managed Redis services with their own CA need (see ParseRedisCACert). Roots require a
+// rediss:// URL; nil roots mean the system's.
+func NewRedisClient(redisURL string, roots *x509.CertPool) (redis.UniversalClient, error) {
 	u, err := url.Parse(redisURL)
 	if err != nil {
 		var urlErr *url.Error
@@ -162,10 +173,55 @@ func NewRedisClientFromURL(redisURL string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: redis URL: %w", err)
 	}
+	if roots != nil {
+		if opts.TLSConfig == nil {
+			return nil, errors.New("session: a CA certificate is given for a redis:// URL; use rediss:// for TLS")
+		}
+		opts.TLSConfig.RootCAs = roots
+	}
+	if opts.TLSConfig != nil {
+		opts.TLSConfig.MinVersion = max(opts.TLSConfig.MinVersion, tls.VersionTLS12)
+	}
 	// Without this go-redis ignores context deadlines on the socket, and RedisOptions.Timeout would not bound
 	// a call to a Redis that stopped answering.
 	opts.ContextTimeoutEnabled = true
 	return redis.NewClient(opts), nil
+}
+
+// ParseRedisCACert reads the CA certificates that sign a Redis server's certificate, given as PEM or as base64 of
+// PEM, as IBM Cloud Databases for Redis gives it in its credentials (connection.rediss.certificate
+// .certificate_base64).
+func ParseRedisCACert(s string) (*x509.CertPool, error) {
+	data := []byte(strings.TrimSpace(s))
+	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		decoded, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(data), nil)))
+		if err != nil {
+			return nil, errors.New("session: redis CA certificate: neither PEM nor base64 of PEM")
+		}
+		data = decoded
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("session: redis CA certificate %d: %w", n+1, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return nil, errors.New("session: redis CA certificate: no PEM CERTIFICATE block found")
+	}
+	return pool, nil
 }
 
 // Ping reports whether Redis answers, for readiness checks.
@@ -173,6 +229,10 @@ func (s *RedisStore) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	if err := s.client.Ping(ctx).Err(); err != nil {
+		if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+			return fmt.Errorf("session: redis store: ping: the server's TLS certificate is not signed by a trusted CA "+
+				"(a managed Redis needs its CA certificate): %w", err)
+		}
 		return fmt.Errorf("session: redis store: ping: %w", err)
 	}
 	return nil

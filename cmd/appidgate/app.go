@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -48,7 +50,17 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 		}
 		cfg.Store = store
 		a.closers = append(a.closers, closeStore)
-		a.checks = append(a.checks, health.Check{Name: "redis", Run: store.Ping})
+		ping := store.Ping
+		if cfg.RedisCACert != "" {
+			ping = func(ctx context.Context) error {
+				err := store.Ping(ctx)
+				if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+					return fmt.Errorf("%w (APPIDGATE_REDIS_CA_CERT is not the CA of this Redis)", err)
+				}
+				return err
+			}
+		}
+		a.checks = append(a.checks, health.Check{Name: "redis", Run: ping})
 	}
 	auth, err := appid.New(ctx, cfg)
 	if err != nil {
@@ -56,12 +68,23 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	}
 	a.auth = auth
 	a.checks = append([]health.Check{{Name: "provider", Run: auth.Ready}}, a.checks...)
+	if usesTrustedProfile(cfg) {
+		// The platform's token file or the profile's trust can fail while the app runs; an API key cannot.
+		a.checks = append(a.checks, health.Check{Name: "iam", Run: auth.IAMReady})
+	}
 	return a, nil
 }
 
 // redisStore connects the Redis session store named by cfg.RedisURL.
 func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
-	client, err := session.NewRedisClientFromURL(cfg.RedisURL)
+	var roots *x509.CertPool
+	if cfg.RedisCACert != "" {
+		var err error
+		if roots, err = session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+			return nil, nil, fmt.Errorf("APPIDGATE_REDIS_CA_CERT: %w", err)
+		}
+	}
+	client, err := session.NewRedisClient(cfg.RedisURL, roots)
 	if err != nil {
 		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
 	}

@@ -49,7 +49,11 @@ func localLookup(env func(string) (string, bool), p providerURLs, port int, expl
 		"IBM_CLOUD_APIKEY":         localappid.DemoAPIKey,
 		"IAM_TOKEN_URL":            p.IAMTokenURL(),
 		"APPIDGATE_MANAGEMENT_URL": "",
-		"APPID_REDIRECT_URI":       redirect,
+		// The local provider's demo API key reads the roles, not a trusted profile.
+		"APPIDGATE_IAM_PROFILE_ID":    "",
+		"APPIDGATE_IAM_PROFILE_NAME":  "",
+		"APPIDGATE_IAM_CR_TOKEN_FILE": "",
+		"APPID_REDIRECT_URI":          redirect,
 	}
 	var ignored []string
 	for name, v := range forced {

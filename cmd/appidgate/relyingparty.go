@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
+
+// trustedProfileCheckTimeout bounds the IAM exchange made at start with a trusted profile.
+const trustedProfileCheckTimeout = 10 * time.Second
 
 // relyingParty is what the serving commands (demo, proxy) share: the configuration read from the environment,
 // the listener, the embedded local provider when App ID is not configured, and the app (Auth with its metrics,
@@ -118,7 +124,50 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
 		return nil, 1
 	}
+	if err := rp.checkTrustedProfile(ctx); err != nil {
+		rp.Close()
+		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
+		return nil, 1
+	}
 	return rp, 0
+}
+
+// usesTrustedProfile reports whether cfg reads roles with an IAM trusted profile rather than an API key.
+func usesTrustedProfile(cfg appid.Config) bool {
+	return cfg.Provider == appid.ProviderAppID && cfg.IBMCloudAPIKey == "" &&
+		(cfg.IAMProfileID != "" || cfg.IAMProfileName != "")
+}
+
+// checkTrustedProfile exchanges the compute-resource token once at start when roles are read with a trusted
+// profile, so that a profile IAM refuses (a wrong id, no trust for this app) stops the start with its name
+// rather than failing every login. IAM out of reach is only logged: readiness reports it until it answers.
+func (rp *relyingParty) checkTrustedProfile(ctx context.Context) error {
+	if !usesTrustedProfile(rp.cfg) {
+		return nil
+	}
+	setting, profile := "APPIDGATE_IAM_PROFILE_ID", rp.cfg.IAMProfileID
+	if profile == "" {
+		setting, profile = "APPIDGATE_IAM_PROFILE_NAME", rp.cfg.IAMProfileName
+	}
+	ctx, cancel := context.WithTimeout(ctx, trustedProfileCheckTimeout)
+	defer cancel()
+	err := rp.app.auth.IAMReady(ctx)
+	var refused *iam.Error
+	var unreadable *iam.CRTokenFileError
+	switch {
+	case err == nil:
+		rp.opts.logger.Info("IAM token obtained for the trusted profile", "profile", profile)
+		return nil
+	case errors.As(err, &refused):
+		return fmt.Errorf("%s: IAM refused to exchange the compute-resource token for trusted profile %q "+
+			"(is the profile's trust given to this app?): %v", setting, profile, err)
+	case errors.As(err, &unreadable):
+		return fmt.Errorf("APPIDGATE_IAM_CR_TOKEN_FILE: %v", err)
+	default:
+		rp.opts.logger.Warn("no IAM token for the trusted profile yet; /readyz reports it until IAM answers",
+			"profile", profile, "err", err)
+		return nil
+	}
 }
 
 // Close stops what startRelyingParty started.

@@ -26,6 +26,19 @@ var table = []Setting{
 			"`IAM_TOKEN_URL` and `APPIDGATE_MANAGEMENT_URL`), since roles then come from a claim."},
 	{Name: "IAM_TOKEN_URL", Kind: KindURL, Default: "https://iam.cloud.ibm.com/identity/token", Group: GroupProvider,
 		ReadBy: served, Summary: "Where the API key is exchanged for an IAM token. App ID only."},
+	{Name: "APPIDGATE_IAM_PROFILE_ID", Kind: KindString, Group: GroupProvider, ReadBy: served,
+		Summary: "Instead of `IBM_CLOUD_APIKEY`: the IAM trusted profile (`Profile-...`) whose tokens read users' roles. App ID only.",
+		Details: "Its tokens come from exchanging the compute-resource token in `APPIDGATE_IAM_CR_TOKEN_FILE` " +
+			"(grant `urn:ibm:params:oauth:grant-type:cr-token`), so that no long-lived key is needed: on Code Engine, " +
+			"create the app with `--trusted-profiles-enabled` (see docs/code-engine.md). Set it or " +
+			"`APPIDGATE_IAM_PROFILE_NAME`, and leave `IBM_CLOUD_APIKEY` unset; an API key from a `CE_SERVICES` " +
+			"binding gives way to the profile. An unreadable token file is named at start; a refused exchange " +
+			"stops the start and, later, makes `/readyz` and logins answer 503."},
+	{Name: "APPIDGATE_IAM_PROFILE_NAME", Kind: KindString, Group: GroupProvider, ReadBy: served,
+		Summary: "The trusted profile by name, instead of `APPIDGATE_IAM_PROFILE_ID`."},
+	{Name: "APPIDGATE_IAM_CR_TOKEN_FILE", Kind: KindFile,
+		Default: "/var/run/secrets/codeengine.cloud.ibm.com/compute-resource-token/token", Group: GroupProvider,
+		ReadBy: served, Summary: "The compute-resource token exchanged for the trusted profile's tokens, read again at each renewal."},
 	{Name: "APPIDGATE_MANAGEMENT_URL", Kind: KindURL, Default: "the issuer with /oauth/ replaced by /management/",
 		Group: GroupProvider, ReadBy: served, Summary: "App ID's management API, where roles are read. App ID only."},
 	{Name: "APPIDGATE_PROVIDER", Kind: KindString, Default: "appid", Group: GroupProvider, ReadBy: served,
@@ -73,6 +86,11 @@ var table = []Setting{
 			"how long a copied cookie of a logged-out session keeps working on other replicas (see docs/sessions.md)."},
 	{Name: "APPIDGATE_REDIS_URL", Kind: KindURL, Default: "sessions in cookies", Group: GroupSessions, ReadBy: served,
 		Summary: "A `redis://` or `rediss://` URL: keep sessions in Redis, so that logout ends them on every replica."},
+	{Name: "APPIDGATE_REDIS_CA_CERT", Kind: KindString, Default: "the system's CAs", Group: GroupSessions, ReadBy: served,
+		Summary: "The CA certificate of a `rediss://` server: PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it.",
+		Details: "IBM's service credentials hold it in `connection.rediss.certificate.certificate_base64`. A value that " +
+			"is no certificate, or one given with a `redis://` URL, is named at start; a CA that did not sign the " +
+			"server's certificate makes `/readyz` fail with the check `redis` naming this setting."},
 	{Name: "APPIDGATE_KEEP_ACCESS_TOKEN", Kind: KindBool, Default: "false", Group: GroupSessions, ReadBy: served,
 		Summary: "Sessions keep the raw access token for handlers (`User.AccessToken`); they grow by its size."},
 	{Name: "APPIDGATE_POST_LOGOUT_PATH", Kind: KindPath, Default: "/noauth_route", Group: GroupSessions, ReadBy: served,
