@@ -86,7 +86,7 @@ refresh_token_reuse_grace: -1s
 clients:
   - id: web
     redirect_uris: ["/relative"]
-    grant_types: [password]
+    grant_types: [implicit]
     backchannel_logout_uri: "https://app.example/bcl#frag"
 users:
   - id: u1

@@ -17,6 +17,7 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		{Name: "response_type", Value: req.ResponseType}, {Name: "scope", Value: req.Scope},
 		{Name: "state", Value: req.State}, {Name: "nonce", Value: req.Nonce},
 		{Name: "code_challenge", Value: req.CodeChallenge}, {Name: "code_challenge_method", Value: req.CodeChallengeMethod},
+		{Name: "appid_access_token", Value: req.AnonToken},
 	} {
 		if f.Value != "" {
 			data.Hidden = append(data.Hidden, f)

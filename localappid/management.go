@@ -72,7 +72,7 @@ func (p *Provider) requireIAM(next http.HandlerFunc) http.Handler {
 
 // userRoleRefs lists a user's roles; ok is false for an unknown user.
 func (p *Provider) userRoleRefs(userID string) (refs []roleRef, ok bool) {
-	if p.users[userID] == nil {
+	if p.userByID(userID) == nil {
 		return nil, false
 	}
 	p.mu.Lock()
@@ -100,7 +100,7 @@ func (p *Provider) handleGetUserRoles(w http.ResponseWriter, r *http.Request) {
 // handlePutUserRoles is PUT /users/{id}/roles with {"roles":{"ids":[...]}}: it replaces the user's roles.
 func (p *Provider) handlePutUserRoles(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if p.users[id] == nil {
+	if p.userByID(id) == nil {
 		writeManagementError(w, http.StatusNotFound, "NOT_FOUND", "no user with this id")
 		return
 	}
@@ -155,7 +155,7 @@ func (p *Provider) handleGetRoles(w http.ResponseWriter, r *http.Request) {
 
 // handleGetProfile is GET /users/{id}/profile.
 func (p *Provider) handleGetProfile(w http.ResponseWriter, r *http.Request) {
-	u := p.users[r.PathValue("id")]
+	u := p.userByID(r.PathValue("id"))
 	if u == nil {
 		writeManagementError(w, http.StatusNotFound, "NOT_FOUND", "no user with this id")
 		return

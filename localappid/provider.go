@@ -2,8 +2,10 @@ package localappid
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,10 +25,9 @@ type Provider struct {
 	mux       *http.ServeMux
 
 	clients    map[string]*Client
-	users      map[string]*user // by id
-	logins     map[string]*user // by lower-cased username and email
-	roles      []Role           // with ids filled in, in config order
+	roles      []Role // with ids filled in, in config order
 	roleByID   map[string]*Role
+	customKeys []*rsa.PublicKey // verify custom identity assertions
 	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
 	csrfSecret []byte
 
@@ -34,20 +35,19 @@ type Provider struct {
 	notifier *notifier  // back-channel logout calls
 	pages    *pages.Set // the sign-in and error pages
 
-	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
-	mu        sync.Mutex
-	userRoles map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
-	codes     *expiringStore[*codeGrant]
-	refresh   *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
-	sessions  *expiringStore[*loginSession]
-	iamTokens *expiringStore[time.Time] // token -> expiry
-	revoked   *expiringStore[time.Time] // sha256 of a revoked access token -> its expiry
-}
-
-// user is a configured user with its password hash.
-type user struct {
-	User
-	hash []byte
+	// mu guards the users, userRoles and the stores. Each store holds at most cfg.StoreLimit entries, and at most
+	// that many users are created at run time.
+	mu           sync.Mutex
+	users        map[string]*user // by id
+	logins       map[string]*user // Cloud Directory users by lower-cased username and email
+	customUsers  map[string]*user // custom identity users by the assertion's sub
+	runtimeUsers int
+	userRoles    map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
+	codes        *expiringStore[*codeGrant]
+	refresh      *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
+	sessions     *expiringStore[*loginSession]
+	iamTokens    *expiringStore[time.Time] // token -> expiry
+	revoked      *expiringStore[time.Time] // sha256 of a revoked access token -> its expiry
 }
 
 // New validates cfg, hashes plain passwords and generates (or takes) the first signing key. It does no network I/O.
@@ -63,20 +63,21 @@ func New(cfg Config) (*Provider, error) {
 	cfg = cfg.withDefaults()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	p := &Provider{
-		cfg:       cfg,
-		pages:     set,
-		oauthPath: "/oauth/v4/" + cfg.Tenant,
-		mgmtPath:  "/management/v4/" + cfg.Tenant,
-		clients:   map[string]*Client{},
-		users:     map[string]*user{},
-		logins:    map[string]*user{},
-		roleByID:  map[string]*Role{},
-		userRoles: map[string][]string{},
-		codes:     newExpiringStore(cfg.StoreLimit, func(g *codeGrant) time.Time { return g.expires }),
-		refresh:   newExpiringStore(cfg.StoreLimit, func(g *refreshGrant) time.Time { return g.expires }),
-		sessions:  newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
-		iamTokens: newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
-		revoked:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		cfg:         cfg,
+		pages:       set,
+		oauthPath:   "/oauth/v4/" + cfg.Tenant,
+		mgmtPath:    "/management/v4/" + cfg.Tenant,
+		clients:     map[string]*Client{},
+		users:       map[string]*user{},
+		logins:      map[string]*user{},
+		customUsers: map[string]*user{},
+		roleByID:    map[string]*Role{},
+		userRoles:   map[string][]string{},
+		codes:       newExpiringStore(cfg.StoreLimit, func(g *codeGrant) time.Time { return g.expires }),
+		refresh:     newExpiringStore(cfg.StoreLimit, func(g *refreshGrant) time.Time { return g.expires }),
+		sessions:    newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
+		iamTokens:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		revoked:     newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
@@ -106,7 +107,11 @@ func New(cfg Config) (*Provider, error) {
 			}
 		}
 		u.Password = ""
-		entry := &user{User: u, hash: hash}
+		entry := &user{User: u, hash: hash, idp: idpCloudDirectory, attrs: map[string]string{}, confirmed: true}
+		for name, value := range u.Attributes {
+			b, _ := json.Marshal(value) // validate checked it marshals
+			entry.attrs[name] = string(b)
+		}
 		p.users[u.ID] = entry
 		for _, login := range []string{u.Username, u.Email} {
 			if login != "" {
@@ -122,6 +127,13 @@ func New(cfg Config) (*Provider, error) {
 			}
 		}
 		p.userRoles[u.ID] = ids
+	}
+	for _, k := range cfg.CustomIdentity.PublicKeys {
+		pub, err := parseRSAPublicKey(k) // validate checked it parses
+		if err != nil {
+			return nil, fmt.Errorf("localappid: custom identity key: %w", err)
+		}
+		p.customKeys = append(p.customKeys, pub)
 	}
 	var err error
 	if p.dummyHash, err = bcrypt.GenerateFromPassword([]byte("not a password"), cost); err != nil {

@@ -21,14 +21,14 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := p.verifyAccessToken(raw, p.issuer(r))
-	u := p.users[c.Subject]
+	u := p.userByID(c.Subject)
 	if err != nil || u == nil {
 		writeBearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, userinfoResponse{
-		Subject: u.ID, Name: u.Name, Email: u.Email, Identities: []identity{{Provider: "cloud_directory", ID: u.ID}},
+		Subject: u.ID, Name: u.Name, Email: u.Email, Identities: []identity{u.identity()},
 	})
 }
 
