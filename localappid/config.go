@@ -23,7 +23,7 @@ const (
 	DefaultCodeTTL         = time.Minute
 	// DefaultAnonymousTokenTTL is App ID's default lifetime of anonymous tokens.
 	DefaultAnonymousTokenTTL = 30 * 24 * time.Hour
-	DefaultSessionTTL      = time.Hour
+	DefaultSessionTTL        = time.Hour
 	// DefaultBackchannelLogoutTimeout bounds a call to a client's back-channel logout URI.
 	DefaultBackchannelLogoutTimeout = 5 * time.Second
 	DefaultTenant                   = "local-tenant"

@@ -28,7 +28,7 @@ type Provider struct {
 	roles      []Role // with ids filled in, in config order
 	roleByID   map[string]*Role
 	customKeys []*rsa.PublicKey // verify custom identity assertions
-	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
+	dummyHash  []byte           // compared against when the login name is unknown, so timing does not reveal users
 	csrfSecret []byte
 
 	keys     *keyRing
