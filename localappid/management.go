@@ -164,8 +164,15 @@ func (p *Provider) handleGetProfile(w http.ResponseWriter, r *http.Request) {
 	if u.Email != "" {
 		info["emails"] = []map[string]any{{"value": u.Email, "primary": true}}
 	}
+	attrs := map[string]any{}
+	p.mu.Lock()
+	for name, value := range u.attrs {
+		attrs[name] = json.RawMessage(value)
+	}
+	p.mu.Unlock()
+	ident := u.identity()
 	writeJSON(w, http.StatusOK, profileView{
-		ID: u.ID, Name: u.Name, Email: u.Email, Attributes: map[string]any{},
-		Identities: []profileIdentity{{Provider: "cloud_directory", ID: u.ID, IdpUserInfo: info}},
+		ID: u.ID, Name: u.Name, Email: u.Email, Attributes: attrs,
+		Identities: []profileIdentity{{Provider: ident.Provider, ID: ident.ID, IdpUserInfo: info}},
 	})
 }

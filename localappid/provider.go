@@ -180,6 +180,10 @@ func (p *Provider) routes() {
 	m.Handle("GET "+g+"/users/{id}/profile", p.requireIAM(p.handleGetProfile))
 	m.Handle("POST "+g+"/users/{id}/revoke_refresh_token", p.requireIAM(p.handleRevokeUserSessions))
 	m.HandleFunc("POST /identity/token", p.handleIAMToken)
+	m.HandleFunc("GET /api/v1/attributes", p.handleGetAttributes)
+	m.HandleFunc("GET /api/v1/attributes/{name}", p.handleGetAttribute)
+	m.HandleFunc("PUT /api/v1/attributes/{name}", p.handlePutAttribute)
+	m.HandleFunc("DELETE /api/v1/attributes/{name}", p.handleDeleteAttribute)
 	p.mux = m
 }
 
