@@ -117,7 +117,25 @@ type SignedOut struct {
 	ProviderSessionKept bool
 }
 
+// Form is one of localappid's Cloud Directory forms (form.html): sign-up, forgot and change password, change
+// details.
+type Form struct {
+	// Title heads the page; Lead says what the form does; Message says what failed ("" at first).
+	Title, Lead, Message string
+	// Action is the form's POST target; Submit labels its button.
+	Action, Submit string
+	// Inputs are the visible fields, in order; Hidden are the hidden ones (the request and its CSRF token).
+	Inputs []Input
+	Hidden []Field
+}
+
+// Input is a visible form field: its label, name, type (text, email, password), value and autocomplete token.
+type Input struct {
+	Label, Name, Type, Value, Autocomplete string
+}
+
 func (SignIn) page() Name    { return SignInPage }
+func (Form) page() Name      { return FormPage }
 func (Profile) page() Name   { return ProfilePage }
 func (Forbidden) page() Name { return ForbiddenPage }
 func (Error) page() Name     { return ErrorPage }
@@ -145,5 +163,9 @@ func samples() map[Name][]Data {
 			RequestID: "0123456789abcdef", Brand: "appidgate"}, Error{}},
 		LogoutPage:    {Logout{User: u, Action: "/logout", ReturnTo: "/profile", CancelURL: "/"}, Logout{}},
 		SignedOutPage: {SignedOut{SignInURL: "/", ContinueURL: "/noauth_route", ProviderSessionKept: true}, SignedOut{}},
+		FormPage: {Form{Title: "Reset your password", Lead: "Enter the email address of your account.",
+			Message: "No account has this email address.", Action: "/oauth/v4/local-tenant/cloud_directory/forgot_password",
+			Submit: "Send reset link", Inputs: []Input{{"Email", "email", "email", "alice@example.com", "email"}},
+			Hidden: []Field{{"client_id", "appidgate-demo"}}}, Form{}},
 	}
 }
