@@ -75,8 +75,8 @@ func (p *Provider) checkAuthRequest(v url.Values, req authRequest) authorizeOutc
 	switch {
 	case req.ResponseType == "":
 		out.redirectErr = invalidRequest("response_type is missing")
-	case req.ResponseType != "code":
-		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unsupported_response_type", description: "only response_type=code is supported"}
+	case req.ResponseType != "code" && req.ResponseType != "sign_up":
+		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unsupported_response_type", description: "response_type must be code (or sign_up)"}
 	case !client.allowsGrant(GrantAuthorizationCode):
 		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "client may not use the authorization code grant"}
 	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
@@ -105,6 +105,10 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.redirectErr != nil {
 		p.redirectError(w, r, req, out.redirectErr)
+		return
+	}
+	if req.ResponseType == "sign_up" {
+		p.renderSignUp(w, r, http.StatusOK, q, "")
 		return
 	}
 	if req.IDP == idpAnonymous {
@@ -150,6 +154,10 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	u := p.checkPassword(f.Get("username"), f.Get("password"))
 	if u == nil {
 		p.renderLogin(w, r, http.StatusUnauthorized, req, f.Get("username"), "Wrong username or password.")
+		return
+	}
+	if !p.isConfirmed(u) {
+		p.renderLogin(w, r, http.StatusForbidden, req, f.Get("username"), "Confirm your email address first: follow the link in the email we sent you.")
 		return
 	}
 	s, retryAfter := p.startSession(w, r, u.ID, p.cfg.Now())

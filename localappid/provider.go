@@ -46,8 +46,11 @@ type Provider struct {
 	codes        *expiringStore[*codeGrant]
 	refresh      *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
 	sessions     *expiringStore[*loginSession]
-	iamTokens    *expiringStore[time.Time] // token -> expiry
-	revoked      *expiringStore[time.Time] // sha256 of a revoked access token -> its expiry
+	iamTokens    *expiringStore[time.Time]  // token -> expiry
+	revoked      *expiringStore[time.Time]  // sha256 of a revoked access token -> its expiry
+	contexts     *expiringStore[*cdContext] // Cloud Directory links and codes
+	outbox       []Email                    // the emails App ID would have sent, at most maxOutbox
+	outboxSeq    int
 }
 
 // New validates cfg, hashes plain passwords and generates (or takes) the first signing key. It does no network I/O.
@@ -78,6 +81,7 @@ func New(cfg Config) (*Provider, error) {
 		sessions:    newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
 		iamTokens:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 		revoked:     newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		contexts:    newExpiringStore(cfg.StoreLimit, func(c *cdContext) time.Time { return c.expires }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
@@ -174,12 +178,33 @@ func (p *Provider) routes() {
 	m.HandleFunc("POST "+o+"/userinfo", p.handleUserinfo)
 	m.HandleFunc("POST "+o+"/revoke", p.handleRevoke)
 	m.HandleFunc("GET "+o+"/cloud_directory/sso/logout", p.handleLogout)
+	m.HandleFunc("POST "+o+"/cloud_directory/sign_up", p.handleSignUpPage)
+	m.HandleFunc("GET "+o+"/cloud_directory/verify", p.handleVerifyLink)
+	m.HandleFunc("GET "+o+"/cloud_directory/forgot_password", p.handleForgotPasswordPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/forgot_password", p.handleForgotPasswordPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/reset_password", p.handleResetPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/reset_password", p.handleResetPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/change_password", p.handleChangePasswordPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/change_password", p.handleChangePasswordPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/generate_code", p.handleGenerateCode)
+	m.HandleFunc("GET "+o+"/cloud_directory/change_details", p.handleChangeDetailsPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/change_details", p.handleChangeDetailsPost)
 	m.Handle("GET "+g+"/users/{id}/roles", p.requireIAM(p.handleGetUserRoles))
 	m.Handle("PUT "+g+"/users/{id}/roles", p.requireIAM(p.handlePutUserRoles))
 	m.Handle("GET "+g+"/roles", p.requireIAM(p.handleGetRoles))
 	m.Handle("GET "+g+"/users/{id}/profile", p.requireIAM(p.handleGetProfile))
 	m.Handle("POST "+g+"/users/{id}/revoke_refresh_token", p.requireIAM(p.handleRevokeUserSessions))
 	m.HandleFunc("POST /identity/token", p.handleIAMToken)
+	m.Handle("POST "+g+"/cloud_directory/sign_up", p.requireIAM(p.handleCDSignUp))
+	m.Handle("POST "+g+"/cloud_directory/forgot_password", p.requireIAM(p.handleCDForgotPassword))
+	m.Handle("POST "+g+"/cloud_directory/resend/{template}", p.requireIAM(p.handleCDResend))
+	m.Handle("POST "+g+"/cloud_directory/sign_up/confirmation_result", p.requireIAM(p.handleCDConfirmationResult(ctxVerify)))
+	m.Handle("POST "+g+"/cloud_directory/forgot_password/confirmation_result", p.requireIAM(p.handleCDConfirmationResult(ctxReset)))
+	m.Handle("POST "+g+"/cloud_directory/change_password", p.requireIAM(p.handleCDChangePassword))
+	m.Handle("GET "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDGetUser))
+	m.Handle("PUT "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDUpdateUser))
+	m.Handle("DELETE "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDDeleteUser))
+	m.HandleFunc("GET /localappid/outbox", p.handleOutbox)
 	m.HandleFunc("GET /api/v1/attributes", p.handleGetAttributes)
 	m.HandleFunc("GET /api/v1/attributes/{name}", p.handleGetAttribute)
 	m.HandleFunc("PUT /api/v1/attributes/{name}", p.handlePutAttribute)
