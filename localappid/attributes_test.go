@@ -108,3 +108,28 @@ func TestProgressiveAuthenticationMovesAttributes(t *testing.T) {
 		t.Fatalf("alice's attributes after linking: %d %s", res.status, res.body)
 	}
 }
+
+// TestActivityLogging: the logout event IBM's WebAppStrategy.logout posts is taken with a valid access token only.
+func TestActivityLogging(t *testing.T) {
+	f := newFixture(t)
+	alice := passwordTokens(t, f, "alice")
+	for _, tc := range []struct {
+		name, token, body string
+		want              int
+	}{
+		{"logout event", alice.AccessToken, `{"eventName":"logout","id_token":"` + alice.IDToken + `"}`, 204},
+		{"no token", "", `{"eventName":"logout"}`, 401},
+		{"bad token", "x", `{"eventName":"logout"}`, 401},
+		{"no event", alice.AccessToken, `{}`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", f.iss+"/activity_logging", strings.NewReader(tc.body))
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			if res := do(t, http.DefaultClient, req); res.status != tc.want {
+				t.Fatalf("%d %s, want %d", res.status, res.body, tc.want)
+			}
+		})
+	}
+}

@@ -177,6 +177,7 @@ func (p *Provider) routes() {
 	m.HandleFunc("GET "+o+"/userinfo", p.handleUserinfo)
 	m.HandleFunc("POST "+o+"/userinfo", p.handleUserinfo)
 	m.HandleFunc("POST "+o+"/revoke", p.handleRevoke)
+	m.HandleFunc("POST "+o+"/activity_logging", p.handleActivityLogging)
 	m.HandleFunc("GET "+o+"/cloud_directory/sso/logout", p.handleLogout)
 	m.HandleFunc("POST "+o+"/cloud_directory/sign_up", p.handleSignUpPage)
 	m.HandleFunc("GET "+o+"/cloud_directory/verify", p.handleVerifyLink)
