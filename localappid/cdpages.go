@@ -130,8 +130,9 @@ func (p *Provider) handleVerifyLink(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	c.followed = true
+	wasConfirmed := p.users[c.userID] != nil && p.users[c.userID].confirmed
 	u := p.updateUserLocked(c.userID, func(u *user) { u.confirmed = true })
-	if u != nil && u.Email != "" {
+	if u != nil && u.Email != "" && !wasConfirmed {
 		p.sendLocked(u.Email, u.ID, "WELCOME", "Welcome", "Hello "+u.displayName()+",\n\nyour account is ready.\n")
 	}
 	p.mu.Unlock()

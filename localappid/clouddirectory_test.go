@@ -74,8 +74,19 @@ func TestCloudDirectoryManagement(t *testing.T) {
 	if res := mgmt(t, f, "POST", "/cloud_directory/resend/USER_VERIFICATION", iam, `{"uuid":"`+created.ID+`"}`); res.status != 202 {
 		t.Fatalf("resend: %d %s", res.status, res.body)
 	}
-	if res := get(t, browser(t), verify.Links[0]); res.status != 200 {
-		t.Fatalf("following the confirmation link: %d %s", res.status, res.body)
+	for range 2 { // a second visit confirms nothing more and sends no second welcome
+		if res := get(t, browser(t), verify.Links[0]); res.status != 200 {
+			t.Fatalf("following the confirmation link: %d %s", res.status, res.body)
+		}
+	}
+	welcomes := 0
+	for _, m := range f.p.Outbox() {
+		if m.To == "erin@example.com" && m.Template == "WELCOME" {
+			welcomes++
+		}
+	}
+	if welcomes != 1 {
+		t.Fatalf("%d WELCOME emails after confirming, want 1", welcomes)
 	}
 	if res := mgmt(t, f, "POST", "/cloud_directory/sign_up/confirmation_result", iam, `{"context":"`+ctx+`"}`); res.body != `{"success":true,"uuid":"`+created.ID+`"}`+"\n" {
 		t.Fatalf("confirmation_result: %s", res.body)
