@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +100,22 @@ func userinfo(t testing.TB, f *fixture, accessToken string) response {
 	req, _ := http.NewRequest(http.MethodGet, f.iss+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	return do(t, http.DefaultClient, req)
+}
+
+// TestRuntimeUsersBounded: users created at run time (anonymous ones here) stop at StoreLimit; the next
+// anonymous login is told temporarily_unavailable.
+func TestRuntimeUsersBounded(t *testing.T) {
+	f := newFixture(t, func(c *localappid.Config) { c.StoreLimit = 3 })
+	anonymousTokens(t, f, "")
+	anonymousTokens(t, f, "")
+	anonymousTokens(t, f, "")
+	f.clock.Advance(2 * time.Minute) // the codes expire; the users stay
+	params := authParams(appRedirect, "")
+	params.Set("idp", "appid_anon")
+	res := get(t, browser(t), f.iss+"/authorization?"+params.Encode())
+	loc, _ := url.Parse(res.header.Get("Location"))
+	if res.status != http.StatusFound || loc.Query().Get("error") != "temporarily_unavailable" ||
+		!strings.Contains(loc.Query().Get("error_description"), "too many users") {
+		t.Fatalf("anonymous login past the cap: %d %s, want a redirect with temporarily_unavailable", res.status, loc)
+	}
 }

@@ -514,6 +514,9 @@ func (p *Provider) handleCDDeleteUser(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(p.users, u.ID)
 	delete(p.userRoles, u.ID)
+	if u.runtime {
+		p.runtimeUsers--
+	}
 	for _, login := range []string{u.Username, u.Email} {
 		if login != "" {
 			delete(p.logins, strings.ToLower(login))

@@ -26,6 +26,8 @@ type user struct {
 	attrs map[string]string
 	// confirmed is false for a signed-up user who has not followed the confirmation email yet.
 	confirmed bool
+	// runtime marks a user created at run time (counted against Config.StoreLimit), not loaded from the config.
+	runtime bool
 }
 
 // identity is the user's entry of the identities claim.
@@ -58,6 +60,7 @@ func (p *Provider) addUserLocked(u *user) bool {
 		return false
 	}
 	p.runtimeUsers++
+	u.runtime = true
 	p.users[u.ID] = u
 	if u.idp == idpCloudDirectory {
 		for _, login := range []string{u.Username, u.Email} {
