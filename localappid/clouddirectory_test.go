@@ -2,8 +2,10 @@ package localappid_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -237,5 +239,22 @@ func TestCloudDirectoryPages(t *testing.T) {
 	}
 	if res := get(t, b, f.iss+"/cloud_directory/change_details?"+q.Encode()); res.status != 400 {
 		t.Fatalf("change details code used twice: %d, want 400", res.status)
+	}
+}
+
+// TestSignInPageLinks: the sign-in form links to sign-up and forgot password for the same application, as App
+// ID's login widget does, and both pages open.
+func TestSignInPageLinks(t *testing.T) {
+	f := newFixture(t)
+	b := browser(t)
+	page := get(t, b, f.iss+"/authorization?"+authParams(appRedirect, "").Encode())
+	for _, text := range []string{"Sign up", "Forgot your password?"} {
+		m := regexp.MustCompile(`<a href="([^"]+)">` + regexp.QuoteMeta(text) + `</a>`).FindStringSubmatch(page.body)
+		if m == nil {
+			t.Fatalf("sign-in page has no %q link:\n%s", text, page.body)
+		}
+		if res := get(t, b, f.srv.URL()+html.UnescapeString(m[1])); res.status != 200 || !strings.Contains(res.body, "<form") {
+			t.Fatalf("%s link %s: %d", text, m[1], res.status)
+		}
 	}
 }

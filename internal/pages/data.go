@@ -41,6 +41,8 @@ type SignIn struct {
 	Hidden []Field
 	// DemoUsers, in demo mode, are the users one may sign in as, with their passwords; empty otherwise.
 	DemoUsers []DemoUser
+	// Links are the other ways on from the form, as App ID's login widget has them: sign up, forgot password.
+	Links []Link
 }
 
 // Field is a hidden form field.
@@ -152,7 +154,9 @@ func samples() map[Name][]Data {
 		SignInPage: {SignIn{ClientName: "appidgate demo", Action: "/oauth/v4/local-tenant/authorization",
 			Username: "alice", Message: "Wrong username or password.",
 			Hidden:    []Field{{"client_id", "appidgate-demo"}, {"state", "s"}},
-			DemoUsers: []DemoUser{{"alice", "alice", []string{"user"}}, {"bob", "bob", nil}}}, SignIn{}},
+			DemoUsers: []DemoUser{{"alice", "alice", []string{"user"}}, {"bob", "bob", nil}},
+			Links: []Link{{URL: "/oauth/v4/local-tenant/authorization?response_type=sign_up", Text: "Sign up"},
+				{URL: "/oauth/v4/local-tenant/cloud_directory/forgot_password", Text: "Forgot your password?"}}}, SignIn{}},
 		ProfilePage: {Profile{User: u, Links: []Link{{"/profile", "/profile", true}, {"/auth_route", "/auth_route", false}},
 			LogoutAction: "/logout"}, Profile{}},
 		ForbiddenPage: {Forbidden{User: u, Required: "the role admin", Policy: "role:admin",
