@@ -3,8 +3,7 @@ package localappid
 import (
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -20,16 +19,21 @@ type authRequest struct {
 	CodeChallenge       string
 	CodeChallengeMethod string
 	Prompt              string
+	// IDP is App ID's idp parameter: appid_anon asks for an anonymous user.
+	IDP string
+	// AnonToken is App ID's appid_access_token: an anonymous user's access token, whose profile the sign-in links.
+	AnonToken string
 }
 
 // authParams are the parameters an authorization request may carry once each.
-var authParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt"}
+var authParams = []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method", "prompt", "idp", "appid_access_token"}
 
 func authRequestFrom(v url.Values) authRequest {
 	return authRequest{
 		ClientID: v.Get("client_id"), RedirectURI: v.Get("redirect_uri"), ResponseType: v.Get("response_type"),
 		Scope: v.Get("scope"), State: v.Get("state"), Nonce: v.Get("nonce"), CodeChallenge: v.Get("code_challenge"),
-		CodeChallengeMethod: v.Get("code_challenge_method"), Prompt: v.Get("prompt"),
+		CodeChallengeMethod: v.Get("code_challenge_method"), Prompt: v.Get("prompt"), IDP: v.Get("idp"),
+		AnonToken: v.Get("appid_access_token"),
 	}
 }
 
@@ -68,16 +72,13 @@ func (p *Provider) checkAuthRequest(v url.Values, req authRequest) authorizeOutc
 			return out
 		}
 	}
-	scopes := strings.Fields(req.Scope)
 	switch {
 	case req.ResponseType == "":
 		out.redirectErr = invalidRequest("response_type is missing")
-	case req.ResponseType != "code":
-		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unsupported_response_type", description: "only response_type=code is supported"}
+	case req.ResponseType != "code" && req.ResponseType != "sign_up":
+		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unsupported_response_type", description: "response_type must be code (or sign_up)"}
 	case !client.allowsGrant(GrantAuthorizationCode):
 		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "client may not use the authorization code grant"}
-	case len(scopes) > 0 && !slices.Contains(scopes, "openid"):
-		out.redirectErr = &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "scope must include openid"}
 	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
 		out.redirectErr = invalidRequest("code_challenge_method without code_challenge")
 	case req.CodeChallenge != "" && req.CodeChallengeMethod != "S256":
@@ -86,6 +87,8 @@ func (p *Provider) checkAuthRequest(v url.Values, req authRequest) authorizeOutc
 		out.redirectErr = invalidRequest("code_challenge is malformed")
 	case req.Prompt != "" && req.Prompt != "login" && req.Prompt != "none" && req.Prompt != "consent":
 		out.redirectErr = invalidRequest("prompt must be login, none or consent")
+	case req.IDP != "" && req.IDP != idpAnonymous && req.IDP != idpCloudDirectory:
+		out.redirectErr = invalidRequest("idp " + req.IDP + " is not available (this provider has appid_anon and cloud_directory)")
 	}
 	return out
 }
@@ -102,6 +105,14 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.redirectErr != nil {
 		p.redirectError(w, r, req, out.redirectErr)
+		return
+	}
+	if req.ResponseType == "sign_up" {
+		p.renderSignUp(w, r, http.StatusOK, q, "")
+		return
+	}
+	if req.IDP == idpAnonymous {
+		p.anonymousLogin(w, r, req)
 		return
 	}
 	if req.Prompt != "login" {
@@ -145,6 +156,10 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.renderLogin(w, r, http.StatusUnauthorized, req, f.Get("username"), "Wrong username or password.")
 		return
 	}
+	if !p.isConfirmed(u) {
+		p.renderLogin(w, r, http.StatusForbidden, req, f.Get("username"), "Confirm your email address first: follow the link in the email we sent you.")
+		return
+	}
 	s, retryAfter := p.startSession(w, r, u.ID, p.cfg.Now())
 	if s == nil {
 		setRetryAfter(w, retryAfter)
@@ -158,10 +173,12 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 // checkPassword returns the user whose login name and password match, or nil. An unknown name costs one bcrypt
 // comparison too, so response time does not reveal which users exist.
 func (p *Provider) checkPassword(login, password string) *user {
-	u := p.logins[strings.ToLower(strings.TrimSpace(login))]
+	u := p.userByLogin(login)
 	hash := p.dummyHash
 	if u != nil {
+		p.mu.Lock()
 		hash = u.hash
+		p.mu.Unlock()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
 		return nil
@@ -171,23 +188,44 @@ func (p *Provider) checkPassword(login, password string) *user {
 
 // redirectWithCode issues a code for the session's user, remembers that the client is signed in through the
 // session (for its logout), and sends the browser back to the client with the code and state.
+// An appid_access_token in the request links that anonymous user's profile to the session's user first.
 func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, s *loginSession) {
-	scope := req.Scope
-	if scope == "" {
-		scope = "openid"
+	if req.AnonToken != "" {
+		u := p.userByID(s.userID)
+		if u == nil {
+			p.redirectError(w, r, req, invalidGrant("the signed-in user no longer exists"))
+			return
+		}
+		if e := p.linkAnonymous(r, req.AnonToken, u); e != nil {
+			p.redirectError(w, r, req, e)
+			return
+		}
 	}
-	code, e := p.issueCode(codeGrant{
-		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: s.userID, scope: scope, nonce: req.Nonce,
-		codeChallenge: req.CodeChallenge, authTime: s.authTime, sid: s.sid,
-	})
-	if e != nil { // the client hears temporarily_unavailable (RFC 6749 section 4.1.2.1)
-		p.redirectError(w, r, req, e)
+	if !p.redirectCode(w, r, req, s.userID, s.authTime, s.sid) {
 		return
 	}
 	p.mu.Lock()
 	s.clients[req.ClientID] = true
 	p.mu.Unlock()
+}
+
+// redirectCode issues a code for the user and redirects back to the client with it; on failure it has
+// redirected with the error and returns false.
+func (p *Provider) redirectCode(w http.ResponseWriter, r *http.Request, req authRequest, userID string, authTime time.Time, sid string) bool {
+	scope := req.Scope
+	if scope == "" {
+		scope = "openid"
+	}
+	code, e := p.issueCode(codeGrant{
+		clientID: req.ClientID, redirectURI: req.RedirectURI, userID: userID, scope: scope, nonce: req.Nonce,
+		codeChallenge: req.CodeChallenge, authTime: authTime, sid: sid,
+	})
+	if e != nil { // the client hears temporarily_unavailable (RFC 6749 section 4.1.2.1)
+		p.redirectError(w, r, req, e)
+		return false
+	}
 	p.redirectBack(w, r, req, url.Values{"code": {code}})
+	return true
 }
 
 // redirectError sends an OAuth error back to the client's registered redirect URI.

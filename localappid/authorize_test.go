@@ -43,7 +43,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 		{"redirect_uri twice", with(nil) + "&redirect_uri=" + url.QueryEscape(otherRedirect), 400, ""},
 		{"missing response_type", with(nil, "response_type"), 0, "invalid_request"},
 		{"implicit flow", with(map[string]string{"response_type": "token"}), 0, "unsupported_response_type"},
-		{"scope without openid", with(map[string]string{"scope": "profile"}), 0, "invalid_scope"},
+		{"unknown idp", with(map[string]string{"idp": "facebook"}), 0, "invalid_request"},
 		{"plain PKCE", with(map[string]string{"code_challenge_method": "plain"}), 0, "invalid_request"},
 		{"PKCE method without challenge", with(nil, "code_challenge"), 0, "invalid_request"},
 		{"malformed challenge", with(map[string]string{"code_challenge": "short"}), 0, "invalid_request"},

@@ -121,7 +121,7 @@ var errUnknownUser = errors.New("localappid: no user with this id")
 
 // endUserSessions does the work of EndUserSessions and returns the channel on which the clients' failures arrive.
 func (p *Provider) endUserSessions(issuer, userID string) (<-chan error, error) {
-	if p.users[userID] == nil {
+	if p.userByID(userID) == nil {
 		return nil, fmt.Errorf("%w: %q", errUnknownUser, userID)
 	}
 	clients := map[string]bool{}

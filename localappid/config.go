@@ -21,7 +21,9 @@ const (
 	DefaultRefreshTokenTTL = 30 * 24 * time.Hour
 	DefaultIAMTokenTTL     = time.Hour
 	DefaultCodeTTL         = time.Minute
-	DefaultSessionTTL      = time.Hour
+	// DefaultAnonymousTokenTTL is App ID's default lifetime of anonymous tokens.
+	DefaultAnonymousTokenTTL = 30 * 24 * time.Hour
+	DefaultSessionTTL        = time.Hour
 	// DefaultBackchannelLogoutTimeout bounds a call to a client's back-channel logout URI.
 	DefaultBackchannelLogoutTimeout = 5 * time.Second
 	DefaultTenant                   = "local-tenant"
@@ -34,7 +36,15 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	// GrantPassword is the resource owner password grant for Cloud Directory users (username or email).
+	GrantPassword = "password"
+	// GrantJWTBearer is App ID's custom identity grant: an RS256 JWT assertion signed with a key registered in
+	// CustomIdentity.
+	GrantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
+
+// grantTypes are the grant types App ID's discovery lists, in its order.
+var grantTypes = []string{GrantAuthorizationCode, GrantPassword, GrantRefreshToken, GrantClientCredentials, GrantJWTBearer}
 
 // Config describes a provider: its tenant, public origin, clients, users, roles, IAM API keys and token lifetimes.
 // Zero durations take the defaults above, except RefreshTokenReuseGrace, where zero means no grace.
@@ -56,6 +66,8 @@ type Config struct {
 	// TrustedProfiles are the IAM trusted profiles that compute resources may assume at the IAM token endpoint
 	// (grant urn:ibm:params:oauth:grant-type:cr-token), each with the compute-resource tokens it trusts.
 	TrustedProfiles []TrustedProfile `yaml:"trusted_profiles"`
+	// CustomIdentity configures App ID's custom identity grant (TokenManager.getCustomIdentityTokens).
+	CustomIdentity CustomIdentity `yaml:"custom_identity"`
 
 	// Lifetimes ("1h", "30s" in files): access and id tokens 1 h, refresh tokens 30 days, IAM tokens 1 h,
 	// authorization codes 1 min.
@@ -64,6 +76,9 @@ type Config struct {
 	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
 	IAMTokenTTL     time.Duration `yaml:"iam_token_ttl"`
 	CodeTTL         time.Duration `yaml:"code_ttl"`
+	// AnonymousTokenTTL is the lifetime of anonymous users' access and id tokens (idp=appid_anon). Default 30
+	// days, as App ID's.
+	AnonymousTokenTTL time.Duration `yaml:"anonymous_token_ttl"`
 	// SessionTTL bounds the provider's own login session (its SSO cookie). Default 1 h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// BackchannelLogoutTimeout bounds each call to a client's back-channel logout URI. Default 5 s.
@@ -118,7 +133,8 @@ type Client struct {
 	// LoopbackAnyPort lets a registered http loopback redirect URI (localhost, 127.0.0.1, [::1]) match any loopback
 	// host and any port with the same path, as RFC 8252 section 7.3 allows for native and local clients.
 	LoopbackAnyPort bool `yaml:"loopback_any_port"`
-	// GrantTypes this client may use; empty allows authorization_code, refresh_token and client_credentials.
+	// GrantTypes this client may use; empty allows all of App ID's: authorization_code, password, refresh_token,
+	// client_credentials and urn:ietf:params:oauth:grant-type:jwt-bearer.
 	GrantTypes []string `yaml:"grant_types"`
 	// BackchannelLogoutURI, when set, is where the provider POSTs a logout token (OpenID Connect Back-Channel
 	// Logout 1.0) when a user signed in to this client logs out at the provider (the SSO logout) or an operator
@@ -148,6 +164,10 @@ type User struct {
 	// its token configuration maps into tokens: JSON values of any kind ("groups": ["admins"], "realm_access":
 	// {"roles": [...]}, "cognito:groups": [...]). The names the tokens set themselves (reservedClaims) are refused.
 	Claims map[string]any `yaml:"claims"`
+	// Attributes seed the user's custom attributes, which apps read and write through the profiles API
+	// ({profiles_endpoint}/api/v1/attributes) with the user's access token: JSON values of any kind. At most
+	// MaxAttributes of them, each value at most MaxAttributeBytes as JSON.
+	Attributes map[string]any `yaml:"attributes"`
 }
 
 // reservedClaims are the claim names localappid's tokens set, or that only serve token verification: a user's
@@ -162,6 +182,13 @@ type TrustedProfile struct {
 	Name string `yaml:"name"`
 	// CRTokens are the compute-resource tokens the profile trusts, standing in for IAM's trust rules.
 	CRTokens []string `yaml:"cr_tokens"`
+}
+
+// CustomIdentity is App ID's custom identity configuration: the public keys whose private halves sign the
+// assertions of the jwt-bearer grant.
+type CustomIdentity struct {
+	// PublicKeys are PEM-encoded RSA public keys ("PUBLIC KEY" or "RSA PUBLIC KEY"). Empty: the grant is refused.
+	PublicKeys []string `yaml:"public_keys"`
 }
 
 // Role is an App ID role: a name and the scopes it grants per application (client id).
@@ -259,7 +286,7 @@ func (c Config) withDefaults() Config {
 	}{
 		{&c.AccessTokenTTL, DefaultAccessTokenTTL}, {&c.IDTokenTTL, DefaultIDTokenTTL},
 		{&c.RefreshTokenTTL, DefaultRefreshTokenTTL}, {&c.IAMTokenTTL, DefaultIAMTokenTTL},
-		{&c.CodeTTL, DefaultCodeTTL}, {&c.SessionTTL, DefaultSessionTTL},
+		{&c.CodeTTL, DefaultCodeTTL}, {&c.SessionTTL, DefaultSessionTTL}, {&c.AnonymousTokenTTL, DefaultAnonymousTokenTTL},
 		{&c.BackchannelLogoutTimeout, DefaultBackchannelLogoutTimeout},
 	} {
 		if *d.v == 0 {
@@ -299,6 +326,7 @@ func (c Config) validate() error {
 	}{
 		{"access_token_ttl", c.AccessTokenTTL}, {"id_token_ttl", c.IDTokenTTL}, {"refresh_token_ttl", c.RefreshTokenTTL},
 		{"iam_token_ttl", c.IAMTokenTTL}, {"code_ttl", c.CodeTTL}, {"session_ttl", c.SessionTTL},
+		{"anonymous_token_ttl", c.AnonymousTokenTTL},
 	} {
 		if d.v < 0 || (d.v > 0 && d.v < time.Second) {
 			bad("%s: %v is not a positive lifetime of at least 1s (write a unit, e.g. 1h or 30s)", d.name, d.v)
@@ -345,8 +373,8 @@ func (c Config) validate() error {
 			}
 		}
 		for j, g := range cl.GrantTypes {
-			if g != GrantAuthorizationCode && g != GrantRefreshToken && g != GrantClientCredentials {
-				bad("%s.grant_types[%d]: %q is not one of %s, %s, %s", at, j, g, GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials)
+			if !slices.Contains(grantTypes, g) {
+				bad("%s.grant_types[%d]: %q is not one of %s", at, j, g, strings.Join(grantTypes, ", "))
 			}
 		}
 	}
@@ -421,6 +449,23 @@ func (c Config) validate() error {
 			} else if _, err := json.Marshal(u.Claims[name]); err != nil {
 				bad("%s.claims.%s: not a JSON value: %v", at, name, err)
 			}
+		}
+		if len(u.Attributes) > MaxAttributes {
+			bad("%s.attributes: %d attributes, at most %d", at, len(u.Attributes), MaxAttributes)
+		}
+		for _, name := range slices.Sorted(maps.Keys(u.Attributes)) {
+			if !validAttributeName(name) {
+				bad("%s.attributes: %q is not an attribute name (1-%d letters, digits, '.', '_' or '-')", at, name, maxAttributeNameLen)
+			} else if b, err := json.Marshal(u.Attributes[name]); err != nil {
+				bad("%s.attributes.%s: not a JSON value: %v", at, name, err)
+			} else if len(b) > MaxAttributeBytes {
+				bad("%s.attributes.%s: %d bytes as JSON, at most %d", at, name, len(b), MaxAttributeBytes)
+			}
+		}
+	}
+	for i, k := range c.CustomIdentity.PublicKeys {
+		if _, err := parseRSAPublicKey(k); err != nil {
+			bad("custom_identity.public_keys[%d]: %v", i, err)
 		}
 	}
 	for i, k := range c.APIKeys {

@@ -1,6 +1,9 @@
 package localappid
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // discoveryDocument mirrors App ID's /.well-known/openid-configuration field for field: like App ID's, it lists
 // no introspection, revocation or end-session endpoint and no PKCE methods (the provider still enforces PKCE when
@@ -51,7 +54,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		ScopesSupported:                   []string{"openid"},
 		ResponseTypesSupported:            []string{"code"},
 		ClaimsSupported:                   claims,
-		GrantTypesSupported:               []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials},
+		GrantTypesSupported:               slices.Clone(grantTypes),
 		ProfilesEndpoint:                  base,
 		ManagementEndpoint:                base + p.mgmtPath,
 		ServiceDocumentation:              serviceDocumentation,

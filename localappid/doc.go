@@ -36,12 +36,19 @@
 // # What it serves
 //
 // Under [Provider.OAuthServerURL] (/oauth/v4/{tenant}): discovery (/.well-known/openid-configuration), the
-// signing keys (/publickeys), a sign-in form (/authorization), /token (authorization_code with PKCE,
-// refresh_token with rotation, client_credentials), /userinfo, /introspect, /revoke and App ID's SSO logout
-// (/cloud_directory/sso/logout). Under [Provider.ManagementURL] (/management/v4/{tenant}): users' roles and
-// profiles and the roles list, for an IAM access token. At [Provider.IAMTokenURL] (/identity/token): IAM
-// tokens for the configured API keys. Tokens are RS256 JWTs with App ID's header and claims; the discovery
-// document lists what App ID's does, so a relying party cannot depend on what App ID lacks.
+// signing keys (/publickeys), a sign-in form (/authorization, also with response_type=sign_up and
+// idp=appid_anon), /token with App ID's five grants (authorization_code with PKCE, password, refresh_token with
+// rotation, client_credentials, and the custom identity jwt-bearer grant of [Config.CustomIdentity]) reading
+// url-encoded, multipart/form-data and JSON bodies, /userinfo, /introspect, /revoke, /activity_logging, App ID's
+// SSO logout (/cloud_directory/sso/logout) and the Cloud Directory pages (forgot, reset and change password,
+// generate_code and change details, the sign-up confirmation link). Under [Provider.ManagementURL]
+// (/management/v4/{tenant}): users' roles and profiles, the roles list and Cloud Directory self-service
+// (sign_up, forgot_password, resend, confirmation results, change_password, Users/{id}), for an IAM access
+// token. At [Provider.IAMTokenURL] (/identity/token): IAM tokens for the configured API keys. At /api/v1/attributes
+// (the profiles endpoint): users' custom attributes. Tokens are RS256 JWTs with App ID's header and claims; the
+// discovery document lists what App ID's does, so a relying party cannot depend on what App ID lacks. Emails App
+// ID would send wait in an outbox ([Provider.Outbox], GET /localappid/outbox). IBM's Node.js SDK runs against it
+// unchanged; docs/localappid.md says what is emulated and what is not.
 //
 // It enforces what App ID enforces: registered redirect URIs, client secrets, PKCE when a challenge was sent,
 // one-time authorization codes and refresh-token rotation ([Config.RefreshTokenReuseGrace] lets replicas that

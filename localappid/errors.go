@@ -16,6 +16,9 @@ type oauthError struct {
 	description string
 	basicAuth   bool          // the client tried HTTP Basic: answer 401 with a Basic challenge
 	retryAfter  time.Duration // sent as Retry-After with a 503
+	// appIDCode answers with App ID's own shape, {"error_code": code, "error_description": ...}, as it does for
+	// an unverified user (FORBIDDEN).
+	appIDCode bool
 }
 
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
@@ -35,6 +38,10 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	}
 	setRetryAfter(w, e.retryAfter)
 	w.Header().Set("Cache-Control", "no-store")
+	if e.appIDCode {
+		writeJSON(w, e.status, map[string]string{"error_code": e.code, "error_description": e.description})
+		return
+	}
 	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
 }
 

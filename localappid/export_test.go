@@ -17,3 +17,6 @@ func (p *Provider) StoreSizesForTest() map[string]int {
 		"iam": len(p.iamTokens.entries), "revoked": len(p.revoked.entries),
 	}
 }
+
+// OAuthPathForTest is the OAuth server URL's path (/oauth/v4/{tenant}).
+func (p *Provider) OAuthPathForTest() string { return p.oauthPath }

@@ -122,23 +122,32 @@ func (p *Provider) sign(claims ...any) (string, error) {
 func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time, sid string) (tokenResponse, error) {
 	now := p.cfg.Now()
 	scope := p.grantScope(client.ID, u.ID, requestedScope)
+	ttl := p.cfg.AccessTokenTTL
+	if u.idp == idpAnonymous {
+		ttl = p.cfg.AnonymousTokenTTL
+	}
 	at, err := p.sign(u.Claims, accessClaims{ // the user's custom claims first: the standard ones win
-		Issuer: issuer, Expiry: now.Add(p.cfg.AccessTokenTTL).Unix(), Audience: []string{client.ID}, Subject: u.ID,
-		EmailVerified: u.Email != "", AMR: []string{"cloud_directory"}, IssuedAt: now.Unix(), Tenant: p.cfg.Tenant, Scope: scope,
+		Issuer: issuer, Expiry: now.Add(ttl).Unix(), Audience: []string{client.ID}, Subject: u.ID,
+		EmailVerified: u.Email != "" && u.idp == idpCloudDirectory, AMR: []string{u.idp}, IssuedAt: now.Unix(),
+		Tenant: p.cfg.Tenant, Scope: scope,
 	})
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	idTTL := p.cfg.IDTokenTTL
+	if u.idp == idpAnonymous {
+		idTTL = p.cfg.AnonymousTokenTTL
+	}
 	id, err := p.sign(u.Claims, idClaims{
-		Issuer: issuer, Audience: []string{client.ID}, Expiry: now.Add(p.cfg.IDTokenTTL).Unix(), Tenant: p.cfg.Tenant,
+		Issuer: issuer, Audience: []string{client.ID}, Expiry: now.Add(idTTL).Unix(), Tenant: p.cfg.Tenant,
 		IssuedAt: now.Unix(), Email: u.Email, Name: u.Name, Subject: u.ID, Nonce: nonce, AuthTime: authTime.Unix(),
-		Identities: []identity{{Provider: "cloud_directory", ID: u.ID}}, AMR: []string{"cloud_directory"},
+		Identities: []identity{u.identity()}, AMR: []string{u.idp},
 		SessionID: sessionIDFor(client, sid),
 	})
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	return tokenResponse{AccessToken: at, IDToken: id, TokenType: "Bearer", ExpiresIn: int64(p.cfg.AccessTokenTTL / time.Second), Scope: scope}, nil
+	return tokenResponse{AccessToken: at, IDToken: id, TokenType: "Bearer", ExpiresIn: int64(ttl / time.Second), Scope: scope}, nil
 }
 
 // clientToken mints an application's own access token (client_credentials): sub is the client id, no id token.

@@ -2,6 +2,7 @@ package localappid
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/appidgate/appidgate/internal/pages"
 )
@@ -17,6 +18,7 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		{Name: "response_type", Value: req.ResponseType}, {Name: "scope", Value: req.Scope},
 		{Name: "state", Value: req.State}, {Name: "nonce", Value: req.Nonce},
 		{Name: "code_challenge", Value: req.CodeChallenge}, {Name: "code_challenge_method", Value: req.CodeChallengeMethod},
+		{Name: "appid_access_token", Value: req.AnonToken},
 	} {
 		if f.Value != "" {
 			data.Hidden = append(data.Hidden, f)
@@ -24,6 +26,17 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 	}
 	if c := p.clients[req.ClientID]; c != nil && c.Name != "" {
 		data.ClientName = c.Name
+	}
+	if req.AnonToken == "" { // App ID's widget offers these too; an anonymous user's upgrade signs in
+		signUp := url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}, "response_type": {"sign_up"}}
+		if req.State != "" {
+			signUp.Set("state", req.State)
+		}
+		forgot := url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}
+		data.Links = []pages.Link{
+			{URL: p.oauthPath + "/authorization?" + signUp.Encode(), Text: "Sign up"},
+			{URL: p.oauthPath + "/cloud_directory/forgot_password?" + forgot.Encode(), Text: "Forgot your password?"},
+		}
 	}
 	if p.cfg.ShowUsers {
 		data.DemoUsers = p.demoUsers()

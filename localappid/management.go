@@ -72,7 +72,7 @@ func (p *Provider) requireIAM(next http.HandlerFunc) http.Handler {
 
 // userRoleRefs lists a user's roles; ok is false for an unknown user.
 func (p *Provider) userRoleRefs(userID string) (refs []roleRef, ok bool) {
-	if p.users[userID] == nil {
+	if p.userByID(userID) == nil {
 		return nil, false
 	}
 	p.mu.Lock()
@@ -100,7 +100,7 @@ func (p *Provider) handleGetUserRoles(w http.ResponseWriter, r *http.Request) {
 // handlePutUserRoles is PUT /users/{id}/roles with {"roles":{"ids":[...]}}: it replaces the user's roles.
 func (p *Provider) handlePutUserRoles(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if p.users[id] == nil {
+	if p.userByID(id) == nil {
 		writeManagementError(w, http.StatusNotFound, "NOT_FOUND", "no user with this id")
 		return
 	}
@@ -155,7 +155,7 @@ func (p *Provider) handleGetRoles(w http.ResponseWriter, r *http.Request) {
 
 // handleGetProfile is GET /users/{id}/profile.
 func (p *Provider) handleGetProfile(w http.ResponseWriter, r *http.Request) {
-	u := p.users[r.PathValue("id")]
+	u := p.userByID(r.PathValue("id"))
 	if u == nil {
 		writeManagementError(w, http.StatusNotFound, "NOT_FOUND", "no user with this id")
 		return
@@ -164,8 +164,15 @@ func (p *Provider) handleGetProfile(w http.ResponseWriter, r *http.Request) {
 	if u.Email != "" {
 		info["emails"] = []map[string]any{{"value": u.Email, "primary": true}}
 	}
+	attrs := map[string]any{}
+	p.mu.Lock()
+	for name, value := range u.attrs {
+		attrs[name] = json.RawMessage(value)
+	}
+	p.mu.Unlock()
+	ident := u.identity()
 	writeJSON(w, http.StatusOK, profileView{
-		ID: u.ID, Name: u.Name, Email: u.Email, Attributes: map[string]any{},
-		Identities: []profileIdentity{{Provider: "cloud_directory", ID: u.ID, IdpUserInfo: info}},
+		ID: u.ID, Name: u.Name, Email: u.Email, Attributes: attrs,
+		Identities: []profileIdentity{{Provider: ident.Provider, ID: ident.ID, IdpUserInfo: info}},
 	})
 }

@@ -2,8 +2,10 @@ package localappid
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,31 +25,32 @@ type Provider struct {
 	mux       *http.ServeMux
 
 	clients    map[string]*Client
-	users      map[string]*user // by id
-	logins     map[string]*user // by lower-cased username and email
-	roles      []Role           // with ids filled in, in config order
+	roles      []Role // with ids filled in, in config order
 	roleByID   map[string]*Role
-	dummyHash  []byte // compared against when the login name is unknown, so timing does not reveal users
+	customKeys []*rsa.PublicKey // verify custom identity assertions
+	dummyHash  []byte           // compared against when the login name is unknown, so timing does not reveal users
 	csrfSecret []byte
 
 	keys     *keyRing
 	notifier *notifier  // back-channel logout calls
 	pages    *pages.Set // the sign-in and error pages
 
-	// mu guards userRoles and the stores. Each store holds at most cfg.StoreLimit entries.
-	mu        sync.Mutex
-	userRoles map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
-	codes     *expiringStore[*codeGrant]
-	refresh   *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
-	sessions  *expiringStore[*loginSession]
-	iamTokens *expiringStore[time.Time] // token -> expiry
-	revoked   *expiringStore[time.Time] // sha256 of a revoked access token -> its expiry
-}
-
-// user is a configured user with its password hash.
-type user struct {
-	User
-	hash []byte
+	// mu guards the users, userRoles and the stores. Each store holds at most cfg.StoreLimit entries, and at most
+	// that many users are created at run time.
+	mu           sync.Mutex
+	users        map[string]*user // by id
+	logins       map[string]*user // Cloud Directory users by lower-cased username and email
+	customUsers  map[string]*user // custom identity users by the assertion's sub
+	runtimeUsers int
+	userRoles    map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
+	codes        *expiringStore[*codeGrant]
+	refresh      *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
+	sessions     *expiringStore[*loginSession]
+	iamTokens    *expiringStore[time.Time]  // token -> expiry
+	revoked      *expiringStore[time.Time]  // sha256 of a revoked access token -> its expiry
+	contexts     *expiringStore[*cdContext] // Cloud Directory links and codes
+	outbox       []Email                    // the emails App ID would have sent, at most maxOutbox
+	outboxSeq    int
 }
 
 // New validates cfg, hashes plain passwords and generates (or takes) the first signing key. It does no network I/O.
@@ -63,20 +66,22 @@ func New(cfg Config) (*Provider, error) {
 	cfg = cfg.withDefaults()
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	p := &Provider{
-		cfg:       cfg,
-		pages:     set,
-		oauthPath: "/oauth/v4/" + cfg.Tenant,
-		mgmtPath:  "/management/v4/" + cfg.Tenant,
-		clients:   map[string]*Client{},
-		users:     map[string]*user{},
-		logins:    map[string]*user{},
-		roleByID:  map[string]*Role{},
-		userRoles: map[string][]string{},
-		codes:     newExpiringStore(cfg.StoreLimit, func(g *codeGrant) time.Time { return g.expires }),
-		refresh:   newExpiringStore(cfg.StoreLimit, func(g *refreshGrant) time.Time { return g.expires }),
-		sessions:  newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
-		iamTokens: newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
-		revoked:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		cfg:         cfg,
+		pages:       set,
+		oauthPath:   "/oauth/v4/" + cfg.Tenant,
+		mgmtPath:    "/management/v4/" + cfg.Tenant,
+		clients:     map[string]*Client{},
+		users:       map[string]*user{},
+		logins:      map[string]*user{},
+		customUsers: map[string]*user{},
+		roleByID:    map[string]*Role{},
+		userRoles:   map[string][]string{},
+		codes:       newExpiringStore(cfg.StoreLimit, func(g *codeGrant) time.Time { return g.expires }),
+		refresh:     newExpiringStore(cfg.StoreLimit, func(g *refreshGrant) time.Time { return g.expires }),
+		sessions:    newExpiringStore(cfg.StoreLimit, func(s *loginSession) time.Time { return s.expires }),
+		iamTokens:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		revoked:     newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
+		contexts:    newExpiringStore(cfg.StoreLimit, func(c *cdContext) time.Time { return c.expires }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
@@ -106,7 +111,11 @@ func New(cfg Config) (*Provider, error) {
 			}
 		}
 		u.Password = ""
-		entry := &user{User: u, hash: hash}
+		entry := &user{User: u, hash: hash, idp: idpCloudDirectory, attrs: map[string]string{}, confirmed: true}
+		for name, value := range u.Attributes {
+			b, _ := json.Marshal(value) // validate checked it marshals
+			entry.attrs[name] = string(b)
+		}
 		p.users[u.ID] = entry
 		for _, login := range []string{u.Username, u.Email} {
 			if login != "" {
@@ -122,6 +131,13 @@ func New(cfg Config) (*Provider, error) {
 			}
 		}
 		p.userRoles[u.ID] = ids
+	}
+	for _, k := range cfg.CustomIdentity.PublicKeys {
+		pub, err := parseRSAPublicKey(k) // validate checked it parses
+		if err != nil {
+			return nil, fmt.Errorf("localappid: custom identity key: %w", err)
+		}
+		p.customKeys = append(p.customKeys, pub)
 	}
 	var err error
 	if p.dummyHash, err = bcrypt.GenerateFromPassword([]byte("not a password"), cost); err != nil {
@@ -161,13 +177,39 @@ func (p *Provider) routes() {
 	m.HandleFunc("GET "+o+"/userinfo", p.handleUserinfo)
 	m.HandleFunc("POST "+o+"/userinfo", p.handleUserinfo)
 	m.HandleFunc("POST "+o+"/revoke", p.handleRevoke)
+	m.HandleFunc("POST "+o+"/activity_logging", p.handleActivityLogging)
 	m.HandleFunc("GET "+o+"/cloud_directory/sso/logout", p.handleLogout)
+	m.HandleFunc("POST "+o+"/cloud_directory/sign_up", p.handleSignUpPage)
+	m.HandleFunc("GET "+o+"/cloud_directory/verify", p.handleVerifyLink)
+	m.HandleFunc("GET "+o+"/cloud_directory/forgot_password", p.handleForgotPasswordPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/forgot_password", p.handleForgotPasswordPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/reset_password", p.handleResetPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/reset_password", p.handleResetPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/change_password", p.handleChangePasswordPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/change_password", p.handleChangePasswordPost)
+	m.HandleFunc("GET "+o+"/cloud_directory/generate_code", p.handleGenerateCode)
+	m.HandleFunc("GET "+o+"/cloud_directory/change_details", p.handleChangeDetailsPage)
+	m.HandleFunc("POST "+o+"/cloud_directory/change_details", p.handleChangeDetailsPost)
 	m.Handle("GET "+g+"/users/{id}/roles", p.requireIAM(p.handleGetUserRoles))
 	m.Handle("PUT "+g+"/users/{id}/roles", p.requireIAM(p.handlePutUserRoles))
 	m.Handle("GET "+g+"/roles", p.requireIAM(p.handleGetRoles))
 	m.Handle("GET "+g+"/users/{id}/profile", p.requireIAM(p.handleGetProfile))
 	m.Handle("POST "+g+"/users/{id}/revoke_refresh_token", p.requireIAM(p.handleRevokeUserSessions))
 	m.HandleFunc("POST /identity/token", p.handleIAMToken)
+	m.Handle("POST "+g+"/cloud_directory/sign_up", p.requireIAM(p.handleCDSignUp))
+	m.Handle("POST "+g+"/cloud_directory/forgot_password", p.requireIAM(p.handleCDForgotPassword))
+	m.Handle("POST "+g+"/cloud_directory/resend/{template}", p.requireIAM(p.handleCDResend))
+	m.Handle("POST "+g+"/cloud_directory/sign_up/confirmation_result", p.requireIAM(p.handleCDConfirmationResult(ctxVerify)))
+	m.Handle("POST "+g+"/cloud_directory/forgot_password/confirmation_result", p.requireIAM(p.handleCDConfirmationResult(ctxReset)))
+	m.Handle("POST "+g+"/cloud_directory/change_password", p.requireIAM(p.handleCDChangePassword))
+	m.Handle("GET "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDGetUser))
+	m.Handle("PUT "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDUpdateUser))
+	m.Handle("DELETE "+g+"/cloud_directory/Users/{id}", p.requireIAM(p.handleCDDeleteUser))
+	m.HandleFunc("GET /localappid/outbox", p.handleOutbox)
+	m.HandleFunc("GET /api/v1/attributes", p.handleGetAttributes)
+	m.HandleFunc("GET /api/v1/attributes/{name}", p.handleGetAttribute)
+	m.HandleFunc("PUT /api/v1/attributes/{name}", p.handlePutAttribute)
+	m.HandleFunc("DELETE /api/v1/attributes/{name}", p.handleDeleteAttribute)
 	p.mux = m
 }
 

@@ -7,8 +7,9 @@ import (
 	"net/http"
 )
 
-// handleToken is the token endpoint: authorization_code (with PKCE when a challenge was sent), refresh_token
-// (rotating) and client_credentials.
+// handleToken is the token endpoint with App ID's five grants: authorization_code (with PKCE when a challenge was
+// sent), password (Cloud Directory users), refresh_token (rotating), client_credentials and the jwt-bearer
+// custom identity grant.
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	client, ok := p.clientRequest(w, r)
 	if !ok {
@@ -20,7 +21,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	switch grant {
 	case "":
 		e = invalidRequest("grant_type is missing")
-	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
+	case GrantAuthorizationCode, GrantPassword, GrantRefreshToken, GrantClientCredentials, GrantJWTBearer:
 		if !client.allowsGrant(grant) {
 			e = &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: "client may not use grant " + grant}
 			break
@@ -30,6 +31,10 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 			resp, e = p.exchangeCode(r, client)
 		case GrantRefreshToken:
 			resp, e = p.exchangeRefresh(r, client)
+		case GrantPassword:
+			resp, e = p.exchangePassword(r, client)
+		case GrantJWTBearer:
+			resp, e = p.exchangeAssertion(r, client)
 		default:
 			resp, e = p.exchangeClientCredentials(r, client)
 		}
@@ -79,7 +84,10 @@ func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse,
 			return tokenResponse{}, invalidGrant("code_verifier does not match the code_challenge")
 		}
 	}
-	u := p.users[g.userID]
+	u := p.userByID(g.userID)
+	if u == nil {
+		return tokenResponse{}, invalidGrant("the user of this code no longer exists")
+	}
 	var refreshToken string
 	if client.allowsGrant(GrantRefreshToken) {
 		var e *oauthError
@@ -107,7 +115,10 @@ func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenRespon
 	if e != nil {
 		return tokenResponse{}, e
 	}
-	u := p.users[g.userID]
+	u := p.userByID(g.userID)
+	if u == nil {
+		return tokenResponse{}, invalidGrant("the user of this refresh token no longer exists")
+	}
 	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, "", g.authTime, g.sid)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}

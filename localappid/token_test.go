@@ -41,7 +41,7 @@ func TestTokenRefusals(t *testing.T) {
 		}, 400, "invalid_request"},
 		{"missing grant_type", func(t *testing.T) (string, [2]string) { return "", demo }, 400, "invalid_request"},
 		{"unsupported grant_type", func(t *testing.T) (string, [2]string) {
-			return url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"alice"}}.Encode(), demo
+			return url.Values{"grant_type": {"implicit"}}.Encode(), demo
 		}, 400, "unsupported_grant_type"},
 		{"grant not allowed for client", func(t *testing.T) (string, [2]string) {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}.Encode(), [2]string{machineClientID, machineSecret}

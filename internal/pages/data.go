@@ -41,6 +41,8 @@ type SignIn struct {
 	Hidden []Field
 	// DemoUsers, in demo mode, are the users one may sign in as, with their passwords; empty otherwise.
 	DemoUsers []DemoUser
+	// Links are the other ways on from the form, as App ID's login widget has them: sign up, forgot password.
+	Links []Link
 }
 
 // Field is a hidden form field.
@@ -117,7 +119,25 @@ type SignedOut struct {
 	ProviderSessionKept bool
 }
 
+// Form is one of localappid's Cloud Directory forms (form.html): sign-up, forgot and change password, change
+// details.
+type Form struct {
+	// Title heads the page; Lead says what the form does; Message says what failed ("" at first).
+	Title, Lead, Message string
+	// Action is the form's POST target; Submit labels its button.
+	Action, Submit string
+	// Inputs are the visible fields, in order; Hidden are the hidden ones (the request and its CSRF token).
+	Inputs []Input
+	Hidden []Field
+}
+
+// Input is a visible form field: its label, name, type (text, email, password), value and autocomplete token.
+type Input struct {
+	Label, Name, Type, Value, Autocomplete string
+}
+
 func (SignIn) page() Name    { return SignInPage }
+func (Form) page() Name      { return FormPage }
 func (Profile) page() Name   { return ProfilePage }
 func (Forbidden) page() Name { return ForbiddenPage }
 func (Error) page() Name     { return ErrorPage }
@@ -134,7 +154,9 @@ func samples() map[Name][]Data {
 		SignInPage: {SignIn{ClientName: "appidgate demo", Action: "/oauth/v4/local-tenant/authorization",
 			Username: "alice", Message: "Wrong username or password.",
 			Hidden:    []Field{{"client_id", "appidgate-demo"}, {"state", "s"}},
-			DemoUsers: []DemoUser{{"alice", "alice", []string{"user"}}, {"bob", "bob", nil}}}, SignIn{}},
+			DemoUsers: []DemoUser{{"alice", "alice", []string{"user"}}, {"bob", "bob", nil}},
+			Links: []Link{{URL: "/oauth/v4/local-tenant/authorization?response_type=sign_up", Text: "Sign up"},
+				{URL: "/oauth/v4/local-tenant/cloud_directory/forgot_password", Text: "Forgot your password?"}}}, SignIn{}},
 		ProfilePage: {Profile{User: u, Links: []Link{{"/profile", "/profile", true}, {"/auth_route", "/auth_route", false}},
 			LogoutAction: "/logout"}, Profile{}},
 		ForbiddenPage: {Forbidden{User: u, Required: "the role admin", Policy: "role:admin",
@@ -145,5 +167,9 @@ func samples() map[Name][]Data {
 			RequestID: "0123456789abcdef", Brand: "appidgate"}, Error{}},
 		LogoutPage:    {Logout{User: u, Action: "/logout", ReturnTo: "/profile", CancelURL: "/"}, Logout{}},
 		SignedOutPage: {SignedOut{SignInURL: "/", ContinueURL: "/noauth_route", ProviderSessionKept: true}, SignedOut{}},
+		FormPage: {Form{Title: "Reset your password", Lead: "Enter the email address of your account.",
+			Message: "No account has this email address.", Action: "/oauth/v4/local-tenant/cloud_directory/forgot_password",
+			Submit: "Send reset link", Inputs: []Input{{"Email", "email", "email", "alice@example.com", "email"}},
+			Hidden: []Field{{"client_id", "appidgate-demo"}}}, Form{}},
 	}
 }

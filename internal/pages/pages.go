@@ -32,6 +32,7 @@ const (
 	ErrorPage     Name = "error"
 	LogoutPage    Name = "logout"
 	SignedOutPage Name = "signedout"
+	FormPage      Name = "form"
 )
 
 // The files besides the pages: the frame every built-in page uses, and the stylesheet.
@@ -48,7 +49,7 @@ var builtin embed.FS
 
 // names lists every page.
 func names() []Name {
-	return []Name{SignInPage, ProfilePage, ForbiddenPage, ErrorPage, LogoutPage, SignedOutPage}
+	return []Name{SignInPage, ProfilePage, ForbiddenPage, ErrorPage, LogoutPage, SignedOutPage, FormPage}
 }
 
 // files lists every file name a templates folder may hold.
@@ -70,7 +71,7 @@ type Set struct {
 
 // Load returns the built-in pages with the files of dir replacing them (dir "" means none). dir may hold
 // layout.html, style.css and any page's template (signin.html, profile.html, forbidden.html, error.html,
-// logout.html, signedout.html); a file of another name is an error, except hidden files. Each replaced page is
+// logout.html, signedout.html, form.html); a file of another name is an error, except hidden files. Each replaced page is
 // parsed and rendered with sample data and with empty data at once, so that a template that does not parse,
 // or fails on a field it names, stops the program at start. The error names every failing file.
 func Load(dir string) (*Set, error) {
