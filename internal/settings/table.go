@@ -187,4 +187,6 @@ var table = []Setting{
 		Summary: "Tests only: the axe.min.js the page accessibility tests load."},
 	{Name: "APPIDGATE_SCREENSHOTS_DIR", Kind: KindFile, Default: "e2e/screenshots", Group: GroupOther, ReadBy: Tests,
 		Summary: "Tests only: where the browser tests save their screenshots."},
+	{Name: "APPIDGATE_APPID_SDK", Kind: KindFile, Group: GroupOther, ReadBy: Tests,
+		Summary: "Tests only: the node_modules folder holding IBM's App ID SDK for Node.js, which the emulator's SDK test runs."},
 }
