@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -69,14 +70,9 @@ const (
 // IdentityHeaders) and, with Config.Assertion, the signed assertion bound to the original method and path.
 // It also carries any Set-Cookie of a refreshed session, which the front proxy must pass to the client.
 type ForwardAuth struct {
-	answers
-	auth        *appid.Auth
-	routes      *Routes
-	identity    IdentityHeaders
-	assertion   *AssertionSigner
+	gate
 	trusted     []netip.Prefix
 	returnHosts []string
-	log         *slog.Logger
 	warned      warnings
 }
 
@@ -109,18 +105,13 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
 	}
-	f := &ForwardAuth{auth: cfg.Auth, routes: cfg.Routes, identity: cfg.Identity, assertion: cfg.Assertion,
-		trusted: cfg.TrustedProxies, log: cfg.Logger}
+	f := &ForwardAuth{gate: newGate(cfg, set, "proxy: forward-auth", "forward-auth "), trusted: cfg.TrustedProxies}
 	f.identity.AuthRequest = true
 	for _, h := range cfg.ReturnHosts {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			f.returnHosts = append(f.returnHosts, h)
 		}
 	}
-	if f.log == nil {
-		f.log = slog.Default()
-	}
-	f.answers = answers{pages: set, log: f.log}
 	return f, nil
 }
 
@@ -254,24 +245,11 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 	if err != nil {
 		return o, Rule{}, nil, err
 	}
-	rule := f.routes.Match(o.method, o.path)
-	r.Pattern = "forward-auth " + rule.Pattern
-	if rule.Public {
-		return o, rule, nil, nil
-	}
-	user, err := f.auth.Authorize(w, r, rule.Policy)
-	if err != nil {
+	rule, user, err := f.admit(w, r, o.method, o.path)
+	if err != nil || user == nil {
 		return o, rule, user, err
 	}
-	h := w.Header()
-	f.identity.Set(h, user, user.AccessToken())
-	if f.assertion != nil {
-		if token, err := f.assertion.Sign(user, o.method, o.path); err == nil {
-			h.Set(assertion.Header, token)
-		} else {
-			f.log.ErrorContext(r.Context(), "proxy: forward-auth: signing the identity assertion failed", "error", err)
-		}
-	}
+	f.stamp(r.Context(), w.Header(), user, o.method, o.path)
 	return o, rule, user, nil
 }
 
@@ -368,7 +346,7 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 			why = "the route is an API"
 		case r.Header.Get("Authorization") != "":
 			why = "the request has an Authorization header"
-		case !acceptsHTML(r):
+		case !answer.AcceptsHTML(r):
 			why = "the request does not accept text/html"
 		case len(f.returnHosts) > 0 && !f.returnHostAllowed(o.host):
 			// A browser that will never be signed in on this host: the front proxy's Host or X-Forwarded-Host
@@ -384,8 +362,7 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 		if why != "" {
 			f.log.DebugContext(ctx, "forward-auth: no session, answering 401 JSON: "+why, attrs...)
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+		answer.Unauthorized(w, "")
 	case errors.Is(err, appid.ErrForbidden):
 		f.forbidden(r, o, rule, user, refusedLevel)
 		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
