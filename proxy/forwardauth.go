@@ -294,6 +294,9 @@ func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 		// nginx makes a 500 of a 503; a 401 sends the browser to sign in again, which is the least harm.
 		f.log.ErrorContext(ctx, "proxy: forward-auth: the session store is unavailable; answering 401")
 		w.WriteHeader(http.StatusUnauthorized)
+	case errors.Is(err, appid.ErrProviderUnavailable):
+		f.log.ErrorContext(ctx, "proxy: forward-auth: the identity provider is out of reach to check a bearer token; answering 401")
+		w.WriteHeader(http.StatusUnauthorized)
 	case errors.Is(err, errBadPath):
 		f.log.InfoContext(ctx, "forward-auth refused: the original path is malformed or not in its clean form; answering 403")
 		w.WriteHeader(http.StatusForbidden)
@@ -338,6 +341,15 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 	ctx := r.Context()
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
+	case rule.Bearer && bearerSent(r):
+		// Decided by the token: answered as appid.Auth.RequireBearer answers (JSON, RFC 6750's challenge).
+		if errors.Is(err, appid.ErrForbidden) {
+			f.forbidden(r, o, rule, user, refusedLevel)
+		} else {
+			f.log.DebugContext(ctx, "forward-auth: the bearer token is refused", "method", o.method, "uri_path", o.path,
+				"route", rule.Pattern, "error", err)
+		}
+		f.auth.Refuse(w, r, err)
 	case errors.Is(err, appid.ErrLoginRequired):
 		attrs := []any{"method", o.method, "uri_path", o.path, "route", rule.Pattern}
 		why := ""
@@ -377,6 +389,12 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 		f.misconfigured(r, err)
 		f.respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
 	}
+}
+
+// bearerSent reports whether r carries an "Authorization: Bearer" token, by which a rule with Bearer decides it.
+func bearerSent(r *http.Request) bool {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != ""
 }
 
 // allowed logs an allowed request at DEBUG.

@@ -37,13 +37,18 @@ func newGate(cfg Config, set *pages.Set, name, label string) gate {
 }
 
 // admit finds the rule for method and cleanPath (naming it in r.Pattern, the metrics label) and, unless it is
-// public, decides the request by the rule's policy, writing a renewed session's cookie to w. The user is nil on
-// public routes; with appid.ErrForbidden it is the user refused.
+// public, decides the request by the rule's policy: by its bearer token when the rule accepts tokens and the
+// request has one, else by its session (writing a renewed session's cookie to w). The user is nil on public
+// routes; with appid.ErrForbidden it is the user refused.
 func (g *gate) admit(w http.ResponseWriter, r *http.Request, method, cleanPath string) (Rule, *appid.User, error) {
 	rule := g.routes.Match(method, cleanPath)
 	r.Pattern = g.label + rule.Pattern // the rule, never the raw path
 	if rule.Public {
 		return rule, nil, nil
+	}
+	if rule.Bearer {
+		user, err := g.auth.AuthorizeBearerOrSession(w, r, rule.Policy)
+		return rule, user, err
 	}
 	user, err := g.auth.Authorize(w, r, rule.Policy)
 	return rule, user, err
