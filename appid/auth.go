@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -61,10 +60,9 @@ type Auth struct {
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
-	origin       string // scheme://host of RedirectURL: the app's public origin
-	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
-	appIDIssuer  bool   // App ID mode and the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
-	oidcMode     bool   // ProviderOIDC mode (see Config.Provider)
+	origin       string   // scheme://host of RedirectURL: the app's public origin
+	secure       bool     // RedirectURL is https: Secure cookies with the __Host- prefix
+	provider     provider // what differs between App ID and other OpenID Connect providers
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -106,9 +104,8 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		callbackPath:        redirect.Path,
 		origin:              redirect.Scheme + "://" + redirect.Host,
 		secure:              redirect.Scheme == "https",
-		oidcMode:            cfg.Provider == ProviderOIDC,
 	}
-	a.appIDIssuer = !a.oidcMode && strings.Contains(cfg.OAuthServerURL, "/oauth/v4/")
+	a.provider = newProvider(a)
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -123,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	}
 	a.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
-	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, oidc: a.oidcMode}
+	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {
 			m, err := a.discovery.metadata(ctx)
@@ -142,21 +139,6 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
 	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
 		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
-	if cfg.IBMCloudAPIKey != "" && !a.oidcMode {
-		mgmt := management.New(cfg.ManagementURL, iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL,
-			cfg.HTTPClient), cfg.HTTPClient)
-		a.roles = func(ctx context.Context, userID string) ([]string, error) {
-			roles, err := mgmt.UserRoles(ctx, userID)
-			if err != nil {
-				return nil, err
-			}
-			names := make([]string, len(roles))
-			for i, r := range roles {
-				names[i] = r.Name
-			}
-			return names, nil
-		}
-	}
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }
@@ -196,3 +178,20 @@ func (nopObserver) LoginFinished(string)                {}
 func (nopObserver) AuthorizationDecided(string, string) {}
 func (nopObserver) RefreshFinished(string)              {}
 func (nopObserver) SessionStoreError(string)            {}
+
+// managementRoles reads a user's roles from App ID's management API, with an IAM token from cfg's API key.
+func managementRoles(cfg Config) func(ctx context.Context, userID string) ([]string, error) {
+	mgmt := management.New(cfg.ManagementURL, iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL,
+		cfg.HTTPClient), cfg.HTTPClient)
+	return func(ctx context.Context, userID string) ([]string, error) {
+		roles, err := mgmt.UserRoles(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			names[i] = r.Name
+		}
+		return names, nil
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
 )
 
 // bearerToken returns the token of an "Authorization: Bearer <token>" header.
@@ -20,26 +22,26 @@ func bearerToken(r *http.Request) (string, bool) {
 // maxVerifiedBearers bounds the cache of verified bearer tokens: about 2 KB an entry.
 const maxVerifiedBearers = 10_000
 
-// userFromAccessToken verifies raw and builds the User from its claims, as the request's own copy. A token
-// verified before is not verified again until it expires: an RS256 verification costs far more than the rest
-// of the request. In ProviderOIDC mode a token that is not a JWT for this client is introspected instead (see
-// userFromIntrospection).
+// userFromAccessToken verifies raw through the provider and returns the User, as the request's own copy. A
+// token verified before is not verified again until it expires: an RS256 verification costs far more than the
+// rest of the request.
 func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
 	now := a.cfg.Now()
 	if cached, ok := a.bearers.Get(raw, now); ok {
 		return bearerUser(cached, raw), nil // Claims stays shared (see User.Claims)
 	}
-	if a.oidcMode && !a.jwtForClient(raw) {
-		u, err := a.userFromIntrospection(ctx, raw)
-		if err != nil {
-			return nil, err
-		}
-		return bearerUser(u, raw), nil
-	}
-	tok, err := a.verifyAccessToken(ctx, raw)
+	u, cache, err := a.provider.bearerUser(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
+	if cache {
+		a.bearers.Put(strings.Clone(raw), u, u.ExpiresAt, now)
+	}
+	return bearerUser(u, raw), nil
+}
+
+// jwtUser builds the user of a verified JWT access token from its claims; email picks the email address.
+func (a *Auth) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any) string) (*User, error) {
 	var claims tokenClaims
 	var all map[string]any
 	if err := tok.Claims(&claims); err != nil {
@@ -48,21 +50,15 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 	if err := tok.Claims(&all); err != nil {
 		return nil, err
 	}
-	email := claims.Email
-	if a.oidcMode {
-		email = verifiedEmail(all)
-	}
-	u := &User{
+	return &User{
 		ID:        tok.Subject,
-		Email:     email,
+		Email:     email(claims, all),
 		Name:      claims.Name,
 		Roles:     slices.Clip(a.rolesAt(all)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,
-	}
-	a.bearers.Put(strings.Clone(raw), u, tok.Expiry, now)
-	return bearerUser(u, raw), nil
+	}, nil
 }
 
 // bearerUser is the request's own copy of u, admitted by the bearer token raw.

@@ -92,7 +92,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 			"The identity provider did not issue tokens for this login.")
 		return
 	}
-	st, err := a.sessionFromTokens(ctx, tok, pending.Nonce, nil, now)
+	st, err := a.provider.session(ctx, tok, pending.Nonce, nil, now)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
 		status := http.StatusBadGateway

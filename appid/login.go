@@ -69,15 +69,16 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 
 // oauth2Config describes the client to golang.org/x/oauth2, with the client authentication the provider takes.
 func (a *Auth) oauth2Config(meta *providerMetadata) *oauth2.Config {
+	scopes, style := a.provider.login(meta)
 	return &oauth2.Config{
 		ClientID:     a.cfg.ClientID,
 		ClientSecret: a.cfg.ClientSecret,
 		RedirectURL:  a.cfg.RedirectURL,
-		Scopes:       a.requestedScopes(meta),
+		Scopes:       scopes,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   meta.AuthorizationEndpoint,
 			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: a.tokenAuthStyle(meta),
+			AuthStyle: style,
 		},
 	}
 }

@@ -92,7 +92,7 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if refreshToken != "" && meta.RevocationEndpoint != "" {
 		a.revoke(ctx, meta, refreshToken)
 	}
-	if provider := a.providerLogoutURL(meta, idToken, a.origin+target); provider != "" {
+	if provider := a.provider.logoutURL(meta, idToken, a.origin+target); provider != "" {
 		target = provider
 	} else {
 		target = signedOutPage(target) // a provider without a logout of its own: its session lives on

@@ -172,7 +172,7 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	if err != nil {
 		return nil, err
 	}
-	renewed, err := a.sessionFromTokens(ctx, tok, "", st, now)
+	renewed, err := a.provider.session(ctx, tok, "", st, now)
 	if err != nil {
 		return nil, err
 	}
@@ -192,18 +192,6 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 		// of the login, which back-channel logout names.
 		renewed.providerSID = st.providerSID
 	}
-	if a.oidcMode {
-		return renewed, nil // the refreshed claims are the provider's current word, roles included
-	}
-	if a.roles != nil || len(renewed.user.Roles) == 0 {
-		renewed.user.Roles = st.user.Roles // roles were read at login; refresh costs no management call
-	}
-	if renewed.user.Email == "" {
-		renewed.user.Email, renewed.user.Name = st.user.Email, st.user.Name
-	}
-	if renewed.claims == "" { // no new id token: the login's identity stays
-		renewed.claims, renewed.user.Claims = st.claims, st.user.Claims
-		renewed.providerSID, renewed.idToken = st.providerSID, st.idToken
-	}
+	a.provider.refreshed(renewed, st)
 	return renewed, nil
 }

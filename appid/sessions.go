@@ -1,7 +1,6 @@
 package appid
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/appidgate/appidgate/appid/session"
 )
@@ -140,64 +138,6 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
 	}
 	return err
-}
-
-// sessionFromTokens verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev (nonce
-// empty: the id token, if any, is not checked for one) and builds the session state from them, without an id:
-// the caller names it. ProviderOIDC mode has its own rules (see oidcSession).
-func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
-	if a.oidcMode {
-		return a.oidcSession(ctx, tok, nonce, prev, now)
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if nonce != "" && rawID == "" {
-		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
-	}
-	access, err := a.verifyAccessToken(ctx, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	var claims tokenClaims
-	var accessClaims map[string]any
-	if err := access.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
-	}
-	if err := access.Claims(&accessClaims); err != nil {
-		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
-	}
-	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
-	if a.cfg.Introspect || a.cfg.KeepAccessToken {
-		// Only introspection and User.AccessToken need the raw access token again; without them the session
-		// (and the cookie that every request decrypts) stays small.
-		st.accessToken = tok.AccessToken
-	}
-	st.user.ID = access.Subject
-	st.user.ExpiresAt = access.Expiry
-	st.user.Scopes = scopesOf(claims.Scope)
-	st.user.Roles = a.rolesAt(accessClaims)
-	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
-		if err != nil {
-			return nil, err
-		}
-		if id.Subject != access.Subject {
-			return nil, fmt.Errorf("%w: id token subject %q differs from access token subject %q", errTokenInvalid,
-				id.Subject, access.Subject)
-		}
-		var idClaims tokenClaims
-		if err := id.Claims(&idClaims); err != nil {
-			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
-		}
-		claims.Email, claims.Name = idClaims.Email, idClaims.Name
-		if err := st.keepIdentityClaims(id); err != nil {
-			return nil, err
-		}
-		if len(st.user.Roles) == 0 {
-			st.user.Roles = a.rolesAt(st.user.Claims)
-		}
-	}
-	st.user.Email, st.user.Name = claims.Email, claims.Name
-	return st, nil
 }
 
 // protocolClaims are the id token claims that only serve its verification: a session does not keep them.
