@@ -143,6 +143,12 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	return a, nil
 }
 
+// Router is where Mount registers appid's endpoints: *http.ServeMux, or any router whose Handle takes net/http's
+// patterns with a method ("GET /logout"), such as chi's.
+type Router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Mount registers the callback (the path of RedirectURL) and /logout (GET shows a button, POST logs out) on mux.
 // POST /logout takes an optional form field return_to, a same-origin path (anything else becomes "/"), and
 // otherwise returns to PostLogoutPath. The provider's logout redirects back to the app's origin plus that path,
@@ -150,10 +156,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 // https://app.example/noauth_route) with App ID as a redirect URI, or the provider's logout will refuse it.
 // Unless Config.BackchannelLogoutPath is "off", it also registers POST /backchannel_logout (or that path), where
 // the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
-func (a *Auth) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
-	mux.HandleFunc("GET /logout", a.handleLogoutPage)
-	mux.HandleFunc("POST /logout", a.handleLogout)
+func (a *Auth) Mount(mux Router) {
+	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.handleCallback))
+	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
+	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
 	a.mountBackchannelLogout(mux)
 }
 

@@ -102,12 +102,12 @@ func (c Config) backchannelLogoutPathProblem() string {
 
 // mountBackchannelLogout registers the back-channel logout endpoint on mux, unless it is off, and says at start
 // what a logout token ends with the store in use: at DEBUG when it ends them in time, as a warning when not.
-func (a *Auth) mountBackchannelLogout(mux *http.ServeMux) {
+func (a *Auth) mountBackchannelLogout(mux Router) {
 	b := a.backchannel
 	if b.path == "" {
 		return
 	}
-	mux.HandleFunc("POST "+b.path, a.handleBackchannelLogout)
+	mux.Handle("POST "+b.path, http.HandlerFunc(a.handleBackchannelLogout))
 	switch {
 	case b.ender != nil:
 		a.log.Debug("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",

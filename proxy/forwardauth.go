@@ -115,12 +115,12 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	return f, nil
 }
 
-// Mount registers AuthPath, VerifyPath, ErrorPath and StartPath on mux.
-func (f *ForwardAuth) Mount(mux *http.ServeMux) {
-	mux.HandleFunc(AuthPath, f.serveAuth)
-	mux.HandleFunc(VerifyPath, f.serveVerify)
-	mux.HandleFunc(ErrorPath, f.serveError)
-	mux.HandleFunc("GET "+StartPath, f.serveStart)
+// Mount registers AuthPath, VerifyPath, ErrorPath and StartPath on mux (see appid.Router).
+func (f *ForwardAuth) Mount(mux appid.Router) {
+	mux.Handle(AuthPath, http.HandlerFunc(f.serveAuth))
+	mux.Handle(VerifyPath, http.HandlerFunc(f.serveVerify))
+	mux.Handle(ErrorPath, http.HandlerFunc(f.serveError))
+	mux.Handle("GET "+StartPath, http.HandlerFunc(f.serveStart))
 }
 
 // original is the request the front proxy asks about.

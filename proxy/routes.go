@@ -176,7 +176,7 @@ const maxRoutesFileBytes = 1 << 20
 // HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT and WebDAV's (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE,
 // LOCK, UNLOCK).
 //
-// A policy, in the file and in flags, is one of:
+// A policy, in the file and in flags, is one of (appid.ParsePolicy reads it):
 //
 //	authenticated              every signed-in user
 //	any-role                   users holding at least one role (the reference app's check)

@@ -280,7 +280,7 @@ func (f *routesFile) bool(k, v *yaml.Node) (bool, bool) {
 
 func (f *routesFile) policy(k, v *yaml.Node) (appid.Policy, bool) {
 	if !isString(v) || strings.TrimSpace(v.Value) == "" {
-		f.b.problem(f.at(v), "%s: expected a policy (%s)", k.Value, policySyntax)
+		f.b.problem(f.at(v), "%s: expected a policy (%s)", k.Value, appid.PolicySyntax)
 		return appid.Policy{}, false
 	}
 	pol, off, msg := parsePolicyExpr(v.Value)
@@ -302,3 +302,14 @@ func deref(n *yaml.Node) *yaml.Node {
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
 func isString(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" }
+
+// parsePolicyExpr parses a policy with appid.ParsePolicy; on failure it returns the message and the byte offset
+// in s that it is about, for problems that point into a file.
+func parsePolicyExpr(s string) (appid.Policy, int, string) {
+	pol, err := appid.ParsePolicy(s)
+	var pe *appid.PolicyError
+	if errors.As(err, &pe) {
+		return pol, pe.Offset, pe.Msg
+	}
+	return pol, 0, ""
+}
