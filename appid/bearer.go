@@ -22,6 +22,19 @@ func bearerToken(r *http.Request) (string, bool) {
 // maxVerifiedBearers bounds the cache of verified bearer tokens: about 2 KB an entry.
 const maxVerifiedBearers = 10_000
 
+// VerifyBearer verifies an access token as RequireBearer does (signature, issuer, audience, expiry; with
+// ProviderOIDC an opaque token through introspection) and returns its user, the caller's own copy, for programs
+// that take tokens elsewhere than in an "Authorization: Bearer" header (a WebSocket's first message, a queue).
+// No policy is applied and Config.OnUser is not called. A token that does not verify gets an error wrapping
+// ErrLoginRequired; one that cannot be checked now, an error wrapping ErrProviderUnavailable.
+func (a *Auth) VerifyBearer(ctx context.Context, token string) (*User, error) {
+	uc, err := a.userFromAccessToken(ctx, token)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	return &uc.user, nil
+}
+
 // userFromAccessToken verifies raw through the provider and returns the User, as the request's own copy. A
 // token verified before is not verified again until it expires: an RS256 verification costs far more than the
 // rest of the request.

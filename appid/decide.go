@@ -85,16 +85,22 @@ func (a *Auth) bearerUser(r *http.Request) (*userContext, error) {
 		return nil, &tokenRefusal{err: ErrLoginRequired}
 	}
 	uc, err := a.userFromAccessToken(r.Context(), raw)
-	switch {
-	case errors.Is(err, errIntrospectionUnavailable):
-		return nil, &tokenRefusal{err: ErrProviderUnavailable,
-			what: "Could not reach the identity provider's introspection endpoint"}
-	case errors.Is(err, errProviderUnavailable):
-		return nil, &tokenRefusal{err: ErrProviderUnavailable, what: "Could not load the identity provider's keys"}
-	case err != nil:
-		return nil, &tokenRefusal{err: ErrLoginRequired, code: "invalid_token"}
+	if err != nil {
+		return nil, tokenError(err)
 	}
 	return uc, nil
+}
+
+// tokenError is the refusal of a token that userFromAccessToken refused with err.
+func tokenError(err error) *tokenRefusal {
+	switch {
+	case errors.Is(err, errIntrospectionUnavailable):
+		return &tokenRefusal{err: ErrProviderUnavailable, cause: err,
+			what: "Could not reach the identity provider's introspection endpoint"}
+	case errors.Is(err, errProviderUnavailable):
+		return &tokenRefusal{err: ErrProviderUnavailable, cause: err, what: "Could not load the identity provider's keys"}
+	}
+	return &tokenRefusal{err: ErrLoginRequired, cause: err, code: "invalid_token"}
 }
 
 // Check is the reference app's decorator: it admits signed-in users holding at least one role. Browsers without

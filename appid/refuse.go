@@ -61,14 +61,15 @@ func (e *refusal) Unwrap() error { return ErrForbidden }
 // tokenRefusal is a bearer token's refusal: err is ErrLoginRequired (no token, or code "invalid_token" for one
 // that does not verify) or ErrProviderUnavailable (what says what is out of reach).
 type tokenRefusal struct {
-	err  error
-	code string
-	what string
+	err   error
+	cause error // why the token was refused, for logs; nil when no token was sent
+	code  string
+	what  string
 }
 
 func (e *tokenRefusal) Error() string {
-	if e.code != "" {
-		return e.err.Error() + " (" + e.code + ")"
+	if e.cause != nil {
+		return e.err.Error() + ": " + e.cause.Error()
 	}
 	return e.err.Error()
 }
