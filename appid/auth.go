@@ -10,7 +10,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
@@ -38,23 +37,19 @@ type Auth struct {
 	idVerifier     *oidc.IDTokenVerifier
 	accessVerifier *oidc.IDTokenVerifier
 
-	roles          rolesSource
-	refreshGroup   singleflight.Group
-	introspections singleflight.Group // bearer tokens being introspected, by token
-	// introspectionBudget bounds the introspections of tokens not seen before, which anyone can send.
-	introspectionBudget *rate.Limiter
-	recentRefreshes     *expiring.Cache[refreshOutcome] // by refresh token
-	usedStates          *usedStates
+	roles           rolesSource
+	refreshGroup    singleflight.Group
+	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
+	usedStates      *usedStates
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
 	verified *expiring.Cache[*sessionState]
-	bearers  *expiring.Cache[*User] // verified bearer tokens, by token
-	// refusedBearers are opaque bearer tokens introspection refused a moment ago, by their SHA-256.
-	refusedBearers *expiring.Cache[struct{}]
-	cacheKeys      session.CacheKeyer
-	ended          *expiring.Cache[struct{}]
-	locker         session.SessionLocker
+	// bearer turns bearer tokens into users (bearer.go).
+	bearer    *bearerVerifier
+	cacheKeys session.CacheKeyer
+	ended     *expiring.Cache[struct{}]
+	locker    session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
 
@@ -95,17 +90,15 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		pages:      set,
 		usedStates: newUsedStates(maxUsedStates),
 
-		recentRefreshes:     expiring.New[refreshOutcome](maxRecentRefreshes),
-		verified:            expiring.New[*sessionState](maxVerifiedSessions),
-		bearers:             expiring.New[*User](maxVerifiedBearers),
-		refusedBearers:      expiring.New[struct{}](maxRefusedBearers),
-		introspectionBudget: rate.NewLimiter(introspectionRate, introspectionBurst),
-		ended:               expiring.New[struct{}](maxEndedSessions),
-		callbackPath:        redirect.Path,
-		origin:              redirect.Scheme + "://" + redirect.Host,
-		secure:              redirect.Scheme == "https",
+		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified:        expiring.New[*sessionState](maxVerifiedSessions),
+		ended:           expiring.New[struct{}](maxEndedSessions),
+		callbackPath:    redirect.Path,
+		origin:          redirect.Scheme + "://" + redirect.Host,
+		secure:          redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
+	a.bearer = newBearerVerifier(a)
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}

@@ -7,6 +7,10 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
+
+	"github.com/appidgate/appidgate/internal/expiring"
 )
 
 // bearerToken returns the token of an "Authorization: Bearer <token>" header.
@@ -28,27 +32,43 @@ const maxVerifiedBearers = 10_000
 // No policy is applied and Config.OnUser is not called. A token that does not verify gets an error wrapping
 // ErrLoginRequired; one that cannot be checked now, an error wrapping ErrProviderUnavailable.
 func (a *Auth) VerifyBearer(ctx context.Context, token string) (*User, error) {
-	uc, err := a.userFromAccessToken(ctx, token)
+	uc, err := a.bearer.user(ctx, token)
 	if err != nil {
 		return nil, tokenError(err)
 	}
 	return &uc.user, nil
 }
 
-// userFromAccessToken verifies raw through the provider and returns the User, as the request's own copy. A
-// token verified before is not verified again until it expires: an RS256 verification costs far more than the
-// rest of the request.
-func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
-	now := a.cfg.Now()
-	if cached, ok := a.bearers.Get(raw, now); ok {
+// bearerVerifier turns bearer access tokens into users: the provider verifies a token (provider.bearerUser);
+// the verifier remembers verified tokens until they expire, and keeps introspection within bounds (tokens
+// refused a moment ago, one introspection for concurrent requests with one token, a budget a second).
+type bearerVerifier struct {
+	a              *Auth
+	verified       *expiring.Cache[*User]    // verified bearer tokens, by token
+	refused        *expiring.Cache[struct{}] // opaque tokens introspection refused a moment ago, by their SHA-256
+	introspections singleflight.Group        // tokens being introspected, by token
+	budget         *rate.Limiter             // introspections of tokens not seen before, which anyone can send
+}
+
+func newBearerVerifier(a *Auth) *bearerVerifier {
+	return &bearerVerifier{a: a, verified: expiring.New[*User](maxVerifiedBearers),
+		refused: expiring.New[struct{}](maxRefusedBearers), budget: rate.NewLimiter(introspectionRate, introspectionBurst)}
+}
+
+// user verifies raw through the provider and returns the User, as the request's own copy. A token verified
+// before is not verified again until it expires: an RS256 verification costs far more than the rest of the
+// request.
+func (v *bearerVerifier) user(ctx context.Context, raw string) (*userContext, error) {
+	now := v.a.cfg.Now()
+	if cached, ok := v.verified.Get(raw, now); ok {
 		return bearerUser(cached, raw), nil // Claims stays shared (see User.Claims)
 	}
-	u, cache, err := a.provider.bearerUser(ctx, raw)
+	u, cache, err := v.a.provider.bearerUser(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
 	if cache {
-		a.bearers.Put(strings.Clone(raw), u, u.ExpiresAt, now)
+		v.verified.Put(strings.Clone(raw), u, u.ExpiresAt, now)
 	}
 	return bearerUser(u, raw), nil
 }

@@ -84,14 +84,14 @@ func (a *Auth) bearerUser(r *http.Request) (*userContext, error) {
 	if !ok {
 		return nil, &tokenRefusal{err: ErrLoginRequired}
 	}
-	uc, err := a.userFromAccessToken(r.Context(), raw)
+	uc, err := a.bearer.user(r.Context(), raw)
 	if err != nil {
 		return nil, tokenError(err)
 	}
 	return uc, nil
 }
 
-// tokenError is the refusal of a token that userFromAccessToken refused with err.
+// tokenError is the refusal of a token that bearerVerifier.user refused with err.
 func tokenError(err error) *tokenRefusal {
 	switch {
 	case errors.Is(err, errIntrospectionUnavailable):

@@ -258,7 +258,7 @@ func (p *oidcProvider) refreshed(renewed, prev *sessionState) {}
 // answers. The email is the verified one only.
 func (p *oidcProvider) bearerUser(ctx context.Context, raw string) (*User, bool, error) {
 	if !p.a.jwtForClient(raw) {
-		u, err := p.a.userFromIntrospection(ctx, raw)
+		u, err := p.a.bearer.introspect(ctx, raw)
 		return u, false, err
 	}
 	tok, err := p.a.verifyAccessToken(ctx, raw)
