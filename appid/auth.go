@@ -40,12 +40,12 @@ type Auth struct {
 	roles           rolesSource
 	refreshGroup    singleflight.Group
 	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
-	usedStates      *usedStates
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
 	verified *expiring.Cache[*sessionState]
-	// bearer turns bearer tokens into users (bearer.go).
+	// login runs the login flow (login.go, callback.go); bearer turns bearer tokens into users (bearer.go).
+	login     *loginFlow
 	bearer    *bearerVerifier
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
@@ -82,13 +82,12 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("appid: session keys: %w", err)
 	}
 	a := &Auth{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		observer:   cfg.Observer,
-		store:      cfg.Store,
-		codec:      codec,
-		pages:      set,
-		usedStates: newUsedStates(maxUsedStates),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		observer: cfg.Observer,
+		store:    cfg.Store,
+		codec:    codec,
+		pages:    set,
 
 		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
 		verified:        expiring.New[*sessionState](maxVerifiedSessions),
@@ -99,6 +98,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	}
 	a.provider = newProvider(a)
 	a.bearer = newBearerVerifier(a)
+	a.login = &loginFlow{a: a, usedStates: newUsedStates(maxUsedStates)}
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -150,7 +150,7 @@ type Router interface {
 // Unless Config.BackchannelLogoutPath is "off", it also registers POST /backchannel_logout (or that path), where
 // the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
 func (a *Auth) Mount(mux Router) {
-	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.handleCallback))
+	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.login.handleCallback))
 	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
 	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
 	a.mountBackchannelLogout(mux)

@@ -173,5 +173,5 @@ func (a *Auth) authorize(w http.ResponseWriter, r *http.Request, policy Policy, 
 // its query (anything else becomes "/"). Programs call it from a sign-in link or a forward-auth sign-in
 // endpoint; Refuse calls it for protected pages.
 func (a *Auth) Login(w http.ResponseWriter, r *http.Request, returnTo string) {
-	a.startLogin(w, r, returnTo)
+	a.login.startLogin(w, r, returnTo)
 }

@@ -31,7 +31,7 @@ func (a *Auth) Refuse(w http.ResponseWriter, r *http.Request, err error) {
 		case byToken:
 			answer.Unauthorized(w, tr.code)
 		case answer.Navigation(r):
-			a.startLogin(w, r, r.URL.RequestURI())
+			a.login.startLogin(w, r, r.URL.RequestURI())
 		default:
 			answer.Unauthorized(w, "")
 		}
