@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
@@ -37,15 +36,14 @@ type Auth struct {
 	idVerifier     *oidc.IDTokenVerifier
 	accessVerifier *oidc.IDTokenVerifier
 
-	roles           rolesSource
-	refreshGroup    singleflight.Group
-	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
+	roles rolesSource
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
 	verified *expiring.Cache[*sessionState]
 	// login runs the login flow (login.go, callback.go); bearer turns bearer tokens into users (bearer.go).
 	login     *loginFlow
+	sessions  *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
 	bearer    *bearerVerifier
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
@@ -89,16 +87,16 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		codec:    codec,
 		pages:    set,
 
-		recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
-		verified:        expiring.New[*sessionState](maxVerifiedSessions),
-		ended:           expiring.New[struct{}](maxEndedSessions),
-		callbackPath:    redirect.Path,
-		origin:          redirect.Scheme + "://" + redirect.Host,
-		secure:          redirect.Scheme == "https",
+		verified:     expiring.New[*sessionState](maxVerifiedSessions),
+		ended:        expiring.New[struct{}](maxEndedSessions),
+		callbackPath: redirect.Path,
+		origin:       redirect.Scheme + "://" + redirect.Host,
+		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
 	a.bearer = newBearerVerifier(a)
 	a.login = &loginFlow{a: a, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes)}
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}

@@ -118,7 +118,7 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		st.user.Roles = roles
 	}
-	if err := a.saveSession(w, r, st, true); err != nil {
+	if err := a.sessions.saveSession(w, r, st, true); err != nil {
 		f.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not save the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 		return

@@ -66,7 +66,7 @@ func (a *Auth) decide(w http.ResponseWriter, r *http.Request, policy Policy, by 
 
 // sessionUser is the user of the request's session, as the request's own copy.
 func (a *Auth) sessionUser(w http.ResponseWriter, r *http.Request) (*userContext, error) {
-	st, err := a.loadSession(w, r)
+	st, err := a.sessions.loadSession(w, r)
 	if err != nil {
 		return nil, ErrSessionStoreUnavailable
 	}
