@@ -6,12 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
@@ -39,33 +36,27 @@ type Auth struct {
 	idVerifier     *oidc.IDTokenVerifier
 	accessVerifier *oidc.IDTokenVerifier
 
-	roles          rolesSource
-	iamTokens      *iam.TokenSource // nil unless roles come from the management API
-	refreshGroup   singleflight.Group
-	introspections singleflight.Group // bearer tokens being introspected, by token
-	// introspectionBudget bounds the introspections of tokens not seen before, which anyone can send.
-	introspectionBudget *rate.Limiter
-	recentRefreshes     *expiring.Cache[refreshOutcome] // by refresh token
-	usedStates          *usedStates
+	roles     rolesSource
+	iamTokens *iam.TokenSource // nil unless roles come from the management API
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
 	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
 	// session across replicas.
 	verified *expiring.Cache[*sessionState]
-	bearers  *expiring.Cache[*User] // verified bearer tokens, by token
-	// refusedBearers are opaque bearer tokens introspection refused a moment ago, by their SHA-256.
-	refusedBearers *expiring.Cache[struct{}]
-	cacheKeys      session.CacheKeyer
-	ended          *expiring.Cache[struct{}]
-	locker         session.SessionLocker
+	// login runs the login flow (login.go, callback.go); bearer turns bearer tokens into users (bearer.go).
+	login     *loginFlow
+	sessions  *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
+	bearer    *bearerVerifier
+	cacheKeys session.CacheKeyer
+	ended     *expiring.Cache[struct{}]
+	locker    session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
-	origin       string // scheme://host of RedirectURL: the app's public origin
-	secure       bool   // RedirectURL is https: Secure cookies with the __Host- prefix
-	appIDIssuer  bool   // App ID mode and the issuer has App ID's /oauth/v4/<tenant> form: access tokens carry a scope claim
-	oidcMode     bool   // ProviderOIDC mode (see Config.Provider)
+	origin       string   // scheme://host of RedirectURL: the app's public origin
+	secure       bool     // RedirectURL is https: Secure cookies with the __Host- prefix
+	provider     provider // what differs between App ID and other OpenID Connect providers
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -90,26 +81,23 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, fmt.Errorf("appid: session keys: %w", err)
 	}
 	a := &Auth{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		observer:   cfg.Observer,
-		store:      cfg.Store,
-		codec:      codec,
-		pages:      set,
-		usedStates: newUsedStates(maxUsedStates),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		observer: cfg.Observer,
+		store:    cfg.Store,
+		codec:    codec,
+		pages:    set,
 
-		recentRefreshes:     expiring.New[refreshOutcome](maxRecentRefreshes),
-		verified:            expiring.New[*sessionState](maxVerifiedSessions),
-		bearers:             expiring.New[*User](maxVerifiedBearers),
-		refusedBearers:      expiring.New[struct{}](maxRefusedBearers),
-		introspectionBudget: rate.NewLimiter(introspectionRate, introspectionBurst),
-		ended:               expiring.New[struct{}](maxEndedSessions),
-		callbackPath:        redirect.Path,
-		origin:              redirect.Scheme + "://" + redirect.Host,
-		secure:              redirect.Scheme == "https",
-		oidcMode:            cfg.Provider == ProviderOIDC,
+		verified:     expiring.New[*sessionState](maxVerifiedSessions),
+		ended:        expiring.New[struct{}](maxEndedSessions),
+		callbackPath: redirect.Path,
+		origin:       redirect.Scheme + "://" + redirect.Host,
+		secure:       redirect.Scheme == "https",
 	}
-	a.appIDIssuer = !a.oidcMode && strings.Contains(cfg.OAuthServerURL, "/oauth/v4/")
+	a.provider = newProvider(a)
+	a.bearer = newBearerVerifier(a)
+	a.login = &loginFlow{a: a, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes)}
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -124,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	}
 	a.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
-	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, oidc: a.oidcMode}
+	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {
 			m, err := a.discovery.metadata(ctx)
@@ -143,30 +131,14 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
 	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
 		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
-	switch {
-	case a.oidcMode:
-	case cfg.IBMCloudAPIKey != "":
-		a.iamTokens = iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL, cfg.HTTPClient)
-	case cfg.IAMProfileID != "" || cfg.IAMProfileName != "":
-		a.iamTokens = iam.NewProfileTokenSource(iam.Profile{ID: cfg.IAMProfileID, Name: cfg.IAMProfileName,
-			TokenFile: cfg.IAMCRTokenFile}, cfg.IAMTokenURL, cfg.HTTPClient)
-	}
-	if a.iamTokens != nil {
-		mgmt := management.New(cfg.ManagementURL, a.iamTokens, cfg.HTTPClient)
-		a.roles = func(ctx context.Context, userID string) ([]string, error) {
-			roles, err := mgmt.UserRoles(ctx, userID)
-			if err != nil {
-				return nil, err
-			}
-			names := make([]string, len(roles))
-			for i, r := range roles {
-				names[i] = r.Name
-			}
-			return names, nil
-		}
-	}
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
+}
+
+// Router is where Mount registers appid's endpoints: *http.ServeMux, or any router whose Handle takes net/http's
+// patterns with a method ("GET /logout"), such as chi's.
+type Router interface {
+	Handle(pattern string, handler http.Handler)
 }
 
 // Mount registers the callback (the path of RedirectURL) and /logout (GET shows a button, POST logs out) on mux.
@@ -176,10 +148,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 // https://app.example/noauth_route) with App ID as a redirect URI, or the provider's logout will refuse it.
 // Unless Config.BackchannelLogoutPath is "off", it also registers POST /backchannel_logout (or that path), where
 // the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
-func (a *Auth) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+a.callbackPath, a.handleCallback)
-	mux.HandleFunc("GET /logout", a.handleLogoutPage)
-	mux.HandleFunc("POST /logout", a.handleLogout)
+func (a *Auth) Mount(mux Router) {
+	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.login.handleCallback))
+	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
+	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
 	a.mountBackchannelLogout(mux)
 }
 
@@ -215,3 +187,32 @@ func (nopObserver) LoginFinished(string)                {}
 func (nopObserver) AuthorizationDecided(string, string) {}
 func (nopObserver) RefreshFinished(string)              {}
 func (nopObserver) SessionStoreError(string)            {}
+
+// iamTokenSource is where the management API's IAM tokens come from: cfg's API key or, without one, its trusted
+// profile; nil when cfg has neither.
+func iamTokenSource(cfg Config) *iam.TokenSource {
+	switch {
+	case cfg.IBMCloudAPIKey != "":
+		return iam.NewTokenSource(cfg.IBMCloudAPIKey, cfg.IAMTokenURL, cfg.HTTPClient)
+	case cfg.IAMProfileID != "" || cfg.IAMProfileName != "":
+		return iam.NewProfileTokenSource(iam.Profile{ID: cfg.IAMProfileID, Name: cfg.IAMProfileName,
+			TokenFile: cfg.IAMCRTokenFile}, cfg.IAMTokenURL, cfg.HTTPClient)
+	}
+	return nil
+}
+
+// managementRoles reads a user's roles from App ID's management API, with IAM tokens from tokens.
+func managementRoles(cfg Config, tokens *iam.TokenSource) func(ctx context.Context, userID string) ([]string, error) {
+	mgmt := management.New(cfg.ManagementURL, tokens, cfg.HTTPClient)
+	return func(ctx context.Context, userID string) ([]string, error) {
+		roles, err := mgmt.UserRoles(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			names[i] = r.Name
+		}
+		return names, nil
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/internal/expiring"
 )
 
@@ -101,12 +102,12 @@ func (c Config) backchannelLogoutPathProblem() string {
 
 // mountBackchannelLogout registers the back-channel logout endpoint on mux, unless it is off, and says at start
 // what a logout token ends with the store in use: at DEBUG when it ends them in time, as a warning when not.
-func (a *Auth) mountBackchannelLogout(mux *http.ServeMux) {
+func (a *Auth) mountBackchannelLogout(mux Router) {
 	b := a.backchannel
 	if b.path == "" {
 		return
 	}
-	mux.HandleFunc("POST "+b.path, a.handleBackchannelLogout)
+	mux.Handle("POST "+b.path, http.HandlerFunc(a.handleBackchannelLogout))
 	switch {
 	case b.ender != nil:
 		a.log.Debug("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",
@@ -132,30 +133,30 @@ func (a *Auth) mountBackchannelLogout(mux *http.ServeMux) {
 func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBackchannelForm)
 	if err := r.ParseForm(); err != nil {
-		respondJSON(w, http.StatusBadRequest, "invalid_request", "the form could not be read")
+		answer.JSON(w, http.StatusBadRequest, "invalid_request", "the form could not be read")
 		return
 	}
 	if raw := r.PostForm["logout_token"]; len(raw) != 1 || raw[0] == "" {
-		respondJSON(w, http.StatusBadRequest, "invalid_request", "expected one logout_token form field")
+		answer.JSON(w, http.StatusBadRequest, "invalid_request", "expected one logout_token form field")
 		return
 	}
 	ctx := r.Context()
 	tok, err := a.verifyLogoutToken(ctx, r.PostForm.Get("logout_token"))
 	if errors.Is(err, errProviderUnavailable) {
 		a.log.WarnContext(ctx, "appid: back-channel logout: cannot verify the logout token", "error", err)
-		respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the provider's keys cannot be loaded")
+		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the provider's keys cannot be loaded")
 		return
 	}
 	if err != nil {
 		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused", "error", err)
-		respondJSON(w, http.StatusBadRequest, "invalid_request", err.Error())
+		answer.JSON(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	now := a.cfg.Now()
 	b := a.backchannel
 	if !b.jtis.PutIfAbsent(tok.jti, struct{}{}, tok.acceptedUntil.Add(a.cfg.ClockSkew), now) {
 		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused: its jti was seen before")
-		respondJSON(w, http.StatusBadRequest, "invalid_request", "logout token already received (jti)")
+		answer.JSON(w, http.StatusBadRequest, "invalid_request", "logout token already received (jti)")
 		return
 	}
 	ended, err := a.endLoggedOut(ctx, tok, now)
@@ -163,7 +164,7 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 		b.jtis.Remove(tok.jti) // the provider may send it again
 		a.observer.SessionStoreError("delete")
 		a.log.ErrorContext(ctx, "appid: back-channel logout: ending the sessions failed", "error", err)
-		respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the session store is unavailable")
+		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the session store is unavailable")
 		return
 	}
 	a.log.InfoContext(ctx, "appid: back-channel logout", "user_id", tok.sub, "by_provider_session", tok.sid != "",

@@ -559,7 +559,7 @@ func TestSubLogoutEndsEarlierSessions(t *testing.T) {
 			a := newFakeAuth(t, f, clock, nil)
 			st := &sessionState{createdAt: tc.created, savedAt: tc.created}
 			st.user.ID = "user-1"
-			if a.sessionOver(st, clock.Now()) {
+			if a.sessions.sessionOver(st, clock.Now()) {
 				t.Fatal("the session is over before any logout")
 			}
 			claims := logoutClaims(f, tc.iat, "")
@@ -568,7 +568,7 @@ func TestSubLogoutEndsEarlierSessions(t *testing.T) {
 			if rec := postLogoutToken(a, map[string][]string{"logout_token": {tok}}); rec.Code != http.StatusOK {
 				t.Fatalf("logout token: %d %s", rec.Code, rec.Body)
 			}
-			if !a.sessionOver(st, clock.Now()) {
+			if !a.sessions.sessionOver(st, clock.Now()) {
 				t.Error("a session begun before the logout arrived is still accepted")
 			}
 		})
@@ -598,7 +598,7 @@ func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
 	st := &sessionState{id: newSessionID(), createdAt: now.Add(-10 * time.Second), savedAt: now.Add(-10 * time.Second)}
 	st.user.ID = "user-1"
 	rec := httptest.NewRecorder()
-	if err := a.saveSession(rec, httptest.NewRequest("GET", "/", nil), st, true); err != nil {
+	if err := a.sessions.saveSession(rec, httptest.NewRequest("GET", "/", nil), st, true); err != nil {
 		t.Fatal(err)
 	}
 	req := httptest.NewRequest("GET", "/", nil)
@@ -638,10 +638,10 @@ func TestSubLogoutReplayKeepsLaterSessions(t *testing.T) {
 	if rec := postLogoutToken(a, map[string][]string{"logout_token": {tok}}); rec.Code != http.StatusOK {
 		t.Fatalf("logout token: %d %s", rec.Code, rec.Body)
 	}
-	if a.sessionOver(later, clock.Now()) {
+	if a.sessions.sessionOver(later, clock.Now()) {
 		t.Error("a session begun after the logout was ended by the logout token's replay")
 	}
-	if !a.sessionOver(earlier, clock.Now()) {
+	if !a.sessions.sessionOver(earlier, clock.Now()) {
 		t.Error("a session begun before the logout survived it")
 	}
 }

@@ -2,58 +2,16 @@ package appid
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
-)
 
-// RequireBearer returns middleware for APIs: it admits requests whose "Authorization: Bearer" access token
-// verifies (signature, issuer, audience, expiry) and satisfies every policy, with no session involved. Roles come
-// from the RolesClaim claim when the token has one. In ProviderOIDC mode, a token that is not a JWT for this
-// client (an opaque one) is admitted when the provider's introspection endpoint says it is active and this
-// client's. Missing or invalid tokens (id tokens included) get 401, refused ones 403, as JSON; 503 only when
-// the provider's keys or introspection could not be reached.
-func (a *Auth) RequireBearer(policies ...Policy) func(http.Handler) http.Handler {
-	policy := AllOf(policies...)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := bearerToken(r)
-			if !ok {
-				a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
-				respondUnauthorized(w, "")
-				return
-			}
-			uc, err := a.userFromAccessToken(r.Context(), raw)
-			if err != nil {
-				if errors.Is(err, errProviderUnavailable) {
-					// The provider's keys (or its introspection) are out of reach: the token is not at fault.
-					what := "Could not load the identity provider's keys"
-					if errors.Is(err, errIntrospectionUnavailable) {
-						what = "Could not reach the identity provider's introspection endpoint"
-					}
-					w.Header().Set("Retry-After", "1")
-					respondJSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", what)
-					return
-				}
-				a.observer.AuthorizationDecided(policy.name, decisionUnauthenticated)
-				respondUnauthorized(w, "invalid_token")
-				return
-			}
-			if a.cfg.OnUser != nil {
-				a.cfg.OnUser(r, &uc.user)
-			}
-			if !policy.Allows(&uc.user) {
-				a.observer.AuthorizationDecided(policy.name, decisionDeny)
-				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate", error="insufficient_scope"`)
-				respondJSON(w, http.StatusForbidden, "forbidden", "Unauthorized!")
-				return
-			}
-			a.observer.AuthorizationDecided(policy.name, decisionAllow)
-			next.ServeHTTP(w, r.WithContext(withUser(r.Context(), uc)))
-		})
-	}
-}
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
+
+	"github.com/appidgate/appidgate/internal/expiring"
+)
 
 // bearerToken returns the token of an "Authorization: Bearer <token>" header.
 func bearerToken(r *http.Request) (string, bool) {
@@ -68,26 +26,55 @@ func bearerToken(r *http.Request) (string, bool) {
 // maxVerifiedBearers bounds the cache of verified bearer tokens: about 2 KB an entry.
 const maxVerifiedBearers = 10_000
 
-// userFromAccessToken verifies raw and builds the User from its claims, as the request's own copy. A token
-// verified before is not verified again until it expires: an RS256 verification costs far more than the rest
-// of the request. In ProviderOIDC mode a token that is not a JWT for this client is introspected instead (see
-// userFromIntrospection).
-func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContext, error) {
-	now := a.cfg.Now()
-	if cached, ok := a.bearers.Get(raw, now); ok {
+// VerifyBearer verifies an access token as RequireBearer does (signature, issuer, audience, expiry; with
+// ProviderOIDC an opaque token through introspection) and returns its user, the caller's own copy, for programs
+// that take tokens elsewhere than in an "Authorization: Bearer" header (a WebSocket's first message, a queue).
+// No policy is applied and Config.OnUser is not called. A token that does not verify gets an error wrapping
+// ErrLoginRequired; one that cannot be checked now, an error wrapping ErrProviderUnavailable.
+func (a *Auth) VerifyBearer(ctx context.Context, token string) (*User, error) {
+	uc, err := a.bearer.user(ctx, token)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	return &uc.user, nil
+}
+
+// bearerVerifier turns bearer access tokens into users: the provider verifies a token (provider.bearerUser);
+// the verifier remembers verified tokens until they expire, and keeps introspection within bounds (tokens
+// refused a moment ago, one introspection for concurrent requests with one token, a budget a second).
+type bearerVerifier struct {
+	a              *Auth
+	verified       *expiring.Cache[*User]    // verified bearer tokens, by token
+	refused        *expiring.Cache[struct{}] // opaque tokens introspection refused a moment ago, by their SHA-256
+	introspections singleflight.Group        // tokens being introspected, by token
+	budget         *rate.Limiter             // introspections of tokens not seen before, which anyone can send
+}
+
+func newBearerVerifier(a *Auth) *bearerVerifier {
+	return &bearerVerifier{a: a, verified: expiring.New[*User](maxVerifiedBearers),
+		refused: expiring.New[struct{}](maxRefusedBearers), budget: rate.NewLimiter(introspectionRate, introspectionBurst)}
+}
+
+// user verifies raw through the provider and returns the User, as the request's own copy. A token verified
+// before is not verified again until it expires: an RS256 verification costs far more than the rest of the
+// request.
+func (v *bearerVerifier) user(ctx context.Context, raw string) (*userContext, error) {
+	now := v.a.cfg.Now()
+	if cached, ok := v.verified.Get(raw, now); ok {
 		return bearerUser(cached, raw), nil // Claims stays shared (see User.Claims)
 	}
-	if a.oidcMode && !a.jwtForClient(raw) {
-		u, err := a.userFromIntrospection(ctx, raw)
-		if err != nil {
-			return nil, err
-		}
-		return bearerUser(u, raw), nil
-	}
-	tok, err := a.verifyAccessToken(ctx, raw)
+	u, cache, err := v.a.provider.bearerUser(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
+	if cache {
+		v.verified.Put(strings.Clone(raw), u, u.ExpiresAt, now)
+	}
+	return bearerUser(u, raw), nil
+}
+
+// jwtUser builds the user of a verified JWT access token from its claims; email picks the email address.
+func (a *Auth) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any) string) (*User, error) {
 	var claims tokenClaims
 	var all map[string]any
 	if err := tok.Claims(&claims); err != nil {
@@ -96,21 +83,15 @@ func (a *Auth) userFromAccessToken(ctx context.Context, raw string) (*userContex
 	if err := tok.Claims(&all); err != nil {
 		return nil, err
 	}
-	email := claims.Email
-	if a.oidcMode {
-		email = verifiedEmail(all)
-	}
-	u := &User{
+	return &User{
 		ID:        tok.Subject,
-		Email:     email,
+		Email:     email(claims, all),
 		Name:      claims.Name,
 		Roles:     slices.Clip(a.rolesAt(all)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,
-	}
-	a.bearers.Put(strings.Clone(raw), u, tok.Expiry, now)
-	return bearerUser(u, raw), nil
+	}, nil
 }
 
 // bearerUser is the request's own copy of u, admitted by the bearer token raw.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -207,5 +208,24 @@ func TestUnknownKeyIDsDoNotHammerTheProvider(t *testing.T) {
 	if jwks.n > keyFetchBurst {
 		t.Errorf("20 tokens with unknown kids caused %d JWKS fetches, want at most %d (the fetch budget's burst)",
 			jwks.n, keyFetchBurst)
+	}
+}
+
+// TestVerifyBearer: the token check of RequireBearer, for programs that get tokens elsewhere.
+func TestVerifyBearer(t *testing.T) {
+	e := newTestEnv(t, envOption{})
+	alice := accessTokenFor(t, e, "alice")
+	u, err := e.auth.VerifyBearer(t.Context(), alice)
+	if err != nil || u.ID != localappid.AliceID || u.AccessToken() != alice || !u.HasScope("view") {
+		t.Fatalf("VerifyBearer(alice's token) = %+v, %v", u, err)
+	}
+	u.Scopes[0] = "changed"
+	if again, err := e.auth.VerifyBearer(t.Context(), alice); err != nil || again.Scopes[0] == "changed" {
+		t.Errorf("a change to the returned user reached the next caller: %+v, %v", again, err)
+	}
+	for _, bad := range []string{"", "not.a.jwt", alice + "x"} {
+		if u, err := e.auth.VerifyBearer(t.Context(), bad); !errors.Is(err, ErrLoginRequired) || u != nil {
+			t.Errorf("VerifyBearer(%q) = %v, %v; want an error wrapping ErrLoginRequired", bad, u, err)
+		}
 	}
 }

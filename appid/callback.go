@@ -23,7 +23,8 @@ const (
 // handleCallback finishes a login: it checks state (once only) and iss, exchanges the code with PKCE and HTTP
 // Basic client authentication, verifies both tokens, reads the roles, starts a new session and returns the
 // user to the page that asked for the login.
-func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
+func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
+	a := f.a
 	if r.URL.RawQuery == "" {
 		a.signInAgain(w, r) // back from the logout of "sign in as someone else" (switchuser.go)
 		return
@@ -42,8 +43,8 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		// can link to the callback with an error and words of their choosing.
 		detail := "The login did not complete. Please start again."
 		if state := q.Get("state"); state != "" {
-			_, err := a.takePendingLogin(w, r, state, now)
-			if err == nil && a.usedStates.markUsed(state, now) {
+			_, err := f.takePendingLogin(w, r, state, now)
+			if err == nil && f.usedStates.markUsed(state, now) {
 				detail = "The identity provider answered: " + truncate(e, 64)
 				if d := q.Get("error_description"); d != "" {
 					detail += " (" + truncate(d, 200) + ")"
@@ -55,33 +56,33 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" || code == "" {
-		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
 			"The login response lacks its code or state.")
 		return
 	}
-	pending, err := a.takePendingLogin(w, r, state, now)
+	pending, err := f.takePendingLogin(w, r, state, now)
 	if err != nil {
-		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
 			"This login is unknown, expired or already used. Please start again.")
 		return
 	}
-	if !a.redeemState(w, r, state, now) {
+	if !f.redeemState(w, r, state, now) {
 		return
 	}
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: callback cannot reach the provider", "error", err)
-		a.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not retrieve user tokens",
+		f.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not retrieve user tokens",
 			"The identity provider is unavailable at the moment. Please try again shortly.")
 		return
 	}
 	// RFC 9207: a callback that names its issuer must name ours (mix-up attack defence).
 	if iss, ok := q["iss"]; ok && (len(iss) != 1 || iss[0] != meta.Issuer) {
-		a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
 			"The login response comes from an unexpected issuer.")
 		return
 	}
-	tok, err := a.exchange(ctx, meta, code, pending.Verifier)
+	tok, err := f.exchange(ctx, meta, code, pending.Verifier)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: code exchange failed", "error", err)
 		status := http.StatusBadGateway
@@ -89,11 +90,11 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 			status = http.StatusBadRequest
 		}
-		a.failLogin(w, r, loginProviderError, status, "Could not retrieve user tokens",
+		f.failLogin(w, r, loginProviderError, status, "Could not retrieve user tokens",
 			"The identity provider did not issue tokens for this login.")
 		return
 	}
-	st, err := a.sessionFromTokens(ctx, tok, pending.Nonce, nil, now)
+	st, err := a.provider.session(ctx, tok, pending.Nonce, nil, now)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
 		status := http.StatusBadGateway
@@ -103,7 +104,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errProviderUnavailable):
 			status = http.StatusServiceUnavailable // the provider's keys are out of reach
 		}
-		a.failLogin(w, r, loginProviderError, status, "Could not verify user tokens",
+		f.failLogin(w, r, loginProviderError, status, "Could not verify user tokens",
 			"The tokens from the identity provider failed verification.")
 		return
 	}
@@ -113,18 +114,18 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: reading roles failed", "error", err)
 			if errors.Is(err, iam.ErrNoToken) { // no credential to ask with: this app's setup, not App ID
-				a.failLogin(w, r, loginRolesError, http.StatusServiceUnavailable, "Could not retrieve user roles",
+				f.failLogin(w, r, loginRolesError, http.StatusServiceUnavailable, "Could not retrieve user roles",
 					"This app could not obtain an IBM Cloud IAM token to read the user's roles. Please try again shortly.")
 				return
 			}
-			a.failLogin(w, r, loginRolesError, http.StatusBadGateway, "Could not retrieve user roles",
+			f.failLogin(w, r, loginRolesError, http.StatusBadGateway, "Could not retrieve user roles",
 				"The App ID management API did not return the user's roles. Please try again shortly.")
 			return
 		}
 		st.user.Roles = roles
 	}
-	if err := a.saveSession(w, r, st, true); err != nil {
-		a.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not save the session",
+	if err := a.sessions.saveSession(w, r, st, true); err != nil {
+		f.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not save the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 		return
 	}
@@ -133,22 +134,24 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // redeemState marks state used, once only; on refusal it answers the request and returns false.
-func (a *Auth) redeemState(w http.ResponseWriter, r *http.Request, state string, now time.Time) bool {
-	if a.usedStates.markUsed(state, now) {
+func (f *loginFlow) redeemState(w http.ResponseWriter, r *http.Request, state string, now time.Time) bool {
+	if f.usedStates.markUsed(state, now) {
 		return true
 	}
-	a.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+	f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
 		"This login is unknown, expired or already used. Please start again.")
 	return false
 }
 
-func (a *Auth) failLogin(w http.ResponseWriter, r *http.Request, result string, status int, title, detail string) {
+func (f *loginFlow) failLogin(w http.ResponseWriter, r *http.Request, result string, status int, title, detail string) {
+	a := f.a
 	a.observer.LoginFinished(result)
 	a.respondError(w, r, status, title, detail)
 }
 
 // exchange redeems the code at the token endpoint.
-func (a *Auth) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (*oauth2.Token, error) {
+func (f *loginFlow) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (*oauth2.Token, error) {
+	a := f.a
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)

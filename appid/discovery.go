@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,8 +51,9 @@ type providerMetadata struct {
 type discovery struct {
 	issuer string
 	client *http.Client
-	// oidc is ProviderOIDC mode: no App ID paths are assumed, and the provider must sign id tokens with RS256.
-	oidc bool
+	// check checks and completes a fetched document as the provider requires (provider.checkMetadata); nil
+	// accepts it as it is.
+	check func(*providerMetadata) error
 
 	group singleflight.Group
 	mu    sync.Mutex
@@ -149,27 +149,9 @@ func (d *discovery) load(ctx context.Context) (m *providerMetadata, retry bool, 
 		return nil, false, fmt.Errorf("%w: discovery: %s lacks authorization_endpoint, token_endpoint or jwks_uri",
 			errProviderUnavailable, wellKnown)
 	}
-	if d.oidc && len(m.SigningAlgs) > 0 && !slices.Contains(m.SigningAlgs, "RS256") {
-		return nil, false, fmt.Errorf("%w: discovery: the provider signs id tokens with %q; appidgate verifies RS256",
-			errProviderUnavailable, m.SigningAlgs)
-	}
-	if d.oidc && strings.HasPrefix(m.Issuer, "https://") {
-		// The client secret, codes and tokens go to these: never over plaintext, wherever they are hosted.
-		for _, ep := range []string{m.AuthorizationEndpoint, m.TokenEndpoint, m.JWKSURI, m.UserinfoEndpoint,
-			m.EndSessionEndpoint, m.RevocationEndpoint, m.IntrospectionEndpoint} {
-			if ep != "" && !strings.HasPrefix(ep, "https://") {
-				return nil, false, fmt.Errorf("%w: discovery: the https issuer lists the endpoint %q, not https",
-					errProviderUnavailable, ep)
-			}
-		}
-	}
-	m.appIDShaped = !d.oidc && strings.Contains(m.Issuer, "/oauth/v4/")
-	if m.appIDShaped {
-		if m.RevocationEndpoint == "" {
-			m.RevocationEndpoint = m.Issuer + "/revoke"
-		}
-		if m.IntrospectionEndpoint == "" {
-			m.IntrospectionEndpoint = m.Issuer + "/introspect"
+	if d.check != nil {
+		if err := d.check(m); err != nil {
+			return nil, false, err
 		}
 	}
 	return m, false, nil

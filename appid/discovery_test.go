@@ -38,7 +38,7 @@ func TestDiscoveryIssuerComparison(t *testing.T) {
 			t.Cleanup(srv.Close)
 			base = srv.URL
 			cfg := Config{Provider: tc.provider, OAuthServerURL: base + tc.configured}.withDefaults()
-			d := &discovery{issuer: cfg.OAuthServerURL, client: srv.Client(), oidc: tc.provider == ProviderOIDC}
+			d := &discovery{issuer: cfg.OAuthServerURL, client: srv.Client(), check: newProvider(&Auth{cfg: cfg}).checkMetadata}
 			m, err := d.metadata(t.Context())
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("metadata: %v, want an error: %v", err, tc.wantErr)
@@ -65,7 +65,7 @@ func TestDiscoveryRefusesProvidersWithoutRS256InOIDCMode(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	base = srv.URL
-	d := &discovery{issuer: base, client: srv.Client(), oidc: true}
+	d := &discovery{issuer: base, client: srv.Client(), check: (&oidcProvider{}).checkMetadata}
 	if _, err := d.metadata(t.Context()); err == nil || !strings.Contains(err.Error(), "RS256") {
 		t.Errorf("metadata of an ES256-only provider: %v, want an error naming RS256", err)
 	}

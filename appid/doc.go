@@ -47,8 +47,10 @@
 // Authorization header, a Sec-Fetch-Mode other than navigate, X-Requested-With) get 401 JSON with
 // WWW-Authenticate; a signed-in user whom the policy refuses gets 403 (a page saying who is signed in, what
 // the route needs and whom to ask, [Config.AccessContact]; JSON "Unauthorized!" for API requests); a failed
-// session store gets 503. Programs that answer refusals themselves, as the proxy does, call [Auth.Authorize],
-// which returns [ErrLoginRequired], [ErrForbidden] or [ErrSessionStoreUnavailable] instead.
+// session store gets 503. Programs that answer refusals themselves, as the proxy does, call [Auth.Authorize]
+// (or [Auth.AuthorizeBearerOrSession], which also takes bearer tokens), which returns [ErrLoginRequired],
+// [ErrForbidden], [ErrSessionStoreUnavailable] or [ErrProviderUnavailable] instead, and pass the error to Refuse
+// or answer it themselves.
 //
 // The login ([Auth.Login], which Refuse starts) is the authorization-code flow with state, nonce and PKCE. The
 // callback that [Auth.Mount] serves at the path of [Config.RedirectURL] verifies the tokens, reads the user's
@@ -71,8 +73,10 @@
 // [Auth.Check] is Require(AnyRole()), the reference app's decorator. [Auth.Require] guards pages with sessions
 // and admits users whom every policy given allows. [Auth.RequireBearer] guards APIs: it verifies the request's
 // bearer access token (or, with [ProviderOIDC], asks the provider's introspection endpoint about an opaque
-// one) and involves no session. Every policy has a name, such as "role:admin", reported to the [Observer].
-// [Policy.Allows] evaluates a policy on a [User] you build yourself, for tests.
+// one) and involves no session; [Auth.VerifyBearer] is that check alone, for tokens that arrive elsewhere.
+// Every policy has a name, such as "role:admin", reported to the [Observer]. [ParsePolicy] reads policies
+// written as the proxy's routes write them ("any-of [role:admin, scope:reports]"). [Policy.Allows] evaluates a
+// policy on a [User] you build yourself, and [NewContext] puts one in a request's context, for tests.
 //
 // # Sessions and stores
 //

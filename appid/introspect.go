@@ -75,11 +75,12 @@ const (
 	introspectionBurst = 50
 )
 
-// userFromIntrospection admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
+// introspect admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
 // mode): the answer must say active, name a subject, come from our issuer (when it names one), be unexpired, and
 // belong to this client: its aud holds the client id or its client_id is the client id. Admitted tokens are
 // cached for introspectionCacheTTL at most; concurrent requests with one token share one introspection.
-func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, error) {
+func (v *bearerVerifier) introspect(ctx context.Context, raw string) (*User, error) {
+	a := v.a
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
 		return nil, err
@@ -95,13 +96,13 @@ func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, er
 	// credentialed call to the provider (which may then throttle the client, logins included).
 	sum := sha256.Sum256([]byte(raw))
 	refusedKey := string(sum[:])
-	if _, refused := a.refusedBearers.Get(refusedKey, a.cfg.Now()); refused {
+	if _, refused := v.refused.Get(refusedKey, a.cfg.Now()); refused {
 		return nil, fmt.Errorf("%w: bearer token: refused by introspection a moment ago", errTokenInvalid)
 	}
 	// The key is the token itself, which never leaves this process. Detached from the first caller, whose
 	// client may go away while others wait on the answer.
-	v, err, _ := a.introspections.Do(raw, func() (any, error) {
-		if !a.introspectionBudget.Allow() {
+	got, err, _ := v.introspections.Do(raw, func() (any, error) {
+		if !v.budget.Allow() {
 			return nil, fmt.Errorf("%w: bearer token: too many introspections at once", errIntrospectionUnavailable)
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerCallTimeout)
@@ -113,23 +114,23 @@ func (a *Auth) userFromIntrospection(ctx context.Context, raw string) (*User, er
 		now := a.cfg.Now()
 		u, err := a.introspectedUser(answer, now)
 		if err != nil {
-			a.refusedBearers.Put(refusedKey, struct{}{}, now.Add(refusedBearerTTL), now)
+			v.refused.Put(refusedKey, struct{}{}, now.Add(refusedBearerTTL), now)
 			return nil, err
 		}
 		until := now.Add(introspectionCacheTTL)
 		if !u.ExpiresAt.IsZero() && u.ExpiresAt.Before(until) {
 			until = u.ExpiresAt
 		}
-		a.bearers.Put(strings.Clone(raw), u, until, now)
+		v.verified.Put(strings.Clone(raw), u, until, now)
 		return u, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*User), nil
+	return got.(*User), nil
 }
 
-// introspectedUser checks an introspection answer (see userFromIntrospection) and returns its user.
+// introspectedUser checks an introspection answer (see bearerVerifier.introspect) and returns its user.
 func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, error) {
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("%w: bearer token: introspection: "+format, append([]any{errTokenInvalid}, args...)...)

@@ -27,6 +27,14 @@ const (
 	loginKeyLen = 16
 )
 
+// loginFlow is the login: it sends the browser to the provider with state, nonce and PKCE kept in a sealed
+// pending-login cookie, and on the callback redeems the state once, exchanges the code, starts the session and
+// returns to the page the user asked for.
+type loginFlow struct {
+	a          *Auth
+	usedStates *usedStates // states redeemed here, refused a second time
+}
+
 // pendingLogin is one login in progress: the values the callback must see again.
 type pendingLogin struct {
 	State    string `json:"s"`
@@ -39,7 +47,8 @@ type pendingLogin struct {
 // startLogin sends the browser to the provider's authorization endpoint, to come back to returnTo (sanitized:
 // a same-origin path), remembering the login in a
 // pending-login cookie of its own, so that logins started in several tabs at once never overwrite each other.
-func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo string) {
+func (f *loginFlow) startLogin(w http.ResponseWriter, r *http.Request, returnTo string) {
+	a := f.a
 	meta, err := a.discovery.metadata(r.Context())
 	if err != nil {
 		a.log.WarnContext(r.Context(), "appid: login cannot start", "error", err)
@@ -55,8 +64,8 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 		ReturnTo: sanitizeReturnTo(returnTo),
 		Started:  now.Unix(),
 	}
-	a.prunePendingLogins(w, r, now)
-	if err := a.writePendingLogin(w, p, now); err != nil {
+	f.prunePendingLogins(w, r, now)
+	if err := f.writePendingLogin(w, p, now); err != nil {
 		a.log.ErrorContext(r.Context(), "appid: cannot seal login state", "error", err)
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
@@ -69,57 +78,58 @@ func (a *Auth) startLogin(w http.ResponseWriter, r *http.Request, returnTo strin
 
 // oauth2Config describes the client to golang.org/x/oauth2, with the client authentication the provider takes.
 func (a *Auth) oauth2Config(meta *providerMetadata) *oauth2.Config {
+	scopes, style := a.provider.login(meta)
 	return &oauth2.Config{
 		ClientID:     a.cfg.ClientID,
 		ClientSecret: a.cfg.ClientSecret,
 		RedirectURL:  a.cfg.RedirectURL,
-		Scopes:       a.requestedScopes(meta),
+		Scopes:       scopes,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   meta.AuthorizationEndpoint,
 			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: a.tokenAuthStyle(meta),
+			AuthStyle: style,
 		},
 	}
 }
 
 // prunePendingLogins expires the request's pending-login cookies that are unreadable or expired, and the
 // oldest ones beyond maxPendingLogins-1, making room for one more without letting cookies pile up.
-func (a *Auth) prunePendingLogins(w http.ResponseWriter, r *http.Request, now time.Time) {
+func (f *loginFlow) prunePendingLogins(w http.ResponseWriter, r *http.Request, now time.Time) {
 	type found struct {
 		name    string
 		started int64
 	}
 	var live []found
-	prefix := a.loginCookiePrefix()
+	prefix := f.loginCookiePrefix()
 	for _, c := range r.Cookies() {
 		key, ok := strings.CutPrefix(c.Name, prefix)
 		if !ok {
 			continue
 		}
-		if p, err := a.openPendingLogin(key, c.Value, now); err == nil {
+		if p, err := f.openPendingLogin(key, c.Value, now); err == nil {
 			live = append(live, found{c.Name, p.Started})
 			continue
 		}
-		a.expireLoginCookie(w, c.Name)
+		f.expireLoginCookie(w, c.Name)
 	}
 	if excess := len(live) - (maxPendingLogins - 1); excess > 0 {
 		slices.SortFunc(live, func(x, y found) int { return cmp.Compare(x.started, y.started) })
-		for _, f := range live[:excess] {
-			a.expireLoginCookie(w, f.name)
+		for _, l := range live[:excess] {
+			f.expireLoginCookie(w, l.name)
 		}
 	}
 }
 
 // takePendingLogin returns the login with state and expires its cookie: each login is used once.
-func (a *Auth) takePendingLogin(w http.ResponseWriter, r *http.Request, state string, now time.Time) (pendingLogin, error) {
+func (f *loginFlow) takePendingLogin(w http.ResponseWriter, r *http.Request, state string, now time.Time) (pendingLogin, error) {
 	key := loginKey(state)
-	name := a.loginCookiePrefix() + key
+	name := f.loginCookiePrefix() + key
 	c, err := r.Cookie(name)
 	if err != nil {
 		return pendingLogin{}, errors.New("appid: no login in progress with this state")
 	}
-	a.expireLoginCookie(w, name)
-	p, err := a.openPendingLogin(key, c.Value, now)
+	f.expireLoginCookie(w, name)
+	p, err := f.openPendingLogin(key, c.Value, now)
 	if err != nil {
 		return pendingLogin{}, err
 	}
@@ -131,7 +141,8 @@ func (a *Auth) takePendingLogin(w http.ResponseWriter, r *http.Request, state st
 
 // openPendingLogin unseals the pending login kept under key; the key is part of the sealing purpose, so a
 // cookie cannot be renamed to answer for another login.
-func (a *Auth) openPendingLogin(key, sealed string, now time.Time) (pendingLogin, error) {
+func (f *loginFlow) openPendingLogin(key, sealed string, now time.Time) (pendingLogin, error) {
+	a := f.a
 	plain, err := a.codec.Open(loginPurpose+":"+key, sealed, now)
 	if err != nil {
 		return pendingLogin{}, err
@@ -147,7 +158,8 @@ func (a *Auth) openPendingLogin(key, sealed string, now time.Time) (pendingLogin
 }
 
 // writePendingLogin sets the cookie that remembers p until the callback.
-func (a *Auth) writePendingLogin(w http.ResponseWriter, p pendingLogin, now time.Time) error {
+func (f *loginFlow) writePendingLogin(w http.ResponseWriter, p pendingLogin, now time.Time) error {
+	a := f.a
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -157,20 +169,21 @@ func (a *Auth) writePendingLogin(w http.ResponseWriter, p pendingLogin, now time
 	if err != nil {
 		return err
 	}
-	c := a.loginCookie(a.loginCookiePrefix() + key)
+	c := f.loginCookie(f.loginCookiePrefix() + key)
 	c.Value = sealed
 	c.MaxAge = int(pendingLoginTTL / time.Second)
 	http.SetCookie(w, c)
 	return nil
 }
 
-func (a *Auth) expireLoginCookie(w http.ResponseWriter, name string) {
-	c := a.loginCookie(name)
+func (f *loginFlow) expireLoginCookie(w http.ResponseWriter, name string) {
+	c := f.loginCookie(name)
 	c.MaxAge = -1
 	http.SetCookie(w, c)
 }
 
-func (a *Auth) loginCookie(name string) *http.Cookie {
+func (f *loginFlow) loginCookie(name string) *http.Cookie {
+	a := f.a
 	return &http.Cookie{
 		Name:     name,
 		Path:     "/",
@@ -181,7 +194,8 @@ func (a *Auth) loginCookie(name string) *http.Cookie {
 }
 
 // loginCookiePrefix starts every pending-login cookie's name: "appidgate_login." (with __Host- on https).
-func (a *Auth) loginCookiePrefix() string {
+func (f *loginFlow) loginCookiePrefix() string {
+	a := f.a
 	if a.secure {
 		return "__Host-" + loginCookieName + "."
 	}

@@ -22,7 +22,7 @@ func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
 	if rt := q.Get("return_to"); rt != "" {
 		returnTo = sanitizeReturnTo(rt)
 	}
-	st, err := a.readSession(r, a.cfg.Now())
+	st, err := a.sessions.readSession(r, a.cfg.Now())
 	if err == nil && st == nil {
 		a.writePage(w, r, http.StatusOK, pageCSP, pages.SignedOut{SignInURL: "/", ContinueURL: returnTo,
 			ProviderSessionKept: q.Get("provider_session") == "kept"})
@@ -70,7 +70,7 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if st, err := decodeSession(data); err == nil {
 			refreshToken, idToken = st.refreshToken, st.idToken
 			// Copies of the session's cookie stop working here at once, elsewhere at their next revalidation.
-			a.endSession(st, a.cfg.Now())
+			a.sessions.endSession(st, a.cfg.Now())
 		}
 	}
 	if err := a.store.Delete(w, r); err != nil {
@@ -92,7 +92,7 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if refreshToken != "" && meta.RevocationEndpoint != "" {
 		a.revoke(ctx, meta, refreshToken)
 	}
-	if provider := a.providerLogoutURL(meta, idToken, a.origin+target); provider != "" {
+	if provider := a.provider.logoutURL(meta, idToken, a.origin+target); provider != "" {
 		target = provider
 	} else {
 		target = signedOutPage(target) // a provider without a logout of its own: its session lives on

@@ -150,8 +150,8 @@ func TestRequestedScopes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg.withDefaults()
-			a := &Auth{cfg: cfg, oidcMode: cfg.Provider == ProviderOIDC}
-			if got := strings.Join(a.requestedScopes(tc.meta), " "); got != tc.want {
+			scopes, _ := newProvider(&Auth{cfg: cfg}).login(tc.meta)
+			if got := strings.Join(scopes, " "); got != tc.want {
 				t.Errorf("scopes %q, want %q", got, tc.want)
 			}
 		})
@@ -188,7 +188,7 @@ func TestOIDCSessionFromTokens(t *testing.T) {
 		"roles": []string{"admin"}, "sid": "provider-session"})
 	login := (&oauth2.Token{AccessToken: "opaque-access", RefreshToken: "r1", ExpiresIn: 300}).WithExtra(
 		map[string]any{"id_token": idToken, "scope": "openid email"})
-	st, err := a.sessionFromTokens(t.Context(), login, "n", nil, now)
+	st, err := a.provider.session(t.Context(), login, "n", nil, now)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -200,7 +200,7 @@ func TestOIDCSessionFromTokens(t *testing.T) {
 
 	t.Run("refresh without an id token keeps the identity", func(t *testing.T) {
 		refreshed := (&oauth2.Token{AccessToken: "opaque-access-2"}).WithExtra(map[string]any{})
-		got, err := a.sessionFromTokens(t.Context(), refreshed, "", st, now)
+		got, err := a.provider.session(t.Context(), refreshed, "", st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestOIDCSessionFromTokens(t *testing.T) {
 		claims := f.accessClaims(now)
 		claims["sub"] = "user-2"
 		tok := (&oauth2.Token{AccessToken: f.signed(t, claims)}).WithExtra(map[string]any{"id_token": idToken})
-		if _, err := a.sessionFromTokens(t.Context(), tok, "n", nil, now); !errors.Is(err, errTokenInvalid) {
+		if _, err := a.provider.session(t.Context(), tok, "n", nil, now); !errors.Is(err, errTokenInvalid) {
 			t.Errorf("got %v, want errTokenInvalid", err)
 		}
 	})
@@ -225,13 +225,13 @@ func TestOIDCSessionFromTokens(t *testing.T) {
 		claims["aud"] = []string{"https://graph.example"}
 		claims["sub"] = "someone-else" // not ours to judge
 		tok := (&oauth2.Token{AccessToken: f.signed(t, claims), ExpiresIn: 60}).WithExtra(map[string]any{"id_token": idToken})
-		if got, err := a.sessionFromTokens(t.Context(), tok, "n", nil, now); err != nil || got.user.ID != "user-1" {
+		if got, err := a.provider.session(t.Context(), tok, "n", nil, now); err != nil || got.user.ID != "user-1" {
 			t.Errorf("got %v, want the id token's user", err)
 		}
 	})
 	t.Run("a login without an id token", func(t *testing.T) {
 		tok := &oauth2.Token{AccessToken: "opaque"}
-		if _, err := a.sessionFromTokens(t.Context(), tok, "n", nil, now); !errors.Is(err, errTokenInvalid) {
+		if _, err := a.provider.session(t.Context(), tok, "n", nil, now); !errors.Is(err, errTokenInvalid) {
 			t.Errorf("got %v, want errTokenInvalid", err)
 		}
 	})

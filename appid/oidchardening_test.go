@@ -237,7 +237,7 @@ func TestOIDCBearerUnverifiedEmail(t *testing.T) {
 	now := clock.Now()
 	tok := f.signed(t, map[string]any{"iss": f.issuer, "aud": fakeClientID, "sub": "user-1", "scope": "api",
 		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "email": "ceo@victim.example", "email_verified": false})
-	if uc, err := a.userFromAccessToken(t.Context(), tok); err != nil || uc.user.Email != "" {
+	if uc, err := a.bearer.user(t.Context(), tok); err != nil || uc.user.Email != "" {
 		t.Errorf("JWT bearer: %v, User.Email %q, want none", err, uc.user.Email)
 	}
 	u, err := a.introspectedUser(map[string]any{"active": true, "sub": "user-1", "client_id": fakeClientID,

@@ -38,19 +38,19 @@ type refreshOutcome struct {
 // postpones the revalidation. Concurrent requests of one session share one refresh on this replica, and with a
 // store that can lock (Redis) on every replica, so the provider sees each refresh token once even when refresh
 // tokens rotate.
-func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) *sessionState {
+func (m *sessions) refresh(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) *sessionState {
 	if st.refreshToken == "" {
 		return nil
 	}
 	// A request sent with the old cookie while another one refreshed must not redeem the refresh token again:
 	// providers that rotate refresh tokens (App ID, localappid) would revoke the whole session.
-	o, ok := a.recentRefreshes.Get(st.refreshToken, now)
+	o, ok := m.recentRefreshes.Get(st.refreshToken, now)
 	leader := false
 	if !ok {
 		// The key is the refresh token itself: unique per session, and never leaves this process.
-		v, _, _ := a.refreshGroup.Do(st.refreshToken, func() (any, error) {
+		v, _, _ := m.refreshGroup.Do(st.refreshToken, func() (any, error) {
 			leader = true // Do runs this function on the calling goroutine
-			return a.refreshShared(w, r, st, now), nil
+			return m.refreshShared(w, r, st, now), nil
 		})
 		o = v.(refreshOutcome)
 	}
@@ -59,7 +59,7 @@ func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState,
 		own := *o.renewed // each request writes its own copy's times
 		own.savedAt = now
 		if !leader || !o.saved {
-			a.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
+			m.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
 		}
 		return &own
 	case o.unavailable && now.Before(st.user.ExpiresAt):
@@ -73,7 +73,8 @@ func (a *Auth) refresh(w http.ResponseWriter, r *http.Request, st *sessionState,
 // store that can lock, it holds the session's lock across replicas first, and takes the session that another
 // replica renewed meanwhile instead of redeeming the token again; it then writes the renewed session before
 // the lock is released, so that the next holder finds it.
-func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) refreshOutcome {
+func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *sessionState, now time.Time) refreshOutcome {
+	a := m.a
 	// Detached from the request: other requests of the session wait on this refresh too, and what the provider
 	// issued must reach the store even when this request's client goes away.
 	ctx := context.WithoutCancel(r.Context())
@@ -85,16 +86,16 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 		cancel()
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: cannot take the session's refresh lock", "error", err)
-			return a.refreshFailed(st, now, true)
+			return m.refreshFailed(st, now, true)
 		}
 		defer release()
-		if cur := a.storedSession(r, st.id, now); cur != nil {
+		if cur := m.storedSession(r, st.id, now); cur != nil {
 			o := refreshOutcome{renewed: cur, saved: true}
-			a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
+			m.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
 			return o
 		}
 	}
-	renewed, err := a.redeemRefreshToken(ctx, st, now)
+	renewed, err := m.redeemRefreshToken(ctx, st, now)
 	if err != nil {
 		refused := refusedRefresh(err)
 		a.observer.RefreshFinished(refreshFailure)
@@ -105,39 +106,40 @@ func (a *Auth) refreshShared(w http.ResponseWriter, r *http.Request, st *session
 		}
 		if refused {
 			// The session is over: its copies are refused here from now on without asking the provider again.
-			a.endSession(st, now)
+			m.endSession(st, now)
 		}
-		return a.refreshFailed(st, now, !refused)
+		return m.refreshFailed(st, now, !refused)
 	}
 	a.observer.RefreshFinished(refreshSuccess)
 	o := refreshOutcome{renewed: renewed}
 	if a.locker != nil {
-		o.saved = a.saveSession(w, r, renewed, false) == nil
+		o.saved = m.saveSession(w, r, renewed, false) == nil
 	}
-	a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
+	m.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
 	return o
 }
 
 // refreshFailed returns the outcome of a failed refresh; an unreachable provider is remembered for a while, so
 // that the session's requests do not each ask again.
-func (a *Auth) refreshFailed(st *sessionState, now time.Time, unavailable bool) refreshOutcome {
+func (m *sessions) refreshFailed(st *sessionState, now time.Time, unavailable bool) refreshOutcome {
 	o := refreshOutcome{unavailable: unavailable}
 	if unavailable {
-		a.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshRetryAfter), now)
+		m.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshRetryAfter), now)
 	}
 	return o
 }
 
 // storedSession returns the session the store holds now for r when it is the session id and needs no refresh:
 // another replica renewed it while this one waited for the lock.
-func (a *Auth) storedSession(r *http.Request, id string, now time.Time) *sessionState {
+func (m *sessions) storedSession(r *http.Request, id string, now time.Time) *sessionState {
+	a := m.a
 	data, err := a.store.Load(r)
 	if err != nil {
 		return nil
 	}
 	cur, err := decodeSession(data)
-	if err != nil || cur.id != id || a.sessionOver(cur, now) || !now.Before(cur.user.ExpiresAt) ||
-		a.revalidationDue(cur, now) {
+	if err != nil || cur.id != id || m.sessionOver(cur, now) || !now.Before(cur.user.ExpiresAt) ||
+		m.revalidationDue(cur, now) {
 		return nil
 	}
 	return cur
@@ -160,7 +162,8 @@ func refusedRefresh(err error) bool {
 }
 
 // redeemRefreshToken performs one refresh at the token endpoint and verifies the new tokens.
-func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now time.Time) (*sessionState, error) {
+func (m *sessions) redeemRefreshToken(ctx context.Context, st *sessionState, now time.Time) (*sessionState, error) {
+	a := m.a
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	meta, err := a.discovery.metadata(ctx)
@@ -172,7 +175,7 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 	if err != nil {
 		return nil, err
 	}
-	renewed, err := a.sessionFromTokens(ctx, tok, "", st, now)
+	renewed, err := a.provider.session(ctx, tok, "", st, now)
 	if err != nil {
 		return nil, err
 	}
@@ -192,18 +195,6 @@ func (a *Auth) redeemRefreshToken(ctx context.Context, st *sessionState, now tim
 		// of the login, which back-channel logout names.
 		renewed.providerSID = st.providerSID
 	}
-	if a.oidcMode {
-		return renewed, nil // the refreshed claims are the provider's current word, roles included
-	}
-	if a.roles != nil || len(renewed.user.Roles) == 0 {
-		renewed.user.Roles = st.user.Roles // roles were read at login; refresh costs no management call
-	}
-	if renewed.user.Email == "" {
-		renewed.user.Email, renewed.user.Name = st.user.Email, st.user.Name
-	}
-	if renewed.claims == "" { // no new id token: the login's identity stays
-		renewed.claims, renewed.user.Claims = st.claims, st.user.Claims
-		renewed.providerSID, renewed.idToken = st.providerSID, st.idToken
-	}
+	a.provider.refreshed(renewed, st)
 	return renewed, nil
 }

@@ -14,7 +14,7 @@ func TestReplayGuardForgetsTheOldestWhenFull(t *testing.T) {
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &replayingTransport{}}
 	}})
-	e.auth.usedStates = newUsedStates(2)
+	e.auth.login.usedStates = newUsedStates(2)
 	// Two logins fill the guard; the third forgets the first.
 	type login struct {
 		b        *browser

@@ -1,7 +1,6 @@
 package appid
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +9,20 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/expiring"
 )
+
+// sessions reads a request's session from the store, refreshes or revalidates it when due (one refresh at a
+// time per session: per replica through refreshGroup, across replicas through the store's lock when it has
+// one), saves renewed sessions and ends them.
+type sessions struct {
+	a               *Auth
+	refreshGroup    singleflight.Group
+	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
+}
 
 // touchInterval is how stale the session's last write may get before a request rewrites it to extend the idle
 // timeout; rewriting on every request would cost a cookie (or Redis write) per request.
@@ -29,14 +38,15 @@ const (
 
 // loadSession returns the request's valid session, refreshed, revalidated or touched as needed, or nil when
 // there is none. The error is set only when the store itself failed.
-func (a *Auth) loadSession(w http.ResponseWriter, r *http.Request) (*sessionState, error) {
+func (m *sessions) loadSession(w http.ResponseWriter, r *http.Request) (*sessionState, error) {
+	a := m.a
 	now := a.cfg.Now()
-	st, err := a.readSession(r, now)
+	st, err := m.readSession(r, now)
 	if st == nil || err != nil {
 		return nil, err
 	}
-	if !now.Before(st.user.ExpiresAt) || a.revalidationDue(st, now) {
-		return a.refresh(w, r, st, now), nil
+	if !now.Before(st.user.ExpiresAt) || m.revalidationDue(st, now) {
+		return m.refresh(w, r, st, now), nil
 	}
 	if a.cfg.Introspect && !a.introspect(r.Context(), st) {
 		return nil, nil
@@ -44,7 +54,7 @@ func (a *Auth) loadSession(w http.ResponseWriter, r *http.Request) (*sessionStat
 	if now.Sub(st.savedAt) > touchInterval {
 		own := *st // st may be shared with other requests
 		own.savedAt = now
-		a.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
+		m.saveSession(w, r, &own, false) // a failed write is logged; this request still has a valid session
 		return &own, nil
 	}
 	return st, nil
@@ -53,7 +63,8 @@ func (a *Auth) loadSession(w http.ResponseWriter, r *http.Request) (*sessionStat
 // readSession returns the request's session unless it has none, or one past its lifetime or logged out. With a
 // cookie store, a cookie seen before is not decrypted and decoded again: the session decoded from it is shared,
 // read-only, by every request that carries the same cookie.
-func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error) {
+func (m *sessions) readSession(r *http.Request, now time.Time) (*sessionState, error) {
+	a := m.a
 	var (
 		data []byte
 		key  string
@@ -62,7 +73,7 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 	if a.cacheKeys != nil {
 		if k, ok := a.cacheKeys.CacheKey(r); ok {
 			if st, ok := a.verified.Get(k, now); ok {
-				if a.sessionOver(st, now) {
+				if m.sessionOver(st, now) {
 					return nil, nil
 				}
 				return st, nil
@@ -82,18 +93,19 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 		return nil, err
 	}
 	st, err := decodeSession(data)
-	if err != nil || a.sessionOver(st, now) {
+	if err != nil || m.sessionOver(st, now) {
 		return nil, nil
 	}
 	if key != "" {
 		// The key is a slice of the request's Cookie header: keep a copy, not the whole header.
-		a.verified.Put(strings.Clone(key), st, a.sessionEnd(st), now)
+		a.verified.Put(strings.Clone(key), st, m.sessionEnd(st), now)
 	}
 	return st, nil
 }
 
 // sessionEnd is when st ends at the latest without a new write: its absolute or idle lifetime.
-func (a *Auth) sessionEnd(st *sessionState) time.Time {
+func (m *sessions) sessionEnd(st *sessionState) time.Time {
+	a := m.a
 	end := st.createdAt.Add(a.cfg.SessionMaxAge)
 	if idle := st.savedAt.Add(a.cfg.SessionIdleTimeout); idle.Before(end) {
 		end = idle
@@ -103,8 +115,9 @@ func (a *Auth) sessionEnd(st *sessionState) time.Time {
 
 // sessionOver reports whether st is past its lifetime or was logged out on this replica (at /logout, or by a
 // back-channel logout it received).
-func (a *Auth) sessionOver(st *sessionState, now time.Time) bool {
-	if !now.Before(a.sessionEnd(st)) {
+func (m *sessions) sessionOver(st *sessionState, now time.Time) bool {
+	a := m.a
+	if !now.Before(m.sessionEnd(st)) {
 		return true
 	}
 	_, ended := a.ended.Get(st.id, now)
@@ -112,7 +125,8 @@ func (a *Auth) sessionOver(st *sessionState, now time.Time) bool {
 }
 
 // revalidationDue reports whether the provider should confirm st again (see Config.RevalidateInterval).
-func (a *Auth) revalidationDue(st *sessionState, now time.Time) bool {
+func (m *sessions) revalidationDue(st *sessionState, now time.Time) bool {
+	a := m.a
 	return a.cfg.RevalidateInterval > 0 && st.refreshToken != "" &&
 		now.Sub(st.validatedAt) >= a.cfg.RevalidateInterval
 }
@@ -120,14 +134,16 @@ func (a *Auth) revalidationDue(st *sessionState, now time.Time) bool {
 // endSession remembers st as logged out on this replica for the rest of its life, so that a copy of its cookie is
 // refused here at once; other replicas refuse such a copy when they next revalidate it, as its refresh token was
 // revoked.
-func (a *Auth) endSession(st *sessionState, now time.Time) {
+func (m *sessions) endSession(st *sessionState, now time.Time) {
+	a := m.a
 	if st.id != "" {
 		a.ended.Put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
 	}
 }
 
 // saveSession writes st as the request's session; renew starts a new session (login), against fixation.
-func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionState, renew bool) error {
+func (m *sessions) saveSession(w http.ResponseWriter, r *http.Request, st *sessionState, renew bool) error {
+	a := m.a
 	err := a.store.Save(w, r, st.encode(make([]byte, 0, 512)), session.SaveOptions{
 		Expiry: st.createdAt.Add(a.cfg.SessionMaxAge),
 		Renew:  renew,
@@ -140,64 +156,6 @@ func (a *Auth) saveSession(w http.ResponseWriter, r *http.Request, st *sessionSt
 		a.log.ErrorContext(r.Context(), "appid: saving the session failed", "error", err)
 	}
 	return err
-}
-
-// sessionFromTokens verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev (nonce
-// empty: the id token, if any, is not checked for one) and builds the session state from them, without an id:
-// the caller names it. ProviderOIDC mode has its own rules (see oidcSession).
-func (a *Auth) sessionFromTokens(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
-	if a.oidcMode {
-		return a.oidcSession(ctx, tok, nonce, prev, now)
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if nonce != "" && rawID == "" {
-		return nil, fmt.Errorf("%w: the token response holds no id_token", errTokenInvalid)
-	}
-	access, err := a.verifyAccessToken(ctx, tok.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	var claims tokenClaims
-	var accessClaims map[string]any
-	if err := access.Claims(&claims); err != nil {
-		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
-	}
-	if err := access.Claims(&accessClaims); err != nil {
-		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
-	}
-	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
-	if a.cfg.Introspect || a.cfg.KeepAccessToken {
-		// Only introspection and User.AccessToken need the raw access token again; without them the session
-		// (and the cookie that every request decrypts) stays small.
-		st.accessToken = tok.AccessToken
-	}
-	st.user.ID = access.Subject
-	st.user.ExpiresAt = access.Expiry
-	st.user.Scopes = scopesOf(claims.Scope)
-	st.user.Roles = a.rolesAt(accessClaims)
-	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
-		if err != nil {
-			return nil, err
-		}
-		if id.Subject != access.Subject {
-			return nil, fmt.Errorf("%w: id token subject %q differs from access token subject %q", errTokenInvalid,
-				id.Subject, access.Subject)
-		}
-		var idClaims tokenClaims
-		if err := id.Claims(&idClaims); err != nil {
-			return nil, fmt.Errorf("%w: id token claims: %v", errTokenInvalid, err)
-		}
-		claims.Email, claims.Name = idClaims.Email, idClaims.Name
-		if err := st.keepIdentityClaims(id); err != nil {
-			return nil, err
-		}
-		if len(st.user.Roles) == 0 {
-			st.user.Roles = a.rolesAt(st.user.Claims)
-		}
-	}
-	st.user.Email, st.user.Name = claims.Email, claims.Name
-	return st, nil
 }
 
 // protocolClaims are the id token claims that only serve its verification: a session does not keep them.

@@ -33,7 +33,7 @@ func (a *Auth) rememberRefused(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := a.loginCookie(a.nextCookie())
+	c := a.login.loginCookie(a.nextCookie())
 	c.Value = sealed
 	c.MaxAge = int(nextTTL / time.Second)
 	http.SetCookie(w, c)
@@ -47,7 +47,7 @@ func (a *Auth) signInAgain(w http.ResponseWriter, r *http.Request) {
 		if path, err := a.codec.Open(nextPurpose, c.Value, a.cfg.Now()); err == nil {
 			next = sanitizeReturnTo(string(path))
 		}
-		a.expireLoginCookie(w, c.Name)
+		a.login.expireLoginCookie(w, c.Name)
 	}
-	a.startLogin(w, r, next)
+	a.login.startLogin(w, r, next)
 }

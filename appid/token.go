@@ -62,10 +62,6 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken
 		return nil, fmt.Errorf("%w: access token: expected no \"events\" claim, got one (a logout token?)",
 			errTokenInvalid)
 	}
-	if _, ok := claims["scope"]; a.appIDIssuer && !ok {
-		return nil, fmt.Errorf("%w: access token: expected a scope claim as App ID issues, got none (an id token?)",
-			errTokenInvalid)
-	}
 	return tok, nil
 }
 

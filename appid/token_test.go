@@ -291,7 +291,7 @@ func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := a.sessionFromTokens(t.Context(), tok, tc.nonce, nil, now)
+			_, err := a.provider.session(t.Context(), tok, tc.nonce, nil, now)
 			if (err != nil) != tc.wantErr {
 				t.Errorf("got error %v, want error: %v", err, tc.wantErr)
 			}

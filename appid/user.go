@@ -70,6 +70,18 @@ func UserFrom(ctx context.Context) (*User, bool) {
 	return u, ok && u != nil
 }
 
+// NewContext returns a copy of ctx that carries a copy of u, as Require puts the user it admits in the request
+// context: UserFrom returns it. It serves tests of handlers that call UserFrom, without a provider:
+//
+//	r = r.WithContext(appid.NewContext(r.Context(), &appid.User{ID: "alice", Roles: []string{"admin"}}))
+func NewContext(ctx context.Context, u *User) context.Context {
+	if u == nil {
+		return context.WithValue(ctx, userContextKey{}, (*User)(nil))
+	}
+	c := *u
+	return context.WithValue(ctx, userContextKey{}, &c)
+}
+
 // userContext is a request's own copy of its user, lists included, and the context that carries it, in one
 // allocation: the session or token it comes from is shared by every request that carries it, so no handler
 // may reach into it, and the request path stays at a few allocations.

@@ -33,8 +33,9 @@
 //
 // For every request [Proxy] cleans the path ([CleanPath]: 400 for a path servers could read in different
 // ways, a redirect to the clean form for "//", "." and ".." segments), matches the rule, and for a route that
-// is not public asks [appid.Auth.Authorize] (session, refresh, policy). A refusal is answered by the proxy
-// itself: a login redirect, 401, 403 or 503, as appid answers them. An admitted request is passed to the
+// is not public asks [appid.Auth.Authorize] (session, refresh, policy), or on a rule with [Rule.Bearer] and a
+// request with a bearer token [appid.Auth.AuthorizeBearerOrSession] (the token instead of the session). A refusal
+// is answered through [appid.Auth.Refuse]: a login redirect, 401, 403 or 503, as appid answers them. An admitted request is passed to the
 // upstream with the client's identity headers removed and the proxy's own set, and the response streams back.
 // The upstream is never reached by a request the policy refused.
 //

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -70,14 +71,9 @@ const (
 // IdentityHeaders) and, with Config.Assertion, the signed assertion bound to the original method and path.
 // It also carries any Set-Cookie of a refreshed session, which the front proxy must pass to the client.
 type ForwardAuth struct {
-	answers
-	auth        *appid.Auth
-	routes      *Routes
-	identity    IdentityHeaders
-	assertion   *AssertionSigner
+	gate
 	trusted     []netip.Prefix
 	returnHosts []string
-	log         *slog.Logger
 	warned      warnings
 }
 
@@ -110,27 +106,22 @@ func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	if len(problems) > 0 {
 		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
 	}
-	f := &ForwardAuth{auth: cfg.Auth, routes: cfg.Routes, identity: cfg.Identity, assertion: cfg.Assertion,
-		trusted: cfg.TrustedProxies, log: cfg.Logger}
+	f := &ForwardAuth{gate: newGate(cfg, set, "proxy: forward-auth", "forward-auth "), trusted: cfg.TrustedProxies}
 	f.identity.AuthRequest = true
 	for _, h := range cfg.ReturnHosts {
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			f.returnHosts = append(f.returnHosts, h)
 		}
 	}
-	if f.log == nil {
-		f.log = slog.Default()
-	}
-	f.answers = answers{pages: set, log: f.log}
 	return f, nil
 }
 
-// Mount registers AuthPath, VerifyPath, ErrorPath and StartPath on mux.
-func (f *ForwardAuth) Mount(mux *http.ServeMux) {
-	mux.HandleFunc(AuthPath, f.serveAuth)
-	mux.HandleFunc(VerifyPath, f.serveVerify)
-	mux.HandleFunc(ErrorPath, f.serveError)
-	mux.HandleFunc("GET "+StartPath, f.serveStart)
+// Mount registers AuthPath, VerifyPath, ErrorPath and StartPath on mux (see appid.Router).
+func (f *ForwardAuth) Mount(mux appid.Router) {
+	mux.Handle(AuthPath, http.HandlerFunc(f.serveAuth))
+	mux.Handle(VerifyPath, http.HandlerFunc(f.serveVerify))
+	mux.Handle(ErrorPath, http.HandlerFunc(f.serveError))
+	mux.Handle("GET "+StartPath, http.HandlerFunc(f.serveStart))
 }
 
 // original is the request the front proxy asks about.
@@ -255,24 +246,11 @@ func (f *ForwardAuth) decide(w http.ResponseWriter, r *http.Request) (original, 
 	if err != nil {
 		return o, Rule{}, nil, err
 	}
-	rule := f.routes.Match(o.method, o.path)
-	r.Pattern = "forward-auth " + rule.Pattern
-	if rule.Public {
-		return o, rule, nil, nil
-	}
-	user, err := f.auth.Authorize(w, r, rule.Policy)
-	if err != nil {
+	rule, user, err := f.admit(w, r, o.method, o.path)
+	if err != nil || user == nil {
 		return o, rule, user, err
 	}
-	h := w.Header()
-	f.identity.Set(h, user, user.AccessToken())
-	if f.assertion != nil {
-		if token, err := f.assertion.Sign(user, o.method, o.path); err == nil {
-			h.Set(assertion.Header, token)
-		} else {
-			f.log.ErrorContext(r.Context(), "proxy: forward-auth: signing the identity assertion failed", "error", err)
-		}
-	}
+	f.stamp(r.Context(), w.Header(), user, o.method, o.path)
 	return o, rule, user, nil
 }
 
@@ -316,6 +294,9 @@ func (f *ForwardAuth) serveAuth(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, appid.ErrSessionStoreUnavailable):
 		// nginx makes a 500 of a 503; a 401 sends the browser to sign in again, which is the least harm.
 		f.log.ErrorContext(ctx, "proxy: forward-auth: the session store is unavailable; answering 401")
+		w.WriteHeader(http.StatusUnauthorized)
+	case errors.Is(err, appid.ErrProviderUnavailable):
+		f.log.ErrorContext(ctx, "proxy: forward-auth: the identity provider is out of reach to check a bearer token; answering 401")
 		w.WriteHeader(http.StatusUnauthorized)
 	case errors.Is(err, errBadPath):
 		f.log.InfoContext(ctx, "forward-auth refused: the original path is malformed or not in its clean form; answering 403")
@@ -368,6 +349,15 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 	ctx := r.Context()
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
+	case rule.Bearer && bearerSent(r):
+		// Decided by the token: answered as appid.Auth.RequireBearer answers (JSON, RFC 6750's challenge).
+		if errors.Is(err, appid.ErrForbidden) {
+			f.forbidden(r, o, rule, user, refusedLevel)
+		} else {
+			f.log.DebugContext(ctx, "forward-auth: the bearer token is refused", "method", o.method, "uri_path", o.path,
+				"route", rule.Pattern, "error", err)
+		}
+		f.auth.Refuse(w, r, err)
 	case errors.Is(err, appid.ErrLoginRequired):
 		attrs := []any{"method", o.method, "uri_path", o.path, "route", rule.Pattern}
 		why := ""
@@ -376,7 +366,7 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 			why = "the route is an API"
 		case r.Header.Get("Authorization") != "":
 			why = "the request has an Authorization header"
-		case !acceptsHTML(r):
+		case !answer.AcceptsHTML(r):
 			why = "the request does not accept text/html"
 		case len(f.returnHosts) > 0 && !f.returnHostAllowed(o.host):
 			// A browser that will never be signed in on this host: the front proxy's Host or X-Forwarded-Host
@@ -392,8 +382,7 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 		if why != "" {
 			f.log.DebugContext(ctx, "forward-auth: no session, answering 401 JSON: "+why, attrs...)
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-		f.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
+		answer.Unauthorized(w, "")
 	case errors.Is(err, appid.ErrForbidden):
 		f.forbidden(r, o, rule, user, refusedLevel)
 		f.respond(w, r, rule.API, http.StatusForbidden, "Unauthorized!", "You are not allowed to see this page.")
@@ -408,6 +397,12 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 		f.misconfigured(r, err)
 		f.respond(w, r, true, http.StatusForbidden, "Forbidden", "The forward-auth request is not acceptable.")
 	}
+}
+
+// bearerSent reports whether r carries an "Authorization: Bearer" token, by which a rule with Bearer decides it.
+func bearerSent(r *http.Request) bool {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != ""
 }
 
 // allowed logs an allowed request at DEBUG.

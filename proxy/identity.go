@@ -137,40 +137,56 @@ func (c IdentityHeaders) Set(h http.Header, u *appid.User, accessToken string) {
 	if u == nil {
 		return
 	}
-	set(h, "X-Appidgate-User", encodeValue(u.ID, 0))
-	set(h, "X-Appidgate-Email", encodeValue(u.Email, 0))
-	set(h, "X-Appidgate-Name", encodeValue(u.Name, 0))
-	set(h, "X-Appidgate-Roles", encodeList(u.Roles, ','))
-	set(h, "X-Appidgate-Scopes", encodeList(u.Scopes, ' '))
+	n := 6
+	if c.OAuth2Proxy {
+		n += 5
+	}
+	if c.AuthRequest {
+		n += 5
+	}
+	vs := values(make([]string, 0, n))
+	vs.set(h, "X-Appidgate-User", encodeValue(u.ID, 0))
+	vs.set(h, "X-Appidgate-Email", encodeValue(u.Email, 0))
+	vs.set(h, "X-Appidgate-Name", encodeValue(u.Name, 0))
+	vs.set(h, "X-Appidgate-Roles", encodeList(u.Roles, ','))
+	vs.set(h, "X-Appidgate-Scopes", encodeList(u.Scopes, ' '))
 	token := ""
 	if c.AccessToken && isToken(accessToken) {
 		token = accessToken
 	}
-	set(h, "X-Appidgate-Access-Token", token)
+	vs.set(h, "X-Appidgate-Access-Token", token)
 	if c.OAuth2Proxy {
-		setRaw(h, u, token, "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups",
+		vs.setRaw(h, u, token, "X-Forwarded-User", "X-Forwarded-Email", "X-Forwarded-Groups",
 			"X-Forwarded-Preferred-Username", "X-Forwarded-Access-Token")
 	}
 	if c.AuthRequest {
-		setRaw(h, u, token, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
+		vs.setRaw(h, u, token, "X-Auth-Request-User", "X-Auth-Request-Email", "X-Auth-Request-Groups",
 			"X-Auth-Request-Preferred-Username", "X-Auth-Request-Access-Token")
 	}
 }
 
+// values hands out the one-element values of a request's identity headers from one backing array: one
+// allocation for them all rather than one each, on every admitted request.
+type values []string
+
 // setRaw sets oauth2-proxy's names for u, values in raw UTF-8.
-func setRaw(h http.Header, u *appid.User, token, user, email, groups, preferred, access string) {
-	set(h, user, rawValue(u.ID))
-	set(h, email, rawValue(u.Email))
-	set(h, groups, rawGroups(u.Roles))
-	set(h, preferred, rawValue(preferredUsername(u)))
-	set(h, access, token)
+func (vs *values) setRaw(h http.Header, u *appid.User, token, user, email, groups, preferred, access string) {
+	vs.set(h, user, rawValue(u.ID))
+	vs.set(h, email, rawValue(u.Email))
+	vs.set(h, groups, rawGroups(u.Roles))
+	vs.set(h, preferred, rawValue(preferredUsername(u)))
+	vs.set(h, access, token)
 }
 
-// set sets the canonical header name to v, or nothing when v is empty.
-func set(h http.Header, name, v string) {
-	if v != "" {
-		h[name] = []string{v}
+// set sets the canonical header name to v, or nothing when v is empty. Each value's slice is capped at its one
+// element, so that adding to the header later copies it rather than writing over the next header's value.
+func (vs *values) set(h http.Header, name, v string) {
+	if v == "" {
+		return
 	}
+	*vs = append(*vs, v)
+	n := len(*vs)
+	h[name] = (*vs)[n-1 : n : n]
 }
 
 // preferredUsername is u's preferred_username claim when it has one (bearer requests), else its name.
@@ -227,7 +243,12 @@ func encodeList(items []string, sep byte) string {
 	case 1:
 		return encodeValue(items[0], sep)
 	}
+	size := 0
+	for _, it := range items {
+		size += len(it) + 1
+	}
 	var b strings.Builder
+	b.Grow(size) // room for the list unescaped: one allocation for most lists
 	for _, it := range items {
 		if it == "" {
 			continue

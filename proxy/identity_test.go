@@ -313,3 +313,22 @@ func roundTripHeaders(t *testing.T, h http.Header) http.Header {
 	resp.Body.Close()
 	return <-got
 }
+
+// TestSetValuesStayApart: adding to one identity header after Set leaves the others as they were (their values
+// share one backing array).
+func TestSetValuesStayApart(t *testing.T) {
+	h := http.Header{}
+	u := &appid.User{ID: "u1", Email: "u@example.com", Name: "U", Roles: []string{"a", "b"}}
+	IdentityHeaders{OAuth2Proxy: true}.Set(h, u, "")
+	h.Add("X-Appidgate-User", "extra")
+	h.Add("X-Forwarded-User", "extra")
+	if got := h.Values("X-Appidgate-Email"); len(got) != 1 || got[0] != "u@example.com" {
+		t.Errorf("X-Appidgate-Email = %q after adding to X-Appidgate-User", got)
+	}
+	if got := h.Values("X-Forwarded-Email"); len(got) != 1 || got[0] != "u@example.com" {
+		t.Errorf("X-Forwarded-Email = %q after adding to X-Forwarded-User", got)
+	}
+	if got := h.Values("X-Appidgate-User"); len(got) != 2 || got[0] != "u1" {
+		t.Errorf("X-Appidgate-User = %q", got)
+	}
+}

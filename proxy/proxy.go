@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -16,9 +15,8 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
-	"github.com/appidgate/appidgate/internal/logging"
+	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/internal/pages"
-	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
 // Defaults of Config's upstream timeouts.
@@ -72,16 +70,11 @@ type Config struct {
 // policy through appid (session, refresh, policy; a refusal is answered here), then rewrite the request for
 // the upstream (identity headers the client sent removed, the proxy's own set) and stream both ways.
 type Proxy struct {
-	answers
-	auth      *appid.Auth
-	routes    *Routes
-	rp        *httputil.ReverseProxy
-	upstream  *url.URL
-	identity  IdentityHeaders
-	assertion *AssertionSigner
-	trusted   []netip.Prefix
-	bodyIdle  time.Duration
-	log       *slog.Logger
+	gate
+	rp       *httputil.ReverseProxy
+	upstream *url.URL
+	trusted  []netip.Prefix
+	bodyIdle time.Duration
 }
 
 // New checks cfg and returns a Proxy.
@@ -96,20 +89,11 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
 	}
 	p := &Proxy{
-		answers:   answers{pages: set, log: cfg.Logger},
-		auth:      cfg.Auth,
-		routes:    cfg.Routes,
-		upstream:  cfg.Upstream,
-		identity:  cfg.Identity,
-		assertion: cfg.Assertion,
-		trusted:   cfg.TrustedProxies,
-		bodyIdle:  cmpDuration(cfg.BodyIdleTimeout, DefaultBodyIdleTimeout),
-		log:       cfg.Logger,
+		gate:     newGate(cfg, set, "proxy", "proxy "),
+		upstream: cfg.Upstream,
+		trusted:  cfg.TrustedProxies,
+		bodyIdle: cmpDuration(cfg.BodyIdleTimeout, DefaultBodyIdleTimeout),
 	}
-	if p.log == nil {
-		p.log = slog.Default()
-	}
-	p.answers.log = p.log
 	transport := cfg.Transport
 	if transport == nil {
 		transport = NewTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
@@ -203,21 +187,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusPermanentRedirect)
 		return
 	}
-	rule := p.routes.Match(r.Method, path)
-	r.Pattern = "proxy " + rule.Pattern // the metrics label: the rule, never the raw path
-	var user *appid.User
-	if !rule.Public {
-		u, err := p.auth.Authorize(w, r, rule.Policy)
-		if err != nil {
-			if rule.API && errors.Is(err, appid.ErrLoginRequired) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="appidgate"`)
-				p.respond(w, r, true, http.StatusUnauthorized, "unauthorized", "login required")
-				return
-			}
-			p.auth.Refuse(w, r, err)
+	rule, user, err := p.admit(w, r, r.Method, path)
+	if err != nil {
+		if rule.API && err == appid.ErrLoginRequired {
+			// No session on an API route: 401, even to what looks like a navigation. (A token's refusal wraps
+			// ErrLoginRequired and carries its own challenge, which Refuse writes.)
+			answer.Unauthorized(w, "")
 			return
 		}
-		user = u
+		p.auth.Refuse(w, r, err)
+		return
 	}
 	ctx := context.WithValue(r.Context(), admittedKey{}, admitted{user: user, rule: rule})
 	r = r.WithContext(ctx)
@@ -326,15 +305,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if adm.user == nil {
 		return
 	}
-	p.identity.Set(out, adm.user, adm.user.AccessToken())
-	if p.assertion != nil {
-		// Bound to the path the upstream sees, after SetURL joined the upstream's base path.
-		if token, err := p.assertion.Sign(adm.user, pr.Out.Method, pr.Out.URL.Path); err == nil {
-			out[assertion.Header] = []string{token}
-		} else {
-			p.log.ErrorContext(pr.In.Context(), "proxy: signing the identity assertion failed", "error", err)
-		}
-	}
+	// The assertion is bound to the path the upstream sees, after SetURL joined the upstream's base path.
+	p.stamp(pr.In.Context(), out, adm.user, pr.Out.Method, pr.Out.URL.Path)
 }
 
 // trustedPeer reports whether remoteAddr (host:port) is among the trusted proxies.
@@ -400,40 +372,6 @@ func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error
 		"route", adm.rule.Pattern, "error", err)
 	p.respond(w, r, adm.rule.API, http.StatusBadGateway, "Bad gateway",
 		"The application behind the sign-in proxy is not answering. Please try again shortly.")
-}
-
-// answers writes the proxy's own short answers: JSON for APIs and API clients, else a page of the shared style.
-type answers struct {
-	pages *pages.Set
-	log   *slog.Logger
-}
-
-// respond writes a short error answer: JSON for APIs and API clients, else an HTML page naming what failed,
-// with a link to try again (for a failure of a page request) and the request id of the log line.
-func (a answers) respond(w http.ResponseWriter, r *http.Request, api bool, status int, title, detail string) {
-	if api || !acceptsHTML(r) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, "{\"error\":%q,\"error_description\":%q}\n", strings.ToLower(strings.ReplaceAll(title, " ", "_")),
-			detail)
-		return
-	}
-	data := pages.Error{Status: status, Title: title, Message: detail, RequestID: logging.RequestID(r.Context())}
-	if status >= 500 && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/.appidgate/") {
-		// A page request that failed (not a forward-auth check, whose URL is not the browser's): the same page.
-		data.RetryURL = r.URL.RequestURI()
-	}
-	if err := a.pages.Write(w, status, "default-src 'none'; frame-ancestors 'none'", data); err != nil {
-		a.log.ErrorContext(r.Context(), "proxy: rendering a page failed", "error", err)
-	}
-}
-
-// acceptsHTML reports whether r is a browser asking for a page.
-func acceptsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // dropProxyCookies removes the proxy's own cookies (session, login state: every name starting with

@@ -25,6 +25,10 @@ type Rule struct {
 	// when it looks like a browser navigation. Requests to other routes that look like API calls (see
 	// appid.Auth.Check) get 401 as well.
 	API bool
+	// Bearer means a request with an "Authorization: Bearer" access token is decided by that token, as
+	// appid.Auth.RequireBearer decides it, instead of a session (oauth2-proxy's --skip-jwt-bearer-tokens); other
+	// requests still need a session. Off by default: a token is then ignored and the session decides.
+	Bearer bool
 }
 
 // Routes decides, per request, which Rule applies. Build it with ParseRoutes or LoadRoutes; it is immutable and
@@ -162,16 +166,17 @@ const maxRoutesFileBytes = 1 << 20
 //	  - path: /api/
 //	    api: true                  # 401 JSON instead of a login redirect
 //	    policy: scope:view         # without a policy, an api rule has the default's
+//	    bearer: true               # an "Authorization: Bearer" access token is accepted instead of a session
 //	  - path: /reports
 //	    methods: [POST, DELETE]    # only these; other methods fall to shorter paths, then the default
 //	    policy: any-of [role:admin, scope:reports]
 //
-// Unknown keys are errors, and so are a rule both public and with a policy, a rule with nothing but a path, two
+// Unknown keys are errors, and so are a rule both public and with a policy (or bearer: true), a rule with nothing but a path, two
 // rules for the same path and method, a path that is not clean or not absolute, and methods other than GET,
 // HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE, CONNECT and WebDAV's (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE,
 // LOCK, UNLOCK).
 //
-// A policy, in the file and in flags, is one of:
+// A policy, in the file and in flags, is one of (appid.ParsePolicy reads it):
 //
 //	authenticated              every signed-in user
 //	any-role                   users holding at least one role (the reference app's check)
@@ -234,6 +239,7 @@ type routeSpec struct {
 	methods   []string // nil: every method
 	public    bool
 	api       bool
+	bearer    bool
 	policy    appid.Policy
 	hasPolicy bool
 	where     string // "FILE:LINE:COL" or the flag, for errors
@@ -381,7 +387,7 @@ func (b *routesBuilder) build() (*Routes, error) {
 	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def}}
 	index := map[string]int{}
 	for _, s := range b.specs {
-		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api}
+		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer}
 		if !s.public {
 			r.Policy = def
 			if s.hasPolicy {

@@ -171,13 +171,13 @@ func (f *routesFile) top(root *yaml.Node) {
 
 func (f *routesFile) route(n *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
-		f.b.problem(f.at(n), "expected a rule with the keys path, methods, public, api and policy")
+		f.b.problem(f.at(n), "expected a rule with the keys path, methods, public, api, bearer and policy")
 		return
 	}
 	s := routeSpec{where: f.at(n)}
-	var pathNode, publicNode, policyNode *yaml.Node
+	var pathNode, publicNode, policyNode, bearerNode *yaml.Node
 	ok := true
-	f.fields(n, "a rule", []string{"path", "methods", "public", "api", "policy"}, func(key string, k, v *yaml.Node) {
+	f.fields(n, "a rule", []string{"path", "methods", "public", "api", "bearer", "policy"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "path":
 			pathNode = k
@@ -204,6 +204,13 @@ func (f *routesFile) route(n *yaml.Node) {
 			if s.api, okb = f.bool(k, v); !okb {
 				ok = false
 			}
+		case "bearer":
+			var okb bool
+			if s.bearer, okb = f.bool(k, v); !okb {
+				ok = false
+			} else if s.bearer {
+				bearerNode = k
+			}
 		case "policy":
 			policyNode = k
 			if s.policy, s.hasPolicy = f.policy(k, v); !s.hasPolicy {
@@ -218,7 +225,10 @@ func (f *routesFile) route(n *yaml.Node) {
 	case publicNode != nil && policyNode != nil:
 		f.b.problem(f.at(policyNode), "a public rule has no policy: remove public: true or the policy")
 		ok = false
-	case ok && !s.public && !s.api && !s.hasPolicy:
+	case publicNode != nil && bearerNode != nil:
+		f.b.problem(f.at(bearerNode), "a public rule takes no tokens: remove public: true or bearer: true")
+		ok = false
+	case ok && !s.public && !s.api && !s.bearer && !s.hasPolicy:
 		f.b.problem(f.at(n), "rule for %s says nothing: give it public: true, a policy, or api: true", s.pattern)
 		ok = false
 	}
@@ -270,7 +280,7 @@ func (f *routesFile) bool(k, v *yaml.Node) (bool, bool) {
 
 func (f *routesFile) policy(k, v *yaml.Node) (appid.Policy, bool) {
 	if !isString(v) || strings.TrimSpace(v.Value) == "" {
-		f.b.problem(f.at(v), "%s: expected a policy (%s)", k.Value, policySyntax)
+		f.b.problem(f.at(v), "%s: expected a policy (%s)", k.Value, appid.PolicySyntax)
 		return appid.Policy{}, false
 	}
 	pol, off, msg := parsePolicyExpr(v.Value)
@@ -292,3 +302,14 @@ func deref(n *yaml.Node) *yaml.Node {
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
 func isString(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" }
+
+// parsePolicyExpr parses a policy with appid.ParsePolicy; on failure it returns the message and the byte offset
+// in s that it is about, for problems that point into a file.
+func parsePolicyExpr(s string) (appid.Policy, int, string) {
+	pol, err := appid.ParsePolicy(s)
+	var pe *appid.PolicyError
+	if errors.As(err, &pe) {
+		return pol, pe.Offset, pe.Msg
+	}
+	return pol, 0, ""
+}

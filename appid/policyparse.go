@@ -1,27 +1,58 @@
-package proxy
+package appid
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/appidgate/appidgate/appid"
 )
 
-// policySyntax is the grammar of a policy, quoted in error messages.
-const policySyntax = "authenticated, any-role, role:NAME, scope:NAME, claim:PATH=VALUE, any-of [P, ...], all-of [P, ...]"
+// PolicySyntax is the grammar of a policy as ParsePolicy reads it, quoted in its errors.
+const PolicySyntax = "authenticated, any-role, role:NAME, scope:NAME, claim:PATH=VALUE, any-of [P, ...], all-of [P, ...]"
 
 // maxPolicyDepth bounds the nesting of any-of and all-of.
 const maxPolicyDepth = 16
 
-// parsePolicyExpr parses a policy in the syntax LoadRoutes documents. On failure it returns a message and the
+// ParsePolicy parses a policy written in the policy language of appidgate proxy's routes:
+//
+//	authenticated              every signed-in user (Authenticated)
+//	any-role                   users holding at least one role (AnyRole, the reference app's check)
+//	role:NAME                  users holding role NAME (Role)
+//	scope:NAME                 users granted scope NAME (Scope)
+//	claim:PATH=VALUE           users whose token claim PATH equals VALUE or, as an array, holds it (Claim)
+//	any-of [P, P, ...]         users whom at least one of the policies admits (AnyOf)
+//	all-of [P, P, ...]         users whom every one of the policies admits (AllOf)
+//
+// any-of and all-of nest. A NAME runs to the next "," or "]" with the spaces around it trimmed, so it may hold
+// spaces (role:Team Lead); one holding ",", "[", "]" or a double quote is written as a Go string:
+// role:"R&D, west". A claim's PATH runs from "claim:" to the first "=" and holds only ASCII letters, digits,
+// "_", "-", ".", ":" and "/"; its VALUE is written as a NAME is. The error is a *PolicyError.
+func ParsePolicy(s string) (Policy, error) {
+	pol, off, msg := parsePolicyExpr(s)
+	if msg != "" {
+		return Policy{}, &PolicyError{Text: s, Offset: off, Msg: msg}
+	}
+	return pol, nil
+}
+
+// PolicyError is ParsePolicy's error: what is wrong with the text, and where.
+type PolicyError struct {
+	Text   string // the policy as given
+	Offset int    // the byte offset in Text that Msg is about
+	Msg    string // what is wrong, e.g. unknown policy "admin" (known: ...)
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("appid: policy %q: %s (at byte %d)", e.Text, e.Msg, e.Offset)
+}
+
+// parsePolicyExpr parses a policy (see ParsePolicy). On failure it returns a message and the
 // byte offset in s that the message is about.
-func parsePolicyExpr(s string) (appid.Policy, int, string) {
+func parsePolicyExpr(s string) (Policy, int, string) {
 	p := policyParser{s: s}
 	pol, ok := p.policy(0)
 	if !ok {
-		return appid.Policy{}, p.errAt, p.err
+		return Policy{}, p.errAt, p.err
 	}
 	p.skipSpace()
 	if p.i < len(s) {
@@ -29,7 +60,7 @@ func parsePolicyExpr(s string) (appid.Policy, int, string) {
 		if s[p.i] == ',' {
 			msg += "; combine policies with any-of [...] or all-of [...]"
 		}
-		return appid.Policy{}, p.i, msg
+		return Policy{}, p.i, msg
 	}
 	return pol, 0, ""
 }
@@ -56,7 +87,7 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
-func (p *policyParser) policy(depth int) (appid.Policy, bool) {
+func (p *policyParser) policy(depth int) (Policy, bool) {
 	p.skipSpace()
 	start := p.i
 	for p.i < len(p.s) && isWordByte(p.s[p.i]) {
@@ -65,59 +96,59 @@ func (p *policyParser) policy(depth int) (appid.Policy, bool) {
 	word := p.s[start:p.i]
 	switch word {
 	case "authenticated":
-		return appid.Authenticated(), true
+		return Authenticated(), true
 	case "any-role":
-		return appid.AnyRole(), true
+		return AnyRole(), true
 	case "role", "scope":
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return appid.Policy{}, p.fail(p.i, "%s needs a name: write %s:NAME", word, word)
+			return Policy{}, p.fail(p.i, "%s needs a name: write %s:NAME", word, word)
 		}
 		p.i++
 		name, ok := p.name(word, "name")
 		if !ok {
-			return appid.Policy{}, false
+			return Policy{}, false
 		}
 		if word == "role" {
-			return appid.Role(name), true
+			return Role(name), true
 		}
-		return appid.Scope(name), true
+		return Scope(name), true
 	case "claim":
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return appid.Policy{}, p.fail(p.i, "claim needs a path and a value: write claim:PATH=VALUE")
+			return Policy{}, p.fail(p.i, "claim needs a path and a value: write claim:PATH=VALUE")
 		}
 		p.i++
 		path, ok := p.claimPath()
 		if !ok {
-			return appid.Policy{}, false
+			return Policy{}, false
 		}
 		value, ok := p.name(word, "value")
 		if !ok {
-			return appid.Policy{}, false
+			return Policy{}, false
 		}
-		return appid.Claim(path, value), true
+		return Claim(path, value), true
 	case "any-of", "all-of":
 		if depth >= maxPolicyDepth {
-			return appid.Policy{}, p.fail(start, "policies nested more than %d deep", maxPolicyDepth)
+			return Policy{}, p.fail(start, "policies nested more than %d deep", maxPolicyDepth)
 		}
 		list, ok := p.list(word, depth)
 		if !ok {
-			return appid.Policy{}, false
+			return Policy{}, false
 		}
 		if word == "any-of" {
-			return appid.AnyOf(list...), true
+			return AnyOf(list...), true
 		}
-		return appid.AllOf(list...), true
+		return AllOf(list...), true
 	case "":
 		if p.i >= len(p.s) {
-			return appid.Policy{}, p.fail(p.i, "missing policy (one of %s)", policySyntax)
+			return Policy{}, p.fail(p.i, "missing policy (one of %s)", PolicySyntax)
 		}
-		return appid.Policy{}, p.fail(p.i, "unexpected %q, expected a policy (one of %s)", p.s[p.i:p.i+1], policySyntax)
+		return Policy{}, p.fail(p.i, "unexpected %q, expected a policy (one of %s)", p.s[p.i:p.i+1], PolicySyntax)
 	}
-	msg := fmt.Sprintf("unknown policy %q (known: %s)", word, policySyntax)
+	msg := fmt.Sprintf("unknown policy %q (known: %s)", word, PolicySyntax)
 	if alt := strings.ReplaceAll(strings.ToLower(word), "_", "-"); alt != word && isPolicyWord(alt) {
 		msg = fmt.Sprintf("unknown policy %q: did you mean %s?", word, alt)
 	}
-	return appid.Policy{}, p.fail(start, "%s", msg)
+	return Policy{}, p.fail(start, "%s", msg)
 }
 
 func isPolicyWord(w string) bool {
@@ -129,7 +160,7 @@ func isPolicyWord(w string) bool {
 }
 
 // list parses "[P, P, ...]" after any-of or all-of.
-func (p *policyParser) list(word string, depth int) ([]appid.Policy, bool) {
+func (p *policyParser) list(word string, depth int) ([]Policy, bool) {
 	p.skipSpace()
 	if p.i >= len(p.s) || p.s[p.i] != '[' {
 		return nil, p.fail(p.i, "%s needs a list: write %s [P, ...]", word, word)
@@ -140,7 +171,7 @@ func (p *policyParser) list(word string, depth int) ([]appid.Policy, bool) {
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		return nil, p.fail(open, "%s [] is empty: name at least one policy", word)
 	}
-	var list []appid.Policy
+	var list []Policy
 	for {
 		pol, ok := p.policy(depth + 1)
 		if !ok {

@@ -195,16 +195,6 @@ func (c Config) withProviderDefaults() Config {
 	return c
 }
 
-// requestedScopes are the scopes of the authorization request: Config.Scopes, plus offline_access in
-// ProviderOIDC mode when discovery lists it, so that sessions outlive the access token.
-func (a *Auth) requestedScopes(meta *providerMetadata) []string {
-	if !a.oidcMode || a.cfg.DisableOfflineAccess || slices.Contains(a.cfg.Scopes, scopeOfflineAccess) ||
-		!slices.Contains(meta.ScopesSupported, scopeOfflineAccess) {
-		return a.cfg.Scopes
-	}
-	return append(slices.Clip(a.cfg.Scopes), scopeOfflineAccess)
-}
-
 // authParams are Config.AuthParams as options of the authorization request.
 func (a *Auth) authParams() []oauth2.AuthCodeOption {
 	var opts []oauth2.AuthCodeOption
@@ -212,13 +202,4 @@ func (a *Auth) authParams() []oauth2.AuthCodeOption {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
 	}
 	return opts
-}
-
-// tokenAuthStyle is how the client authenticates at the token endpoint: HTTP Basic for App ID; for others as
-// discovery's token_endpoint_auth_methods_supported allows (see clientSecretBasic).
-func (a *Auth) tokenAuthStyle(meta *providerMetadata) oauth2.AuthStyle {
-	if !a.oidcMode || clientSecretBasic(meta.TokenAuthMethods) {
-		return oauth2.AuthStyleInHeader
-	}
-	return oauth2.AuthStyleInParams
 }

@@ -31,7 +31,8 @@ func TestProviderLogoutURL(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &Auth{cfg: Config{ClientID: "app", LogoutReturnParam: tc.param}}
-			if got := a.providerLogoutURL(&tc.meta, tc.idToken, back); got != tc.want {
+			p := newAppIDProvider(a)
+			if got := p.logoutURL(&tc.meta, tc.idToken, back); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

@@ -18,13 +18,19 @@ import (
 // (expires_in) nor an id token says.
 const defaultAccessTokenLifetime = 5 * time.Minute
 
-// oidcSession verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev in ProviderOIDC
-// mode, and builds the session from them, without an id (the caller names it). The id token proves who the user
+// oidcProvider is any OpenID Connect provider (ProviderOIDC): the id token proves who the user is, roles come
+// from a claim (of the id token, userinfo or the access token), opaque bearer tokens are introspected, and
+// logout goes through the provider's end_session_endpoint.
+type oidcProvider struct{ a *Auth }
+
+// session verifies the tokens of a login (nonce non-empty, prev nil) or of a refresh of prev, and builds the
+// session from them, without an id (the caller names it). The id token proves who the user
 // is; the access token is verified as a JWT only when it is one for this client, and is otherwise kept as the
 // opaque value it is, bound to the id token by at_hash when the id token has one; userinfo fills in what the id
 // token lacks (email, name or roles), and its sub must be the id token's. A refresh without a new id token keeps
 // the login's identity.
-func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
+func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce string, prev *sessionState, now time.Time) (*sessionState, error) {
+	a := p.a
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
 		return nil, err
@@ -112,7 +118,7 @@ func (a *Auth) oidcSession(ctx context.Context, tok *oauth2.Token, nonce string,
 		if prev != nil {
 			st.user.Scopes = prev.user.Scopes
 		} else {
-			st.user.Scopes = a.requestedScopes(meta)
+			st.user.Scopes, _ = p.login(meta)
 		}
 	}
 	// The lifetime the token response states is relative, so a provider whose clock differs from ours does not
@@ -241,4 +247,66 @@ func displayName(claims map[string]any) string {
 		return name
 	}
 	return strings.TrimSpace(stringClaim(claims, "given_name") + " " + stringClaim(claims, "family_name"))
+}
+
+// refreshed keeps nothing of prev: the refreshed claims are the provider's current word, roles included (a
+// refresh without a new id token kept the login's identity in session).
+func (p *oidcProvider) refreshed(renewed, prev *sessionState) {}
+
+// bearerUser admits a JWT access token for this client by its signature and claims, and any other token
+// (opaque, or a JWT for another audience) through the provider's introspection endpoint, which caches its own
+// answers. The email is the verified one only.
+func (p *oidcProvider) bearerUser(ctx context.Context, raw string) (*User, bool, error) {
+	if !p.a.jwtForClient(raw) {
+		u, err := p.a.bearer.introspect(ctx, raw)
+		return u, false, err
+	}
+	tok, err := p.a.verifyAccessToken(ctx, raw)
+	if err != nil {
+		return nil, false, err
+	}
+	u, err := p.a.jwtUser(tok, func(_ tokenClaims, all map[string]any) string { return verifiedEmail(all) })
+	return u, err == nil, err
+}
+
+// login asks for Config.Scopes plus offline_access when discovery lists it (so that sessions outlive the access
+// token, unless Config.DisableOfflineAccess), and authenticates the client as discovery's
+// token_endpoint_auth_methods_supported allows (see clientSecretBasic).
+func (p *oidcProvider) login(meta *providerMetadata) ([]string, oauth2.AuthStyle) {
+	cfg := &p.a.cfg
+	scopes := cfg.Scopes
+	if !cfg.DisableOfflineAccess && !slices.Contains(cfg.Scopes, scopeOfflineAccess) &&
+		slices.Contains(meta.ScopesSupported, scopeOfflineAccess) {
+		scopes = append(slices.Clip(cfg.Scopes), scopeOfflineAccess)
+	}
+	style := oauth2.AuthStyleInParams
+	if clientSecretBasic(meta.TokenAuthMethods) {
+		style = oauth2.AuthStyleInHeader
+	}
+	return scopes, style
+}
+
+// logoutURL is the provider's end_session_endpoint, when it lists one.
+func (p *oidcProvider) logoutURL(meta *providerMetadata, idToken, back string) string {
+	return p.a.endSessionURL(meta, idToken, back)
+}
+
+// checkMetadata requires RS256 among the id token signing algorithms (when listed) and, for an https issuer,
+// https endpoints. No App ID paths are assumed.
+func (p *oidcProvider) checkMetadata(m *providerMetadata) error {
+	if len(m.SigningAlgs) > 0 && !slices.Contains(m.SigningAlgs, "RS256") {
+		return fmt.Errorf("%w: discovery: the provider signs id tokens with %q; appidgate verifies RS256",
+			errProviderUnavailable, m.SigningAlgs)
+	}
+	if strings.HasPrefix(m.Issuer, "https://") {
+		// The client secret, codes and tokens go to these: never over plaintext, wherever they are hosted.
+		for _, ep := range []string{m.AuthorizationEndpoint, m.TokenEndpoint, m.JWKSURI, m.UserinfoEndpoint,
+			m.EndSessionEndpoint, m.RevocationEndpoint, m.IntrospectionEndpoint} {
+			if ep != "" && !strings.HasPrefix(ep, "https://") {
+				return fmt.Errorf("%w: discovery: the https issuer lists the endpoint %q, not https",
+					errProviderUnavailable, ep)
+			}
+		}
+	}
+	return nil
 }
