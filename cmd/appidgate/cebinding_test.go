@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -50,13 +51,13 @@ func TestDemoOnCEServicesBinding(t *testing.T) {
 		"SESSION_SECRET_KEY":      "test-session-key-0123456789abcdef",
 		"IAM_TOKEN_URL":           idp.provider.IAMTokenURL(),
 	})
-	alice := newBrowser(t)
-	if p := alice.signIn(alice.get(app+"/auth_route"), "alice"); p.status != http.StatusOK || !strings.Contains(p.body, authRouteText) {
-		t.Fatalf("alice: %d %s", p.status, p.body)
+	alice := testkit.NewBrowser(t)
+	if p := alice.SignIn(alice.Get(app+"/auth_route"), "alice", "alice"); p.Status != http.StatusOK || !strings.Contains(p.Body, authRouteText) {
+		t.Fatalf("alice: %d %s", p.Status, p.Body)
 	}
-	bob := newBrowser(t)
-	if p := bob.signIn(bob.get(app+"/auth_route"), "bob"); p.status != http.StatusForbidden {
-		t.Fatalf("bob: %d %s", p.status, p.body)
+	bob := testkit.NewBrowser(t)
+	if p := bob.SignIn(bob.Get(app+"/auth_route"), "bob", "bob"); p.Status != http.StatusForbidden {
+		t.Fatalf("bob: %d %s", p.Status, p.Body)
 	}
 	if code := d.stop(); code != 0 {
 		t.Fatalf("exit code %d", code)

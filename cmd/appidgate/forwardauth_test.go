@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/internal/frontproxytest"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/proxy"
 )
@@ -122,7 +123,7 @@ func TestForwardAuthFirstTry(t *testing.T) {
 	front := fmt.Sprintf("http://localhost:%d", nginxPort)
 	vars := map[string]string{"PORT": fmt.Sprint(proxyPort), "APPID_REDIRECT_URI": front + "/afterauth",
 		"APPIDGATE_LOG_LEVEL": "debug"}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -170,15 +171,15 @@ func TestForwardAuthFirstTry(t *testing.T) {
 		t.Errorf("an API request: %d %v, want 401 JSON with WWW-Authenticate", resp.StatusCode, resp.Header)
 	}
 
-	alice := newBrowser(t)
-	got := alice.signIn(alice.get(front+"/auth_route"), "alice")
-	if got.status != http.StatusOK || got.body != "app: /auth_route user="+localappid.AliceID || got.url.String() != front+"/auth_route" {
-		t.Errorf("alice: %d at %s: %q, want the app's page behind nginx", got.status, got.url, got.body)
+	alice := testkit.NewBrowser(t)
+	got := alice.SignIn(alice.Get(front+"/auth_route"), "alice", "alice")
+	if got.Status != http.StatusOK || got.Body != "app: /auth_route user="+localappid.AliceID || got.URL.String() != front+"/auth_route" {
+		t.Errorf("alice: %d at %s: %q, want the app's page behind nginx", got.Status, got.URL, got.Body)
 	}
-	bob := newBrowser(t)
-	got = bob.signIn(bob.get(front+"/auth_route"), "bob")
-	if got.status != http.StatusForbidden || !strings.Contains(got.body, "Unauthorized!") || strings.Contains(got.body, "nginx") {
-		t.Errorf("bob: %d %q, want appidgate's 403 page", got.status, got.body)
+	bob := testkit.NewBrowser(t)
+	got = bob.SignIn(bob.Get(front+"/auth_route"), "bob", "bob")
+	if got.Status != http.StatusForbidden || !strings.Contains(got.Body, "Unauthorized!") || strings.Contains(got.Body, "nginx") {
+		t.Errorf("bob: %d %q, want appidgate's 403 page", got.Status, got.Body)
 	}
 	logs := stderr.String()
 	for _, want := range []string{"forward-auth: no session", "forward-auth refused: the user does not meet the route's policy"} {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -13,34 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
-// idpOutput is a goroutine-safe buffer for runIdP's streams.
-type idpOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *idpOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *idpOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-func idpEnv() (env, *idpOutput, *idpOutput) {
-	stdout, stderr := &idpOutput{}, &idpOutput{}
+func idpEnv() (env, *testkit.Buffer, *testkit.Buffer) {
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	return env{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" },
 		lookupEnv: func(string) (string, bool) { return "", false }}, stdout, stderr
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/appidgate/appidgate/internal/testkit"
+
 	"context"
 	"net"
 	"strings"
@@ -36,7 +38,7 @@ func TestAddressInUse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.Buffer
 			code := run(context.Background(), tc.args, testEnv(tc.vars, &stdout, &stderr))
 			if code != 1 || !strings.Contains(stderr.String(), tc.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant 1 and %q", code, stderr.String(), tc.want)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 func TestDemoHelpExitsZero(t *testing.T) {
@@ -21,13 +23,13 @@ func TestDemoHelpExitsZero(t *testing.T) {
 
 func TestReferenceRoutesAnswerTheReferenceTextsExactly(t *testing.T) {
 	d := startDemo(t, nil)
-	p := newBrowser(t).get(d.base + "/noauth_route")
-	if p.status != http.StatusOK || p.body != noauthRouteText {
-		t.Fatalf("/noauth_route: %d %q, want 200 %q", p.status, p.body, noauthRouteText)
+	p := testkit.NewBrowser(t).Get(d.base + "/noauth_route")
+	if p.Status != http.StatusOK || p.Body != noauthRouteText {
+		t.Fatalf("/noauth_route: %d %q, want 200 %q", p.Status, p.Body, noauthRouteText)
 	}
-	b := newBrowser(t)
-	if got := b.signIn(b.get(d.base+"/auth_route"), "alice"); got.body != authRouteText {
-		t.Fatalf("/auth_route for alice: %q, want %q", got.body, authRouteText)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); got.Body != authRouteText {
+		t.Fatalf("/auth_route for alice: %q, want %q", got.Body, authRouteText)
 	}
 }
 
@@ -55,9 +57,9 @@ func TestLocalDemoKeepsOneOrigin(t *testing.T) {
 		}
 	}
 	// And a login started on 127.0.0.1 ends signed in on localhost.
-	b := newBrowser(t)
-	if got := b.signIn(b.get(other+"/auth_route"), "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("login started on 127.0.0.1: %d %q", got.status, got.body)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(other+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("login started on 127.0.0.1: %d %q", got.Status, got.Body)
 	}
 }
 
@@ -68,9 +70,9 @@ func TestLocalDemoIgnoresLeftoverAppIDSettings(t *testing.T) {
 		"APPID_REDIRECT_URI":  "http://0.0.0.0:5000/afterauth",
 		"IBM_CLOUD_APIKEY":    "real-key",
 	})
-	b := newBrowser(t)
-	if got := b.signIn(b.get(d.base+"/auth_route"), "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("alice with leftover App ID settings: %d %q", got.status, got.body)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("alice with leftover App ID settings: %d %q", got.Status, got.Body)
 	}
 	d.stop()
 	logs := d.stderr.String()
@@ -122,12 +124,12 @@ func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
 		"APPIDGATE_IDP_URL":       fmt.Sprintf("http://localhost:%d", idpPort),
 		"APPID_REDIRECT_URI":      fmt.Sprintf("http://localhost:%d/afterauth", appPort),
 	})
-	b := newBrowser(t)
-	login := b.get(d.base + "/auth_route")
-	if login.url.Host != fmt.Sprintf("localhost:%d", idpPort) {
-		t.Fatalf("login form at %s, want the provider's published origin localhost:%d", login.url, idpPort)
+	b := testkit.NewBrowser(t)
+	login := b.Get(d.base + "/auth_route")
+	if login.URL.Host != fmt.Sprintf("localhost:%d", idpPort) {
+		t.Fatalf("login form at %s, want the provider's published origin localhost:%d", login.URL, idpPort)
 	}
-	if got := b.signIn(login, "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("alice: %d %q", got.status, got.body)
+	if got := b.SignIn(login, "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("alice: %d %q", got.Status, got.Body)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/proxy"
 )
 
@@ -85,7 +86,7 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer upstream.Close()
 	vars := map[string]string{"PORT": "0"}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -152,7 +153,7 @@ func TestProxyStartTimeout(t *testing.T) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
 	_, port, _ := net.SplitHostPort(addr)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	start := time.Now()
 	code := runProxy(context.Background(), []string{"--upstream", "http://" + addr, "--start-timeout", "300ms", "--",
 		sleep, "30"}, testEnv(map[string]string{"PORT": "0"}, &stdout, &stderr))
@@ -173,7 +174,7 @@ func TestProxyStartTimeout(t *testing.T) {
 // and the proxy's WARN line about that failure carries the same id.
 func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

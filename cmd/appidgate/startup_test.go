@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // TestStartupSummary: at the INFO level a serving command starts with one log line that says what runs (build,
@@ -29,7 +30,7 @@ func TestStartupSummary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr := &syncBuffer{}, &syncBuffer{}
+			stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan int, 1)
 			vars := map[string]string{"PORT": "0", "APPIDGATE_LOG_LEVEL": "info", "APPIDGATE_LOG_FORMAT": "json"}

@@ -1,0 +1,98 @@
+package testkit_test
+
+import (
+	"fmt"
+	"math/big"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
+	"github.com/appidgate/appidgate/localappid"
+)
+
+func TestClock(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := testkit.NewClock(start)
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("Now = %v, want the start %v", got, start)
+	}
+	c.Advance(90 * time.Second)
+	if got, want := c.Now(), start.Add(90*time.Second); !got.Equal(want) {
+		t.Fatalf("after Advance(90s): %v, want %v", got, want)
+	}
+	c.Set(start)
+	if got := c.Now(); !got.Equal(start) {
+		t.Fatalf("after Set: %v, want %v", got, start)
+	}
+}
+
+func TestBufferConcurrentWrites(t *testing.T) {
+	var b testkit.Buffer
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 100 {
+				fmt.Fprintf(&b, "%d\n", i)
+				_ = b.String()
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(b.String(), "\n"); n != 800 {
+		t.Fatalf("%d lines after 800 concurrent writes", n)
+	}
+	b.Reset()
+	if _, err := b.WriteString("x"); err != nil || b.String() != "x" {
+		t.Fatalf("after Reset and WriteString: %q, %v", b.String(), err)
+	}
+}
+
+func TestRSAKeysAreSharedAndDistinct(t *testing.T) {
+	if testkit.RSAKey() != testkit.RSAKey() {
+		t.Fatal("RSAKey returned two different keys")
+	}
+	if testkit.RSAKey().N.BitLen() != 2048 {
+		t.Fatalf("RSAKey is %d bits, want 2048", testkit.RSAKey().N.BitLen())
+	}
+	keys := []*big.Int{testkit.RSAKey().N, testkit.OtherRSAKey(1).N, testkit.OtherRSAKey(2).N}
+	for i := range keys {
+		for j := i + 1; j < len(keys); j++ {
+			if keys[i].Cmp(keys[j]) == 0 {
+				t.Fatalf("keys %d and %d are the same", i, j)
+			}
+		}
+	}
+}
+
+// TestBrowserSignsInOnLocalProvider: the browser follows the redirect to localappid, signs in and comes back with
+// the provider's cookies kept; the step browser stops at the first redirect.
+func TestBrowserSignsInOnLocalProvider(t *testing.T) {
+	cfg := localappid.DefaultConfig()
+	cfg.SigningKey = testkit.RSAKey()
+	srv, err := localappid.Listen("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	client := cfg.Clients[0]
+	auth := srv.Provider().OAuthServerURL() + "/authorization?response_type=code&scope=openid&state=s1&client_id=" +
+		client.ID + "&redirect_uri=" + client.RedirectURIs[0]
+
+	b := testkit.NewStepBrowser(t)
+	page := b.Get(auth)
+	if page.Status != http.StatusOK || !strings.Contains(page.Body, "<form") {
+		t.Fatalf("GET /authorization: %d, want the login form:\n%s", page.Status, page.Body)
+	}
+	got := b.SignIn(page, "alice", "alice")
+	loc := got.Header.Get("Location")
+	if got.Status != http.StatusFound || !strings.HasPrefix(loc, client.RedirectURIs[0]+"?") || !strings.Contains(loc, "code=") {
+		t.Fatalf("after signing in: %d to %q, want a 302 to the redirect URI with a code", got.Status, loc)
+	}
+	// The provider's single sign-on cookie is in the jar: a second authorization request skips the form.
+	if again := b.Get(auth); again.Status != http.StatusFound {
+		t.Fatalf("second GET /authorization: %d, want 302 without the form", again.Status)
+	}
+}
