@@ -90,6 +90,7 @@ func (g *gatedProvider) issued() []string {
 // App ID-shaped provider on another origin: readiness follows the provider, open routes survive its outage,
 // logins work once it is back, metrics move, and the logs hold none of the tokens or codes it issued.
 func TestDemoOnAppIDShapedProvider(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	idp.down.Store(true)
 	port := freeLoopbackPort(t)

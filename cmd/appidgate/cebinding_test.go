@@ -40,6 +40,7 @@ func ceServices(t *testing.T, p *localappid.Provider, names ...string) string {
 // no App ID variable is set, CE_SERVICES carries the credentials (the API key for roles included), the log
 // says so, and logins work with roles from the management API.
 func TestDemoOnCEServicesBinding(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	port := freeLoopbackPort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -79,6 +80,7 @@ func TestDemoOnCEServicesBinding(t *testing.T) {
 // TestDemoRefusesBadCEServices: a binding problem stops start-up with the other problems, and never falls back to
 // the local provider, even without APPIDGATE_REQUIRE_APPID.
 func TestDemoRefusesBadCEServices(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	for _, tc := range []struct {
 		name     string

@@ -92,6 +92,7 @@ func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 }
 
 func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 
 	tests := []struct {
@@ -169,6 +170,7 @@ func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
 }
 
 func TestDemoConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -229,6 +231,7 @@ func TestDemoConfigurationErrors(t *testing.T) {
 }
 
 func TestProblemsOf(t *testing.T) {
+	t.Parallel()
 	problems := &appid.ConfigError{Problems: []appid.Problem{
 		{Setting: "APPID_CLIENT_ID", Reason: "required, not set"},
 		{Setting: "APPIDGATE_CLOCK_SKEW", Reason: "expected at most 5m0s, got 1h0m0s"},

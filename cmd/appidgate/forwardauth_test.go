@@ -22,6 +22,7 @@ import (
 // TestLocalPublicURL: on the local provider, APPID_REDIRECT_URI is the public URL when it names this machine
 // (or whatever it names when the local provider was asked for); anything else is a leftover, ignored and named.
 func TestLocalPublicURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, given string
 		explicit    bool
@@ -67,6 +68,7 @@ func TestLocalPublicURL(t *testing.T) {
 // URL's host, but never answers a front proxy's forward-auth question with a redirect (nginx makes a 500 of
 // it); a front proxy asking for another host is warned about, once.
 func TestCanonicalHostLeavesForwardAuthAlone(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := canonicalHost("http://localhost:8090/afterauth", log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,6 +116,7 @@ func TestCanonicalHostLeavesForwardAuthAlone(t *testing.T) {
 // URL of nginx in front of it, and nginx configured as docs/forward-auth.md says. A browser is sent to sign in
 // and comes back through nginx, alice reaches the app, bob gets appidgate's 403 page and an API request 401 JSON.
 func TestForwardAuthFirstTry(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app: %s user=%s", r.URL.Path, r.Header.Get("X-Appidgate-User"))

@@ -12,6 +12,7 @@ import (
 // TestAddressInUse: when another process holds the address, each command says which address and the setting
 // that moves it, and exits 1.
 func TestAddressInUse(t *testing.T) {
+	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

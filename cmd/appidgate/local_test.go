@@ -12,6 +12,7 @@ import (
 )
 
 func TestDemoHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := runDemo(context.Background(), []string{"--help"}, testEnv(nil, &stdout, &stderr)); code != 0 {
 		t.Fatalf("demo --help exit code %d, want 0; stderr: %s", code, stderr.String())
@@ -22,6 +23,7 @@ func TestDemoHelpExitsZero(t *testing.T) {
 }
 
 func TestReferenceRoutesAnswerTheReferenceTextsExactly(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	p := testkit.NewBrowser(t).Get(d.base + "/noauth_route")
 	if p.Status != http.StatusOK || p.Body != noauthRouteText {
@@ -34,6 +36,7 @@ func TestReferenceRoutesAnswerTheReferenceTextsExactly(t *testing.T) {
 }
 
 func TestLocalDemoKeepsOneOrigin(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	other := strings.Replace(d.base, "localhost", "127.0.0.1", 1)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -64,6 +67,7 @@ func TestLocalDemoKeepsOneOrigin(t *testing.T) {
 }
 
 func TestLocalDemoIgnoresLeftoverAppIDSettings(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, map[string]string{
 		"APPID_CLIENT_ID":     "client-of-a-real-app-id",
 		"APPID_CLIENT_SECRET": "its-secret",
@@ -87,6 +91,7 @@ func TestLocalDemoIgnoresLeftoverAppIDSettings(t *testing.T) {
 }
 
 func TestIdPPublicURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -115,6 +120,7 @@ func TestIdPPublicURL(t *testing.T) {
 // TestExplicitLocalProviderAsInAContainer runs the demo the way the README's container line does: the image's
 // APPIDGATE_REQUIRE_APPID with APPIDGATE_LOCAL_IDP, the provider on a fixed port, the redirect URI as published.
 func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
+	t.Parallel()
 	appPort, idpPort := freeLoopbackPort(t), freeLoopbackPort(t)
 	d := startDemo(t, map[string]string{
 		"APPIDGATE_REQUIRE_APPID": "1",

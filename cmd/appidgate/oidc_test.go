@@ -24,6 +24,7 @@ import (
 // name and email from userinfo, calls the API with the provider's access token, and logs out through the
 // provider's end-session endpoint; once with its default opaque access tokens and once with JWT access tokens.
 func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
+	t.Parallel()
 	for _, jwt := range []bool{false, true} {
 		t.Run(fmt.Sprintf("JWT access tokens %v", jwt), func(t *testing.T) {
 			port := freeLoopbackPort(t)
@@ -116,6 +117,7 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 }
 
 func TestDemoOIDCModeConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	code := runDemo(context.Background(), nil, testEnv(map[string]string{
 		"APPIDGATE_PROVIDER": "oidc", "IBM_CLOUD_APIKEY": "left-over", "APPIDGATE_ROLES_CLAIM": "a..b",
@@ -137,6 +139,7 @@ func TestDemoOIDCModeConfigurationErrors(t *testing.T) {
 // TestProxyOnAnotherOpenIDConnectProvider: appidgate proxy in generic mode signs users in at zitadel's example
 // provider and passes their identity, roles from a claim of its userinfo, to the upstream.
 func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, h := range []string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles"} {
 			fmt.Fprintf(w, "%s=%s\n", h, r.Header.Get(h))

@@ -15,6 +15,7 @@ import (
 // TestBadTemplatesStopStartUp: a template in APPIDGATE_TEMPLATES_DIR that does not parse stops demo and proxy at
 // start, with the settings' message naming the file.
 func TestBadTemplatesStopStartUp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "forbidden.html"), []byte("{{if .User}}"), 0o644); err != nil {
 		t.Fatal(err)
@@ -39,6 +40,7 @@ func TestBadTemplatesStopStartUp(t *testing.T) {
 // TestDemoPagesUseTemplatesDir: the demo's profile page and the embedded provider's sign-in page come from
 // APPIDGATE_TEMPLATES_DIR when it replaces them; the demo's sign-in page lists the demo users.
 func TestDemoPagesUseTemplatesDir(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	login := testkit.NewBrowser(t).Get(d.base + "/auth_route")
 	if !strings.Contains(login.Body, "Demo users") || !strings.Contains(login.Body, "<td><code>bob</code></td><td><code>bob</code></td><td>none</td>") {

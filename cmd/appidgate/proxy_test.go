@@ -26,6 +26,7 @@ import (
 // TestProxyConfigurationErrors: appidgate proxy names every problem of its flags, its routes file and the
 // environment in one message and exits 2, before it starts anything.
 func TestProxyConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	routes := filepath.Join(t.TempDir(), "routes.yaml")
 	if err := os.WriteFile(routes, []byte("routes:\n  - path: /admin\n    policy: root\n  - path: admin\n    public: true\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func TestProxyConfigurationErrors(t *testing.T) {
 
 // TestAppEnvironment: the app the proxy starts gets the upstream's port and none of the proxy's secrets.
 func TestAppEnvironment(t *testing.T) {
+	t.Parallel()
 	got := appEnv([]string{"PATH=/bin", "PORT=8080", "SESSION_SECRET_KEY=s", "APPID_CLIENT_SECRET=c",
 		"IBM_CLOUD_APIKEY=k", "APPIDGATE_ASSERTION_SECRET=a", "APPIDGATE_REDIS_URL=redis://x", "APP_SETTING=1"}, "8000")
 	want := []string{"PATH=/bin", "APP_SETTING=1", "PORT=8000"}
@@ -83,6 +85,7 @@ func TestAppEnvironment(t *testing.T) {
 // TestProxyForwardAuthMounted: appidgate proxy serves the forward-auth endpoints, answering its trusted
 // proxies, and its sign-in accepts return URLs on its own public host by default.
 func TestProxyForwardAuthMounted(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer upstream.Close()
 	vars := map[string]string{"PORT": "0"}
@@ -147,6 +150,7 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 // TestProxyStartTimeout: an app that never listens on the upstream's port fails the start within --start-timeout,
 // with a message that names the address, the PORT it was given and the flag to raise.
 func TestProxyStartTimeout(t *testing.T) {
+	t.Parallel()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		t.Skip("no sleep command")
@@ -173,6 +177,7 @@ func TestProxyStartTimeout(t *testing.T) {
 // TestProxyUpstreamFailureLogsRequestID: the 502 page for an upstream that does not answer shows a request id,
 // and the proxy's WARN line about that failure carries the same id.
 func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
+	t.Parallel()
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
 	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -13,6 +13,7 @@ import (
 // TestDemoWithRedisSessions runs the demo with APPIDGATE_REDIS_URL: the session lives in Redis, the browser
 // holds only an id, readiness includes Redis, and logout removes the session from Redis.
 func TestDemoWithRedisSessions(t *testing.T) {
+	t.Parallel()
 	redis := miniredis.RunT(t)
 	d := startDemo(t, map[string]string{"APPIDGATE_REDIS_URL": "redis://" + redis.Addr()})
 

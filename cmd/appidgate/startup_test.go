@@ -16,6 +16,7 @@ import (
 // TestStartupSummary: at the INFO level a serving command starts with one log line that says what runs (build,
 // listener, provider, sessions) and nothing more; the explanations are at DEBUG.
 func TestStartupSummary(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer upstream.Close()
 	b := buildinfo.Read()
