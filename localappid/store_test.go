@@ -15,6 +15,9 @@ import (
 // past the cap the client hears temporarily_unavailable, codes issued earlier still work, and room comes back as
 // codes expire. Without a login session the requests store nothing at all (the form's CSRF token is stateless).
 func TestAuthorizationFloodIsCapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 22,000 authorization requests; skipped with -short")
+	}
 	t.Parallel()
 	// A thousand past the cap shows it holds; a bigger flood only takes longer.
 	const requests = localappid.DefaultStoreLimit + 1_000
