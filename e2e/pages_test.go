@@ -176,8 +176,16 @@ type axeViolation struct {
 // axeCheck runs axe-core on the page, failing on serious and critical violations and logging the others.
 func (c *pageChecker) axeCheck(t *testing.T, tab context.Context, what string) {
 	t.Helper()
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
-		t.Fatalf("e2e: injecting axe-core into %s: %v", what, err)
+	// A page checked in light and then in dark mode keeps the axe-core it got the first time: parsing its half a
+	// megabyte of script again is the slowest part of the check.
+	loaded, err := chromedp.Run(tab, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
+	if err != nil {
+		t.Fatalf("e2e: looking for axe-core in %s: %v", what, err)
+	}
+	if !loaded {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
+			t.Fatalf("e2e: injecting axe-core into %s: %v", what, err)
+		}
 	}
 	violations, err := chromedp.Run(tab, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
 		r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
