@@ -143,10 +143,8 @@ func TestForwardAuthFirstTry(t *testing.T) {
 			t.Logf("the proxy's log:\n%s", stderr.String())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "open "); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-		}
+	if !stdout.Wait(10*time.Second, func(s string) bool { return strings.Contains(s, "open ") }) {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
 	}
 	if want := "appidgate proxy: open " + front + "/ "; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner %q does not say %q", stdout.String(), want)

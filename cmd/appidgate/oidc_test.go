@@ -175,10 +175,8 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 			t.Error("the proxy did not stop within 30 s")
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); !openLine.MatchString(stdout.String()); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-		}
+	if !stdout.Wait(10*time.Second, openLine.MatchString) {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
 	}
 
 	signIn := func(username string) (*testkit.Browser, testkit.Page) {

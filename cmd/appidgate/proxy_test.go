@@ -105,12 +105,8 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 		}
 	}()
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); {
-		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	if stdout.Wait(10*time.Second, openLine.MatchString) {
+		base = openLine.FindStringSubmatch(stdout.String())[1]
 	}
 	if base == "" {
 		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
@@ -195,10 +191,8 @@ func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
 		}
 	}()
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
+	if stdout.Wait(10*time.Second, openLine.MatchString) {
+		base = openLine.FindStringSubmatch(stdout.String())[1]
 	}
 	if base == "" {
 		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())

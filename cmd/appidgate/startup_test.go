@@ -36,10 +36,8 @@ func TestStartupSummary(t *testing.T) {
 			done := make(chan int, 1)
 			vars := map[string]string{"PORT": "0", "APPIDGATE_LOG_LEVEL": "info", "APPIDGATE_LOG_FORMAT": "json"}
 			go func() { done <- run(ctx, tc.command, testEnv(vars, stdout, stderr)) }()
-			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), " started"); time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("no start-up line within 10 s; stderr:\n%s", stderr.String())
-				}
+			if !stderr.Wait(10*time.Second, func(s string) bool { return strings.Contains(s, " started") }) {
+				t.Fatalf("no start-up line within 10 s; stderr:\n%s", stderr.String())
 			}
 			cancel()
 			select {

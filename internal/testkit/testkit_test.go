@@ -50,6 +50,25 @@ func TestBufferConcurrentWrites(t *testing.T) {
 	}
 }
 
+func TestBufferWait(t *testing.T) {
+	var b testkit.Buffer
+	go func() {
+		for _, part := range []string{"appidgate demo: ", "open http://127.0.0.1:5000", "\n"} {
+			b.WriteString(part)
+		}
+	}()
+	start := time.Now()
+	if !b.Wait(10*time.Second, func(s string) bool { return strings.HasSuffix(s, "\n") }) {
+		t.Fatalf("Wait gave up on a line that was written; buffer %q", b.String())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Wait returned %v after the line was written", took)
+	}
+	if b.Wait(20*time.Millisecond, func(s string) bool { return strings.Contains(s, "never") }) {
+		t.Fatal("Wait reported text that was never written")
+	}
+}
+
 func TestRSAKeysAreSharedAndDistinct(t *testing.T) {
 	if testkit.RSAKey() != testkit.RSAKey() {
 		t.Fatal("RSAKey returned two different keys")
