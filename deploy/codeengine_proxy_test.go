@@ -47,6 +47,7 @@ const upstreamCreate = "ibmcloud ce application create --name myapp --image us.i
 const upstreamGet = "ibmcloud ce application get --name myapp --output url"
 
 func TestProxyCommandsDryRun(t *testing.T) {
+	t.Parallel()
 	const image = "us.icr.io/myns/myapp-img:latest"
 	tests := []struct {
 		name       string
@@ -103,6 +104,7 @@ func TestProxyCommandsDryRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			env := proxyEnv(t)
 			if tc.env != nil {
 				tc.env(env)
@@ -128,8 +130,10 @@ func TestProxyCommandsDryRun(t *testing.T) {
 // TestProxyCommandsRun runs the proxy commands against the fake CLI: the calls are the dry run's, and
 // proxy-two hands the upstream's internal URL to the proxy.
 func TestProxyCommandsRun(t *testing.T) {
+	t.Parallel()
 	for _, command := range []string{"proxy-one", "proxy-one-update", "proxy-two"} {
 		t.Run(command, func(t *testing.T) {
+			t.Parallel()
 			env := proxyEnv(t)
 			dry := runScript(t, env, "--dry-run", command)
 			real := runScript(t, env, command)
@@ -156,6 +160,7 @@ func TestProxyCommandsRun(t *testing.T) {
 }
 
 func TestProxyTwoWarnsAboutPublicUpstream(t *testing.T) {
+	t.Parallel()
 	env := merge(proxyEnv(t), map[string]string{"FAKE_UPSTREAM_URL": "https://myapp.abc123.us-south.codeengine.appdomain.cloud"})
 	r := runScript(t, env, "proxy-two")
 	if r.code != 0 {
@@ -176,6 +181,7 @@ func TestProxyTwoWarnsAboutPublicUpstream(t *testing.T) {
 }
 
 func TestProxyCommandsRefuseMissingValues(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		command string
@@ -202,6 +208,7 @@ func TestProxyCommandsRefuseMissingValues(t *testing.T) {
 				args = append([]string{"--dry-run"}, args...)
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				env := tc.env
 				if tc.env != nil { // one bad value among otherwise complete ones
 					env = merge(proxyEnv(t), tc.env)
@@ -224,6 +231,7 @@ func TestProxyCommandsRefuseMissingValues(t *testing.T) {
 }
 
 func TestHelpListsProxyCommands(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, nil, "--help")
 	for _, c := range []string{"proxy-one", "proxy-one-update", "proxy-two", "--source-dir", "--upstream-image", "--visibility project"} {
 		if !strings.Contains(r.stdout, c) {

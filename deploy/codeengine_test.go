@@ -60,6 +60,9 @@ func assertDryRun(t *testing.T, r result) {
 // first on PATH that records its arguments, so nothing ever reaches IBM Cloud.
 func runScript(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs deploy/codeengine.sh, a bash process per case; skipped with -short")
+	}
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash not installed:", err)
@@ -103,6 +106,7 @@ func lines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n")
 const sel = "ibmcloud ce project select --name appidgate-proj"
 
 func TestDryRunPrintsCommands(t *testing.T) {
+	t.Parallel()
 	const image = "us.icr.io/myns/appidgate-img:latest"
 	const appCreate = "ibmcloud ce application create --name appidgate-app --image " + image +
 		" --registry-secret appidgate-icr-cred --port 8080 --min-scale 0 --max-scale 10 --concurrency 100" +
@@ -159,6 +163,7 @@ func TestDryRunPrintsCommands(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			env := fullEnv()
 			for k, v := range tc.extra {
 				env[k] = v
@@ -176,6 +181,7 @@ func TestDryRunPrintsCommands(t *testing.T) {
 }
 
 func TestMissingValuesRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		command string
 		env     map[string]string
@@ -199,6 +205,7 @@ func TestMissingValuesRefused(t *testing.T) {
 				args = append([]string{"--dry-run"}, args...)
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				r := runScript(t, tc.env, args...)
 				if r.code != 2 {
 					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
@@ -219,8 +226,10 @@ func TestMissingValuesRefused(t *testing.T) {
 // TestRunMatchesDryRun runs every step against the fake CLI and checks that it receives exactly what the
 // dry run printed, secrets included in the real call only.
 func TestRunMatchesDryRun(t *testing.T) {
+	t.Parallel()
 	for _, command := range []string{"all", "app-update", "redeploy", "cleanup"} {
 		t.Run(command, func(t *testing.T) {
+			t.Parallel()
 			dry := runScript(t, fullEnv(), "--dry-run", command)
 			real := runScript(t, fullEnv(), command)
 			if real.code != 0 {
@@ -268,6 +277,7 @@ func maskForCompare(args []string) []string {
 func unquote(s string) string { return strings.ReplaceAll(s, "'", "") }
 
 func TestSessionKeyGenerated(t *testing.T) {
+	t.Parallel()
 	env := fullEnv()
 	delete(env, "SESSION_SECRET_KEY")
 	r := runScript(t, env, "secret")
@@ -298,6 +308,7 @@ func TestSessionKeyGenerated(t *testing.T) {
 }
 
 func TestHelpAndBadUsage(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, nil, "--help")
 	if r.code != 0 {
 		t.Fatalf("--help exit %d", r.code)
@@ -329,6 +340,7 @@ func withoutRedirectURI() map[string]string {
 const registerHint = "register " + appURL + "/afterauth and " + appURL + "/noauth_route as redirect URIs in App ID"
 
 func TestFirstDeploymentDryRun(t *testing.T) {
+	t.Parallel()
 	const image = "us.icr.io/myns/appidgate-img:latest"
 	// Without a redirect URI the app cannot become ready, so create does not wait for it.
 	const appCreate = "ibmcloud ce application create --name appidgate-app --image " + image +
@@ -355,6 +367,7 @@ func TestFirstDeploymentDryRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := runScript(t, withoutRedirectURI(), append([]string{"--dry-run"}, tc.args...)...)
 			if r.code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -378,6 +391,7 @@ func TestFirstDeploymentDryRun(t *testing.T) {
 // TestAllDerivesRedirectURI runs `all` against the fake CLI on a first deployment: the script reads the
 // URL Code Engine gave the app and sets APPID_REDIRECT_URI from it.
 func TestAllDerivesRedirectURI(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		env        map[string]string
@@ -400,6 +414,7 @@ func TestAllDerivesRedirectURI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := runScript(t, tc.env, "all")
 			if r.code != tc.wantCode {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tc.wantCode, r.stderr)
@@ -433,6 +448,7 @@ func merge(base, extra map[string]string) map[string]string {
 }
 
 func TestURLNamesBothRedirectURIs(t *testing.T) {
+	t.Parallel()
 	help := runScript(t, nil, "--help")
 	for _, line := range lines(help.stdout) {
 		if strings.Contains(line, "/afterauth") && !strings.Contains(line, "/noauth_route") {
@@ -453,6 +469,7 @@ func TestURLNamesBothRedirectURIs(t *testing.T) {
 }
 
 func TestInvalidNumbersRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -472,6 +489,7 @@ func TestInvalidNumbersRefused(t *testing.T) {
 	for _, tc := range tests {
 		for _, command := range []string{"app-create", "all"} {
 			t.Run(tc.name+" "+command, func(t *testing.T) {
+				t.Parallel()
 				r := runScript(t, merge(fullEnv(), tc.env), command)
 				if r.code != 2 {
 					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
@@ -503,6 +521,7 @@ func TestInvalidNumbersRefused(t *testing.T) {
 }
 
 func TestRedeployNewTagEachTime(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, fullEnv(), "--dry-run", "redeploy")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -540,6 +559,7 @@ func bindingEnv() map[string]string {
 }
 
 func TestBindingDryRun(t *testing.T) {
+	t.Parallel()
 	const image = "us.icr.io/myns/appidgate-img:latest"
 	const bind = "ibmcloud ce application bind --name appidgate-app --service-instance my-appid"
 	const secret = "ibmcloud ce secret create --name appidgate-app-secret --from-literal 'SESSION_SECRET_KEY=***'"
@@ -587,6 +607,7 @@ func TestBindingDryRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := runScript(t, tc.env, append([]string{"--dry-run"}, tc.args...)...)
 			if r.code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -608,8 +629,10 @@ func TestBindingDryRun(t *testing.T) {
 // TestBindingRunMatchesDryRun runs `all` and `bind` against the fake CLI: the calls are the printed ones, and
 // the App ID credentials the binding brings reach Code Engine in no call.
 func TestBindingRunMatchesDryRun(t *testing.T) {
+	t.Parallel()
 	for _, command := range []string{"all", "bind"} {
 		t.Run(command, func(t *testing.T) {
+			t.Parallel()
 			dry := runScript(t, bindingEnv(), "--dry-run", command)
 			real := runScript(t, bindingEnv(), command)
 			if real.code != 0 {
@@ -641,6 +664,7 @@ func TestBindingRunMatchesDryRun(t *testing.T) {
 }
 
 func TestBindingRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		command string
@@ -666,6 +690,7 @@ func TestBindingRefusals(t *testing.T) {
 				name += " dry-run"
 			}
 			t.Run(name, func(t *testing.T) {
+				t.Parallel()
 				r := runScript(t, tc.env, args...)
 				if r.code != 2 {
 					t.Fatalf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)

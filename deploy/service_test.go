@@ -58,6 +58,7 @@ type probe struct {
 }
 
 func TestServiceManifest(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("service.yaml")
 	if err != nil {
 		t.Fatal(err)

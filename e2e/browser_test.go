@@ -16,6 +16,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // testTimeout bounds each test's tabs: every step of a test shares it.
@@ -62,12 +64,12 @@ type sharedBrowser struct {
 	once   sync.Once
 	ctx    context.Context // the browser's first tab; tabs made from it share nothing with each other but the process
 	err    error
-	output *syncBuffer // Chromium's stdout and stderr, and chromedp's errors
+	output *testkit.Buffer // Chromium's stdout and stderr, and chromedp's errors
 	stop   func()
 }
 
 // chromium is the package's shared browser.
-var chromium = &sharedBrowser{output: &syncBuffer{}, stop: func() {}}
+var chromium = &sharedBrowser{output: &testkit.Buffer{}, stop: func() {}}
 
 // start starts Chromium at path once; later calls return the outcome of the first.
 func (b *sharedBrowser) start(path string) (context.Context, error) {

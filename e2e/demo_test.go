@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 const (
@@ -44,13 +44,13 @@ func startDemo(t *testing.T) *demo {
 
 // startAppidgate runs the built binary as `appidgate <args...>` as startDemo describes and returns what its
 // banner says and its output (stderr: the JSON log; stdout lines prefixed "stdout: ").
-func startAppidgate(t *testing.T, args ...string) (*demo, *syncBuffer) {
+func startAppidgate(t *testing.T, args ...string) (*demo, *testkit.Buffer) {
 	t.Helper()
 	return startAppidgateEnv(t, nil, args...)
 }
 
 // startAppidgateEnv is startAppidgate with the environment variables extra (NAME=value) added.
-func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *syncBuffer) {
+func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *testkit.Buffer) {
 	t.Helper()
 	requireChromium(t)
 	if appidgateBinary == "" {
@@ -65,7 +65,7 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *sy
 		"APPIDGATE_LOG_FORMAT=json",
 	)
 	cmd.Env = append(cmd.Env, extra...)
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	cmd.Stderr = logs
 	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
@@ -114,7 +114,9 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *sy
 		select {
 		case line := <-lines:
 			if rest, ok := strings.CutPrefix(line, "appidgate "+command+": open "); ok {
-				d.App, _, _ = strings.Cut(strings.TrimSpace(rest), " ")
+				// The proxy's banner names the URL with its path "/", the demo's the bare origin.
+				u, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+				d.App = strings.TrimSuffix(u, "/")
 			}
 			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "local App ID provider: "); ok {
 				d.Provider, _, _ = strings.Cut(rest, " ")
@@ -182,28 +184,4 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for the writers of a child process and the test reading it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(s)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -176,8 +176,16 @@ type axeViolation struct {
 // axeCheck runs axe-core on the page, failing on serious and critical violations and logging the others.
 func (c *pageChecker) axeCheck(t *testing.T, tab context.Context, what string) {
 	t.Helper()
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
-		t.Fatalf("e2e: injecting axe-core into %s: %v", what, err)
+	// A page checked in light and then in dark mode keeps the axe-core it got the first time: parsing its half a
+	// megabyte of script again is the slowest part of the check.
+	loaded, err := chromedp.Run(tab, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
+	if err != nil {
+		t.Fatalf("e2e: looking for axe-core in %s: %v", what, err)
+	}
+	if !loaded {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](c.axe)); err != nil {
+			t.Fatalf("e2e: injecting axe-core into %s: %v", what, err)
+		}
 	}
 	violations, err := chromedp.Run(tab, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
 		r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
@@ -249,11 +257,11 @@ func activeElement(t *testing.T, tab context.Context) string {
 	return s
 }
 
-// TestPages visits every page appidgate and localappid show people, in one browser and two processes (the demo,
-// and a proxy whose provider and upstream are both down), and looks at each with pageChecker: the sign-in page
-// (with and without an error), the profile, the logout confirmation, the signed-out page (also after a logout
-// the provider could not take part in), the 403 page, the provider's own error page, the provider-down page and
-// the upstream-down 502. Bob signs in and signs in as someone else with the keyboard alone.
+// TestPages visits every page appidgate and localappid show people, in two tabs of one browser and two processes
+// (the demo, and a proxy whose provider and upstream are both down), and looks at each with pageChecker: the
+// sign-in page (with and without an error), the profile, the logout confirmation, the signed-out page (also after
+// a logout the provider could not take part in), the 403 page, the provider's own error page, the provider-down
+// page and the upstream-down 502. Bob signs in and signs in as someone else with the keyboard alone.
 func TestPages(t *testing.T) {
 	t.Parallel()
 	c := newPageChecker(t)
@@ -261,73 +269,84 @@ func TestPages(t *testing.T) {
 	deadProvider := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	down, _ := startAppidgateEnv(t, []string{"APPIDGATE_IDP_URL=" + deadProvider}, "proxy",
 		"--upstream", fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), "--public", "/noauth_route")
-	tab := startBrowser(t)
 	authorize := d.Provider + "/authorization"
 
-	wantPage(t, tab, open(t, tab, d.App+"/profile"), authorize, http.StatusOK, "Demo users")
-	c.check(t, tab, "signin")
-	wantPage(t, tab, submitLogin(t, tab, "alice", "not-alice"), authorize, http.StatusUnauthorized, wrongLoginText)
-	c.check(t, tab, "signin-error")
-	wantPage(t, tab, submitLogin(t, tab, "alice", "alice"), d.App+"/profile", http.StatusOK, "alice@example.com")
-	c.check(t, tab, "profile")
+	// Two tabs side by side: one person's way through sign-in, roles and logout, and the pages of errors and
+	// unreachable peers, which need no session. Each tab numbers its screenshots where the one-tab order had them.
+	t.Run("signed in", func(t *testing.T) {
+		t.Parallel()
+		c := *c
+		tab := startBrowser(t)
+		wantPage(t, tab, open(t, tab, d.App+"/profile"), authorize, http.StatusOK, "Demo users")
+		c.check(t, tab, "signin")
+		wantPage(t, tab, submitLogin(t, tab, "alice", "not-alice"), authorize, http.StatusUnauthorized, wrongLoginText)
+		c.check(t, tab, "signin-error")
+		wantPage(t, tab, submitLogin(t, tab, "alice", "alice"), d.App+"/profile", http.StatusOK, "alice@example.com")
+		c.check(t, tab, "profile")
 
-	wantPage(t, tab, open(t, tab, d.App+"/logout"), d.App+"/logout", http.StatusOK, "You are signed in as Alice")
-	c.check(t, tab, "logout")
-	resp := clickAndWait(t, tab, `form[action="/logout"] button[type="submit"]`)
-	wantPage(t, tab, resp, d.App+"/noauth_route", http.StatusOK, noauthRouteText)
-	wantPage(t, tab, open(t, tab, d.App+"/logout"), d.App+"/logout", http.StatusOK, "You are logged out")
-	c.check(t, tab, "signed-out")
-	wantPage(t, tab, open(t, tab, d.App+"/logout?provider_session=kept&return_to=/noauth_route"), d.App+"/logout",
-		http.StatusOK, "may still sign you in again")
-	c.check(t, tab, "signed-out-provider-kept")
+		wantPage(t, tab, open(t, tab, d.App+"/logout"), d.App+"/logout", http.StatusOK, "You are signed in as Alice")
+		c.check(t, tab, "logout")
+		resp := clickAndWait(t, tab, `form[action="/logout"] button[type="submit"]`)
+		wantPage(t, tab, resp, d.App+"/noauth_route", http.StatusOK, noauthRouteText)
+		wantPage(t, tab, open(t, tab, d.App+"/logout"), d.App+"/logout", http.StatusOK, "You are logged out")
+		c.check(t, tab, "signed-out")
+		wantPage(t, tab, open(t, tab, d.App+"/logout?provider_session=kept&return_to=/noauth_route"), d.App+"/logout",
+			http.StatusOK, "may still sign you in again")
+		c.check(t, tab, "signed-out-provider-kept")
 
-	// Bob, by keyboard alone: the sign-in form has the focus, Tab reaches the password, Enter signs in.
-	wantPage(t, tab, open(t, tab, d.App+"/auth_route"), authorize, http.StatusOK, "Sign in")
-	if got := activeElement(t, tab); !strings.HasPrefix(got, "INPUT#username") {
-		t.Errorf("the sign-in page opens with the focus on %s, want the username field", got)
-	}
-	typeKeys(t, tab, "bob", kb.Tab, "bob")
-	resp, err := chromedp.RunResponse(tab, chromedp.KeyEvent(kb.Enter))
-	if err != nil {
-		t.Fatalf("e2e: submitting the sign-in form with Enter: %v", err)
-	}
-	wantPage(t, tab, resp, d.App+"/auth_route", http.StatusForbidden, unauthorizedText)
-	text := pageText(tab)
-	for _, want := range []string{"Bob", "bob@example.com", "at least one role", "access@example.com"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("the 403 page does not show %q: %q", want, text)
+		// Bob, by keyboard alone: the sign-in form has the focus, Tab reaches the password, Enter signs in.
+		wantPage(t, tab, open(t, tab, d.App+"/auth_route"), authorize, http.StatusOK, "Sign in")
+		if got := activeElement(t, tab); !strings.HasPrefix(got, "INPUT#username") {
+			t.Errorf("the sign-in page opens with the focus on %s, want the username field", got)
 		}
-	}
-	if n := strings.Count(text, unauthorizedText); n != 1 {
-		t.Errorf("the 403 page says %q %d times, want once: %q", unauthorizedText, n, text)
-	}
-	c.check(t, tab, "forbidden")
-	// Tab to "Sign in as someone else", Enter: logged out here and at the provider, back at its sign-in form.
-	const switchButton = `BUTTON# "Sign in as someone else"`
-	for range 6 {
-		if activeElement(t, tab) == switchButton {
-			break
+		typeKeys(t, tab, "bob", kb.Tab, "bob")
+		resp, err := chromedp.RunResponse(tab, chromedp.KeyEvent(kb.Enter))
+		if err != nil {
+			t.Fatalf("e2e: submitting the sign-in form with Enter: %v", err)
 		}
-		typeKeys(t, tab, kb.Tab)
-	}
-	if got := activeElement(t, tab); got != switchButton {
-		t.Fatalf("Tab does not reach the sign-in-as-someone-else button (focus on %s)", got)
-	}
-	resp, err = chromedp.RunResponse(tab, chromedp.KeyEvent(kb.Enter))
-	if err != nil {
-		t.Fatalf("e2e: pressing Sign in as someone else: %v", err)
-	}
-	wantPage(t, tab, resp, authorize, http.StatusOK, "Sign in")
-	wantPage(t, tab, submitLogin(t, tab, "carol", "carol"), d.App+"/auth_route", http.StatusOK, authRouteText)
+		wantPage(t, tab, resp, d.App+"/auth_route", http.StatusForbidden, unauthorizedText)
+		text := pageText(tab)
+		for _, want := range []string{"Bob", "bob@example.com", "at least one role", "access@example.com"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the 403 page does not show %q: %q", want, text)
+			}
+		}
+		if n := strings.Count(text, unauthorizedText); n != 1 {
+			t.Errorf("the 403 page says %q %d times, want once: %q", unauthorizedText, n, text)
+		}
+		c.check(t, tab, "forbidden")
+		// Tab to "Sign in as someone else", Enter: logged out here and at the provider, back at its sign-in form.
+		const switchButton = `BUTTON# "Sign in as someone else"`
+		for range 6 {
+			if activeElement(t, tab) == switchButton {
+				break
+			}
+			typeKeys(t, tab, kb.Tab)
+		}
+		if got := activeElement(t, tab); got != switchButton {
+			t.Fatalf("Tab does not reach the sign-in-as-someone-else button (focus on %s)", got)
+		}
+		resp, err = chromedp.RunResponse(tab, chromedp.KeyEvent(kb.Enter))
+		if err != nil {
+			t.Fatalf("e2e: pressing Sign in as someone else: %v", err)
+		}
+		wantPage(t, tab, resp, authorize, http.StatusOK, "Sign in")
+		wantPage(t, tab, submitLogin(t, tab, "carol", "carol"), d.App+"/auth_route", http.StatusOK, authRouteText)
+	})
+	t.Run("errors", func(t *testing.T) {
+		t.Parallel()
+		c := *c
+		c.shots = 7
+		tab := startBrowser(t)
+		bad := url.Values{"client_id": {"nobody"}, "response_type": {"code"}, "redirect_uri": {d.App + "/afterauth"}}
+		wantPage(t, tab, open(t, tab, authorize+"?"+bad.Encode()), authorize, http.StatusBadRequest, "Invalid login request")
+		c.check(t, tab, "provider-error")
 
-	bad := url.Values{"client_id": {"nobody"}, "response_type": {"code"}, "redirect_uri": {d.App + "/afterauth"}}
-	wantPage(t, tab, open(t, tab, authorize+"?"+bad.Encode()), authorize, http.StatusBadRequest, "Invalid login request")
-	c.check(t, tab, "provider-error")
-
-	wantPage(t, tab, open(t, tab, down.App+"/auth_route"), down.App+"/auth_route", http.StatusServiceUnavailable,
-		"Could not reach the identity provider")
-	c.check(t, tab, "provider-down")
-	wantPage(t, tab, open(t, tab, down.App+"/noauth_route"), down.App+"/noauth_route", http.StatusBadGateway,
-		"Bad gateway")
-	c.check(t, tab, "upstream-down")
+		wantPage(t, tab, open(t, tab, down.App+"/auth_route"), down.App+"/auth_route", http.StatusServiceUnavailable,
+			"Could not reach the identity provider")
+		c.check(t, tab, "provider-down")
+		wantPage(t, tab, open(t, tab, down.App+"/noauth_route"), down.App+"/noauth_route", http.StatusBadGateway,
+			"Bad gateway")
+		c.check(t, tab, "upstream-down")
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // flaskPython is an interpreter that can import Flask (Debian's python3-flask, installed by .ci/run), or "".
@@ -41,7 +43,7 @@ func requireFlask(t *testing.T) string {
 
 // startFlaskBehindProxy runs `appidgate proxy ... -- python3 flaskapp.py`: the one-container shape, where the
 // proxy starts the app as its child.
-func startFlaskBehindProxy(t *testing.T) (*demo, *syncBuffer) {
+func startFlaskBehindProxy(t *testing.T) (*demo, *testkit.Buffer) {
 	t.Helper()
 	py := requireFlask(t)
 	app, err := filepath.Abs(filepath.Join("testdata", "flaskapp.py"))
@@ -60,7 +62,7 @@ func TestFlaskBehindProxy(t *testing.T) {
 	t.Parallel()
 	// SIGTERM (startAppidgate's cleanup sends it) must end both: the proxy exits 0 (checked there) and its child
 	// is gone. Registered first, this runs last.
-	var logs *syncBuffer
+	var logs *testkit.Buffer
 	t.Cleanup(func() {
 		if logs == nil {
 			return

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -300,7 +301,7 @@ type replica struct {
 	port   int
 	cmd    *exec.Cmd
 	exited chan error
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 }
 
 // replicaSet is the replicas behind the front, started with base plus each start's own settings.
@@ -319,7 +320,7 @@ func (rs *replicaSet) start(i int, extra ...string) {
 	r.cmd = exec.Command(appidgateBinary, "proxy")
 	r.cmd.Env = append(append(cleanEnv(os.Environ()), rs.base...), extra...)
 	r.cmd.Env = append(r.cmd.Env, fmt.Sprintf("APPIDGATE_LISTEN_ADDR=127.0.0.1:%d", r.port))
-	r.logs = &syncBuffer{}
+	r.logs = &testkit.Buffer{}
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("starting replica %d: %v", i, err)
@@ -568,7 +569,7 @@ type redisProcess struct {
 	addr, dir string
 	cmd       *exec.Cmd
 	exited    chan error
-	logs      *syncBuffer
+	logs      *testkit.Buffer
 }
 
 func startRedis(t *testing.T) *redisProcess {
@@ -589,7 +590,7 @@ func (r *redisProcess) start(t *testing.T) {
 	_, port, _ := strings.Cut(r.addr, ":")
 	r.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port, "--dir", r.dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "yes")
-	r.logs = &syncBuffer{}
+	r.logs = &testkit.Buffer{}
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("starting redis-server: %v", err)

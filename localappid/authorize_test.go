@@ -105,6 +105,7 @@ func TestAuthorizeRedirectURIs(t *testing.T) {
 // TestLoginForm: failed logins re-show the form with 401 and the same message whether or not the user exists;
 // a post without the CSRF token bound to the browser's cookie is refused; an oversized post is refused.
 func TestLoginForm(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	form := func(c *http.Client) url.Values {
 		page := get(t, c, f.iss+"/authorization?"+authParams(appRedirect, "").Encode())

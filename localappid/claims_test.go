@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -64,7 +65,7 @@ func TestUserCustomClaimsValidated(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := localappid.DefaultConfig()
-			cfg.SigningKey = testKey()
+			cfg.SigningKey = testkit.RSAKey()
 			cfg.Users[0].Claims = tc.claims
 			_, err := localappid.New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

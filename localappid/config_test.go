@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -131,7 +132,7 @@ custom_identity:
 func TestNewRejectsBadConfig(t *testing.T) {
 	cfg := localappid.DefaultConfig()
 	cfg.Clients = nil
-	cfg.SigningKey = testKey()
+	cfg.SigningKey = testkit.RSAKey()
 	if _, err := localappid.New(cfg); err == nil || !strings.Contains(err.Error(), "clients") {
 		t.Fatalf("New without clients: %v", err)
 	}
@@ -234,7 +235,7 @@ func TestExampleConfig(t *testing.T) {
 
 	clk := newClock()
 	cfg.BaseURL = "" // the example's origin is not this test's listener
-	cfg.SigningKey = testKey()
+	cfg.SigningKey = testkit.RSAKey()
 	cfg.Now = clk.Now
 	srv, err := localappid.Listen("127.0.0.1:0", cfg)
 	if err != nil {

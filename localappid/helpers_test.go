@@ -2,54 +2,26 @@ package localappid_test
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
-// testKey is one RSA key for the whole test binary: generating 2048-bit keys is slow under -race.
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-// clock is an injectable clock tests move forward instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newClock is a test clock at the current time, moved by hand instead of sleeping.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Now()) }
 
 const (
 	otherClientID     = "other-client"
@@ -61,9 +33,9 @@ const (
 )
 
 // testConfig is the demo config plus a second web client and a machine-only client, on the shared key and clock.
-func testConfig(clk *clock) localappid.Config {
+func testConfig(clk *testkit.Clock) localappid.Config {
 	cfg := localappid.DefaultConfig()
-	cfg.SigningKey = testKey()
+	cfg.SigningKey = testkit.RSAKey()
 	cfg.Now = clk.Now
 	cfg.IAMTokenTTL = 30 * time.Second
 	cfg.Clients = append(cfg.Clients,
@@ -77,7 +49,7 @@ func testConfig(clk *clock) localappid.Config {
 type fixture struct {
 	srv   *localappid.Server
 	p     *localappid.Provider
-	clock *clock
+	clock *testkit.Clock
 	iss   string
 }
 
@@ -103,13 +75,7 @@ func newFixture(t testing.TB, mutate ...func(*localappid.Config)) *fixture {
 // browser is an HTTP client with a cookie jar that does not follow redirects, so tests see each 302.
 func browser(t testing.TB) *http.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
+	return testkit.NewStepBrowser(t).Client
 }
 
 // pkce returns a verifier and its S256 challenge.

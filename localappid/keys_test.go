@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -39,7 +40,7 @@ func TestRestartWithinASecondPublishesANewKid(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 3 {
 		cfg := localappid.DefaultConfig()
-		cfg.SigningKey = testKey()
+		cfg.SigningKey = testkit.RSAKey()
 		cfg.PasswordHashCost = 4
 		cfg.Now = func() time.Time { return now } // every start in the same second
 		p, err := localappid.New(cfg)

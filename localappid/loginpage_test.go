@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -60,7 +61,7 @@ func TestTemplatesDirReplacesProviderPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := localappid.DefaultConfig()
-	cfg.SigningKey = testKey()
+	cfg.SigningKey = testkit.RSAKey()
 	cfg.TemplatesDir = dir
 	if _, err := localappid.New(cfg); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "error.html")) {
 		t.Errorf("New with a bad template: %v, want an error naming error.html", err)

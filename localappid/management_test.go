@@ -45,6 +45,7 @@ func mgmt(t *testing.T, f *fixture, method, path, token, body string) response {
 
 // TestIAMToken covers the IAM endpoint's refusals with IBM IAM's error shape.
 func TestIAMToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	iamToken(t, f)
 	for _, tc := range []struct {
@@ -73,6 +74,7 @@ func TestIAMToken(t *testing.T) {
 
 // TestManagementAPI covers the endpoints and their App ID shapes, and that role changes reach the next token.
 func TestManagementAPI(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	tok := iamToken(t, f)
 

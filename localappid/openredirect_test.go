@@ -15,6 +15,7 @@ import (
 // to the logout endpoint: the provider may only ever redirect to the demo client's loopback origins. A few
 // payloads are built in, so the test bites even where the shared corpus is absent.
 func TestOpenRedirectCorpus(t *testing.T) {
+	t.Parallel()
 	payloads := []string{
 		"//example.com", "/\\example.com", "https://example.com/afterauth", "@example.com/afterauth",
 		"\\@example.com/afterauth", ".example.com/afterauth", "/%2f%2fexample.com", "javascript:alert(1)//afterauth",

@@ -12,6 +12,7 @@ import (
 
 // TestTokenRefusals covers every way a token request is refused, with App ID's OAuth error and status.
 func TestTokenRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	demo := [2]string{localappid.DemoClientID, localappid.DemoClientSecret}
 	codeForm := func(code, verifier string) url.Values {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -33,7 +34,7 @@ func newGatedProvider(t *testing.T) *gatedProvider {
 	t.Cleanup(g.srv.Close)
 	cfg := localappid.DefaultConfig()
 	cfg.BaseURL = g.srv.URL
-	cfg.SigningKey = testSigningKey()
+	cfg.SigningKey = testkit.RSAKey()
 	p, err := localappid.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +90,7 @@ func (g *gatedProvider) issued() []string {
 // App ID-shaped provider on another origin: readiness follows the provider, open routes survive its outage,
 // logins work once it is back, metrics move, and the logs hold none of the tokens or codes it issued.
 func TestDemoOnAppIDShapedProvider(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	idp.down.Store(true)
 	port := freeLoopbackPort(t)
@@ -108,30 +110,30 @@ func TestDemoOnAppIDShapedProvider(t *testing.T) {
 		t.Fatalf("banner says %s, want %s", d.base, app)
 	}
 
-	b := newBrowser(t)
-	if p := b.get(app + "/readyz"); p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, `"provider"`) {
-		t.Fatalf("/readyz with the provider down: %d %s, want 503 naming the provider", p.status, p.body)
+	b := testkit.NewBrowser(t)
+	if p := b.Get(app + "/readyz"); p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, `"provider"`) {
+		t.Fatalf("/readyz with the provider down: %d %s, want 503 naming the provider", p.Status, p.Body)
 	}
-	if p := b.get(app + "/noauth_route"); p.status != http.StatusOK {
-		t.Fatalf("/noauth_route with the provider down: %d, want 200", p.status)
+	if p := b.Get(app + "/noauth_route"); p.Status != http.StatusOK {
+		t.Fatalf("/noauth_route with the provider down: %d, want 200", p.Status)
 	}
-	if p := b.get(app + "/auth_route"); p.status != http.StatusServiceUnavailable {
-		t.Fatalf("/auth_route with the provider down: %d, want 503", p.status)
+	if p := b.Get(app + "/auth_route"); p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("/auth_route with the provider down: %d, want 503", p.Status)
 	}
 
 	idp.down.Store(false)
-	if p := b.get(app + "/readyz"); p.status != http.StatusOK {
-		t.Fatalf("/readyz with the provider back: %d %s, want 200", p.status, p.body)
+	if p := b.Get(app + "/readyz"); p.Status != http.StatusOK {
+		t.Fatalf("/readyz with the provider back: %d %s, want 200", p.Status, p.Body)
 	}
-	alice := newBrowser(t)
-	if p := alice.signIn(alice.get(app+"/auth_route"), "alice"); p.status != http.StatusOK || !strings.Contains(p.body, authRouteText) {
-		t.Fatalf("alice: %d %s", p.status, p.body)
+	alice := testkit.NewBrowser(t)
+	if p := alice.SignIn(alice.Get(app+"/auth_route"), "alice", "alice"); p.Status != http.StatusOK || !strings.Contains(p.Body, authRouteText) {
+		t.Fatalf("alice: %d %s", p.Status, p.Body)
 	}
-	bob := newBrowser(t)
-	if p := bob.signIn(bob.get(app+"/auth_route"), "bob"); p.status != http.StatusForbidden || !strings.Contains(p.body, "Unauthorized!") {
-		t.Fatalf("bob: %d %s", p.status, p.body)
+	bob := testkit.NewBrowser(t)
+	if p := bob.SignIn(bob.Get(app+"/auth_route"), "bob", "bob"); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Unauthorized!") {
+		t.Fatalf("bob: %d %s", p.Status, p.Body)
 	}
-	metrics := b.get(app + "/metrics").body
+	metrics := b.Get(app + "/metrics").Body
 	for _, want := range []string{
 		`appidgate_logins_total{result="success"}`,
 		`appidgate_authorization_decisions_total{policy="any_role",result="deny"} 1`,

@@ -18,6 +18,7 @@ var providerLine = regexp.MustCompile(`local App ID provider: (http://\S+)`)
 // TestDemoBearerRoute checks the API form of /auth_route: an access token granting "view" (alice's) gets the
 // reference text, no token gets 401, and a valid token without the scope (bob holds no role) gets 403.
 func TestDemoBearerRoute(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	m := providerLine.FindStringSubmatch(d.stdout.String())
 	if m == nil {
@@ -72,6 +73,7 @@ func userAccessToken(t *testing.T, oauthServerURL, username string) string {
 // running provider and prints an access token that /api/auth_route takes (alice) or refuses for want of the
 // scope (bob); a wrong password prints no token.
 func TestIdPTokenCommand(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	m := regexp.MustCompile(`API token: curl -H "Authorization: Bearer \$\(appidgate idp token --url (\S+) alice\)" (\S+)/api/auth_route\n`).
 		FindStringSubmatch(d.stdout.String())
@@ -137,6 +139,7 @@ func TestIdPTokenCommand(t *testing.T) {
 }
 
 func TestLocalOAuthServerURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"http://127.0.0.1:5001", "http://127.0.0.1:5001/oauth/v4/local-tenant"},
 		{"http://localhost:5001/", "http://localhost:5001/oauth/v4/local-tenant"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -39,6 +40,7 @@ func ceServices(t *testing.T, p *localappid.Provider, names ...string) string {
 // no App ID variable is set, CE_SERVICES carries the credentials (the API key for roles included), the log
 // says so, and logins work with roles from the management API.
 func TestDemoOnCEServicesBinding(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	port := freeLoopbackPort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -50,13 +52,13 @@ func TestDemoOnCEServicesBinding(t *testing.T) {
 		"SESSION_SECRET_KEY":      "test-session-key-0123456789abcdef",
 		"IAM_TOKEN_URL":           idp.provider.IAMTokenURL(),
 	})
-	alice := newBrowser(t)
-	if p := alice.signIn(alice.get(app+"/auth_route"), "alice"); p.status != http.StatusOK || !strings.Contains(p.body, authRouteText) {
-		t.Fatalf("alice: %d %s", p.status, p.body)
+	alice := testkit.NewBrowser(t)
+	if p := alice.SignIn(alice.Get(app+"/auth_route"), "alice", "alice"); p.Status != http.StatusOK || !strings.Contains(p.Body, authRouteText) {
+		t.Fatalf("alice: %d %s", p.Status, p.Body)
 	}
-	bob := newBrowser(t)
-	if p := bob.signIn(bob.get(app+"/auth_route"), "bob"); p.status != http.StatusForbidden {
-		t.Fatalf("bob: %d %s", p.status, p.body)
+	bob := testkit.NewBrowser(t)
+	if p := bob.SignIn(bob.Get(app+"/auth_route"), "bob", "bob"); p.Status != http.StatusForbidden {
+		t.Fatalf("bob: %d %s", p.Status, p.Body)
 	}
 	if code := d.stop(); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -78,6 +80,7 @@ func TestDemoOnCEServicesBinding(t *testing.T) {
 // TestDemoRefusesBadCEServices: a binding problem stops start-up with the other problems, and never falls back to
 // the local provider, even without APPIDGATE_REQUIRE_APPID.
 func TestDemoRefusesBadCEServices(t *testing.T) {
+	t.Parallel()
 	idp := newGatedProvider(t)
 	for _, tc := range []struct {
 		name     string

@@ -20,6 +20,7 @@ func (f fileText) String() string { b, _ := os.ReadFile(string(f)); return strin
 // proxy is told to stop by a signal it handles (SIGHUP: the terminal closed), nor when it is killed outright
 // (SIGKILL, as the OOM killer does), which the kernel's parent-death signal covers.
 func TestChildDiesWithProxy(t *testing.T) {
+	t.Parallel()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		t.Skip("no python3")

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -18,27 +16,9 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
-	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
-
-// syncBuffer is an io.Writer that a running command and the test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testEnv returns an env whose variables are exactly vars, writing to the given buffers.
 func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
@@ -60,8 +40,8 @@ func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
 // demoProcess is `appidgate demo` running in-process on the embedded provider.
 type demoProcess struct {
 	base   string
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testkit.Buffer
+	stderr *testkit.Buffer
 	stop   func() int // cancels the command and returns its exit code
 }
 
@@ -77,7 +57,7 @@ func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 		vars["APPIDGATE_LOG_LEVEL"] = "debug"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demoProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	d := &demoProcess{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}}
 	done := make(chan int, 1)
 	go func() { done <- runDemo(ctx, nil, testEnv(vars, d.stdout, d.stderr)) }()
 	var once sync.Once
@@ -111,52 +91,8 @@ func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 	return nil
 }
 
-// browser is a cookie-keeping client that follows redirects across the app and the provider, like a person's.
-type browser struct {
-	t      *testing.T
-	client *http.Client
-}
-
-func newBrowser(t *testing.T) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, client: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-}
-
-type page struct {
-	status int
-	body   string
-	url    *url.URL
-	header http.Header
-}
-
-func (b *browser) do(req *http.Request) page {
-	b.t.Helper()
-	req.Header.Set("Accept", "text/html")
-	resp, err := b.client.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, body: string(body), url: resp.Request.URL, header: resp.Header}
-}
-
-func (b *browser) get(u string) page {
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	return b.do(req)
-}
-
-// signIn fills the provider's login form on p with username (whose password is the same word) and submits it.
-func (b *browser) signIn(p page, username string) page {
-	b.t.Helper()
-	req, err := localappidtest.LoginRequest(p.body, p.url, username, username)
-	if err != nil {
-		b.t.Fatalf("%v (%d): %s", err, p.status, p.body)
-	}
-	return b.do(req)
-}
-
 func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 
 	tests := []struct {
@@ -170,39 +106,39 @@ func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.user, func(t *testing.T) {
-			b := newBrowser(t)
-			login := b.get(d.base + "/")
-			if login.url.Host == strings.TrimPrefix(d.base, "http://") || login.status != http.StatusOK {
-				t.Fatalf("GET / ended at %s with %d, want the provider's login form on its own origin", login.url, login.status)
+			b := testkit.NewBrowser(t)
+			login := b.Get(d.base + "/")
+			if login.URL.Host == strings.TrimPrefix(d.base, "http://") || login.Status != http.StatusOK {
+				t.Fatalf("GET / ended at %s with %d, want the provider's login form on its own origin", login.URL, login.Status)
 			}
-			got := b.signIn(login, tc.user)
-			if got.status != tc.wantStatus || !strings.Contains(got.body, tc.wantText) {
-				t.Fatalf("after signing in as %s: %d at %s, want %d with %q; body:\n%s", tc.user, got.status, got.url,
-					tc.wantStatus, tc.wantText, got.body)
+			got := b.SignIn(login, tc.user, tc.user)
+			if got.Status != tc.wantStatus || !strings.Contains(got.Body, tc.wantText) {
+				t.Fatalf("after signing in as %s: %d at %s, want %d with %q; body:\n%s", tc.user, got.Status, got.URL,
+					tc.wantStatus, tc.wantText, got.Body)
 			}
-			if got.url.Path != "/auth_route" {
-				t.Fatalf("landed on %s, want /auth_route", got.url)
+			if got.URL.Path != "/auth_route" {
+				t.Fatalf("landed on %s, want /auth_route", got.URL)
 			}
-			if p := b.get(d.base + "/profile"); p.status != http.StatusOK || !strings.Contains(p.body, tc.user+"@example.com") {
-				t.Fatalf("/profile: %d, body:\n%s", p.status, p.body)
+			if p := b.Get(d.base + "/profile"); p.Status != http.StatusOK || !strings.Contains(p.Body, tc.user+"@example.com") {
+				t.Fatalf("/profile: %d, body:\n%s", p.Status, p.Body)
 			}
 		})
 	}
 
 	t.Run("open route", func(t *testing.T) {
-		if p := newBrowser(t).get(d.base + "/noauth_route"); p.status != http.StatusOK || !strings.Contains(p.body, noauthRouteText) {
-			t.Fatalf("/noauth_route: %d %s", p.status, p.body)
+		if p := testkit.NewBrowser(t).Get(d.base + "/noauth_route"); p.Status != http.StatusOK || !strings.Contains(p.Body, noauthRouteText) {
+			t.Fatalf("/noauth_route: %d %s", p.Status, p.Body)
 		}
 	})
 	t.Run("health, readiness and metrics", func(t *testing.T) {
-		b := newBrowser(t)
-		if p := b.get(d.base + "/healthz"); p.status != http.StatusOK {
-			t.Fatalf("/healthz: %d", p.status)
+		b := testkit.NewBrowser(t)
+		if p := b.Get(d.base + "/healthz"); p.Status != http.StatusOK {
+			t.Fatalf("/healthz: %d", p.Status)
 		}
-		if p := b.get(d.base + "/readyz"); p.status != http.StatusOK {
-			t.Fatalf("/readyz after logins: %d %s", p.status, p.body)
+		if p := b.Get(d.base + "/readyz"); p.Status != http.StatusOK {
+			t.Fatalf("/readyz after logins: %d %s", p.Status, p.Body)
 		}
-		m := b.get(d.base + "/metrics").body
+		m := b.Get(d.base + "/metrics").Body
 		for _, want := range []string{
 			`appidgate_logins_total{result="success"} 3`,
 			`appidgate_authorization_decisions_total{policy="any_role",result="deny"} 1`,
@@ -234,6 +170,7 @@ func TestDemoReferenceRoutesOnLocalProvider(t *testing.T) {
 }
 
 func TestDemoConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -294,6 +231,7 @@ func TestDemoConfigurationErrors(t *testing.T) {
 }
 
 func TestProblemsOf(t *testing.T) {
+	t.Parallel()
 	problems := &appid.ConfigError{Problems: []appid.Problem{
 		{Setting: "APPID_CLIENT_ID", Reason: "required, not set"},
 		{Setting: "APPIDGATE_CLOCK_SKEW", Reason: "expected at most 5m0s, got 1h0m0s"},

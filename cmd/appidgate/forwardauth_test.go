@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/internal/frontproxytest"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/proxy"
 )
@@ -21,6 +22,7 @@ import (
 // TestLocalPublicURL: on the local provider, APPID_REDIRECT_URI is the public URL when it names this machine
 // (or whatever it names when the local provider was asked for); anything else is a leftover, ignored and named.
 func TestLocalPublicURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, given string
 		explicit    bool
@@ -66,6 +68,7 @@ func TestLocalPublicURL(t *testing.T) {
 // URL's host, but never answers a front proxy's forward-auth question with a redirect (nginx makes a 500 of
 // it); a front proxy asking for another host is warned about, once.
 func TestCanonicalHostLeavesForwardAuthAlone(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := canonicalHost("http://localhost:8090/afterauth", log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +116,7 @@ func TestCanonicalHostLeavesForwardAuthAlone(t *testing.T) {
 // URL of nginx in front of it, and nginx configured as docs/forward-auth.md says. A browser is sent to sign in
 // and comes back through nginx, alice reaches the app, bob gets appidgate's 403 page and an API request 401 JSON.
 func TestForwardAuthFirstTry(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "app: %s user=%s", r.URL.Path, r.Header.Get("X-Appidgate-User"))
@@ -122,7 +126,7 @@ func TestForwardAuthFirstTry(t *testing.T) {
 	front := fmt.Sprintf("http://localhost:%d", nginxPort)
 	vars := map[string]string{"PORT": fmt.Sprint(proxyPort), "APPID_REDIRECT_URI": front + "/afterauth",
 		"APPIDGATE_LOG_LEVEL": "debug"}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -139,10 +143,8 @@ func TestForwardAuthFirstTry(t *testing.T) {
 			t.Logf("the proxy's log:\n%s", stderr.String())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), "open "); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-		}
+	if !stdout.Wait(10*time.Second, func(s string) bool { return strings.Contains(s, "open ") }) {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
 	}
 	if want := "appidgate proxy: open " + front + " "; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner %q does not say %q", stdout.String(), want)
@@ -170,15 +172,15 @@ func TestForwardAuthFirstTry(t *testing.T) {
 		t.Errorf("an API request: %d %v, want 401 JSON with WWW-Authenticate", resp.StatusCode, resp.Header)
 	}
 
-	alice := newBrowser(t)
-	got := alice.signIn(alice.get(front+"/auth_route"), "alice")
-	if got.status != http.StatusOK || got.body != "app: /auth_route user="+localappid.AliceID || got.url.String() != front+"/auth_route" {
-		t.Errorf("alice: %d at %s: %q, want the app's page behind nginx", got.status, got.url, got.body)
+	alice := testkit.NewBrowser(t)
+	got := alice.SignIn(alice.Get(front+"/auth_route"), "alice", "alice")
+	if got.Status != http.StatusOK || got.Body != "app: /auth_route user="+localappid.AliceID || got.URL.String() != front+"/auth_route" {
+		t.Errorf("alice: %d at %s: %q, want the app's page behind nginx", got.Status, got.URL, got.Body)
 	}
-	bob := newBrowser(t)
-	got = bob.signIn(bob.get(front+"/auth_route"), "bob")
-	if got.status != http.StatusForbidden || !strings.Contains(got.body, "Unauthorized!") || strings.Contains(got.body, "nginx") {
-		t.Errorf("bob: %d %q, want appidgate's 403 page", got.status, got.body)
+	bob := testkit.NewBrowser(t)
+	got = bob.SignIn(bob.Get(front+"/auth_route"), "bob", "bob")
+	if got.Status != http.StatusForbidden || !strings.Contains(got.Body, "Unauthorized!") || strings.Contains(got.Body, "nginx") {
+		t.Errorf("bob: %d %q, want appidgate's 403 page", got.Status, got.Body)
 	}
 	logs := stderr.String()
 	for _, want := range []string{"forward-auth: no session", "forward-auth refused: the user does not meet the route's policy"} {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -13,34 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
-// idpOutput is a goroutine-safe buffer for runIdP's streams.
-type idpOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *idpOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *idpOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-func idpEnv() (env, *idpOutput, *idpOutput) {
-	stdout, stderr := &idpOutput{}, &idpOutput{}
+func idpEnv() (env, *testkit.Buffer, *testkit.Buffer) {
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	return env{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" },
 		lookupEnv: func(string) (string, bool) { return "", false }}, stdout, stderr
 }
@@ -54,6 +35,7 @@ func cancelledContext() context.Context {
 // TestRunIdPBadInput: bad flags or config exit 2 with one message naming every problem, and nothing is served. A bad
 // flag gets its error and a pointer to --help, not the whole usage.
 func TestRunIdPBadInput(t *testing.T) {
+	t.Parallel()
 	badConfig := filepath.Join(t.TempDir(), "idp.yaml")
 	if err := os.WriteFile(badConfig, []byte("clients:\n  - id: web\nusers:\n  - id: u1\n    username: x\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -96,6 +78,7 @@ func TestRunIdPBadInput(t *testing.T) {
 // TestRunIdPConfigUsersWithoutID: a config file whose users have no id starts, with stable ids derived from the
 // usernames (the same on every run), shown in the user list.
 func TestRunIdPConfigUsersWithoutID(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "idp.yaml")
 	if err := os.WriteFile(config, []byte("users:\n  - username: dave\n    password: pw\n  - email: erin@example.com\n    password: pw\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -142,6 +125,7 @@ func printedSettings(out string) map[string]string {
 
 // TestShellQuote runs export lines through sh and checks each value arrives unchanged.
 func TestShellQuote(t *testing.T) {
+	t.Parallel()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
 		t.Skip("no sh")
@@ -168,6 +152,7 @@ func TestShellQuote(t *testing.T) {
 // (APPID_REDIRECT_URI and a SESSION_SECRET_KEY generated for this run included), and they form a valid appid
 // configuration; with a config file, only the provider's own URLs are printed.
 func TestRunIdPPrintsDemoSettings(t *testing.T) {
+	t.Parallel()
 	config := filepath.Join(t.TempDir(), "idp.yaml")
 	if err := os.WriteFile(config, []byte("tenant: t1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -214,6 +199,7 @@ func TestRunIdPPrintsDemoSettings(t *testing.T) {
 
 // TestRunIdPHelp prints the usage to stdout and exits 0.
 func TestRunIdPHelp(t *testing.T) {
+	t.Parallel()
 	e, stdout, _ := idpEnv()
 	if code := runIdP(context.Background(), []string{"-h"}, e); code != 0 || !strings.Contains(stdout.String(), "--issuer-url") {
 		t.Fatalf("exit %d, stdout %s", code, stdout)
@@ -222,6 +208,7 @@ func TestRunIdPHelp(t *testing.T) {
 
 // TestRunIdPServes: the printed APPID_OAUTH_SERVER_URL serves discovery; cancelling shuts down with exit 0.
 func TestRunIdPServes(t *testing.T) {
+	t.Parallel()
 	e, stdout, stderr := idpEnv()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -283,6 +270,7 @@ func TestRunIdPServes(t *testing.T) {
 
 // TestRunIdPIssuerURL: --issuer-url (origin or full OAuth server URL) sets the advertised URLs.
 func TestRunIdPIssuerURL(t *testing.T) {
+	t.Parallel()
 	for _, flagValue := range []string{"http://idp.example:5001", "http://idp.example:5001/oauth/v4/local-tenant"} {
 		t.Run(flagValue, func(t *testing.T) {
 			e, stdout, stderr := idpEnv()
@@ -298,6 +286,7 @@ func TestRunIdPIssuerURL(t *testing.T) {
 
 // TestRunIdPAddressInUse exits 1 when it cannot listen.
 func TestRunIdPAddressInUse(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

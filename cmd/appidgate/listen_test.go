@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/appidgate/appidgate/internal/testkit"
+
 	"context"
 	"net"
 	"strings"
@@ -10,6 +12,7 @@ import (
 // TestAddressInUse: when another process holds the address, each command says which address and the setting
 // that moves it, and exits 1.
 func TestAddressInUse(t *testing.T) {
+	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +39,7 @@ func TestAddressInUse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.Buffer
 			code := run(context.Background(), tc.args, testEnv(tc.vars, &stdout, &stderr))
 			if code != 1 || !strings.Contains(stderr.String(), tc.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant 1 and %q", code, stderr.String(), tc.want)

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 func TestDemoHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := runDemo(context.Background(), []string{"--help"}, testEnv(nil, &stdout, &stderr)); code != 0 {
 		t.Fatalf("demo --help exit code %d, want 0; stderr: %s", code, stderr.String())
@@ -20,18 +23,20 @@ func TestDemoHelpExitsZero(t *testing.T) {
 }
 
 func TestReferenceRoutesAnswerTheReferenceTextsExactly(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
-	p := newBrowser(t).get(d.base + "/noauth_route")
-	if p.status != http.StatusOK || p.body != noauthRouteText {
-		t.Fatalf("/noauth_route: %d %q, want 200 %q", p.status, p.body, noauthRouteText)
+	p := testkit.NewBrowser(t).Get(d.base + "/noauth_route")
+	if p.Status != http.StatusOK || p.Body != noauthRouteText {
+		t.Fatalf("/noauth_route: %d %q, want 200 %q", p.Status, p.Body, noauthRouteText)
 	}
-	b := newBrowser(t)
-	if got := b.signIn(b.get(d.base+"/auth_route"), "alice"); got.body != authRouteText {
-		t.Fatalf("/auth_route for alice: %q, want %q", got.body, authRouteText)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); got.Body != authRouteText {
+		t.Fatalf("/auth_route for alice: %q, want %q", got.Body, authRouteText)
 	}
 }
 
 func TestLocalDemoKeepsOneOrigin(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
 	other := strings.Replace(d.base, "localhost", "127.0.0.1", 1)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -55,22 +60,23 @@ func TestLocalDemoKeepsOneOrigin(t *testing.T) {
 		}
 	}
 	// And a login started on 127.0.0.1 ends signed in on localhost.
-	b := newBrowser(t)
-	if got := b.signIn(b.get(other+"/auth_route"), "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("login started on 127.0.0.1: %d %q", got.status, got.body)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(other+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("login started on 127.0.0.1: %d %q", got.Status, got.Body)
 	}
 }
 
 func TestLocalDemoIgnoresLeftoverAppIDSettings(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, map[string]string{
 		"APPID_CLIENT_ID":     "client-of-a-real-app-id",
 		"APPID_CLIENT_SECRET": "its-secret",
 		"APPID_REDIRECT_URI":  "http://0.0.0.0:5000/afterauth",
 		"IBM_CLOUD_APIKEY":    "real-key",
 	})
-	b := newBrowser(t)
-	if got := b.signIn(b.get(d.base+"/auth_route"), "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("alice with leftover App ID settings: %d %q", got.status, got.body)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("alice with leftover App ID settings: %d %q", got.Status, got.Body)
 	}
 	d.stop()
 	logs := d.stderr.String()
@@ -85,6 +91,7 @@ func TestLocalDemoIgnoresLeftoverAppIDSettings(t *testing.T) {
 }
 
 func TestIdPPublicURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -113,6 +120,7 @@ func TestIdPPublicURL(t *testing.T) {
 // TestExplicitLocalProviderAsInAContainer runs the demo the way the README's container line does: the image's
 // APPIDGATE_REQUIRE_APPID with APPIDGATE_LOCAL_IDP, the provider on a fixed port, the redirect URI as published.
 func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
+	t.Parallel()
 	appPort, idpPort := freeLoopbackPort(t), freeLoopbackPort(t)
 	d := startDemo(t, map[string]string{
 		"APPIDGATE_REQUIRE_APPID": "1",
@@ -122,12 +130,12 @@ func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
 		"APPIDGATE_IDP_URL":       fmt.Sprintf("http://localhost:%d", idpPort),
 		"APPID_REDIRECT_URI":      fmt.Sprintf("http://localhost:%d/afterauth", appPort),
 	})
-	b := newBrowser(t)
-	login := b.get(d.base + "/auth_route")
-	if login.url.Host != fmt.Sprintf("localhost:%d", idpPort) {
-		t.Fatalf("login form at %s, want the provider's published origin localhost:%d", login.url, idpPort)
+	b := testkit.NewBrowser(t)
+	login := b.Get(d.base + "/auth_route")
+	if login.URL.Host != fmt.Sprintf("localhost:%d", idpPort) {
+		t.Fatalf("login form at %s, want the provider's published origin localhost:%d", login.URL, idpPort)
 	}
-	if got := b.signIn(login, "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("alice: %d %q", got.status, got.body)
+	if got := b.SignIn(login, "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("alice: %d %q", got.Status, got.Body)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/internal/zitadeltest"
 )
 
@@ -23,6 +24,7 @@ import (
 // name and email from userinfo, calls the API with the provider's access token, and logs out through the
 // provider's end-session endpoint; once with its default opaque access tokens and once with JWT access tokens.
 func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
+	t.Parallel()
 	for _, jwt := range []bool{false, true} {
 		t.Run(fmt.Sprintf("JWT access tokens %v", jwt), func(t *testing.T) {
 			port := freeLoopbackPort(t)
@@ -44,26 +46,26 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 				t.Errorf("banner does not name the provider and its kind:\n%s", d.stdout.String())
 			}
 
-			b := newBrowser(t)
-			form := b.get(app + "/auth_route")
-			if !strings.HasPrefix(form.url.String(), idp.Issuer+"login/") {
-				t.Fatalf("GET /auth_route ended at %s (%d), want the provider's login form", form.url, form.status)
+			b := testkit.NewBrowser(t)
+			form := b.Get(app + "/auth_route")
+			if !strings.HasPrefix(form.URL.String(), idp.Issuer+"login/") {
+				t.Fatalf("GET /auth_route ended at %s (%d), want the provider's login form", form.URL, form.Status)
 			}
-			req, err := zitadeltest.LoginRequest(form.body, form.url, idp.Username, zitadeltest.Password)
+			req, err := zitadeltest.LoginRequest(form.Body, form.URL, idp.Username, zitadeltest.Password)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := b.do(req); got.status != http.StatusOK || got.body != authRouteText || got.url.Path != "/auth_route" {
-				t.Fatalf("after signing in: %d at %s: %s\nlogs:\n%s", got.status, got.url, got.body, d.stderr.String())
+			if got := b.Do(req); got.Status != http.StatusOK || got.Body != authRouteText || got.URL.Path != "/auth_route" {
+				t.Fatalf("after signing in: %d at %s: %s\nlogs:\n%s", got.Status, got.URL, got.Body, d.stderr.String())
 			}
-			profile := b.get(app + "/profile")
+			profile := b.Get(app + "/profile")
 			for _, want := range []string{zitadeltest.UserName, zitadeltest.UserEmail, "<li>stuff</li>", "offline_access"} {
-				if !strings.Contains(profile.body, want) {
-					t.Errorf("/profile lacks %q:\n%s", want, profile.body)
+				if !strings.Contains(profile.Body, want) {
+					t.Errorf("/profile lacks %q:\n%s", want, profile.Body)
 				}
 			}
-			if got := b.get(app + "/auth_route"); got.status != http.StatusOK || got.url.Host != strings.TrimPrefix(app, "http://") {
-				t.Errorf("the session is not kept: %d at %s", got.status, got.url)
+			if got := b.Get(app + "/auth_route"); got.Status != http.StatusOK || got.URL.Host != strings.TrimPrefix(app, "http://") {
+				t.Errorf("the session is not kept: %d at %s", got.Status, got.URL)
 			}
 
 			tokens := idp.Tokens()
@@ -73,16 +75,16 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 			api, _ := http.NewRequest(http.MethodGet, app+"/api/auth_route", nil)
 			api.Header.Set("Authorization", "Bearer "+tokens[0].AccessToken)
 			api.Header.Set("Accept", "application/json")
-			if got := newBrowser(t).do(api); got.status != http.StatusOK || got.body != authRouteText {
-				t.Errorf("/api/auth_route with the provider's access token: %d %s", got.status, got.body)
+			if got := testkit.NewBrowser(t).Do(api); got.Status != http.StatusOK || got.Body != authRouteText {
+				t.Errorf("/api/auth_route with the provider's access token: %d %s", got.Status, got.Body)
 			}
 
 			logout, _ := http.NewRequest(http.MethodPost, app+"/logout", strings.NewReader(""))
 			logout.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			logout.Header.Set("Origin", app)
-			if got := b.do(logout); got.status != http.StatusOK || got.body != noauthRouteText || got.url.String() != app+"/noauth_route" {
-				t.Errorf("logout ended at %s with %d %q, want /noauth_route after the provider's end session", got.url,
-					got.status, got.body)
+			if got := b.Do(logout); got.Status != http.StatusOK || got.Body != noauthRouteText || got.URL.String() != app+"/noauth_route" {
+				t.Errorf("logout ended at %s with %d %q, want /noauth_route after the provider's end session", got.URL,
+					got.Status, got.Body)
 			}
 			conf := oauth2.Config{ClientID: zitadeltest.ClientID, ClientSecret: zitadeltest.ClientSecret,
 				Endpoint: oauth2.Endpoint{TokenURL: idp.Issuer + "oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
@@ -91,8 +93,8 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 			if tokens[0].RefreshToken == "" || !errors.As(err, &re) {
 				t.Errorf("the refresh token %q after logout: %v, want the provider to refuse it", tokens[0].RefreshToken, err)
 			}
-			if got := b.get(app + "/auth_route"); !strings.HasPrefix(got.url.String(), idp.Issuer+"login/") {
-				t.Errorf("/auth_route after logout ended at %s, want the provider's login form", got.url)
+			if got := b.Get(app + "/auth_route"); !strings.HasPrefix(got.URL.String(), idp.Issuer+"login/") {
+				t.Errorf("/auth_route after logout ended at %s, want the provider's login form", got.URL)
 			}
 
 			if code := d.stop(); code != 0 {
@@ -115,6 +117,7 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 }
 
 func TestDemoOIDCModeConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	code := runDemo(context.Background(), nil, testEnv(map[string]string{
 		"APPIDGATE_PROVIDER": "oidc", "IBM_CLOUD_APIKEY": "left-over", "APPIDGATE_ROLES_CLAIM": "a..b",
@@ -136,6 +139,7 @@ func TestDemoOIDCModeConfigurationErrors(t *testing.T) {
 // TestProxyOnAnotherOpenIDConnectProvider: appidgate proxy in generic mode signs users in at zitadel's example
 // provider and passes their identity, roles from a claim of its userinfo, to the upstream.
 func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, h := range []string{"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles"} {
 			fmt.Fprintf(w, "%s=%s\n", h, r.Header.Get(h))
@@ -156,7 +160,7 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 		"SESSION_SECRET_KEY":    "test-session-key-0123456789abcdef",
 		"APPIDGATE_ROLES_CLAIM": "groups",
 	}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -171,29 +175,27 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 			t.Error("the proxy did not stop within 30 s")
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); !openLine.MatchString(stdout.String()); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-		}
+	if !stdout.Wait(10*time.Second, openLine.MatchString) {
+		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
 	}
 
-	signIn := func(username string) (*browser, page) {
-		b := newBrowser(t)
-		form := b.get(app + "/admin")
-		req, err := zitadeltest.LoginRequest(form.body, form.url, username, zitadeltest.Password)
+	signIn := func(username string) (*testkit.Browser, testkit.Page) {
+		b := testkit.NewBrowser(t)
+		form := b.Get(app + "/admin")
+		req, err := zitadeltest.LoginRequest(form.Body, form.URL, username, zitadeltest.Password)
 		if err != nil {
-			t.Fatalf("%v (%d at %s)\nstderr:\n%s", err, form.status, form.url, stderr.String())
+			t.Fatalf("%v (%d at %s)\nstderr:\n%s", err, form.Status, form.URL, stderr.String())
 		}
-		return b, b.do(req)
+		return b, b.Do(req)
 	}
 	_, got := signIn(idp.Username)
 	want := "X-Appidgate-User=" + zitadeltest.UserID + "\nX-Appidgate-Email=" + zitadeltest.UserEmail +
 		"\nX-Appidgate-Name=" + zitadeltest.UserName + "\nX-Appidgate-Roles=admin,user\n"
-	if got.status != http.StatusOK || got.body != want {
-		t.Errorf("upstream saw %d:\n%s\nwant:\n%s\nstderr:\n%s", got.status, got.body, want, stderr.String())
+	if got.Status != http.StatusOK || got.Body != want {
+		t.Errorf("upstream saw %d:\n%s\nwant:\n%s\nstderr:\n%s", got.Status, got.Body, want, stderr.String())
 	}
-	if _, got := signIn(zitadeltest.User2); got.status != http.StatusForbidden {
-		t.Errorf("/admin for a user without the admin group: %d, want 403", got.status)
+	if _, got := signIn(zitadeltest.User2); got.Status != http.StatusForbidden {
+		t.Errorf("/admin for a user without the admin group: %d, want 403", got.Status)
 	}
 	if !strings.Contains(stderr.String(), `"provider":"oidc"`) {
 		t.Errorf("the start-up log line does not name the mode:\n%s", stderr.String())

@@ -8,11 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // TestBadTemplatesStopStartUp: a template in APPIDGATE_TEMPLATES_DIR that does not parse stops demo and proxy at
 // start, with the settings' message naming the file.
 func TestBadTemplatesStopStartUp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "forbidden.html"), []byte("{{if .User}}"), 0o644); err != nil {
 		t.Fatal(err)
@@ -37,10 +40,11 @@ func TestBadTemplatesStopStartUp(t *testing.T) {
 // TestDemoPagesUseTemplatesDir: the demo's profile page and the embedded provider's sign-in page come from
 // APPIDGATE_TEMPLATES_DIR when it replaces them; the demo's sign-in page lists the demo users.
 func TestDemoPagesUseTemplatesDir(t *testing.T) {
+	t.Parallel()
 	d := startDemo(t, nil)
-	login := newBrowser(t).get(d.base + "/auth_route")
-	if !strings.Contains(login.body, "Demo users") || !strings.Contains(login.body, "<td><code>bob</code></td><td><code>bob</code></td><td>none</td>") {
-		t.Errorf("the demo's sign-in page does not list the demo users:\n%s", login.body)
+	login := testkit.NewBrowser(t).Get(d.base + "/auth_route")
+	if !strings.Contains(login.Body, "Demo users") || !strings.Contains(login.Body, "<td><code>bob</code></td><td><code>bob</code></td><td>none</td>") {
+		t.Errorf("the demo's sign-in page does not list the demo users:\n%s", login.Body)
 	}
 	d.stop()
 
@@ -54,12 +58,12 @@ func TestDemoPagesUseTemplatesDir(t *testing.T) {
 		}
 	}
 	d = startDemo(t, map[string]string{"APPIDGATE_TEMPLATES_DIR": dir})
-	b := newBrowser(t)
-	page := b.get(d.base + "/profile")
-	if !strings.Contains(page.body, "<h1>ACME</h1>") {
-		t.Fatalf("the embedded provider's sign-in page is not the replaced one:\n%s", page.body)
+	b := testkit.NewBrowser(t)
+	page := b.Get(d.base + "/profile")
+	if !strings.Contains(page.Body, "<h1>ACME</h1>") {
+		t.Fatalf("the embedded provider's sign-in page is not the replaced one:\n%s", page.Body)
 	}
-	if got := b.signIn(page, "alice"); got.status != http.StatusOK || got.body != "profile of Alice" {
-		t.Errorf("/profile: %d %q, want the replaced page", got.status, got.body)
+	if got := b.SignIn(page, "alice", "alice"); got.Status != http.StatusOK || got.Body != "profile of Alice" {
+		t.Errorf("/profile: %d %q, want the replaced page", got.Status, got.Body)
 	}
 }

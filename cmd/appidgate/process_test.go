@@ -33,6 +33,7 @@ func freeLoopbackPort(t *testing.T) int {
 // provider's discovery answer slowly, sends SIGTERM, and checks that the request still completes, that new
 // connections are refused meanwhile, and that the process exits 0, as Knative's scale-down expects.
 func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}

@@ -19,12 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/proxy"
 )
 
 // TestProxyConfigurationErrors: appidgate proxy names every problem of its flags, its routes file and the
 // environment in one message and exits 2, before it starts anything.
 func TestProxyConfigurationErrors(t *testing.T) {
+	t.Parallel()
 	routes := filepath.Join(t.TempDir(), "routes.yaml")
 	if err := os.WriteFile(routes, []byte("routes:\n  - path: /admin\n    policy: root\n  - path: admin\n    public: true\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -71,6 +73,7 @@ func TestProxyConfigurationErrors(t *testing.T) {
 
 // TestAppEnvironment: the app the proxy starts gets the upstream's port and none of the proxy's secrets.
 func TestAppEnvironment(t *testing.T) {
+	t.Parallel()
 	got := appEnv([]string{"PATH=/bin", "PORT=8080", "SESSION_SECRET_KEY=s", "APPID_CLIENT_SECRET=c",
 		"IBM_CLOUD_APIKEY=k", "APPIDGATE_ASSERTION_SECRET=a", "APPIDGATE_REDIS_URL=redis://x", "APP_SETTING=1"}, "8000")
 	want := []string{"PATH=/bin", "APP_SETTING=1", "PORT=8000"}
@@ -82,10 +85,11 @@ func TestAppEnvironment(t *testing.T) {
 // TestProxyForwardAuthMounted: appidgate proxy serves the forward-auth endpoints, answering its trusted
 // proxies, and its sign-in accepts return URLs on its own public host by default.
 func TestProxyForwardAuthMounted(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer upstream.Close()
 	vars := map[string]string{"PORT": "0"}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -101,12 +105,8 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 		}
 	}()
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); {
-		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	if stdout.Wait(10*time.Second, openLine.MatchString) {
+		base = openLine.FindStringSubmatch(stdout.String())[1]
 	}
 	if base == "" {
 		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
@@ -146,13 +146,14 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 // TestProxyStartTimeout: an app that never listens on the upstream's port fails the start within --start-timeout,
 // with a message that names the address, the PORT it was given and the flag to raise.
 func TestProxyStartTimeout(t *testing.T) {
+	t.Parallel()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		t.Skip("no sleep command")
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
 	_, port, _ := net.SplitHostPort(addr)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	start := time.Now()
 	code := runProxy(context.Background(), []string{"--upstream", "http://" + addr, "--start-timeout", "300ms", "--",
 		sleep, "30"}, testEnv(map[string]string{"PORT": "0"}, &stdout, &stderr))
@@ -172,8 +173,9 @@ func TestProxyStartTimeout(t *testing.T) {
 // TestProxyUpstreamFailureLogsRequestID: the 502 page for an upstream that does not answer shows a request id,
 // and the proxy's WARN line about that failure carries the same id.
 func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
+	t.Parallel()
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -189,10 +191,8 @@ func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
 		}
 	}()
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := openLine.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
+	if stdout.Wait(10*time.Second, openLine.MatchString) {
+		base = openLine.FindStringSubmatch(stdout.String())[1]
 	}
 	if base == "" {
 		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())

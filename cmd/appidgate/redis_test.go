@@ -6,17 +6,20 @@ import (
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // TestDemoWithRedisSessions runs the demo with APPIDGATE_REDIS_URL: the session lives in Redis, the browser
 // holds only an id, readiness includes Redis, and logout removes the session from Redis.
 func TestDemoWithRedisSessions(t *testing.T) {
+	t.Parallel()
 	redis := miniredis.RunT(t)
 	d := startDemo(t, map[string]string{"APPIDGATE_REDIS_URL": "redis://" + redis.Addr()})
 
-	b := newBrowser(t)
-	if got := b.signIn(b.get(d.base+"/auth_route"), "alice"); got.status != http.StatusOK || got.body != authRouteText {
-		t.Fatalf("alice: %d %q", got.status, got.body)
+	b := testkit.NewBrowser(t)
+	if got := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK || got.Body != authRouteText {
+		t.Fatalf("alice: %d %q", got.Status, got.Body)
 	}
 	sessions := func() int {
 		n := 0
@@ -30,23 +33,23 @@ func TestDemoWithRedisSessions(t *testing.T) {
 	if sessions() != 1 {
 		t.Fatalf("Redis holds %d sessions after one login (keys %v), want 1", sessions(), redis.Keys())
 	}
-	if p := b.get(d.base + "/readyz"); p.status != http.StatusOK || !strings.Contains(p.body, `"redis":"ok"`) {
-		t.Fatalf("/readyz: %d %s, want 200 with the redis check", p.status, p.body)
+	if p := b.Get(d.base + "/readyz"); p.Status != http.StatusOK || !strings.Contains(p.Body, `"redis":"ok"`) {
+		t.Fatalf("/readyz: %d %s, want 200 with the redis check", p.Status, p.Body)
 	}
 
 	// Log out through the page's form, as a browser would: same-origin POST.
 	req, _ := http.NewRequest(http.MethodPost, d.base+"/logout", strings.NewReader(""))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", d.base)
-	if p := b.do(req); p.url.Path != "/noauth_route" {
-		t.Fatalf("logout ended at %s (%d), want /noauth_route", p.url, p.status)
+	if p := b.Do(req); p.URL.Path != "/noauth_route" {
+		t.Fatalf("logout ended at %s (%d), want /noauth_route", p.URL, p.Status)
 	}
 	if sessions() != 0 {
 		t.Fatalf("Redis still holds %d sessions after logout", sessions())
 	}
 
 	redis.Close()
-	if p := b.get(d.base + "/readyz"); p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "redis") {
-		t.Fatalf("/readyz with Redis down: %d %s, want 503 naming redis", p.status, p.body)
+	if p := b.Get(d.base + "/readyz"); p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "redis") {
+		t.Fatalf("/readyz with Redis down: %d %s, want 503 naming redis", p.Status, p.Body)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"math/big"
 	"net"
 	"net/http"
@@ -92,7 +93,7 @@ func startTLSRedis(t *testing.T, ca *testCA) int {
 	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", "0", "--tls-port", fmt.Sprint(port),
 		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile,
 		"--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir)
-	var out syncBuffer
+	var out testkit.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,24 +124,24 @@ func TestRedisOverTLSWithCA(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := startDemo(t, map[string]string{"APPIDGATE_REDIS_URL": rediss, "APPIDGATE_REDIS_CA_CERT": tc.caCert})
-			b := newBrowser(t)
-			if p := b.get(d.base + "/readyz"); p.status != http.StatusOK || !strings.Contains(p.body, `"redis":"ok"`) {
-				t.Fatalf("/readyz: %d %s, want 200 with redis ok", p.status, p.body)
+			b := testkit.NewBrowser(t)
+			if p := b.Get(d.base + "/readyz"); p.Status != http.StatusOK || !strings.Contains(p.Body, `"redis":"ok"`) {
+				t.Fatalf("/readyz: %d %s, want 200 with redis ok", p.Status, p.Body)
 			}
-			if p := b.signIn(b.get(d.base+"/auth_route"), "alice"); p.status != http.StatusOK || p.body != authRouteText {
-				t.Fatalf("alice: %d %q", p.status, p.body)
+			if p := b.SignIn(b.Get(d.base+"/auth_route"), "alice", "alice"); p.Status != http.StatusOK || p.Body != authRouteText {
+				t.Fatalf("alice: %d %q", p.Status, p.Body)
 			}
-			if p := b.get(d.base + "/auth_route"); p.status != http.StatusOK {
-				t.Fatalf("alice's session from Redis over TLS: %d", p.status)
+			if p := b.Get(d.base + "/auth_route"); p.Status != http.StatusOK {
+				t.Fatalf("alice's session from Redis over TLS: %d", p.Status)
 			}
 		})
 	}
 
 	t.Run("wrong CA", func(t *testing.T) {
 		d := startDemo(t, map[string]string{"APPIDGATE_REDIS_URL": rediss, "APPIDGATE_REDIS_CA_CERT": string(other.certPEM)})
-		p := newBrowser(t).get(d.base + "/readyz")
-		if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, `"redis":"fail"`) {
-			t.Fatalf("/readyz with the wrong CA: %d %s, want 503 failing redis", p.status, p.body)
+		p := testkit.NewBrowser(t).Get(d.base + "/readyz")
+		if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, `"redis":"fail"`) {
+			t.Fatalf("/readyz with the wrong CA: %d %s, want 503 failing redis", p.Status, p.Body)
 		}
 		// The reason is logged, not served: /readyz is public.
 		const want = "not signed by a trusted CA (a managed Redis needs its CA certificate): tls: failed to verify certificate: x509: certificate signed by unknown authority (APPIDGATE_REDIS_CA_CERT is not the CA of this Redis)"
@@ -157,7 +158,7 @@ func TestRedisOverTLSWithCA(t *testing.T) {
 			"APPIDGATE_REDIS_CA_CERT: set, but APPIDGATE_REDIS_URL is not a rediss:// (TLS) URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.Buffer
 			vars := map[string]string{"PORT": "0", "APPIDGATE_REDIS_URL": tc.url, "APPIDGATE_REDIS_CA_CERT": tc.caCert}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()

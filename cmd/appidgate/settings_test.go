@@ -30,6 +30,7 @@ func typoVars() map[string]string {
 // TestUnknownSettingWarns: a misspelled setting does not stop the demo, but each is a WARN line naming the
 // setting the user meant.
 func TestUnknownSettingWarns(t *testing.T) {
+	t.Parallel()
 	vars := typoVars()
 	vars["APPIDGATE_LOG_FORMAT"] = "json"
 	d := startDemo(t, vars)
@@ -55,6 +56,7 @@ func TestUnknownSettingWarns(t *testing.T) {
 // TestStrictEnvRefusesUnknownSettings: with APPIDGATE_STRICT_ENV=true (as in the container image) each
 // command refuses to start, naming every misspelled setting with the one meant, together with its other problems.
 func TestStrictEnvRefusesUnknownSettings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		run  func(context.Context, []string, env) int
@@ -90,6 +92,7 @@ func TestStrictEnvRefusesUnknownSettings(t *testing.T) {
 // TestNoWarningForKnownOrUnrelatedVariables: every setting of the table, and variables that are not appidgate's,
 // pass the check in strict mode without a word.
 func TestNoWarningForKnownOrUnrelatedVariables(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{"PATH": "/bin", "HOME": "/home/u", "CE_APP": "app", "CE_SUBDOMAIN": "x",
 		"SESSION_MANAGER": "local/x", "IBMCLOUD_API_KEY": "k", "APPIDGATE": "1", "LANG": "C.UTF-8"}
 	for _, s := range settings.All() {
@@ -131,6 +134,7 @@ func (r *recordingEnv) env(vars map[string]string, stdout, stderr *bytes.Buffer)
 // and no other, so that docs/configuration.md and the unknown-setting check are true to the code. Each run
 // stops at its start-up problems (the typo, in strict mode), after reading every setting.
 func TestCommandsReadExactlyTheirSettings(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		command settings.Command
@@ -173,6 +177,7 @@ func TestCommandsReadExactlyTheirSettings(t *testing.T) {
 // TestHelpShowsEveryFlagOfTheTable: each flag row of the settings table is a flag of proxy or idp, as their
 // --help shows (a flag missing from the table would panic).
 func TestHelpShowsEveryFlagOfTheTable(t *testing.T) {
+	t.Parallel()
 	var help bytes.Buffer
 	for _, run := range []func(context.Context, []string, env) int{runProxy, runIdP} {
 		var stderr bytes.Buffer
@@ -191,6 +196,7 @@ func TestHelpShowsEveryFlagOfTheTable(t *testing.T) {
 // TestHelpPrintedOnce: --help prints the usage once, to stdout, exit 0; a bad flag prints the error and the
 // usage once, to stderr, exit 2. Neither says "README.md" or the jargon of the project's history.
 func TestHelpPrintedOnce(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		run   func(context.Context, []string, env) int

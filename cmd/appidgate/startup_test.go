@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // TestStartupSummary: at the INFO level a serving command starts with one log line that says what runs (build,
 // listener, provider, sessions) and nothing more; the explanations are at DEBUG.
 func TestStartupSummary(t *testing.T) {
+	t.Parallel()
 	upstream := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer upstream.Close()
 	b := buildinfo.Read()
@@ -29,15 +31,13 @@ func TestStartupSummary(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr := &syncBuffer{}, &syncBuffer{}
+			stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan int, 1)
 			vars := map[string]string{"PORT": "0", "APPIDGATE_LOG_LEVEL": "info", "APPIDGATE_LOG_FORMAT": "json"}
 			go func() { done <- run(ctx, tc.command, testEnv(vars, stdout, stderr)) }()
-			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), " started"); time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("no start-up line within 10 s; stderr:\n%s", stderr.String())
-				}
+			if !stderr.Wait(10*time.Second, func(s string) bool { return strings.Contains(s, " started") }) {
+				t.Fatalf("no start-up line within 10 s; stderr:\n%s", stderr.String())
 			}
 			cancel()
 			select {

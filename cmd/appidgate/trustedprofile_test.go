@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,7 +23,7 @@ func trustedProfileIdP(t *testing.T, iamTTL time.Duration, crTokens ...string) *
 	t.Cleanup(srv.Close)
 	cfg := localappid.DefaultConfig()
 	cfg.BaseURL = srv.URL
-	cfg.SigningKey = testSigningKey()
+	cfg.SigningKey = testkit.RSAKey()
 	cfg.APIKeys = nil // only the trusted profile can read roles
 	cfg.IAMTokenTTL = iamTTL
 	cfg.TrustedProfiles = []localappid.TrustedProfile{{ID: "Profile-test", Name: "appidgate-test", CRTokens: crTokens}}
@@ -80,30 +81,30 @@ func TestTrustedProfileReadsRoles(t *testing.T) {
 			port := freeLoopbackPort(t)
 			d := startDemo(t, trustedProfileVars(idp, port, file, profile...))
 
-			alice := newBrowser(t)
-			if p := alice.signIn(alice.get(d.base+"/auth_route"), "alice"); p.status != http.StatusOK || !strings.Contains(p.body, authRouteText) {
-				t.Fatalf("alice with the first CR token: %d %s", p.status, p.body)
+			alice := testkit.NewBrowser(t)
+			if p := alice.SignIn(alice.Get(d.base+"/auth_route"), "alice", "alice"); p.Status != http.StatusOK || !strings.Contains(p.Body, authRouteText) {
+				t.Fatalf("alice with the first CR token: %d %s", p.Status, p.Body)
 			}
 
 			writeCRToken(t, file, "cr-token-untrusted")
 			time.Sleep(iamTTL + 100*time.Millisecond) // the cached IAM token has expired
-			b := newBrowser(t)
-			if p := b.get(d.base + "/readyz"); p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, `"iam"`) {
-				t.Fatalf("/readyz with an untrusted CR token: %d %s, want 503 naming iam", p.status, p.body)
+			b := testkit.NewBrowser(t)
+			if p := b.Get(d.base + "/readyz"); p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, `"iam"`) {
+				t.Fatalf("/readyz with an untrusted CR token: %d %s, want 503 naming iam", p.Status, p.Body)
 			}
-			carol := newBrowser(t)
-			p := carol.signIn(carol.get(d.base+"/auth_route"), "carol")
-			if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "could not obtain an IBM Cloud IAM token") {
-				t.Fatalf("login with an untrusted CR token: %d %s, want 503 naming the IAM token", p.status, p.body)
+			carol := testkit.NewBrowser(t)
+			p := carol.SignIn(carol.Get(d.base+"/auth_route"), "carol", "carol")
+			if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "could not obtain an IBM Cloud IAM token") {
+				t.Fatalf("login with an untrusted CR token: %d %s, want 503 naming the IAM token", p.Status, p.Body)
 			}
 
 			writeCRToken(t, file, "cr-token-2")
-			if p := b.get(d.base + "/readyz"); p.status != http.StatusOK {
-				t.Fatalf("/readyz with the replaced CR token: %d %s, want 200", p.status, p.body)
+			if p := b.Get(d.base + "/readyz"); p.Status != http.StatusOK {
+				t.Fatalf("/readyz with the replaced CR token: %d %s, want 200", p.Status, p.Body)
 			}
-			carol = newBrowser(t)
-			if p := carol.signIn(carol.get(d.base+"/auth_route"), "carol"); p.status != http.StatusOK || !strings.Contains(p.body, authRouteText) {
-				t.Fatalf("carol with the replaced CR token: %d %s", p.status, p.body)
+			carol = testkit.NewBrowser(t)
+			if p := carol.SignIn(carol.Get(d.base+"/auth_route"), "carol", "carol"); p.Status != http.StatusOK || !strings.Contains(p.Body, authRouteText) {
+				t.Fatalf("carol with the replaced CR token: %d %s", p.Status, p.Body)
 			}
 			if code := d.stop(); code != 0 {
 				t.Fatalf("exit code %d, want 0", code)
@@ -148,7 +149,7 @@ func TestTrustedProfileStartProblems(t *testing.T) {
 			for k, v := range tc.extra {
 				vars[k] = v
 			}
-			var stdout, stderr syncBuffer
+			var stdout, stderr testkit.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			code := runDemo(ctx, nil, testEnv(vars, &stdout, &stderr))

@@ -14,6 +14,7 @@ var versionLine = regexp.MustCompile(`^appidgate \S+ \(commit (?:[0-9a-f]{7}(?:-
 
 // TestVersionCommand checks each spelling of the version command prints the one version line on stdout.
 func TestVersionCommand(t *testing.T) {
+	t.Parallel()
 	for _, arg := range []string{"version", "--version", "-version"} {
 		t.Run(arg, func(t *testing.T) {
 			var stdout, stderr strings.Builder
@@ -29,6 +30,7 @@ func TestVersionCommand(t *testing.T) {
 // TestVersionOfBuiltBinary builds the command as the Dockerfile does, with the version injected, and checks that
 // the binary reports that version and the commit of this checkout.
 func TestVersionOfBuiltBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

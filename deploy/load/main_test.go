@@ -25,10 +25,9 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin, peer := filepath.Join(dir, "appidgate"), filepath.Join(dir, "peer")
-	for dst, pkg := range map[string]string{bin: "../../cmd/appidgate", peer: "./peer"} {
-		if out, err := exec.Command("go", "build", "-o", dst, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", pkg, err, out)
-		}
+	// One go build for both binaries, so that their links run side by side.
+	if out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../../cmd/appidgate", "./peer").CombinedOutput(); err != nil {
+		t.Fatalf("building ../../cmd/appidgate and ./peer: %v\n%s", err, out)
 	}
 
 	t.Run("complete run", func(t *testing.T) {

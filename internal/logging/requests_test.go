@@ -1,36 +1,18 @@
 package logging_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/appidgate/appidgate/internal/logging"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func lines(t *testing.T, s string) []map[string]any {
 	t.Helper()
@@ -49,7 +31,7 @@ func lines(t *testing.T, s string) []map[string]any {
 }
 
 func TestRequestsNeverLogsSecrets(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logging.SetUser(r.Context(), "user-123")
@@ -104,7 +86,7 @@ func TestRequestsRequestID(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var buf syncBuffer
+			var buf testkit.Buffer
 			log := slog.New(slog.NewJSONHandler(&buf, nil))
 			var seen string
 			h := logging.Requests(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +113,7 @@ func TestRequestsRequestID(t *testing.T) {
 }
 
 func TestRequestsNoUserNoAttr(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	h := logging.Requests(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/noauth_route", nil))
@@ -169,7 +151,7 @@ func TestRequestsFlushReachesWriter(t *testing.T) {
 // TestRequestIDOnEveryLine: the lines an inner handler logs with the request's context carry the request id the
 // response shows, once each, the middleware's own line included; lines logged without it carry none.
 func TestRequestIDOnEveryLine(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	log, err := logging.New(&buf, "json", "debug")
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,7 @@ func startTestApp(t *testing.T, mode, addr string, out *strings.Builder) *Child 
 }
 
 func TestAppStartsListensAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	var out strings.Builder
 	c := startTestApp(t, "serve", addr, &out)
@@ -84,6 +85,7 @@ func TestAppStartsListensAndStopsOnSIGTERM(t *testing.T) {
 }
 
 func TestAppThatIgnoresSIGTERMIsKilledAfterTheGrace(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	var out strings.Builder
 	c := startTestApp(t, "stubborn", addr, &out)
@@ -103,6 +105,7 @@ func TestAppThatIgnoresSIGTERMIsKilledAfterTheGrace(t *testing.T) {
 }
 
 func TestAppThatExitsBeforeListeningIsReported(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	var out strings.Builder
 	c := startTestApp(t, "fail", addr, &out)
@@ -119,9 +122,10 @@ func TestAppThatExitsBeforeListeningIsReported(t *testing.T) {
 }
 
 func TestWaitReadyGivesUpWithTheContext(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	var out strings.Builder
-	c := startTestApp(t, "stubborn", freeAddr(t), &out) // listens elsewhere
+	c := startTestApp(t, "serve", freeAddr(t), &out) // listens elsewhere, and stops at once when the test ends
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	if err := c.WaitReady(ctx, addr); err == nil || !strings.Contains(err.Error(), "did not listen") {
@@ -130,6 +134,7 @@ func TestWaitReadyGivesUpWithTheContext(t *testing.T) {
 }
 
 func TestStartWithoutACommand(t *testing.T) {
+	t.Parallel()
 	if _, err := Start(nil, nil, nil, nil); err == nil {
 		t.Error("Start(nil) succeeded")
 	}

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/internal/zitadeltest"
 )
 
@@ -22,13 +21,13 @@ const redirectURI = "http://127.0.0.1:1/cb" // never reached: the test stops at 
 // code signs username in through the provider's login form and returns the code the provider redirects with.
 func code(t *testing.T, p *zitadeltest.Provider, conf *oauth2.Config, verifier, username string) string {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+	browser := testkit.NewBrowser(t).Client
+	browser.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
 		if strings.HasPrefix(r.URL.String(), redirectURI) {
 			return http.ErrUseLastResponse
 		}
 		return nil
-	}}
+	}
 	resp, err := browser.Get(conf.AuthCodeURL("state", oauth2.S256ChallengeOption(verifier)))
 	if err != nil {
 		t.Fatal(err)
