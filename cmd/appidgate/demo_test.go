@@ -259,6 +259,11 @@ func TestDemoConfigurationErrors(t *testing.T) {
 			vars: map[string]string{"PORT": "http", "APPIDGATE_LOG_LEVEL": "loud", "APPIDGATE_SHUTDOWN_TIMEOUT": "soon", "APPIDGATE_REQUIRE_APPID": "yes please"},
 			want: []string{"PORT", "loud", "APPIDGATE_SHUTDOWN_TIMEOUT", "APPIDGATE_REQUIRE_APPID"},
 		},
+		{
+			name: "a negative shutdown delay",
+			vars: map[string]string{"APPIDGATE_SHUTDOWN_DELAY": "-1s"},
+			want: []string{"APPIDGATE_SHUTDOWN_DELAY: expected a duration of 0 or more such as 3s"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
