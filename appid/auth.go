@@ -59,6 +59,9 @@ type Auth struct {
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
 
+	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
+	unknownKeyWarning rate.Sometimes
+
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string // scheme://host of RedirectURL: the app's public origin
@@ -102,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		bearers:             expiring.New[*User](maxVerifiedBearers),
 		refusedBearers:      expiring.New[struct{}](maxRefusedBearers),
 		introspectionBudget: rate.NewLimiter(introspectionRate, introspectionBurst),
+		unknownKeyWarning:   rate.Sometimes{Interval: unknownKeyWarningEvery},
 		ended:               expiring.New[struct{}](maxEndedSessions),
 		callbackPath:        redirect.Path,
 		origin:              redirect.Scheme + "://" + redirect.Host,

@@ -15,6 +15,16 @@ import (
 	"github.com/appidgate/appidgate/appid/session"
 )
 
+// unknownKeyWarning is logged, at most once per unknownKeyWarningEvery, when a session was sealed with a secret
+// this replica does not have: its user is sent to the login.
+const (
+	unknownKeyWarning = "appid: a session was sealed with a session secret this replica does not have, and its user " +
+		"must sign in again; most likely a key rotation done in one step is in progress (some replicas already seal " +
+		"with a new SESSION_SECRET_KEY). Rotate in two steps, the new key first in APPIDGATE_SESSION_PREVIOUS_KEYS on " +
+		"every replica: see docs/sessions.md, Key rotation"
+	unknownKeyWarningEvery = time.Minute
+)
+
 // touchInterval is how stale the session's last write may get before a request rewrites it to extend the idle
 // timeout; rewriting on every request would cost a cookie (or Redis write) per request.
 const touchInterval = time.Minute
@@ -75,6 +85,12 @@ func (a *Auth) readSession(r *http.Request, now time.Time) (*sessionState, error
 	}
 	if err != nil {
 		if errors.Is(err, session.ErrNoSession) {
+			if errors.Is(err, session.ErrUnknownKey) {
+				a.unknownKeyWarning.Do(func() {
+					a.log.WarnContext(r.Context(), unknownKeyWarning, "error", err,
+						"every", unknownKeyWarningEvery.String())
+				})
+			}
 			return nil, nil
 		}
 		a.observer.SessionStoreError("load")
