@@ -107,7 +107,10 @@ var table = []Setting{
 		Group: GroupProxy, ReadBy: Proxy,
 		Summary: "Send the user's access token to the app as X-Appidgate-Access-Token; sessions then keep it."},
 	{Name: "APPIDGATE_ASSERTION_SECRET", Kind: KindSecret, Default: "derived from SESSION_SECRET_KEY", Group: GroupProxy,
-		ReadBy: Proxy, Summary: "The secret the signing key of X-Appidgate-Assertion is derived from."},
+		ReadBy: Proxy, Summary: "The secret the signing key of X-Appidgate-Assertion is derived from.",
+		Details: "Comma-separated during a rotation: the first secret signs, and the keys of the others stay " +
+			"published at `/.well-known/appidgate/jwks.json`. Rotate in two steps as the session key " +
+			"(`OLD,NEW` on every replica, then `NEW,OLD`; see docs/sessions.md)."},
 	{Flag: "upstream-timeout", Kind: KindDuration, Default: "60s", Group: GroupProxy, ReadBy: Proxy,
 		Summary: "How long the app may take to start answering a request."},
 	{Flag: "start-timeout", Kind: KindDuration, Default: "1m", Group: GroupProxy, ReadBy: Proxy,
