@@ -731,7 +731,7 @@ step_rotate_session_key() {
 	ce ce secret update --name "$SECRET_NAME" --from-literal "SESSION_SECRET_KEY=$NEW_SESSION_KEY" \
 		--from-literal "APPIDGATE_SESSION_PREVIOUS_KEYS=$SESSION_SECRET_KEY"
 	roll_out 2
-	note "rotated: once the sessions sealed with the old key have ended (APPIDGATE_SESSION_MAX_AGE, 24h by default), drop it: 'ibmcloud ce secret update --name $SECRET_NAME --rm APPIDGATE_SESSION_PREVIOUS_KEYS' and 'ibmcloud ce application update --name $APP_NAME'"
+	note "once rotated and the sessions sealed with the old key have ended (APPIDGATE_SESSION_MAX_AGE, 24h by default), drop it: 'ibmcloud ce secret update --name $SECRET_NAME --rm APPIDGATE_SESSION_PREVIOUS_KEYS' and 'ibmcloud ce application update --name $APP_NAME'"
 }
 
 # bind_hint says what an app created for a binding still needs.

@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestImageChecks: a command that deploys an image it did not build looks it up in the registry first, and a
+// TestCodeEngineImageChecks: a command that deploys an image it did not build looks it up in the registry first, and a
 // missing one stops it before anything is created; an image the same run built, or one outside IBM Cloud
 // Container Registry (which cannot be asked), is not looked up, and the output says which.
-func TestImageChecks(t *testing.T) {
+func TestCodeEngineImageChecks(t *testing.T) {
 	const appidgateImage = "us.icr.io/myns/appidgate-img:latest"
 	tests := []struct {
 		name        string
