@@ -226,7 +226,7 @@ func load(addr string, workers int, routed *atomic.Bool, started chan<- struct{}
 // until it notices, and every request is answered, those after the stop with Connection: close.
 func TestRunStopsUnderLoadWithoutResets(t *testing.T) {
 	const (
-		repetitions = 12
+		repetitions = 20
 		workers     = 16
 		delay       = 300 * time.Millisecond
 	)
