@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -40,8 +41,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// testEnv returns an env whose variables are exactly vars, writing to the given buffers.
+// testEnv returns an env whose variables are exactly vars (with APPIDGATE_SHUTDOWN_DELAY=0 unless vars sets
+// it), writing to the given buffers.
 func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
+	if _, ok := vars["APPIDGATE_SHUTDOWN_DELAY"]; !ok {
+		// No load balancer routes to a test's server: stop at once unless the test sets a delay.
+		vars = maps.Clone(vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars["APPIDGATE_SHUTDOWN_DELAY"] = "0"
+	}
 	return env{
 		stdout: stdout, stderr: stderr,
 		getenv:    func(k string) string { return vars[k] },
