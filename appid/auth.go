@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
@@ -52,6 +53,9 @@ type Auth struct {
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
 
+	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
+	unknownKeyWarning rate.Sometimes
+
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string   // scheme://host of RedirectURL: the app's public origin
@@ -88,11 +92,12 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		codec:    codec,
 		pages:    set,
 
-		verified:     expiring.New[*sessionState](maxVerifiedSessions),
-		ended:        expiring.New[struct{}](maxEndedSessions),
-		callbackPath: redirect.Path,
-		origin:       redirect.Scheme + "://" + redirect.Host,
-		secure:       redirect.Scheme == "https",
+		verified:          expiring.New[*sessionState](maxVerifiedSessions),
+		ended:             expiring.New[struct{}](maxEndedSessions),
+		callbackPath:      redirect.Path,
+		origin:            redirect.Scheme + "://" + redirect.Host,
+		secure:            redirect.Scheme == "https",
+		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery},
 	}
 	a.provider = newProvider(a)
 	a.bearer = newBearerVerifier(a)

@@ -15,6 +15,16 @@ import (
 	"github.com/appidgate/appidgate/internal/expiring"
 )
 
+// unknownKeyWarning is logged, at most once per unknownKeyWarningEvery, when a session was sealed with a secret
+// this replica does not have: its user is sent to the login.
+const (
+	unknownKeyWarning = "appid: a session was sealed with a session secret this replica does not have, and its user " +
+		"must sign in again; most likely a key rotation done in one step is in progress (some replicas already seal " +
+		"with a new SESSION_SECRET_KEY). Rotate in two steps, the new key first in APPIDGATE_SESSION_PREVIOUS_KEYS on " +
+		"every replica: see docs/sessions.md, Key rotation"
+	unknownKeyWarningEvery = time.Minute
+)
+
 // sessions reads a request's session from the store, refreshes or revalidates it when due (one refresh at a
 // time per session: per replica through refreshGroup, across replicas through the store's lock when it has
 // one), saves renewed sessions and ends them.
@@ -86,6 +96,12 @@ func (m *sessions) readSession(r *http.Request, now time.Time) (*sessionState, e
 	}
 	if err != nil {
 		if errors.Is(err, session.ErrNoSession) {
+			if errors.Is(err, session.ErrUnknownKey) {
+				a.unknownKeyWarning.Do(func() {
+					a.log.WarnContext(r.Context(), unknownKeyWarning, "error", err,
+						"every", unknownKeyWarningEvery.String())
+				})
+			}
 			return nil, nil
 		}
 		a.observer.SessionStoreError("load")

@@ -26,6 +26,11 @@ commands (in the order of a first deployment):
   url          print the application URL: register URL/afterauth and URL/noauth_route (where logout
                lands) as redirect URIs in App ID
   redeploy     after a source change: build a new image tag, update the app to it (a new revision)
+  rotate-session-key
+               replace SESSION_SECRET_KEY (the current key) by --new-session-key without signing anyone
+               out, in two steps, each a secret update and an app update that waits for the new revision:
+               1. the app seals with the current key and accepts the new one (APPIDGATE_SESSION_PREVIOUS_KEYS);
+               2. the app seals with the new key and accepts the current one. See docs/sessions.md.
   cleanup      delete the app, build, secrets and project (--hard)
   all          project, registry, secret, build, buildrun, app-create, url; without APPID_REDIRECT_URI
                then app-update with APPID_REDIRECT_URI set from the app URL; with --service-instance, bind last
@@ -51,6 +56,9 @@ commands for `appidgate proxy` in front of your own app (after project, registry
 
 options:
   --dry-run    print the exact ibmcloud commands (secret values shown as ***) and run nothing
+
+Images: a command that deploys an image it did not build checks first that IBM Cloud Container Registry
+has it (ibmcloud cr image-inspect) and stops if not; the dry run says which images are built and which checked.
   -h, --help   show this help
 
 values: each one from its flag or its environment variable (the flag wins); defaults in brackets.
@@ -79,6 +87,8 @@ values: each one from its flag or its environment variable (the flag wins); defa
   --client-id ID            APPID_CLIENT_ID         App ID application clientId
   --client-secret SECRET    APPID_CLIENT_SECRET     App ID application secret
   --session-key KEY         SESSION_SECRET_KEY      session encryption key, >= 16 bytes [generated when unset]
+  --new-session-key KEY     NEW_SESSION_KEY         rotate-session-key: the key that replaces SESSION_SECRET_KEY
+                                                    [generated when unset]
   --oauth-server-url URL    APPID_OAUTH_SERVER_URL  App ID oAuthServerUrl
   --redirect-uri URL        APPID_REDIRECT_URI      APP-URL/afterauth (App ID also needs APP-URL/noauth_route)
                                                     [all: derived from the app URL]
@@ -139,6 +149,7 @@ flag_var() {
 	--client-id) echo APPID_CLIENT_ID ;;
 	--client-secret) echo APPID_CLIENT_SECRET ;;
 	--session-key) echo SESSION_SECRET_KEY ;;
+	--new-session-key) echo NEW_SESSION_KEY ;;
 	--oauth-server-url) echo APPID_OAUTH_SERVER_URL ;;
 	--redirect-uri) echo APPID_REDIRECT_URI ;;
 	--service-instance) echo APPID_SERVICE_INSTANCE ;;
@@ -171,6 +182,8 @@ flag_of() {
 	IBM_CLOUD_APIKEY) echo --apikey ;;
 	APPID_CLIENT_ID) echo --client-id ;;
 	APPID_CLIENT_SECRET) echo --client-secret ;;
+	SESSION_SECRET_KEY) echo --session-key ;;
+	NEW_SESSION_KEY) echo --new-session-key ;;
 	APPID_OAUTH_SERVER_URL) echo --oauth-server-url ;;
 	APPID_REDIRECT_URI) echo --redirect-uri ;;
 	APPID_SERVICE_INSTANCE) echo --service-instance ;;
@@ -267,6 +280,7 @@ fi
 : "${APPID_CLIENT_ID:=}"
 : "${APPID_CLIENT_SECRET:=}"
 : "${SESSION_SECRET_KEY:=}"
+: "${NEW_SESSION_KEY:=}"
 : "${APPID_OAUTH_SERVER_URL:=}"
 : "${APPID_REDIRECT_URI:=}"
 : "${APPID_SERVICE_INSTANCE:=}"
@@ -325,6 +339,10 @@ invalid_reason() {
 		[[ $value =~ ^[0-9]{1,4}(\.[0-9]{1,3})?$ && $value =~ [1-9] ]] ||
 			echo "expected a number of vCPU > 0 such as 0.25 or 1, got '$value'"
 		;;
+	SESSION_SECRET_KEY | NEW_SESSION_KEY)
+		((${#value} >= 16)) || echo "expected at least 16 bytes (32 random bytes recommended), got ${#value}"
+		[[ $v != NEW_SESSION_KEY || $value != "$SESSION_SECRET_KEY" ]] || echo "the same as SESSION_SECRET_KEY (--session-key)"
+		;;
 	MEMORY)
 		[[ $value =~ ^[0-9]{1,6}(\.[0-9]{1,3})?(M|G|Mi|Gi)$ && ${value%%[MG]*} =~ [1-9] ]] ||
 			echo "expected a size > 0 in M or G such as 512M or 0.5G, got '$value'"
@@ -379,7 +397,7 @@ quote() {
 # Whole-word matching, so a secret that happens to be a substring of a name never mangles the command shown.
 is_secret() {
 	local s
-	for s in "$IBM_CLOUD_APIKEY" "$APPID_CLIENT_ID" "$APPID_CLIENT_SECRET" "$SESSION_SECRET_KEY"; do
+	for s in "$IBM_CLOUD_APIKEY" "$APPID_CLIENT_ID" "$APPID_CLIENT_SECRET" "$SESSION_SECRET_KEY" "$NEW_SESSION_KEY"; do
 		[[ -n $s ]] || continue
 		if [[ $1 == "$s" || ($1 =~ ^[A-Za-z_][A-Za-z0-9_]*= && ${1#*=} == "$s") ]]; then
 			return 0
@@ -436,6 +454,40 @@ ensure_session_key() {
 	note "SESSION_SECRET_KEY not set: generated a random 32-byte key for the secret (not shown; set SESSION_SECRET_KEY to keep sessions valid across re-creations of the secret)"
 }
 
+# IMAGE_BUILT is the image a build step of this run produced (under --dry-run: would produce).
+IMAGE_BUILT=""
+
+# check_image makes sure that image $1 ($2 says which it is, $3 how to make it) exists before a command deploys
+# it: an image this run built needs no check; one in IBM Cloud Container Registry (*.icr.io) is looked up with
+# `ibmcloud cr image-inspect`, and a missing one stops the command (exit status 1) before anything is created.
+# Other registries cannot be asked from here: that is said, and Code Engine reports a missing image itself.
+check_image() {
+	local ref=$1 what=$2 how=$3
+	if [[ -n $IMAGE_BUILT && $ref == "$IMAGE_BUILT" ]]; then
+		note "$what $ref: built above"
+		return 0
+	fi
+	if [[ ${ref%%/*} != *icr.io ]]; then
+		note "$what $ref: not in IBM Cloud Container Registry, so not checked; Code Engine reports it if it cannot pull it"
+		return 0
+	fi
+	if ((DRY_RUN)); then
+		note "$what $ref: not built by '$COMMAND'; the image-inspect printed next checks that the registry has it, and a missing one stops the command"
+		ce cr image-inspect "$ref"
+		return 0
+	fi
+	if ! ce cr image-inspect "$ref" >/dev/null; then
+		echo "$PROG: $what $ref not found in IBM Cloud Container Registry ('ibmcloud cr image-inspect' failed): $how" >&2
+		exit 1
+	fi
+	note "$what $ref: found in the registry"
+}
+
+# image_hint says how the appidgate image --image comes to exist.
+image_hint() {
+	printf '%s' "build it first ('$PROG build' then '$PROG buildrun', with the same --image) or name an existing image with --image"
+}
+
 step_project() {
 	if [[ -n $REGION || -n $RESOURCE_GROUP ]]; then
 		local target=(target)
@@ -486,6 +538,7 @@ step_build() {
 step_buildrun() {
 	select_project
 	ce ce buildrun submit --build "$BUILD_NAME" --wait
+	IMAGE_BUILT=$IMAGE
 }
 
 # register_hint names both paths App ID must accept: the callback, and where logout sends the browser
@@ -496,6 +549,7 @@ register_hint() {
 
 step_app_create() {
 	select_project
+	check_image "$IMAGE" "image (--image)" "$(image_hint)"
 	local args=(ce application create --name "$APP_NAME" --image "$IMAGE" --registry-secret "$REGISTRY_SECRET"
 		--port "$APP_PORT" --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" --concurrency "$CONCURRENCY"
 		--cpu "$CPU" --memory "$MEMORY"
@@ -592,6 +646,7 @@ step_redeploy() {
 	select_project
 	ce ce build update --name "$BUILD_NAME" --image "$IMAGE"
 	ce ce buildrun submit --build "$BUILD_NAME" --wait
+	IMAGE_BUILT=$IMAGE
 	ce ce application update --name "$APP_NAME" --image "$IMAGE"
 }
 
@@ -606,6 +661,7 @@ step_proxy_build() {
 			--registry-secret "$REGISTRY_SECRET" --strategy dockerfile --dockerfile "$DOCKERFILE" --size "$BUILD_SIZE"
 	fi
 	ce ce buildrun submit --build "$BUILD_NAME" --source "$SOURCE_DIR" --wait
+	IMAGE_BUILT=$IMAGE
 }
 
 step_proxy_one_update() {
@@ -627,6 +683,9 @@ assertion_hint() {
 # it with $(ibmcloud ce application get ...) when pasted into a shell.
 step_proxy_two() {
 	select_project
+	check_image "$UPSTREAM_IMAGE" "your app's image (--upstream-image)" \
+		"push it there first (ibmcloud cr login, then docker push), or name an existing image with --upstream-image"
+	check_image "$IMAGE" "appidgate image (--image)" "$(image_hint)"
 	ce ce application create --name "$UPSTREAM_APP" --image "$UPSTREAM_IMAGE" --registry-secret "$REGISTRY_SECRET" \
 		--port "$UPSTREAM_PORT" --visibility project --min-scale "$MIN_SCALE" --max-scale "$MAX_SCALE" \
 		--concurrency "$CONCURRENCY" --cpu "$CPU" --memory "$MEMORY"
@@ -659,6 +718,38 @@ step_proxy_two() {
 		ce "${args[@]}" --env "APPIDGATE_UPSTREAM=$upstream"
 	fi
 	assertion_hint "<$APP_NAME-url>" "$upstream"
+}
+
+# roll_out makes a new revision of the app that reads the secret as it is now, and waits until it is ready:
+# only then does every instance serving requests run with the secret's new values. $1 is the rotation's step.
+roll_out() {
+	if ! ce ce application update --name "$APP_NAME" --wait --wait-timeout 600; then
+		echo "$PROG: rotate-session-key step $1 of 2: the new revision of $APP_NAME did not become ready; the secret $SECRET_NAME holds step $1's keys. See 'ibmcloud ce application get --name $APP_NAME', fix the cause, then run rotate-session-key again with the same keys" >&2
+		exit 1
+	fi
+}
+
+# step_rotate_session_key replaces SESSION_SECRET_KEY by NEW_SESSION_KEY in two steps, each rolled out to every
+# instance before the next, so that no instance ever meets a session sealed with a key it does not have.
+step_rotate_session_key() {
+	if [[ -z $NEW_SESSION_KEY ]]; then
+		if command -v openssl >/dev/null 2>&1; then
+			NEW_SESSION_KEY=$(openssl rand -base64 32)
+		else
+			NEW_SESSION_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+		fi
+		note "NEW_SESSION_KEY not set: generated a random 32-byte key (not shown; after the rotation it is SESSION_SECRET_KEY in the secret $SECRET_NAME)"
+	fi
+	select_project
+	note "step 1 of 2: $APP_NAME still seals sessions with the current key and accepts the new one"
+	ce ce secret update --name "$SECRET_NAME" --from-literal "SESSION_SECRET_KEY=$SESSION_SECRET_KEY" \
+		--from-literal "APPIDGATE_SESSION_PREVIOUS_KEYS=$NEW_SESSION_KEY"
+	roll_out 1
+	note "step 2 of 2: every instance accepts the new key; now $APP_NAME seals with it and still accepts the old one"
+	ce ce secret update --name "$SECRET_NAME" --from-literal "SESSION_SECRET_KEY=$NEW_SESSION_KEY" \
+		--from-literal "APPIDGATE_SESSION_PREVIOUS_KEYS=$SESSION_SECRET_KEY"
+	roll_out 2
+	note "once rotated and the sessions sealed with the old key have ended (APPIDGATE_SESSION_MAX_AGE, 24h by default), drop it: 'ibmcloud ce secret update --name $SECRET_NAME --rm APPIDGATE_SESSION_PREVIOUS_KEYS' and 'ibmcloud ce application update --name $APP_NAME'"
 }
 
 # bind_hint says what an app created for a binding still needs.
@@ -729,6 +820,12 @@ url)
 redeploy)
 	require CE_PROJECT BUILD_NAME APP_NAME IMAGE
 	step_redeploy
+	;;
+rotate-session-key)
+	vars=(CE_PROJECT APP_NAME SECRET_NAME SESSION_SECRET_KEY)
+	[[ -z $NEW_SESSION_KEY ]] || vars+=(NEW_SESSION_KEY)
+	require "${vars[@]}"
+	step_rotate_session_key
 	;;
 cleanup)
 	require CE_PROJECT APP_NAME BUILD_NAME SECRET_NAME REGISTRY_SECRET

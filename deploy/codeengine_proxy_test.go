@@ -46,6 +46,12 @@ const upstreamCreate = "ibmcloud ce application create --name myapp --image us.i
 
 const upstreamGet = "ibmcloud ce application get --name myapp --output url"
 
+// proxy-two builds neither image: it checks first that the registry has both.
+const (
+	inspectUpstream = "ibmcloud cr image-inspect us.icr.io/myns/myapp:v1"
+	inspectProxy    = "ibmcloud cr image-inspect us.icr.io/myns/appidgate-img:latest"
+)
+
 func TestProxyCommandsDryRun(t *testing.T) {
 	t.Parallel()
 	const image = "us.icr.io/myns/myapp-img:latest"
@@ -89,7 +95,7 @@ func TestProxyCommandsDryRun(t *testing.T) {
 					" --env-from-secret appidgate-app-secret" + oauthEnv + redirectEnv}
 		}},
 		{name: "proxy-two", args: []string{"proxy-two", "--public", "/noauth_route"}, want: func(string) []string {
-			return []string{sel, upstreamCreate, upstreamGet,
+			return []string{sel, inspectUpstream, inspectProxy, upstreamCreate, upstreamGet,
 				proxyCreate + " --argument=--public=/noauth_route --env-from-secret appidgate-app-secret" + oauthEnv + redirectEnv +
 					` --env "APPIDGATE_UPSTREAM=$(` + upstreamGet + `)"`}
 		}, wantStderr: []string{"reachable by every workload in project appidgate-proj", "proxy/assertion",
@@ -97,7 +103,7 @@ func TestProxyCommandsDryRun(t *testing.T) {
 		{name: "proxy-two first deployment", args: []string{"proxy-two"},
 			env: func(e map[string]string) { delete(e, "APPID_REDIRECT_URI") },
 			want: func(string) []string {
-				return []string{sel, upstreamCreate, upstreamGet,
+				return []string{sel, inspectUpstream, inspectProxy, upstreamCreate, upstreamGet,
 					proxyCreate + " --env-from-secret appidgate-app-secret" + oauthEnv + " --no-wait" +
 						` --env "APPIDGATE_UPSTREAM=$(` + upstreamGet + `)"`}
 			}, wantStderr: []string{"url --app myapp-proxy", "verify X-Appidgate-Assertion"}},

@@ -18,7 +18,11 @@ const (
 	clientID     = "client-id-0c0ffee"
 	clientSecret = "CLIENT-s3cr3t-5678"
 	sessionKey   = "SESSION-s3cr3t-9abc-def0"
+	newKey       = "NEWSESSION-s3cr3t-1357-9bdf"
 )
+
+// secrets are the values no dry run may print.
+var secrets = []string{apiKey, clientID, clientSecret, sessionKey, newKey}
 
 // fullEnv has every value a first deployment needs.
 func fullEnv() map[string]string {
@@ -28,6 +32,7 @@ func fullEnv() map[string]string {
 		"APPID_CLIENT_ID":        clientID,
 		"APPID_CLIENT_SECRET":    clientSecret,
 		"SESSION_SECRET_KEY":     sessionKey,
+		"NEW_SESSION_KEY":        newKey, // read by rotate-session-key only
 		"APPID_OAUTH_SERVER_URL": "https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1",
 		"APPID_REDIRECT_URI":     appURL + "/afterauth",
 		"FAKE_APP_URL":           appURL, // read by the fake ibmcloud only
@@ -49,7 +54,7 @@ func assertDryRun(t *testing.T, r result) {
 	if len(r.calls) != 0 {
 		t.Errorf("dry run invoked ibmcloud %d times", len(r.calls))
 	}
-	for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+	for _, s := range secrets {
 		if strings.Contains(r.stdout+r.stderr, s) {
 			t.Errorf("dry-run output contains secret %q", s)
 		}
@@ -70,10 +75,14 @@ func runScript(t *testing.T, env map[string]string, args ...string) result {
 	dir := t.TempDir()
 	record := filepath.Join(dir, "calls")
 	// The fake answers `application get ... --output url` with $FAKE_APP_URL, as the real CLI prints the URL,
-	// and with $FAKE_UPSTREAM_URL for the app named myapp (proxy-two's upstream).
+	// and with $FAKE_UPSTREAM_URL for the app named myapp (proxy-two's upstream). `cr image-inspect` of
+	// $FAKE_MISSING_IMAGE fails as for an image the registry lacks; with $FAKE_UPDATE_FAILS, an application
+	// update that waits fails as for a revision that never becomes ready.
 	fake := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> \"$FAKE_IBMCLOUD_LOG\"\necho >> \"$FAKE_IBMCLOUD_LOG\"\n" +
 		"case \"$*\" in *'application get --name myapp --output url'*) [ -z \"$FAKE_UPSTREAM_URL\" ] || echo \"$FAKE_UPSTREAM_URL\" ;;\n" +
-		"*'application get'*'--output url'*) [ -z \"$FAKE_APP_URL\" ] || echo \"$FAKE_APP_URL\" ;; esac\n"
+		"*'application get'*'--output url'*) [ -z \"$FAKE_APP_URL\" ] || echo \"$FAKE_APP_URL\" ;;\n" +
+		"'cr image-inspect '*) if [ -n \"$FAKE_MISSING_IMAGE\" ] && [ \"$3\" = \"$FAKE_MISSING_IMAGE\" ]; then echo 'FAILED: image not found' >&2; exit 1; fi; echo '[{\"Id\": \"sha256:0\"}]' ;;\n" +
+		"*'application update'*'--wait'*) [ -z \"$FAKE_UPDATE_FAILS\" ] || exit 1 ;; esac\n"
 	if err := os.WriteFile(filepath.Join(dir, "ibmcloud"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +144,17 @@ func TestDryRunPrintsCommands(t *testing.T) {
 		{name: "secret", args: []string{"secret"}, want: []string{sel, secret}},
 		{name: "build", args: []string{"build"}, want: []string{sel, build}},
 		{name: "buildrun", args: []string{"buildrun"}, want: []string{sel, buildrun}},
-		{name: "app-create", args: []string{"app-create"}, want: []string{sel, appCreate}},
+		{name: "app-create", args: []string{"app-create"}, want: []string{sel, "ibmcloud cr image-inspect " + image, appCreate}},
 		{name: "app-update", args: []string{"app-update"}, want: []string{sel,
 			"ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret" +
 				" --env APPID_OAUTH_SERVER_URL=https://us-south.appid.cloud.ibm.com/oauth/v4/tenant-1" +
 				" --env APPID_REDIRECT_URI=https://appidgate-app.abc.us-south.codeengine.appdomain.cloud/afterauth"}},
 		{name: "url", args: []string{"url"}, want: []string{sel, url}},
+		{name: "rotate-session-key", args: []string{"rotate-session-key"}, want: []string{sel,
+			"ibmcloud ce secret update --name appidgate-app-secret --from-literal 'SESSION_SECRET_KEY=***' --from-literal 'APPIDGATE_SESSION_PREVIOUS_KEYS=***'",
+			"ibmcloud ce application update --name appidgate-app --wait --wait-timeout 600",
+			"ibmcloud ce secret update --name appidgate-app-secret --from-literal 'SESSION_SECRET_KEY=***' --from-literal 'APPIDGATE_SESSION_PREVIOUS_KEYS=***'",
+			"ibmcloud ce application update --name appidgate-app --wait --wait-timeout 600"}},
 		{name: "redeploy with new tag", args: []string{"redeploy", "--image-tag", "v2"}, want: []string{sel,
 			"ibmcloud ce build update --name appidgate-bld --image us.icr.io/myns/appidgate-img:v2",
 			buildrun,
@@ -227,7 +241,7 @@ func TestMissingValuesRefused(t *testing.T) {
 // dry run printed, secrets included in the real call only.
 func TestRunMatchesDryRun(t *testing.T) {
 	t.Parallel()
-	for _, command := range []string{"all", "app-update", "redeploy", "cleanup"} {
+	for _, command := range []string{"all", "app-create", "app-update", "redeploy", "rotate-session-key", "cleanup"} {
 		t.Run(command, func(t *testing.T) {
 			t.Parallel()
 			dry := runScript(t, fullEnv(), "--dry-run", command)
@@ -262,7 +276,7 @@ func TestRunMatchesDryRun(t *testing.T) {
 func maskForCompare(args []string) []string {
 	out := slices.Clone(args)
 	for i, a := range out {
-		for _, s := range []string{apiKey, clientID, clientSecret, sessionKey} {
+		for _, s := range secrets {
 			if a == s {
 				out[i] = "***"
 			} else if k, v, ok := strings.Cut(a, "="); ok && v == s {
@@ -362,7 +376,7 @@ func TestFirstDeploymentDryRun(t *testing.T) {
 	}{
 		{name: "all", args: []string{"all"}, want: []string{appCreate, url, appUpdate},
 			wantStderr: []string{"<app-url>", "register <app-url>/afterauth and <app-url>/noauth_route as redirect URIs in App ID"}},
-		{name: "app-create", args: []string{"app-create"}, want: []string{sel, appCreate},
+		{name: "app-create", args: []string{"app-create"}, want: []string{sel, "ibmcloud cr image-inspect " + image, appCreate},
 			wantStderr: []string{"APPID_REDIRECT_URI not set", "app-update --redirect-uri", "/noauth_route"}},
 	}
 	for _, tc := range tests {
@@ -585,7 +599,7 @@ func TestBindingDryRun(t *testing.T) {
 		{name: "bind ignores App ID values it does not pass", args: []string{"bind"}, env: merge(fullEnv(), map[string]string{"APPID_SERVICE_INSTANCE": "my-appid"}),
 			want: []string{sel, bind}},
 		{name: "secret holds the session key only", args: []string{"secret"}, env: bindingEnv(), want: []string{sel, secret}},
-		{name: "app-create", args: []string{"app-create"}, env: bindingEnv(), want: []string{sel, appCreate},
+		{name: "app-create", args: []string{"app-create"}, env: bindingEnv(), want: []string{sel, "ibmcloud cr image-inspect " + image, appCreate},
 			wantStderr: []string{"'codeengine.sh bind --app appidgate-app --service-instance my-appid'"}},
 		{name: "app-update", args: []string{"app-update"}, env: bindingEnv(), want: []string{sel,
 			"ibmcloud ce application update --name appidgate-app --env-from-secret appidgate-app-secret" +

@@ -62,6 +62,7 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	cmd.Env = append(cleanEnv(os.Environ()),
 		fmt.Sprintf("PORT=%d", port),
 		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
+		"APPIDGATE_SHUTDOWN_DELAY=0", // no load balancer to wait for: stop at once
 		"APPIDGATE_LOG_FORMAT=json",
 	)
 	cmd.Env = append(cmd.Env, extra...)

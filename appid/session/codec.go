@@ -124,7 +124,7 @@ func (c *Codec) Seal(purpose string, plaintext []byte, expiry time.Time) (string
 
 // Open authenticates and decrypts a value that Seal made for the same purpose and returns its plaintext.
 // A value that was altered, sealed for another purpose or with an unknown secret, malformed, or expired at now
-// gives an error wrapping ErrNoSession.
+// gives an error wrapping ErrNoSession; one sealed with a secret c does not have also wraps ErrUnknownKey.
 //
 // Open allocates once: the returned slice shares that buffer and the caller may keep it.
 func (c *Codec) Open(purpose string, sealed string, now time.Time) ([]byte, error) {
@@ -153,7 +153,7 @@ func (c *Codec) Open(purpose string, sealed string, now time.Time) ([]byte, erro
 
 	k := c.key([keyIDLen]byte(raw[1 : 1+keyIDLen]))
 	if k == nil {
-		return nil, fmt.Errorf("%w (sealed value names key id %x, which no configured secret has)", ErrNoSession, raw[1:1+keyIDLen])
+		return nil, fmt.Errorf("%w: %w (key id %x)", ErrNoSession, ErrUnknownKey, raw[1:1+keyIDLen])
 	}
 	msg, err := k.aead.Open(ciphertext[:0], nonce, ciphertext, ad)
 	if err != nil {

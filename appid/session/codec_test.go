@@ -124,6 +124,9 @@ func TestCodecRefuses(t *testing.T) {
 			if !errors.Is(err, session.ErrNoSession) {
 				t.Fatalf("Open = %q, %v; want ErrNoSession", got, err)
 			}
+			if errors.Is(err, session.ErrUnknownKey) {
+				t.Fatalf("Open = %v; want no ErrUnknownKey: the value names the codec's own key", err)
+			}
 		})
 	}
 }
@@ -169,7 +172,7 @@ func TestCodecKeyRotation(t *testing.T) {
 		name    string
 		codec   *session.Codec
 		sealed  string
-		want    string // "" means ErrNoSession
+		want    string // "" means ErrNoSession and ErrUnknownKey: a rotation the codec is not part of
 		comment string
 	}{
 		{name: "old value opens with old key second", codec: during, sealed: sealedOld, want: "old"},
@@ -182,8 +185,8 @@ func TestCodecKeyRotation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.codec.Open("session", tc.sealed, testNow)
 			if tc.want == "" {
-				if !errors.Is(err, session.ErrNoSession) {
-					t.Fatalf("Open = %q, %v; want ErrNoSession", got, err)
+				if !errors.Is(err, session.ErrNoSession) || !errors.Is(err, session.ErrUnknownKey) {
+					t.Fatalf("Open = %q, %v; want ErrNoSession and ErrUnknownKey", got, err)
 				}
 				return
 			}

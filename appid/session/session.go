@@ -11,6 +11,11 @@ import (
 // has expired or is unknown to the store. Callers treat all of these alike: the user is not logged in.
 var ErrNoSession = errors.New("session: no valid session")
 
+// ErrUnknownKey is wrapped, together with ErrNoSession, by the error of a value sealed with a secret this process
+// does not have: most likely another replica already seals with a new SESSION_SECRET_KEY that this one does not
+// know yet, as during a key rotation done in one step.
+var ErrUnknownKey = errors.New("session: sealed with a secret this process does not have")
+
 // Store keeps one opaque, already-serialized session per browser.
 //
 // Implementations must be safe for concurrent use. Errors other than ErrNoSession mean the store itself failed

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
@@ -29,7 +30,13 @@ type app struct {
 	checks  []health.Check
 	opts    serveOptions
 	closers []func() error
+	// stopping is set when serving's context ends (SIGTERM): /readyz fails from then on, while the server
+	// still serves for APPIDGATE_SHUTDOWN_DELAY.
+	stopping atomic.Bool
 }
+
+// errStopping is the readiness failure of an instance that has been asked to stop.
+var errStopping = errors.New("shutting down: SIGTERM received")
 
 // newApp builds the relying party for cfg, instrumented and logged as opts says. It does no network I/O: the
 // provider's metadata and keys load on first use, and readiness reports when they have.
@@ -100,7 +107,13 @@ func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
 // mountOps registers /healthz, /readyz and, unless it has a listener of its own, /metrics.
 func (a *app) mountOps(mux *http.ServeMux) {
 	mux.Handle("GET /healthz", health.Live())
-	mux.Handle("GET /readyz", health.Ready(a.opts.logger, 0, a.checks...))
+	stopping := health.Check{Name: "shutdown", Run: func(context.Context) error {
+		if a.stopping.Load() {
+			return errStopping
+		}
+		return nil
+	}}
+	mux.Handle("GET /readyz", health.Ready(a.opts.logger, 0, append([]health.Check{stopping}, a.checks...)...))
 	if a.opts.metricsAddr == "" {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 	}
@@ -127,12 +140,13 @@ func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handle
 			return 1
 		}
 	}
+	context.AfterFunc(ctx, func() { a.stopping.Store(true) })
 	errs := make(chan error, 2)
 	running := 1
-	go func() { errs <- server.Run(ctx, newServer(handler), ln, a.opts.drain, log) }()
+	go func() { errs <- server.Run(ctx, newServer(handler), ln, a.opts.shutdown(), log) }()
 	if mln != nil {
 		running++
-		go func() { errs <- server.Run(ctx, server.New(a.metrics.Handler()), mln, a.opts.drain, log) }()
+		go func() { errs <- server.Run(ctx, server.New(a.metrics.Handler()), mln, a.opts.shutdown(), log) }()
 	}
 	var failed error
 	for range running {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -20,8 +21,17 @@ import (
 	"github.com/appidgate/appidgate/localappid"
 )
 
-// testEnv returns an env whose variables are exactly vars, writing to the given buffers.
+// testEnv returns an env whose variables are exactly vars (with APPIDGATE_SHUTDOWN_DELAY=0 unless vars sets
+// it), writing to the given buffers.
 func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
+	if _, ok := vars["APPIDGATE_SHUTDOWN_DELAY"]; !ok {
+		// No load balancer routes to a test's server: stop at once unless the test sets a delay.
+		vars = maps.Clone(vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars["APPIDGATE_SHUTDOWN_DELAY"] = "0"
+	}
 	return env{
 		stdout: stdout, stderr: stderr,
 		getenv:    func(k string) string { return vars[k] },
@@ -195,6 +205,11 @@ func TestDemoConfigurationErrors(t *testing.T) {
 			name: "bad process settings are named too",
 			vars: map[string]string{"PORT": "http", "APPIDGATE_LOG_LEVEL": "loud", "APPIDGATE_SHUTDOWN_TIMEOUT": "soon", "APPIDGATE_REQUIRE_APPID": "yes please"},
 			want: []string{"PORT", "loud", "APPIDGATE_SHUTDOWN_TIMEOUT", "APPIDGATE_REQUIRE_APPID"},
+		},
+		{
+			name: "a negative shutdown delay",
+			vars: map[string]string{"APPIDGATE_SHUTDOWN_DELAY": "-1s"},
+			want: []string{"APPIDGATE_SHUTDOWN_DELAY: expected a duration of 0 or more such as 3s"},
 		},
 	}
 	for _, tc := range tests {

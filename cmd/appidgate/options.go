@@ -19,6 +19,7 @@ type serveOptions struct {
 	addr         string // APPIDGATE_LISTEN_ADDR, overriding host and port
 	logger       *slog.Logger
 	drain        time.Duration // APPIDGATE_SHUTDOWN_TIMEOUT
+	delay        time.Duration // APPIDGATE_SHUTDOWN_DELAY
 	metricsAddr  string        // APPIDGATE_METRICS_ADDR: serve /metrics there instead of on the main listener
 	requireAppID bool          // APPIDGATE_REQUIRE_APPID: never fall back to the local provider
 	localIdP     bool          // APPIDGATE_LOCAL_IDP: run the local provider even where App ID is required
@@ -38,6 +39,7 @@ func readServeOptions(e env) (serveOptions, []string) {
 		idpAddr:     r.Address("APPIDGATE_IDP_ADDR"),
 		idpURL:      r.String("APPIDGATE_IDP_URL"),
 		drain:       server.DefaultDrain,
+		delay:       server.DefaultDelay,
 	}
 	if o.port == "" {
 		o.port = "5000"
@@ -68,6 +70,12 @@ func readServeOptions(e env) (serveOptions, []string) {
 		}
 		o.drain = d
 	}
+	if d, ok := r.Duration("APPIDGATE_SHUTDOWN_DELAY"); ok {
+		if d < 0 {
+			problems = append(problems, fmt.Sprintf("APPIDGATE_SHUTDOWN_DELAY: expected a duration of 0 or more such as 3s, got %q", d))
+		}
+		o.delay = d
+	}
 	o.requireAppID, _ = r.Bool("APPIDGATE_REQUIRE_APPID")
 	o.localIdP, _ = r.Bool("APPIDGATE_LOCAL_IDP")
 	if o.idpAddr == "" {
@@ -79,6 +87,11 @@ func readServeOptions(e env) (serveOptions, []string) {
 	}
 	unknown := checkEnviron(e, r, log) // first: it reports through r into problems
 	return o, append(problems, unknown...)
+}
+
+// shutdown is how the servers stop on SIGTERM: APPIDGATE_SHUTDOWN_DELAY, then APPIDGATE_SHUTDOWN_TIMEOUT.
+func (o serveOptions) shutdown() server.Shutdown {
+	return server.Shutdown{Delay: o.delay, Drain: o.drain}
 }
 
 // checkEnviron looks for variables that start like a setting but are none, most likely typos: each is a warning

@@ -75,7 +75,8 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 		"APPID_CLIENT_ID=client", "APPID_CLIENT_SECRET=secret",
 		"APPID_OAUTH_SERVER_URL="+provider.URL+"/oauth/v4/t", "APPID_REDIRECT_URI="+base+"/afterauth",
 		"SESSION_SECRET_KEY=0123456789abcdef0123456789abcdef", "IBM_CLOUD_APIKEY=key",
-		"IAM_TOKEN_URL="+provider.URL+"/identity/token", "APPIDGATE_SHUTDOWN_TIMEOUT=10s")
+		"IAM_TOKEN_URL="+provider.URL+"/identity/token", "APPIDGATE_SHUTDOWN_TIMEOUT=10s",
+		"APPIDGATE_SHUTDOWN_DELAY=2s")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -120,8 +121,29 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	// Once shutdown has begun, the listener is closed: a new connection is refused, the old request still waits.
-	deadline := time.Now().Add(5 * time.Second)
+	// At once, /readyz fails so that the platform stops routing here, while the server still answers for the
+	// shutdown delay, closing each connection after its answer.
+	signalled := time.Now()
+	for {
+		fresh := &http.Client{Timeout: time.Second}
+		resp, err := fresh.Get(base + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz %s after SIGTERM, within the shutdown delay: %v", time.Since(signalled), err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if !resp.Close {
+				t.Errorf("/readyz after SIGTERM answered without Connection: close")
+			}
+			break
+		}
+		if time.Since(signalled) > time.Second {
+			t.Fatalf("/readyz still answered %d a second after SIGTERM, want 503", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// After the delay the listener is closed: a new connection is refused, the old request still waits.
+	deadline := time.Now().Add(7 * time.Second)
 	for {
 		fresh := &http.Client{Timeout: time.Second}
 		resp, err := fresh.Get(base + "/healthz")
@@ -130,7 +152,7 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 		}
 		resp.Body.Close()
 		if time.Now().After(deadline) {
-			t.Fatal("new requests were still served 5 s after SIGTERM")
+			t.Fatal("new requests were still served 7 s after SIGTERM (shutdown delay 2 s)")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -296,13 +296,24 @@ func loadRoutes(f proxyFlags) (*proxy.Routes, error) {
 		Policy: f.policies})
 }
 
-// assertionKeys are the assertion's signing keys: derived from APPIDGATE_ASSERTION_SECRET when set, else from
-// the session secret, so that every replica, configured alike, signs with the same key.
+// assertionKeys are the assertion's keys, the first signing and all published: derived from
+// APPIDGATE_ASSERTION_SECRET when set (comma-separated: the current secret, then previous ones still published
+// during a rotation), else from the session keys, so that every replica, configured alike, signs with the same key.
 func assertionKeys(secret string, sessionKeys [][]byte) ([]*ecdsa.PrivateKey, error) {
-	if secret != "" {
-		return proxy.DeriveAssertionKeys([]byte(secret))
+	if secret == "" {
+		return proxy.DeriveAssertionKeys(sessionKeys...)
 	}
-	return proxy.DeriveAssertionKeys(sessionKeys...)
+	var secrets [][]byte
+	for s := range strings.SplitSeq(secret, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			secrets = append(secrets, []byte(s))
+		}
+	}
+	keys, err := proxy.DeriveAssertionKeys(secrets...)
+	if err != nil {
+		return nil, fmt.Errorf("APPIDGATE_ASSERTION_SECRET: %w", err)
+	}
+	return keys, nil
 }
 
 // appEnv is the environment of the app the proxy starts: the proxy's own, with PORT set to the upstream's

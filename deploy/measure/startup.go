@@ -39,7 +39,9 @@ func Startup(ctx context.Context, spec Spec) (Result, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cmd := exec.Command(spec.Bin, spec.Args...)
-	cmd.Env = append(append(os.Environ(), spec.Env...), "PORT="+strconv.Itoa(port), "APPIDGATE_LISTEN_ADDR="+addr)
+	// No shutdown delay unless spec.Env sets one: no load balancer routes here, and every run would wait for it.
+	cmd.Env = append(append(append(os.Environ(), "APPIDGATE_SHUTDOWN_DELAY=0"), spec.Env...),
+		"PORT="+strconv.Itoa(port), "APPIDGATE_LISTEN_ADDR="+addr)
 	var output syncBuffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,8 +24,25 @@ const (
 )
 
 // DefaultDrain is the shutdown bound used when the operator sets none. Knative waits 30 s by default between
-// SIGTERM and SIGKILL, so the drain must finish well inside that.
+// SIGTERM and SIGKILL, so the delay and the drain together must finish well inside that.
 const DefaultDrain = 20 * time.Second
+
+// DefaultDelay is how long the server keeps accepting and serving after SIGTERM when the operator sets no delay:
+// long enough for a load balancer or the platform's routing to stop sending new connections (Kubernetes and
+// Knative take a few seconds to notice a terminating instance), short enough that the delay and DefaultDrain
+// stay well inside Knative's 30 s.
+const DefaultDelay = 3 * time.Second
+
+// Shutdown says how Run stops once its context ends.
+type Shutdown struct {
+	// Delay is how long the server still accepts connections and serves requests after the context ends,
+	// answering every response with "Connection: close" so that each kept-alive connection closes cleanly after
+	// its next response, before it closes the listener. Zero means no delay.
+	Delay time.Duration
+	// Drain bounds the wait for in-flight requests once the listener is closed. Zero or negative means
+	// DefaultDrain.
+	Drain time.Duration
+}
 
 // New returns an http.Server for handler with the package's timeouts and header limit.
 func New(handler http.Handler) *http.Server {
@@ -48,11 +66,13 @@ func NewStreaming(handler http.Handler) *http.Server {
 	return srv
 }
 
-// Run serves srv on ln until ctx is cancelled (the command cancels it on SIGTERM or SIGINT), then stops
-// accepting connections and waits at most drain for in-flight requests to finish. It returns nil after a
-// clean drain, an error when serving failed or when the drain bound was exceeded (the remaining connections
-// are then closed). A zero or negative drain means DefaultDrain. log may be nil.
-func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration, log *slog.Logger) error {
+// Run serves srv on ln until ctx is cancelled (the command cancels it on SIGTERM or SIGINT). It then keeps
+// serving for stop.Delay with "Connection: close" on every response, so that clients finish their requests on
+// connections that close cleanly instead of being reset, then stops accepting connections and waits at most
+// stop.Drain for in-flight requests to finish. It returns nil after a clean drain, an error when serving failed
+// or when the drain bound was exceeded (the remaining connections are then closed). log may be nil.
+func Run(ctx context.Context, srv *http.Server, ln net.Listener, stop Shutdown, log *slog.Logger) error {
+	drain := stop.Drain
 	if drain <= 0 {
 		drain = DefaultDrain
 	}
@@ -60,6 +80,8 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 		log = slog.New(slog.DiscardHandler)
 	}
 	conns := trackConns(srv)
+	var closing atomic.Bool
+	srv.Handler = closeWhen(&closing, srv.Handler)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Debug("server listening", "addr", ln.Addr().String())
@@ -74,6 +96,19 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	case <-ctx.Done():
 	}
 
+	closing.Store(true)
+	if stop.Delay > 0 {
+		log.Info("server stopping: still serving, with Connection: close, before closing the listener",
+			"delay", stop.Delay.String())
+		select {
+		case err := <-served:
+			if errors.Is(err, http.ErrServerClosed) {
+				return nil
+			}
+			return fmt.Errorf("server: serving on %s: %w", ln.Addr(), err)
+		case <-time.After(stop.Delay):
+		}
+	}
 	log.Info("server shutting down", "drain", drain.String())
 	start := time.Now()
 	// The parent ctx is already cancelled, so the drain bound gets a fresh context of its own.
@@ -96,6 +131,20 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Dura
 	<-served
 	log.Info("server stopped", "drained_in", time.Since(start).String())
 	return nil
+}
+
+// closeWhen returns next, answering every response with "Connection: close" once closing is true: the server
+// then closes each connection after writing its response, and the client opens a new one for its next request.
+func closeWhen(closing *atomic.Bool, next http.Handler) http.Handler {
+	if next == nil {
+		next = http.DefaultServeMux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if closing.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // connTracker counts the server's connections that are handling a request, so that a shutdown can tell an

@@ -3,9 +3,13 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +38,7 @@ func start(t *testing.T, h http.Handler, drain time.Duration) (string, context.C
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, server.New(h), ln, drain, nil) }()
+	go func() { done <- server.Run(ctx, server.New(h), ln, server.Shutdown{Drain: drain}, nil) }()
 	return ln.Addr().String(), cancel, done
 }
 
@@ -143,7 +147,7 @@ func TestRunReturnsListenerFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close()
-	err = server.Run(context.Background(), server.New(http.NotFoundHandler()), ln, time.Second, nil)
+	err = server.Run(context.Background(), server.New(http.NotFoundHandler()), ln, server.Shutdown{Drain: time.Second}, nil)
 	if err == nil {
 		t.Fatal("Run on a closed listener = nil, want an error")
 	}
@@ -154,4 +158,119 @@ func TestNewSetsTimeouts(t *testing.T) {
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
 		t.Fatalf("server.New left a zero limit: %+v", srv)
 	}
+}
+
+// loadResult counts what keep-alive clients saw while a server stopped under them.
+type loadResult struct {
+	ok, closing int // answered requests; of them, answered with Connection: close
+	failed      []error
+}
+
+// load runs workers clients, each on its own kept-alive connection, sending POSTs (which Go's client never
+// retries, so a reset shows) to addr for as long as routed holds, as a load balancer sends requests to an
+// instance until it notices the instance is going. started is closed once every worker has had an answer.
+func load(addr string, workers int, routed *atomic.Bool, started chan<- struct{}) loadResult {
+	results := make(chan loadResult, workers)
+	var first sync.WaitGroup
+	first.Add(workers)
+	go func() { first.Wait(); close(started) }()
+	for range workers {
+		go func() {
+			var r loadResult
+			defer func() { results <- r }()
+			tr := &http.Transport{MaxIdleConnsPerHost: 1}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			answered := false
+			defer func() {
+				if !answered {
+					first.Done()
+				}
+			}()
+			for routed.Load() {
+				resp, err := client.Post("http://"+addr+"/work", "text/plain", strings.NewReader("payload"))
+				if err != nil {
+					r.failed = append(r.failed, err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || string(body) != "done" {
+					r.failed = append(r.failed, fmt.Errorf("body %q: %v", body, err))
+					return
+				}
+				r.ok++
+				if resp.Close {
+					r.closing++
+				}
+				if !answered {
+					answered = true
+					first.Done()
+				}
+			}
+		}()
+	}
+	var total loadResult
+	for range workers {
+		r := <-results
+		total.ok += r.ok
+		total.closing += r.closing
+		total.failed = append(total.failed, r.failed...)
+	}
+	return total
+}
+
+// TestRunStopsUnderLoadWithoutResets stops a server under load from keep-alive clients, many times over (the
+// reset it guards against is a race between closing an idle kept-alive connection and the client's next
+// request on it): the clients go on sending for a third of the delay after the stop, as a load balancer does
+// until it notices, and every request is answered, those after the stop with Connection: close.
+func TestRunStopsUnderLoadWithoutResets(t *testing.T) {
+	const (
+		repetitions = 20
+		workers     = 16
+		delay       = 300 * time.Millisecond
+	)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "done")
+	})
+	var requests, closing, failures int
+	for rep := range repetitions {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- server.Run(ctx, server.New(handler), ln, server.Shutdown{Delay: delay, Drain: 5 * time.Second}, nil)
+		}()
+		var routed atomic.Bool
+		routed.Store(true)
+		started := make(chan struct{})
+		loaded := make(chan loadResult, 1)
+		go func() { loaded <- load(ln.Addr().String(), workers, &routed, started) }()
+		<-started
+		time.Sleep(time.Duration(rep%4) * 10 * time.Millisecond) // vary where the stop falls
+		cancel()
+		time.Sleep(delay / 3)
+		routed.Store(false)
+		r := <-loaded
+		if err := <-done; err != nil {
+			t.Errorf("repetition %d: Run = %v, want a clean drain", rep, err)
+		}
+		requests += r.ok
+		closing += r.closing
+		failures += len(r.failed)
+		for i, err := range r.failed {
+			if i < 3 {
+				t.Errorf("repetition %d: a request failed: %v", rep, err)
+			}
+		}
+		if r.closing == 0 {
+			t.Errorf("repetition %d: no answer carried Connection: close during the delay", rep)
+		}
+	}
+	t.Logf("%d repetitions, %d keep-alive clients each: %d requests answered (%d with Connection: close), %d failed",
+		repetitions, workers, requests, closing, failures)
 }

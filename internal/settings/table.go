@@ -125,7 +125,10 @@ var table = []Setting{
 		Group: GroupProxy, ReadBy: Proxy,
 		Summary: "Send the user's access token to the app as X-Appidgate-Access-Token; sessions then keep it."},
 	{Name: "APPIDGATE_ASSERTION_SECRET", Kind: KindSecret, Default: "derived from SESSION_SECRET_KEY", Group: GroupProxy,
-		ReadBy: Proxy, Summary: "The secret the signing key of X-Appidgate-Assertion is derived from."},
+		ReadBy: Proxy, Summary: "The secret the signing key of X-Appidgate-Assertion is derived from.",
+		Details: "Comma-separated during a rotation: the first secret signs, and the keys of the others stay " +
+			"published at `/.well-known/appidgate/jwks.json`. Rotate in two steps as the session key " +
+			"(`OLD,NEW` on every replica, then `NEW,OLD`; see docs/sessions.md)."},
 	{Flag: "upstream-timeout", Kind: KindDuration, Default: "60s", Group: GroupProxy, ReadBy: Proxy,
 		Summary: "How long the app may take to start answering a request."},
 	{Flag: "start-timeout", Kind: KindDuration, Default: "1m", Group: GroupProxy, ReadBy: Proxy,
@@ -165,6 +168,15 @@ var table = []Setting{
 		ReadBy: Demo | Proxy, Summary: "Serve /metrics on this address instead of the main port."},
 	{Name: "APPIDGATE_SHUTDOWN_TIMEOUT", Kind: KindDuration, Default: "20s", Group: GroupOperations,
 		ReadBy: Demo | Proxy, Summary: "How long requests in flight (and the proxy's app) may take to finish after SIGTERM."},
+	{Name: "APPIDGATE_SHUTDOWN_DELAY", Kind: KindDuration, Default: "3s", Group: GroupOperations,
+		ReadBy:  Demo | Proxy,
+		Summary: "How long the server keeps accepting and serving after SIGTERM, before it closes its port and drains.",
+		Details: "On SIGTERM, `/readyz` fails at once, and for this long the server still accepts connections and " +
+			"answers every request with `Connection: close`, so that clients and load balancers that have not yet " +
+			"noticed the shutdown finish on connections that close cleanly instead of being reset. Then the port " +
+			"closes and requests in flight get `APPIDGATE_SHUTDOWN_TIMEOUT` to finish. `0` closes the port at once. " +
+			"The delay and the timeout together must stay under the platform's grace period: Code Engine (Knative) " +
+			"kills the instance 30 s after SIGTERM."},
 	{Name: "APPIDGATE_LOG_FORMAT", Kind: KindString, Default: "auto; json in the image", Group: GroupOperations,
 		ReadBy: Demo | Proxy, Summary: "`json`, `text`, or `auto`: text on a terminal, else JSON."},
 	{Name: "APPIDGATE_LOG_LEVEL", Kind: KindString, Default: "info", Group: GroupOperations, ReadBy: Demo | Proxy,
