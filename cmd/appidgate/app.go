@@ -113,7 +113,15 @@ func (a *app) mountOps(mux *http.ServeMux) {
 		}
 		return nil
 	}}
-	mux.Handle("GET /readyz", health.Ready(a.opts.logger, 0, append([]health.Check{stopping}, a.checks...)...))
+	ready := health.Ready(a.opts.logger, 0, append([]health.Check{stopping}, a.checks...)...)
+	mux.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.stopping.Load() {
+			// The server closes connections from the same moment, but learns of it separately: say it here too,
+			// so that no "stopping" answer ever keeps its connection open.
+			w.Header().Set("Connection", "close")
+		}
+		ready.ServeHTTP(w, r)
+	}))
 	if a.opts.metricsAddr == "" {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 	}
