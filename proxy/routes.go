@@ -29,6 +29,9 @@ type Rule struct {
 	// appid.Auth.RequireBearer decides it, instead of a session (oauth2-proxy's --skip-jwt-bearer-tokens); other
 	// requests still need a session. Off by default: a token is then ignored and the session decides.
 	Bearer bool
+	// Source is where the rule was written: "FILE:LINE:COL" of its path in a routes file, the flag that made it
+	// ("--public /x"), or for the default rule where the default was set; "" for the built-in default.
+	Source string
 }
 
 // Routes decides, per request, which Rule applies. Build it with ParseRoutes or LoadRoutes; it is immutable and
@@ -193,15 +196,21 @@ const maxRoutesFileBytes = 1 << 20
 // (claim:groups=admins, claim:realm_access.roles=admin, claim:cognito:groups=ops,
 // claim:https://example.com/roles=editor); its VALUE is written as a NAME is, and may hold "=" and ":".
 func LoadRoutes(file string, flags RouteFlags) (*Routes, error) {
-	var b routesBuilder
+	var data []byte
 	if file != "" {
-		data, err := readRoutesFile(file)
-		if err != nil {
+		var err error
+		if data, err = readRoutesFile(file); err != nil {
 			return nil, err
 		}
-		if !b.addFile(file, data) {
-			return nil, b.err()
-		}
+	}
+	return buildRoutes(file, data, flags)
+}
+
+// buildRoutes makes the Routes of a routes file's content (none when file is "") and flags.
+func buildRoutes(file string, data []byte, flags RouteFlags) (*Routes, error) {
+	var b routesBuilder
+	if file != "" && !b.addFile(file, data) {
+		return nil, b.err()
 	}
 	b.addFlags(flags)
 	return b.build()
@@ -384,10 +393,10 @@ func (b *routesBuilder) build() (*Routes, error) {
 	if b.defWhere != "" {
 		def = b.def
 	}
-	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def}}
+	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def, Source: b.defWhere}}
 	index := map[string]int{}
 	for _, s := range b.specs {
-		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer}
+		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer, Source: s.where}
 		if !s.public {
 			r.Policy = def
 			if s.hasPolicy {
