@@ -268,13 +268,23 @@ func (b *routesBuilder) problem(where, format string, args ...any) {
 }
 
 func (b *routesBuilder) err() error {
-	switch len(b.problems) {
-	case 0:
+	if len(b.problems) == 0 {
 		return nil
-	case 1:
-		return errors.New("proxy: routes " + b.problems[0])
 	}
-	return fmt.Errorf("proxy: routes: %d problems:\n  %s", len(b.problems), strings.Join(b.problems, "\n  "))
+	return &RoutesError{Problems: slices.Clone(b.problems)}
+}
+
+// RoutesError is the error of routes with problems, from LoadRoutes, ParseRoutes and LiveRoutes: every problem
+// found, each starting with where it is: "FILE:LINE:COL: ", "FILE:LINE: " or the flag ("--policy /x=y: ").
+type RoutesError struct {
+	Problems []string
+}
+
+func (e *RoutesError) Error() string {
+	if len(e.Problems) == 1 {
+		return "proxy: routes " + e.Problems[0]
+	}
+	return fmt.Sprintf("proxy: routes: %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
 // addFlags adds the rules and default of f.

@@ -20,7 +20,8 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	lookupEnv      func(string) (string, bool)
-	environ        func() []string // NAME=value entries, for the unknown-setting check; nil skips it
+	environ        func() []string  // NAME=value entries, for the unknown-setting check; nil skips it
+	hangup         <-chan os.Signal // SIGHUP, which makes the proxy reload its routes; nil: none arrive
 }
 
 const usage = `usage: appidgate <command> [flags]
@@ -38,9 +39,19 @@ docs/configuration.md.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGHUP makes the proxy reload its routes, as daemons such as nginx reload on it: a proxy whose terminal
+	// closes keeps running. The other commands have nothing to reload, and stop on it as on SIGTERM.
+	stopOn := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	var hangup chan os.Signal
+	if len(os.Args) > 1 && os.Args[1] == "proxy" {
+		hangup = make(chan os.Signal, 1)
+		signal.Notify(hangup, syscall.SIGHUP)
+	} else {
+		stopOn = append(stopOn, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
-		environ: os.Environ})
+		environ: os.Environ, hangup: hangup})
 	stop()
 	os.Exit(code)
 }
