@@ -171,7 +171,7 @@ type admittedKey struct{}
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !validMethod(r.Method) {
+	if !ValidMethod(r.Method) {
 		// Rules match methods as written; an upstream reading "get" as another method than GET must not see it.
 		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
 		return

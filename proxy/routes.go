@@ -29,6 +29,9 @@ type Rule struct {
 	// appid.Auth.RequireBearer decides it, instead of a session (oauth2-proxy's --skip-jwt-bearer-tokens); other
 	// requests still need a session. Off by default: a token is then ignored and the session decides.
 	Bearer bool
+	// PolicyText is Policy as written in the routes file or flag (the default's for a rule that has none of its
+	// own, any-role for the built-in default); empty when Public.
+	PolicyText string
 	// Source is where the rule was written: "FILE:LINE:COL" of its path in a routes file, the flag that made it
 	// ("--public /x"), or for the default rule where the default was set; "" for the built-in default.
 	Source string
@@ -250,6 +253,7 @@ type routeSpec struct {
 	api       bool
 	bearer    bool
 	policy    appid.Policy
+	text      string // the policy as written
 	hasPolicy bool
 	where     string // "FILE:LINE:COL" or the flag, for errors
 }
@@ -259,6 +263,7 @@ type routesBuilder struct {
 	specs     []routeSpec
 	def       appid.Policy
 	defWhere  string // where the default was set; "" when it was not
+	defText   string // the default as written
 	problems  []string
 	flagSpecs map[string]int // base -> index in specs, for rules from flags
 }
@@ -298,7 +303,7 @@ func (b *routesBuilder) addFlags(f RouteFlags) {
 		case b.defWhere != "":
 			b.problem(where, "the default is already set at %s", b.defWhere)
 		default:
-			b.def, b.defWhere = pol, where
+			b.def, b.defWhere, b.defText = pol, where, strings.TrimSpace(f.Default)
 		}
 	}
 	spec := func(where, path string) *routeSpec {
@@ -352,7 +357,7 @@ func (b *routesBuilder) addFlags(f RouteFlags) {
 		case s.hasPolicy:
 			b.problem(where, "%s already has a policy (%s)", path, s.where)
 		default:
-			s.policy, s.hasPolicy = pol, true
+			s.policy, s.text, s.hasPolicy = pol, strings.TrimSpace(expr), true
 		}
 	}
 }
@@ -399,18 +404,18 @@ func (b *routesBuilder) build() (*Routes, error) {
 	if len(b.problems) > 0 {
 		return nil, b.err()
 	}
-	def := appid.AnyRole()
+	def, defText := appid.AnyRole(), "any-role"
 	if b.defWhere != "" {
-		def = b.def
+		def, defText = b.def, b.defText
 	}
-	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def, Source: b.defWhere}}
+	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def, PolicyText: defText, Source: b.defWhere}}
 	index := map[string]int{}
 	for _, s := range b.specs {
 		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer, Source: s.where}
 		if !s.public {
-			r.Policy = def
+			r.Policy, r.PolicyText = def, defText
 			if s.hasPolicy {
-				r.Policy = s.policy
+				r.Policy, r.PolicyText = s.policy, s.text
 			}
 		}
 		i, ok := index[s.base]

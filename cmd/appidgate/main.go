@@ -1,7 +1,7 @@
 // Command appidgate puts IBM Cloud App ID (or any OpenID Connect provider) login and role-based access in front of
 // web applications. Its subcommands: demo (an example app with login and role checks), proxy (the same checks
 // in front of an app in any language, and forward-auth for nginx, Caddy and Traefik), idp (the local App
-// ID-compatible provider) and version.
+// ID-compatible provider), policy (questions to the proxy's routes) and version.
 package main
 
 import (
@@ -32,6 +32,8 @@ commands:
   proxy    put App ID (or OpenID Connect) login and role checks in front of an app in any language
            (--upstream URL)
   idp      run the local App ID-compatible provider on its own (idp token USER: an access token for USER)
+  policy   ask the proxy's routes a question: policy check (may this user see METHOD PATH, and why)
+           and policy lint (every problem of a routes file, for CI)
   version  print the version, commit and Go version
 
 Run appidgate COMMAND --help for its flags. Getting started: docs/getting-started.md; every setting:
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runIdP(ctx, args[1:], e)
 	case "proxy":
 		return runProxy(ctx, args[1:], e)
+	case "policy":
+		return runPolicy(ctx, args[1:], e)
 	case "version", "-version", "--version":
 		fmt.Fprintln(e.stdout, buildinfo.Read())
 		return 0
