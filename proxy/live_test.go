@@ -239,3 +239,52 @@ func TestLiveRoutesReloadUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveRoutesInFlightRequestKeepsItsRoutes: a request admitted by the old routes streams to its end after a
+// reload that closes its path; the next request is decided by the new routes.
+func TestLiveRoutesInFlightRequestKeepsItsRoutes(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "routes.yaml")
+	writeFile(t, file, "routes:\n  - path: /events\n    public: true\n")
+	live, err := proxy.LoadLiveRoutes(file, proxy.RouteFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{live: live})
+	req, _ := http.NewRequest(http.MethodGet, e.proxy.URL+"/events", nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, len("data: event 0\n\n"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /events: %d %q %v", resp.StatusCode, first, err)
+	}
+	writeFile(t, file, "routes:\n  - path: /events\n    api: true\n    policy: role:admin\n")
+	if _, err := live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "data: event 1\n\ndata: event 2\n\n" {
+		t.Errorf("the stream admitted before the reload ended with %q, %v; want the remaining events", rest, err)
+	}
+	if got := statusOfGet(t, e.proxy.URL+"/events"); got != http.StatusUnauthorized {
+		t.Errorf("GET /events after the reload: %d, want 401 from the new routes", got)
+	}
+}
+
+// statusOfGet returns the status of an API client's GET of url.
+func statusOfGet(t *testing.T, url string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
