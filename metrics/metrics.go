@@ -1,6 +1,6 @@
 // Package metrics provides Prometheus metrics for appidgate: login, authorization, refresh and session store
-// events, outbound provider calls, inbound HTTP requests, requests passed to the proxy's upstream, and the Go
-// runtime and process.
+// events, outbound provider calls, inbound HTTP requests, requests passed to the proxy's upstream, reloads of
+// the proxy's routes, and the Go runtime and process.
 package metrics
 
 import (
@@ -29,6 +29,7 @@ type Metrics struct {
 	httpDurations *prometheus.HistogramVec
 	upstreamCalls *prometheus.CounterVec
 	upstreamTime  *prometheus.HistogramVec
+	routes        routesCollectors
 }
 
 // New returns Metrics with every appidgate collector, appidgate_build_info, and the Go runtime and process
@@ -87,6 +88,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.routes = newRoutesCollectors(m.reg)
 	return m
 }
 

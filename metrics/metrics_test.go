@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -344,4 +345,33 @@ func TestUpstreamTransport(t *testing.T) {
 		}
 	}
 	assertNoLabelContains(t, m, "user-42-secret-id")
+}
+
+// TestRoutesReloads: reloads are counted by result, both results are exposed before the first, and the gauge
+// holds when the routes in force were loaded, at start or by the last good reload.
+func TestRoutesReloads(t *testing.T) {
+	m := metrics.New()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`appidgate_routes_reloads_total{result="ok"} 0`, `appidgate_routes_reloads_total{result="error"} 0`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics before any reload lacks %s", want)
+		}
+	}
+	start := time.Unix(1_800_000_000, 0)
+	m.RoutesLoaded(start, false)
+	m.RoutesReloadFailed()
+	m.RoutesReloadFailed()
+	m.RoutesLoaded(start.Add(90*time.Second), true)
+	if got := counter(t, m, "appidgate_routes_reloads_total", map[string]string{"result": "ok"}); got != 1 {
+		t.Errorf("ok reloads = %v, want 1 (the start is no reload)", got)
+	}
+	if got := counter(t, m, "appidgate_routes_reloads_total", map[string]string{"result": "error"}); got != 2 {
+		t.Errorf("failed reloads = %v, want 2", got)
+	}
+	rec = httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := "appidgate_routes_loaded_timestamp_seconds 1.80000009e+09\n"; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
 }

@@ -29,6 +29,12 @@
 // (role:admin, scope:view, claim:groups=ops, any-of [...], all-of [...]) and become
 // [appid.Policy] values. A rule's path is a prefix matched on whole segments; the longest one wins.
 //
+// [LiveRoutes] holds routes that can be reloaded while requests are served (Config.LiveRoutes instead of
+// Config.Routes): [LiveRoutes.Reload] and [LiveRoutes.ReloadIfChanged] put a changed file in force atomically,
+// and keep the routes in force when the file has problems ([RoutesError] lists them). Each request is decided
+// by the routes in force when it arrived. [ValidMethod], [CleanPath] and [Routes.Match] are the steps a request
+// takes to its [Rule], which names where it was written ([Rule.Source]) for tools that explain a decision.
+//
 // # How a request flows
 //
 // For every request [Proxy] cleans the path ([CleanPath]: 400 for a path servers could read in different

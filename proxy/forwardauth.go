@@ -208,7 +208,7 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 			"(nginx: proxy_set_header X-Original-Method $request_method)")
 	}
 	method := given
-	if !validMethod(method) {
+	if !ValidMethod(method) {
 		return original{}, errors.New("proxy: forward-auth: the original method is malformed")
 	}
 	host, err := single("X-Forwarded-Host")
@@ -224,10 +224,10 @@ func (f *ForwardAuth) readOriginal(r *http.Request) (original, error) {
 // errBadPath: the original path is malformed or would be read differently once cleaned.
 var errBadPath = errors.New("proxy: forward-auth: the original path is malformed or not in its clean form")
 
-// validMethod reports whether m is a method as rules name them: upper-case letters, with "-" or "_" inside
+// ValidMethod reports whether m is a method as rules name them: upper-case letters, with "-" or "_" inside
 // (WebDAV's VERSION-CONTROL), at most 32 bytes. Rules match methods exactly, so an upstream never sees "get"
-// for a request that a GET rule admitted.
-func validMethod(m string) bool {
+// for a request that a GET rule admitted; the proxy answers 400 to a method that is not valid.
+func ValidMethod(m string) bool {
 	if m == "" || len(m) > 32 || m[0] < 'A' || m[0] > 'Z' {
 		return false
 	}

@@ -18,7 +18,8 @@ import (
 type gate struct {
 	answers
 	auth      *appid.Auth
-	routes    *Routes
+	routes    *Routes     // the routes, unless live is set
+	live      *LiveRoutes // the routes in force, read once per request
 	identity  IdentityHeaders
 	assertion *AssertionSigner
 	log       *slog.Logger
@@ -32,7 +33,8 @@ func newGate(cfg Config, set *pages.Set, name, label string) gate {
 	if log == nil {
 		log = slog.Default()
 	}
-	return gate{answers: answers{pages: set, log: log}, auth: cfg.Auth, routes: cfg.Routes, identity: cfg.Identity,
+	return gate{answers: answers{pages: set, log: log}, auth: cfg.Auth, routes: cfg.Routes, live: cfg.LiveRoutes,
+		identity:  cfg.Identity,
 		assertion: cfg.Assertion, log: log, name: name, label: label}
 }
 
@@ -41,7 +43,11 @@ func newGate(cfg Config, set *pages.Set, name, label string) gate {
 // request has one, else by its session (writing a renewed session's cookie to w). The user is nil on public
 // routes; with appid.ErrForbidden it is the user refused.
 func (g *gate) admit(w http.ResponseWriter, r *http.Request, method, cleanPath string) (Rule, *appid.User, error) {
-	rule := g.routes.Match(method, cleanPath)
+	routes := g.routes
+	if g.live != nil {
+		routes = g.live.Routes() // once: the whole request is decided by the routes in force now
+	}
+	rule := routes.Match(method, cleanPath)
 	r.Pattern = g.label + rule.Pattern // the rule, never the raw path
 	if rule.Public {
 		return rule, nil, nil

@@ -39,6 +39,9 @@ type Config struct {
 	Auth *appid.Auth
 	// Routes says which paths are public, which policy guards the others, and which are APIs.
 	Routes *Routes
+	// LiveRoutes, when set instead of Routes, holds routes that may be reloaded while requests are served: the
+	// routes in force are read from it once per request.
+	LiveRoutes *LiveRoutes
 	// Identity says which identity headers the upstream gets.
 	Identity IdentityHeaders
 	// Assertion, when set, signs each admitted request's identity for the upstream (see package assertion).
@@ -120,8 +123,11 @@ func (cfg Config) checkShared() (*pages.Set, []string) {
 	if cfg.Auth == nil {
 		problems = append(problems, "Auth is required")
 	}
-	if cfg.Routes == nil {
-		problems = append(problems, "Routes is required")
+	switch {
+	case cfg.Routes == nil && cfg.LiveRoutes == nil:
+		problems = append(problems, "Routes (or LiveRoutes) is required")
+	case cfg.Routes != nil && cfg.LiveRoutes != nil:
+		problems = append(problems, "set Routes or LiveRoutes, not both")
 	}
 	set, err := pages.Load(cfg.TemplatesDir)
 	if err != nil {
@@ -165,7 +171,7 @@ type admittedKey struct{}
 
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !validMethod(r.Method) {
+	if !ValidMethod(r.Method) {
 		// Rules match methods as written; an upstream reading "get" as another method than GET must not see it.
 		p.respond(w, r, false, http.StatusBadRequest, "Bad request", "The request's method is malformed.")
 		return

@@ -71,6 +71,7 @@ type envOptions struct {
 	keepToken   bool                     // appid's KeepAccessToken
 	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 	faLog       *slog.Logger             // the forward-auth endpoints' logger; nil: discarded
+	live        *proxy.LiveRoutes        // the routes, reloadable; when set, routes is not used
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -187,9 +188,11 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if text == "" {
 		text = defaultRoutes
 	}
-	routes, err := proxy.ParseRoutes("routes.yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
+	var routes *proxy.Routes
+	if opt.live == nil {
+		if routes, err = proxy.ParseRoutes("routes.yaml", []byte(text)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	keys, err := proxy.DeriveAssertionKeys(key)
 	if err != nil {
@@ -200,7 +203,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := proxy.New(proxy.Config{Upstream: up, Auth: auth, Routes: routes, Identity: opt.identity,
+	p, err := proxy.New(proxy.Config{Upstream: up, Auth: auth, Routes: routes, LiveRoutes: opt.live, Identity: opt.identity,
 		Assertion: signer, TrustedProxies: opt.trusted, Logger: slog.New(slog.DiscardHandler),
 		DialTimeout: time.Second, BodyIdleTimeout: opt.bodyIdle})
 	if err != nil {
@@ -210,7 +213,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if faLog == nil {
 		faLog = slog.New(slog.DiscardHandler)
 	}
-	fa, err := proxy.NewForwardAuth(proxy.Config{Auth: auth, Routes: routes, Identity: opt.identity,
+	fa, err := proxy.NewForwardAuth(proxy.Config{Auth: auth, Routes: routes, LiveRoutes: opt.live, Identity: opt.identity,
 		Assertion: signer, TrustedProxies: opt.trusted, ReturnHosts: opt.returnHosts, Logger: faLog})
 	if err != nil {
 		t.Fatal(err)

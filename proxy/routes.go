@@ -29,6 +29,12 @@ type Rule struct {
 	// appid.Auth.RequireBearer decides it, instead of a session (oauth2-proxy's --skip-jwt-bearer-tokens); other
 	// requests still need a session. Off by default: a token is then ignored and the session decides.
 	Bearer bool
+	// PolicyText is Policy as written in the routes file or flag (the default's for a rule that has none of its
+	// own, any-role for the built-in default); empty when Public.
+	PolicyText string
+	// Source is where the rule was written: "FILE:LINE:COL" of its path in a routes file, the flag that made it
+	// ("--public /x"), or for the default rule where the default was set; "" for the built-in default.
+	Source string
 }
 
 // Routes decides, per request, which Rule applies. Build it with ParseRoutes or LoadRoutes; it is immutable and
@@ -193,15 +199,21 @@ const maxRoutesFileBytes = 1 << 20
 // (claim:groups=admins, claim:realm_access.roles=admin, claim:cognito:groups=ops,
 // claim:https://example.com/roles=editor); its VALUE is written as a NAME is, and may hold "=" and ":".
 func LoadRoutes(file string, flags RouteFlags) (*Routes, error) {
-	var b routesBuilder
+	var data []byte
 	if file != "" {
-		data, err := readRoutesFile(file)
-		if err != nil {
+		var err error
+		if data, err = readRoutesFile(file); err != nil {
 			return nil, err
 		}
-		if !b.addFile(file, data) {
-			return nil, b.err()
-		}
+	}
+	return buildRoutes(file, data, flags)
+}
+
+// buildRoutes makes the Routes of a routes file's content (none when file is "") and flags.
+func buildRoutes(file string, data []byte, flags RouteFlags) (*Routes, error) {
+	var b routesBuilder
+	if file != "" && !b.addFile(file, data) {
+		return nil, b.err()
 	}
 	b.addFlags(flags)
 	return b.build()
@@ -241,6 +253,7 @@ type routeSpec struct {
 	api       bool
 	bearer    bool
 	policy    appid.Policy
+	text      string // the policy as written
 	hasPolicy bool
 	where     string // "FILE:LINE:COL" or the flag, for errors
 }
@@ -250,6 +263,7 @@ type routesBuilder struct {
 	specs     []routeSpec
 	def       appid.Policy
 	defWhere  string // where the default was set; "" when it was not
+	defText   string // the default as written
 	problems  []string
 	flagSpecs map[string]int // base -> index in specs, for rules from flags
 }
@@ -259,13 +273,23 @@ func (b *routesBuilder) problem(where, format string, args ...any) {
 }
 
 func (b *routesBuilder) err() error {
-	switch len(b.problems) {
-	case 0:
+	if len(b.problems) == 0 {
 		return nil
-	case 1:
-		return errors.New("proxy: routes " + b.problems[0])
 	}
-	return fmt.Errorf("proxy: routes: %d problems:\n  %s", len(b.problems), strings.Join(b.problems, "\n  "))
+	return &RoutesError{Problems: slices.Clone(b.problems)}
+}
+
+// RoutesError is the error of routes with problems, from LoadRoutes, ParseRoutes and LiveRoutes: every problem
+// found, each starting with where it is: "FILE:LINE:COL: ", "FILE:LINE: " or the flag ("--policy /x=y: ").
+type RoutesError struct {
+	Problems []string
+}
+
+func (e *RoutesError) Error() string {
+	if len(e.Problems) == 1 {
+		return "proxy: routes " + e.Problems[0]
+	}
+	return fmt.Sprintf("proxy: routes: %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
 // addFlags adds the rules and default of f.
@@ -279,7 +303,7 @@ func (b *routesBuilder) addFlags(f RouteFlags) {
 		case b.defWhere != "":
 			b.problem(where, "the default is already set at %s", b.defWhere)
 		default:
-			b.def, b.defWhere = pol, where
+			b.def, b.defWhere, b.defText = pol, where, strings.TrimSpace(f.Default)
 		}
 	}
 	spec := func(where, path string) *routeSpec {
@@ -333,7 +357,7 @@ func (b *routesBuilder) addFlags(f RouteFlags) {
 		case s.hasPolicy:
 			b.problem(where, "%s already has a policy (%s)", path, s.where)
 		default:
-			s.policy, s.hasPolicy = pol, true
+			s.policy, s.text, s.hasPolicy = pol, strings.TrimSpace(expr), true
 		}
 	}
 }
@@ -380,18 +404,18 @@ func (b *routesBuilder) build() (*Routes, error) {
 	if len(b.problems) > 0 {
 		return nil, b.err()
 	}
-	def := appid.AnyRole()
+	def, defText := appid.AnyRole(), "any-role"
 	if b.defWhere != "" {
-		def = b.def
+		def, defText = b.def, b.defText
 	}
-	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def}}
+	rt := &Routes{def: Rule{Pattern: defaultPattern, Policy: def, PolicyText: defText, Source: b.defWhere}}
 	index := map[string]int{}
 	for _, s := range b.specs {
-		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer}
+		r := Rule{Pattern: s.pattern, Public: s.public, API: s.api, Bearer: s.bearer, Source: s.where}
 		if !s.public {
-			r.Policy = def
+			r.Policy, r.PolicyText = def, defText
 			if s.hasPolicy {
-				r.Policy = s.policy
+				r.Policy, r.PolicyText = s.policy, s.text
 			}
 		}
 		i, ok := index[s.base]

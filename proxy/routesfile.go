@@ -153,7 +153,7 @@ func (f *routesFile) top(root *yaml.Node) {
 		switch key {
 		case "default":
 			if pol, ok := f.policy(k, v); ok {
-				f.b.def, f.b.defWhere = pol, f.at(v)
+				f.b.def, f.b.defWhere, f.b.defText = pol, f.at(v), strings.TrimSpace(v.Value)
 			}
 		case "routes":
 			switch {
@@ -213,6 +213,7 @@ func (f *routesFile) route(n *yaml.Node) {
 			}
 		case "policy":
 			policyNode = k
+			s.text = strings.TrimSpace(v.Value)
 			if s.policy, s.hasPolicy = f.policy(k, v); !s.hasPolicy {
 				ok = false
 			}

@@ -17,7 +17,7 @@ type fileText string
 func (f fileText) String() string { b, _ := os.ReadFile(string(f)); return string(b) }
 
 // TestChildDiesWithProxy: the app the proxy started never outlives it, listening unprotected: not when the
-// proxy is told to stop by a signal it handles (SIGHUP: the terminal closed), nor when it is killed outright
+// proxy is told to stop by a signal it handles (SIGINT: Ctrl-C), nor when it is killed outright
 // (SIGKILL, as the OOM killer does), which the kernel's parent-death signal covers.
 func TestChildDiesWithProxy(t *testing.T) {
 	t.Parallel()
@@ -25,7 +25,7 @@ func TestChildDiesWithProxy(t *testing.T) {
 	if _, err := os.Stat(py); err != nil {
 		t.Skip("no python3")
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			appPort := freeLoopbackPort(t)
 			port := freeLoopbackPort(t)

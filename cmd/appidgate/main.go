@@ -1,7 +1,7 @@
 // Command appidgate puts IBM Cloud App ID (or any OpenID Connect provider) login and role-based access in front of
 // web applications. Its subcommands: demo (an example app with login and role checks), proxy (the same checks
 // in front of an app in any language, and forward-auth for nginx, Caddy and Traefik), idp (the local App
-// ID-compatible provider) and version.
+// ID-compatible provider), policy (questions to the proxy's routes) and version.
 package main
 
 import (
@@ -20,7 +20,8 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	lookupEnv      func(string) (string, bool)
-	environ        func() []string // NAME=value entries, for the unknown-setting check; nil skips it
+	environ        func() []string  // NAME=value entries, for the unknown-setting check; nil skips it
+	hangup         <-chan os.Signal // SIGHUP, which makes the proxy reload its routes; nil: none arrive
 }
 
 const usage = `usage: appidgate <command> [flags]
@@ -31,6 +32,8 @@ commands:
   proxy    put App ID (or OpenID Connect) login and role checks in front of an app in any language
            (--upstream URL)
   idp      run the local App ID-compatible provider on its own (idp token USER: an access token for USER)
+  policy   ask the proxy's routes a question: policy check (may this user see METHOD PATH, and why)
+           and policy lint (every problem of a routes file, for CI)
   version  print the version, commit and Go version
 
 Run appidgate COMMAND --help for its flags. Getting started: docs/getting-started.md; every setting:
@@ -38,9 +41,19 @@ docs/configuration.md.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGHUP makes the proxy reload its routes, as daemons such as nginx reload on it: a proxy whose terminal
+	// closes keeps running. The other commands have nothing to reload, and stop on it as on SIGTERM.
+	stopOn := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	var hangup chan os.Signal
+	if len(os.Args) > 1 && os.Args[1] == "proxy" {
+		hangup = make(chan os.Signal, 1)
+		signal.Notify(hangup, syscall.SIGHUP)
+	} else {
+		stopOn = append(stopOn, syscall.SIGHUP)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
-		environ: os.Environ})
+		environ: os.Environ, hangup: hangup})
 	stop()
 	os.Exit(code)
 }
@@ -59,6 +72,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runIdP(ctx, args[1:], e)
 	case "proxy":
 		return runProxy(ctx, args[1:], e)
+	case "policy":
+		return runPolicy(ctx, args[1:], e)
 	case "version", "-version", "--version":
 		fmt.Fprintln(e.stdout, buildinfo.Read())
 		return 0

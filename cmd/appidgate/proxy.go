@@ -30,7 +30,9 @@ Puts App ID (or OpenID Connect) login and role checks in front of an app written
 pass to the upstream with the user's identity in X-Appidgate-* headers and a signed assertion
 (X-Appidgate-Assertion, keys at /.well-known/appidgate/jwks.json). Paths that no rule names need a signed-in
 user with at least one role. With a COMMAND after "--", the proxy starts the app as its child, with PORT set to
-the upstream's port, waits until it listens, and on SIGTERM drains, stops it and exits with it.
+the upstream's port, waits until it listens, and on SIGTERM drains, stops it and exits with it. SIGHUP reloads
+the routes file, as does a change of its content (APPIDGATE_ROUTES_RELOAD_INTERVAL); a file with problems
+leaves the routes in force, and each problem is logged.
 
 The proxy's own paths are not passed on: the callback (the path of APPID_REDIRECT_URI, /afterauth), /logout,
 /healthz, /readyz, /metrics, /.well-known/appidgate/jwks.json and the forward-auth endpoints under
@@ -141,6 +143,10 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
+	interval, err := reloadInterval(r.String("APPIDGATE_ROUTES_RELOAD_INTERVAL"))
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
 
 	rp, code := startRelyingParty(ctx, e, "proxy", problems, func(cfg *appid.Config) {
 		cfg.KeepAccessToken = cfg.KeepAccessToken || f.passAccessToken // the session must keep what is passed on
@@ -169,9 +175,9 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return 1
 	}
 	p, err := proxy.New(proxy.Config{
-		Upstream: upstream,
-		Auth:     rp.app.auth,
-		Routes:   routes,
+		Upstream:   upstream,
+		Auth:       rp.app.auth,
+		LiveRoutes: routes,
 		Identity: proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth,
 			AccessToken: f.passAccessToken},
 		Assertion:      signer,
@@ -191,7 +197,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	}
 	fa, err := proxy.NewForwardAuth(proxy.Config{
 		Auth:           rp.app.auth,
-		Routes:         routes,
+		LiveRoutes:     routes,
 		Identity:       proxy.IdentityHeaders{AccessToken: f.passAccessToken},
 		Assertion:      signer,
 		TrustedProxies: trusted,
@@ -257,10 +263,17 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if rp.idp != nil {
 		fmt.Fprintf(e.stdout, "  local App ID provider: %s (no cloud account needed)\n", rp.cfg.OAuthServerURL)
 	}
-	for _, w := range routes.PublicFallThroughs() {
+	for _, w := range routes.Routes().PublicFallThroughs() {
 		log.Warn("routes: "+w, "routes", f.routesFile)
 	}
+	loaded := routes.Version()
+	rp.app.metrics.RoutesLoaded(loaded.LoadedAt, false)
+	reloader := routesReloader{live: routes, log: log, metrics: rp.app.metrics}
+	go reloader.run(ctx, e.hangup, interval)
 	started := []any{"upstream", upstream.Redacted()}
+	if f.routesFile != "" {
+		started = append(started, "routes", f.routesFile, "routes_sha256", loaded.SHA256)
+	}
 	if child != nil {
 		started = append(started, "command", command[0], "upstream_pid", child.Pid())
 	}
@@ -290,10 +303,14 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	return status
 }
 
-// loadRoutes reads the routes file and flags of f.
-func loadRoutes(f proxyFlags) (*proxy.Routes, error) {
-	return proxy.LoadRoutes(f.routesFile, proxy.RouteFlags{Default: f.defaultPolicy, Public: f.public, API: f.api,
-		Policy: f.policies})
+// loadRoutes reads the routes file and flags of f, to be reloaded when the file changes.
+func loadRoutes(f proxyFlags) (*proxy.LiveRoutes, error) {
+	return proxy.LoadLiveRoutes(f.routesFile, routeFlags(f))
+}
+
+// routeFlags are the route settings of f's flags.
+func routeFlags(f proxyFlags) proxy.RouteFlags {
+	return proxy.RouteFlags{Default: f.defaultPolicy, Public: f.public, API: f.api, Policy: f.policies}
 }
 
 // assertionKeys are the assertion's keys, the first signing and all published: derived from

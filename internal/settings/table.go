@@ -133,6 +133,12 @@ var table = []Setting{
 		Summary: "How long the app may take to start answering a request."},
 	{Flag: "start-timeout", Kind: KindDuration, Default: "1m", Group: GroupProxy, ReadBy: Proxy,
 		Summary: "How long the app started after `--` may take to listen on the upstream's port."},
+	{Name: "APPIDGATE_ROUTES_RELOAD_INTERVAL", Kind: KindDuration, Default: "5s", Group: GroupProxy, ReadBy: Proxy,
+		Summary: "How often the proxy looks for a change of its routes file, and reloads it when its content changed; `off` never looks.",
+		Details: "The proxy also reloads the routes file on SIGHUP. A file with any problem leaves the routes in force " +
+			"as they are, and each problem is logged with its file, line and column (see docs/proxy.md). The look " +
+			"compares the content's SHA-256, so it follows a file that is replaced, such as a Kubernetes or Code " +
+			"Engine config map mounted as a volume."},
 
 	// Forward-auth.
 	{Name: "APPIDGATE_TRUSTED_PROXIES", Flag: "trusted-proxy", Kind: KindList, Group: GroupForward, ReadBy: Proxy,
