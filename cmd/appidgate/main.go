@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/server"
 )
 
 // env is what a subcommand may touch of the process: its output streams and its environment variables.
@@ -51,11 +52,32 @@ func main() {
 	} else {
 		stopOn = append(stopOn, syscall.SIGHUP)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), stopOn...)
+	ctx, stop := stopContext(stopOn...)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, lookupEnv: os.LookupEnv,
 		environ: os.Environ, hangup: hangup})
 	stop()
 	os.Exit(code)
+}
+
+// stopContext is a context that ends on the first of sigs, as signal.NotifyContext's, with the signal as its
+// cause: server.ErrInterrupted for Ctrl-C, whose server stops without the delay meant for load balancers.
+func stopContext(sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case sig := <-ch:
+			if sig == os.Interrupt {
+				cancel(server.ErrInterrupted)
+			} else {
+				cancel(fmt.Errorf("appidgate: received %v", sig))
+			}
+		case <-ctx.Done():
+		}
+		signal.Stop(ch) // a second signal gets Go's default: the process ends at once
+	}()
+	return ctx, func() { cancel(context.Canceled) }
 }
 
 // run dispatches to a subcommand and returns the process exit code: 0 on success, 1 on a runtime failure,

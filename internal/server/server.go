@@ -33,6 +33,10 @@ const DefaultDrain = 20 * time.Second
 // stay well inside Knative's 30 s.
 const DefaultDelay = 3 * time.Second
 
+// ErrInterrupted is the cause a program gives its context when a person stopped it (Ctrl-C, SIGINT): nobody
+// routes traffic to a terminal's server, so Run skips Shutdown.Delay and drains at once.
+var ErrInterrupted = errors.New("server: interrupted")
+
 // Shutdown says how Run stops once its context ends.
 type Shutdown struct {
 	// Delay is how long the server still accepts connections and serves requests after the context ends,
@@ -67,7 +71,7 @@ func NewStreaming(handler http.Handler) *http.Server {
 }
 
 // Run serves srv on ln until ctx is cancelled (the command cancels it on SIGTERM or SIGINT). It then keeps
-// serving for stop.Delay with "Connection: close" on every response, so that clients finish their requests on
+// serving for stop.Delay (unless ctx's cause is ErrInterrupted) with "Connection: close" on every response, so that clients finish their requests on
 // connections that close cleanly instead of being reset, then stops accepting connections and waits at most
 // stop.Drain for in-flight requests to finish. It returns nil after a clean drain, an error when serving failed
 // or when the drain bound was exceeded (the remaining connections are then closed). log may be nil.
@@ -97,7 +101,7 @@ func Run(ctx context.Context, srv *http.Server, ln net.Listener, stop Shutdown, 
 	}
 
 	closing.Store(true)
-	if stop.Delay > 0 {
+	if stop.Delay > 0 && !errors.Is(context.Cause(ctx), ErrInterrupted) {
 		log.Info("server stopping: still serving, with Connection: close, before closing the listener",
 			"delay", stop.Delay.String())
 		select {

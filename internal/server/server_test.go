@@ -274,3 +274,58 @@ func TestRunStopsUnderLoadWithoutResets(t *testing.T) {
 	t.Logf("%d repetitions, %d keep-alive clients each: %d requests answered (%d with Connection: close), %d failed",
 		repetitions, workers, requests, closing, failures)
 }
+
+// TestRunSkipsTheDelayWhenInterrupted: a person's Ctrl-C stops the server at once, while SIGTERM (any other cause)
+// keeps serving for the delay, which a platform's load balancer needs and a terminal does not.
+func TestRunSkipsTheDelayWhenInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		cause       error
+		delay       time.Duration
+		wantServing bool // still accepting right after the context ends
+	}{
+		// A minute's delay: should Ctrl-C wait it out, the test fails at its 10 s bound.
+		{"Ctrl-C", server.ErrInterrupted, time.Minute, false},
+		{"SIGTERM", errors.New("appidgate: received terminated"), 3 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- server.Run(ctx, server.New(http.NotFoundHandler()), ln, server.Shutdown{Delay: tc.delay}, nil) }()
+			cancel(tc.cause)
+			if tc.wantServing {
+				// Within the delay the server still answers, with Connection: close.
+				resp, err := http.Get("http://" + ln.Addr().String() + "/")
+				if err != nil {
+					t.Fatalf("during the delay: %v", err)
+				}
+				resp.Body.Close()
+				if !resp.Close {
+					t.Error("an answer during the delay keeps its connection open")
+				}
+				select {
+				case <-done:
+					t.Fatal("Run returned before its delay was over")
+				default:
+				}
+				if err := <-done; err != nil {
+					t.Fatalf("Run = %v", err)
+				}
+				return
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run = %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after Ctrl-C")
+			}
+		})
+	}
+}
