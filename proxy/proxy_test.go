@@ -71,6 +71,7 @@ type envOptions struct {
 	keepToken   bool                     // appid's KeepAccessToken
 	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 	faLog       *slog.Logger             // the forward-auth endpoints' logger; nil: discarded
+	auditLog    *slog.Logger             // appid's AuditLogger; nil: no audit records
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -179,6 +180,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		SessionKeys: [][]byte{key}, IBMCloudAPIKey: localappid.DemoAPIKey,
 		IAMTokenURL: idp.Provider().IAMTokenURL(), ManagementURL: idp.Provider().ManagementURL(),
 		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store, KeepAccessToken: opt.keepToken,
+		AuditLogger: opt.auditLog,
 	})
 	if err != nil {
 		t.Fatal(err)
