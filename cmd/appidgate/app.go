@@ -37,6 +37,12 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	a := &app{metrics: metrics.New(), opts: opts}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
+	auditLogger, closeAudit, err := opts.auditLog.open()
+	if err != nil {
+		return nil, err
+	}
+	cfg.AuditLogger = auditLogger
+	a.closers = append(a.closers, closeAudit)
 	// The request log line names the user, refused ones included.
 	cfg.OnUser = func(r *http.Request, u *appid.User) { logging.SetUser(r.Context(), u.ID) }
 	cfg.HTTPClient = &http.Client{
@@ -46,6 +52,7 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	if cfg.RedisURL != "" {
 		store, closeStore, err := redisStore(cfg)
 		if err != nil {
+			a.Close()
 			return nil, err
 		}
 		cfg.Store = store
@@ -64,6 +71,7 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	}
 	auth, err := appid.New(ctx, cfg)
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	a.auth = auth
