@@ -28,7 +28,7 @@ const (
 const (
 	failProviderError       = "provider_error"        // the provider answered with an error (such as access_denied)
 	failMissingCodeOrState  = "missing_code_or_state" // the callback lacks its code or state
-	failStateUnknown        = "state_unknown"         // no login in progress with this state (forged, expired, other browser)
+	failStateUnknown        = "state_unknown"         // no login in progress with this state: forged, expired, elsewhere
 	failStateReplayed       = "state_replayed"        // the state was redeemed before
 	failIssuerMismatch      = "issuer_mismatch"       // the callback's iss names another provider (RFC 9207)
 	failProviderUnreachable = "provider_unreachable"  // discovery or the provider's keys out of reach
@@ -197,7 +197,8 @@ func (f *loginFlow) redeemState(w http.ResponseWriter, r *http.Request, state st
 }
 
 // failLogin answers a callback that starts no session, reporting why to the observer and the audit log.
-func (f *loginFlow) failLogin(w http.ResponseWriter, r *http.Request, fail loginFailure, status int, title, detail string) {
+func (f *loginFlow) failLogin(w http.ResponseWriter, r *http.Request, fail loginFailure, status int,
+	title, detail string) {
 	a := f.a
 	a.observer.LoginFinished(fail.result())
 	a.audit.Write(r, fail.record())
