@@ -14,6 +14,7 @@ import (
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/expiring"
 	"github.com/appidgate/appidgate/internal/pages"
 )
@@ -24,6 +25,7 @@ type Auth struct {
 	cfg      Config
 	log      *slog.Logger
 	observer Observer
+	audit    *audit.Logger // nil: no audit records
 
 	store session.Store
 	codec *session.Codec // seals the pending-login cookie
@@ -88,6 +90,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		observer: cfg.Observer,
+		audit:    audit.New(cfg.AuditLogger),
 		store:    cfg.Store,
 		codec:    codec,
 		pages:    set,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/answer"
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/expiring"
 )
 
@@ -144,11 +146,13 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 	tok, err := a.verifyLogoutToken(ctx, r.PostForm.Get("logout_token"))
 	if errors.Is(err, errProviderUnavailable) {
 		a.log.WarnContext(ctx, "appid: back-channel logout: cannot verify the logout token", "error", err)
+		a.audit.Write(r, backchannelRecord(nil, audit.Failure, "provider_unreachable"))
 		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the provider's keys cannot be loaded")
 		return
 	}
 	if err != nil {
 		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused", "error", err)
+		a.audit.Write(r, backchannelRecord(nil, audit.Failure, "token_invalid"))
 		answer.JSON(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
@@ -156,6 +160,7 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 	b := a.backchannel
 	if !b.jtis.PutIfAbsent(tok.jti, struct{}{}, tok.acceptedUntil.Add(a.cfg.ClockSkew), now) {
 		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused: its jti was seen before")
+		a.audit.Write(r, backchannelRecord(tok, audit.Failure, "token_replayed"))
 		answer.JSON(w, http.StatusBadRequest, "invalid_request", "logout token already received (jti)")
 		return
 	}
@@ -164,13 +169,30 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 		b.jtis.Remove(tok.jti) // the provider may send it again
 		a.observer.SessionStoreError("delete")
 		a.log.ErrorContext(ctx, "appid: back-channel logout: ending the sessions failed", "error", err)
+		a.audit.Write(r, backchannelRecord(tok, audit.Failure, "session_store_failed"))
 		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the session store is unavailable")
 		return
 	}
 	a.log.InfoContext(ctx, "appid: back-channel logout", "user_id", tok.sub, "by_provider_session", tok.sid != "",
 		"sessions_deleted", ended)
+	a.audit.Write(r, backchannelRecord(tok, audit.Success, "", slog.Int("sessions_deleted", ended)))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+}
+
+// backchannelRecord is the audit record of a back-channel logout by tok (nil when it was refused unread):
+// by "sid" when it names a provider session, else "sub".
+func backchannelRecord(tok *logoutToken, outcome, reason string, attrs ...slog.Attr) audit.Record {
+	rec := audit.Record{Event: audit.BackchannelLogout, Outcome: outcome, Reason: reason, Attrs: attrs}
+	if tok != nil {
+		by := "sub"
+		if tok.sid != "" {
+			by = "sid"
+		}
+		rec.UserID = tok.sub
+		rec.Attrs = append(rec.Attrs, slog.String("by", by))
+	}
+	return rec
 }
 
 // logoutToken is what a verified logout token says.

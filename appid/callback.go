@@ -3,11 +3,14 @@ package appid
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/appidgate/appidgate/appid/iam"
+	"github.com/appidgate/appidgate/internal/audit"
 	"golang.org/x/oauth2"
 )
 
@@ -19,6 +22,43 @@ const (
 	loginProviderError  = "provider_error"
 	loginRolesError     = "roles_error"
 )
+
+// Why a login failed: the reason of its audit record (audit.LoginFailed). Each implies one outcome reported to
+// Observer.LoginFinished (see loginFailure.result).
+const (
+	failProviderError       = "provider_error"        // the provider answered with an error (such as access_denied)
+	failMissingCodeOrState  = "missing_code_or_state" // the callback lacks its code or state
+	failStateUnknown        = "state_unknown"         // no login in progress with this state: forged, expired, elsewhere
+	failStateReplayed       = "state_replayed"        // the state was redeemed before
+	failIssuerMismatch      = "issuer_mismatch"       // the callback's iss names another provider (RFC 9207)
+	failProviderUnreachable = "provider_unreachable"  // discovery or the provider's keys out of reach
+	// failCodeExchange: the token endpoint refused the code (its error invalid_grant: the code was used or
+	// expired, or the PKCE verifier does not match).
+	failCodeExchange  = "code_exchange_failed"
+	failNonceMismatch = "nonce_mismatch"       // the id token's nonce is not the login's
+	failTokenInvalid  = "token_invalid"        // the tokens failed verification (signature, iss, aud, times)
+	failRolesRead     = "roles_read_failed"    // the user's roles could not be read
+	failSessionStore  = "session_store_failed" // the session could not be saved
+)
+
+// loginFailure is why a callback started no session: its audit record's reason, the user when known, and the
+// provider's error code when it gave one.
+type loginFailure struct {
+	reason, userID, code string
+}
+
+// result is the outcome of the failure for Observer.LoginFinished.
+func (l loginFailure) result() string {
+	switch l.reason {
+	case failProviderError:
+		return loginDenied
+	case failMissingCodeOrState, failStateUnknown, failStateReplayed, failIssuerMismatch:
+		return loginInvalidRequest
+	case failRolesRead:
+		return loginRolesError
+	}
+	return loginProviderError
+}
 
 // handleCallback finishes a login: it checks state (once only) and iss, exchanges the code with PKCE and HTTP
 // Basic client authentication, verifies both tokens, reads the roles, starts a new session and returns the
@@ -35,6 +75,7 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	now := a.cfg.Now()
 	if e := q.Get("error"); e != "" {
 		a.observer.LoginFinished(loginDenied)
+		a.audit.Write(r, loginFailure{reason: failProviderError, code: e}.record())
 		status := http.StatusBadRequest
 		if e == "access_denied" {
 			status = http.StatusForbidden
@@ -56,13 +97,13 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	state, code := q.Get("state"), q.Get("code")
 	if state == "" || code == "" {
-		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
-			"The login response lacks its code or state.")
+		f.failLogin(w, r, loginFailure{reason: failMissingCodeOrState}, http.StatusBadRequest,
+			"Invalid login response", "The login response lacks its code or state.")
 		return
 	}
 	pending, err := f.takePendingLogin(w, r, state, now)
 	if err != nil {
-		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		f.failLogin(w, r, loginFailure{reason: failStateUnknown}, http.StatusBadRequest, "Invalid login response",
 			"This login is unknown, expired or already used. Please start again.")
 		return
 	}
@@ -72,13 +113,14 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: callback cannot reach the provider", "error", err)
-		f.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not retrieve user tokens",
+		f.failLogin(w, r, loginFailure{reason: failProviderUnreachable}, http.StatusServiceUnavailable,
+			"Could not retrieve user tokens",
 			"The identity provider is unavailable at the moment. Please try again shortly.")
 		return
 	}
 	// RFC 9207: a callback that names its issuer must name ours (mix-up attack defence).
 	if iss, ok := q["iss"]; ok && (len(iss) != 1 || iss[0] != meta.Issuer) {
-		f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+		f.failLogin(w, r, loginFailure{reason: failIssuerMismatch}, http.StatusBadRequest, "Invalid login response",
 			"The login response comes from an unexpected issuer.")
 		return
 	}
@@ -86,25 +128,32 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: code exchange failed", "error", err)
 		status := http.StatusBadGateway
+		fail := loginFailure{reason: failCodeExchange}
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			status = http.StatusBadRequest
+		if errors.As(err, &re) {
+			fail.code = re.ErrorCode
+			if re.ErrorCode == "invalid_grant" {
+				status = http.StatusBadRequest
+			}
 		}
-		f.failLogin(w, r, loginProviderError, status, "Could not retrieve user tokens",
+		f.failLogin(w, r, fail, status, "Could not retrieve user tokens",
 			"The identity provider did not issue tokens for this login.")
 		return
 	}
 	st, err := a.provider.session(ctx, tok, pending.Nonce, nil, now)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
-		status := http.StatusBadGateway
+		status, fail := http.StatusBadGateway, loginFailure{reason: failTokenInvalid}
 		switch {
+		case errors.Is(err, errNonceMismatch):
+			status, fail.reason = http.StatusUnauthorized, failNonceMismatch
 		case errors.Is(err, errTokenInvalid):
 			status = http.StatusUnauthorized
 		case errors.Is(err, errProviderUnavailable):
 			status = http.StatusServiceUnavailable // the provider's keys are out of reach
+			fail.reason = failProviderUnreachable
 		}
-		f.failLogin(w, r, loginProviderError, status, "Could not verify user tokens",
+		f.failLogin(w, r, fail, status, "Could not verify user tokens",
 			"The tokens from the identity provider failed verification.")
 		return
 	}
@@ -114,22 +163,26 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: reading roles failed", "error", err)
 			if errors.Is(err, iam.ErrNoToken) { // no credential to ask with: this app's setup, not App ID
-				f.failLogin(w, r, loginRolesError, http.StatusServiceUnavailable, "Could not retrieve user roles",
+				f.failLogin(w, r, loginFailure{reason: failRolesRead, userID: st.user.ID}, http.StatusServiceUnavailable,
+					"Could not retrieve user roles",
 					"This app could not obtain an IBM Cloud IAM token to read the user's roles. Please try again shortly.")
 				return
 			}
-			f.failLogin(w, r, loginRolesError, http.StatusBadGateway, "Could not retrieve user roles",
+			f.failLogin(w, r, loginFailure{reason: failRolesRead, userID: st.user.ID}, http.StatusBadGateway,
+				"Could not retrieve user roles",
 				"The App ID management API did not return the user's roles. Please try again shortly.")
 			return
 		}
 		st.user.Roles = roles
 	}
 	if err := a.sessions.saveSession(w, r, st, true); err != nil {
-		f.failLogin(w, r, loginProviderError, http.StatusServiceUnavailable, "Could not save the session",
+		f.failLogin(w, r, loginFailure{reason: failSessionStore, userID: st.user.ID}, http.StatusServiceUnavailable,
+			"Could not save the session",
 			"The session store is unavailable at the moment. Please try again shortly.")
 		return
 	}
 	a.observer.LoginFinished(loginSuccess)
+	a.audit.Write(r, audit.Record{Event: audit.LoginSucceeded, Outcome: audit.Success, UserID: st.user.ID})
 	http.Redirect(w, r, pending.ReturnTo, http.StatusFound)
 }
 
@@ -138,15 +191,33 @@ func (f *loginFlow) redeemState(w http.ResponseWriter, r *http.Request, state st
 	if f.usedStates.markUsed(state, now) {
 		return true
 	}
-	f.failLogin(w, r, loginInvalidRequest, http.StatusBadRequest, "Invalid login response",
+	f.failLogin(w, r, loginFailure{reason: failStateReplayed}, http.StatusBadRequest, "Invalid login response",
 		"This login is unknown, expired or already used. Please start again.")
 	return false
 }
 
-func (f *loginFlow) failLogin(w http.ResponseWriter, r *http.Request, result string, status int, title, detail string) {
+// failLogin answers a callback that starts no session, reporting why to the observer and the audit log.
+func (f *loginFlow) failLogin(w http.ResponseWriter, r *http.Request, fail loginFailure, status int,
+	title, detail string) {
 	a := f.a
-	a.observer.LoginFinished(result)
+	a.observer.LoginFinished(fail.result())
+	a.audit.Write(r, fail.record())
 	a.respondError(w, r, status, title, detail)
+}
+
+// record is the audit record of the failure. The provider's error code, which anyone linking to the callback
+// can choose, is kept only when it looks like one (RFC 6749's characters, at most 64).
+func (l loginFailure) record() audit.Record {
+	rec := audit.Record{Event: audit.LoginFailed, Outcome: audit.Failure, UserID: l.userID, Reason: l.reason}
+	if l.code != "" {
+		code := l.code
+		unreadable := func(c rune) bool { return c < 0x21 || c > 0x7e || c == '"' || c == '\\' }
+		if len(code) > 64 || strings.ContainsFunc(code, unreadable) {
+			code = "unreadable"
+		}
+		rec.Attrs = []slog.Attr{slog.String("provider_error", code)}
+	}
+	return rec
 }
 
 // exchange redeems the code at the token endpoint.

@@ -161,6 +161,11 @@ type Config struct {
 	Observer Observer
 	// Logger receives diagnostics (never tokens); nil means slog.Default().
 	Logger *slog.Logger
+	// AuditLogger receives the audit events (sign-ins, refusals, logouts, sessions the provider ended) as INFO
+	// records of a stable shape with log_type=audit, documented in docs/operations.md; nil writes none. They
+	// never hold a token, a cookie or a secret. Their client address is the connection's peer (appidgate's proxy
+	// command names the client as its trusted proxies saw it).
+	AuditLogger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnUser, when set, is called once a request's user is known (by Require and RequireBearer), before the

@@ -2,7 +2,10 @@ package appid
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+
+	"github.com/appidgate/appidgate/internal/audit"
 )
 
 // Authorization decisions reported to Observer.AuthorizationDecided.
@@ -34,6 +37,14 @@ const (
 	byBearer                    // the "Authorization: Bearer" access token
 )
 
+// String names the credential in audit records: "session" or "bearer".
+func (c credential) String() string {
+	if c == byBearer {
+		return "bearer"
+	}
+	return "session"
+}
+
 // decide is the one decision on a request, whichever door it came through (Require, RequireBearer, Authorize,
 // AuthorizeBearerOrSession, and through them the proxy and forward-auth): it finds the user by the credential
 // (writing a renewed session's cookie to w), lets Config.OnUser adjust them, applies policy and reports the
@@ -58,6 +69,8 @@ func (a *Auth) decide(w http.ResponseWriter, r *http.Request, policy Policy, by 
 	}
 	if !policy.Allows(&uc.user) {
 		a.observer.AuthorizationDecided(policy.name, decisionDeny)
+		a.audit.Write(r, audit.Record{Event: audit.AccessDenied, Outcome: audit.Denied, UserID: uc.user.ID,
+			Reason: "policy", Attrs: []slog.Attr{slog.String("policy", policy.name), slog.String("credential", by.String())}})
 		return uc, &refusal{policy: policy.name, user: uc.user, bearer: by == byBearer}
 	}
 	a.observer.AuthorizationDecided(policy.name, decisionAllow)

@@ -2,10 +2,12 @@ package appid
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/pages"
 )
 
@@ -65,10 +67,10 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if returnTo := r.PostForm.Get("return_to"); returnTo != "" {
 		target = sanitizeReturnTo(returnTo)
 	}
-	var refreshToken, idToken string
+	var refreshToken, idToken, userID string
 	if data, err := a.store.Load(r); err == nil {
 		if st, err := decodeSession(data); err == nil {
-			refreshToken, idToken = st.refreshToken, st.idToken
+			refreshToken, idToken, userID = st.refreshToken, st.idToken, st.user.ID
 			// Copies of the session's cookie stop working here at once, elsewhere at their next revalidation.
 			a.sessions.endSession(st, a.cfg.Now())
 		}
@@ -86,6 +88,7 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	meta, err := a.discovery.metadata(ctx)
 	if err != nil {
 		// The local session is gone; without the provider, the provider's own logout must wait: say so.
+		a.audit.Write(r, logoutRecord(userID, "local", "provider_unreachable"))
 		http.Redirect(w, r, signedOutPage(target), http.StatusSeeOther)
 		return
 	}
@@ -94,10 +97,20 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	if provider := a.provider.logoutURL(meta, idToken, a.origin+target); provider != "" {
 		target = provider
+		a.audit.Write(r, logoutRecord(userID, "provider", ""))
 	} else {
 		target = signedOutPage(target) // a provider without a logout of its own: its session lives on
+		a.audit.Write(r, logoutRecord(userID, "local", "no_provider_logout"))
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// logoutRecord is the audit record of a logout that ended the session of userID ("" when the request had
+// none): scope "provider" when the browser goes on to the provider's logout, "local" when the provider's session
+// is kept, for reason.
+func logoutRecord(userID, scope, reason string) audit.Record {
+	return audit.Record{Event: audit.Logout, Outcome: audit.Success, UserID: userID, Reason: reason,
+		Attrs: []slog.Attr{slog.String("logout_scope", scope)}}
 }
 
 // revoke asks the provider to revoke token (RFC 7009), authenticated as the endpoint takes it; failures are

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/internal/audit"
 )
 
 // Refresh outcomes reported to Observer.RefreshFinished.
@@ -107,6 +109,8 @@ func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *ses
 		if refused {
 			// The session is over: its copies are refused here from now on without asking the provider again.
 			m.endSession(st, now)
+			a.audit.Write(r, audit.Record{Event: audit.SessionRevoked, Outcome: audit.Denied, UserID: st.user.ID,
+				Reason: "refresh_refused"})
 		}
 		return m.refreshFailed(st, now, !refused)
 	}

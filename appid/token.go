@@ -25,6 +25,9 @@ type tokenClaims struct {
 // errTokenInvalid marks tokens that fail verification: signature, alg, iss, aud, times or nonce.
 var errTokenInvalid = errors.New("appid: token invalid")
 
+// errNonceMismatch marks an id token whose nonce is not the login's (with errTokenInvalid).
+var errNonceMismatch = errors.New("id token: nonce does not match the login's")
+
 // idTokenOnlyClaims appear in id tokens and never in access tokens: a token carrying one is an id token
 // presented as an access token (id tokens have aud=[client_id] too, so the audience does not tell them apart).
 var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash"}
@@ -74,7 +77,7 @@ func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDTo
 		return nil, err
 	}
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
-		return nil, fmt.Errorf("%w: id token: nonce does not match the login's", errTokenInvalid)
+		return nil, fmt.Errorf("%w: %w", errTokenInvalid, errNonceMismatch)
 	}
 	// OpenID Connect Core §3.1.3.7 (4, 5): a token for several audiences names the party it was issued to.
 	var azp struct {

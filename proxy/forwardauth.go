@@ -14,6 +14,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/answer"
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -320,6 +321,7 @@ func (f *ForwardAuth) serveVerify(w http.ResponseWriter, r *http.Request) {
 
 // serveError is ErrorPath: what VerifyPath answers, but never an allowed answer.
 func (f *ForwardAuth) serveError(w http.ResponseWriter, r *http.Request) {
+	r = audit.Repeated(r) // AuthPath wrote the refusal's audit record
 	before := w.Header().Clone()
 	o, rule, user, err := f.decide(w, r)
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/answer"
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/proxy/assertion"
@@ -52,6 +53,7 @@ func (g *gate) admit(w http.ResponseWriter, r *http.Request, method, cleanPath s
 	if rule.Public {
 		return rule, nil, nil
 	}
+	r = audit.WithTarget(r, method, cleanPath) // a refusal's audit record names the request decided
 	if rule.Bearer {
 		user, err := g.auth.AuthorizeBearerOrSession(w, r, rule.Policy)
 		return rule, user, err

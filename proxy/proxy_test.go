@@ -72,6 +72,7 @@ type envOptions struct {
 	provider    func(*localappid.Config) // changes the local provider's configuration, when set
 	faLog       *slog.Logger             // the forward-auth endpoints' logger; nil: discarded
 	live        *proxy.LiveRoutes        // the routes, reloadable; when set, routes is not used
+	auditLog    *slog.Logger             // appid's AuditLogger; nil: no audit records
 }
 
 // upstreamApp is the app behind the proxy: it echoes what it received and offers the streaming cases.
@@ -180,6 +181,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		SessionKeys: [][]byte{key}, IBMCloudAPIKey: localappid.DemoAPIKey,
 		IAMTokenURL: idp.Provider().IAMTokenURL(), ManagementURL: idp.Provider().ManagementURL(),
 		Logger: slog.New(slog.DiscardHandler), Now: clock.Now, Store: store, KeepAccessToken: opt.keepToken,
+		AuditLogger: opt.auditLog,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,12 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	a := &app{metrics: metrics.New(), opts: opts}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
+	auditLogger, closeAudit, err := opts.auditLog.open()
+	if err != nil {
+		return nil, err
+	}
+	cfg.AuditLogger = auditLogger
+	a.closers = append(a.closers, closeAudit)
 	// The request log line names the user, refused ones included.
 	cfg.OnUser = func(r *http.Request, u *appid.User) { logging.SetUser(r.Context(), u.ID) }
 	cfg.HTTPClient = &http.Client{
@@ -53,6 +59,7 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	if cfg.RedisURL != "" {
 		store, closeStore, err := redisStore(cfg)
 		if err != nil {
+			a.Close()
 			return nil, err
 		}
 		cfg.Store = store
@@ -71,6 +78,7 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	}
 	auth, err := appid.New(ctx, cfg)
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	a.auth = auth

@@ -25,6 +25,7 @@ type serveOptions struct {
 	localIdP     bool          // APPIDGATE_LOCAL_IDP: run the local provider even where App ID is required
 	idpAddr      string        // APPIDGATE_IDP_ADDR: where the in-process local provider listens
 	idpURL       string        // APPIDGATE_IDP_URL: the local provider's public origin, when not its listen address
+	auditLog     auditLog      // APPIDGATE_AUDIT_LOG: where audit events go
 }
 
 // readServeOptions reads serveOptions, naming every invalid setting, and checks the environment for unknown
@@ -77,6 +78,10 @@ func readServeOptions(e env) (serveOptions, []string) {
 		o.delay = d
 	}
 	o.requireAppID, _ = r.Bool("APPIDGATE_REQUIRE_APPID")
+	var auditProblem string
+	if o.auditLog, auditProblem = readAuditLog(r.String("APPIDGATE_AUDIT_LOG"), e); auditProblem != "" {
+		problems = append(problems, auditProblem)
+	}
 	o.localIdP, _ = r.Bool("APPIDGATE_LOCAL_IDP")
 	if o.idpAddr == "" {
 		o.idpAddr = "127.0.0.1:0"

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/internal/supervise"
@@ -220,6 +221,7 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	if rp.local && !rp.opts.localIdP {
 		handler = canonicalHost(rp.cfg.RedirectURL, log, mux)
 	}
+	handler = audit.ClientAddresses(trusted, handler) // audit records name the client the trusted proxies saw
 
 	var child *supervise.Child
 	if len(command) > 0 {

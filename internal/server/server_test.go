@@ -296,7 +296,9 @@ func TestRunSkipsTheDelayWhenInterrupted(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancelCause(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- server.Run(ctx, server.New(http.NotFoundHandler()), ln, server.Shutdown{Delay: tc.delay}, nil) }()
+			go func() {
+				done <- server.Run(ctx, server.New(http.NotFoundHandler()), ln, server.Shutdown{Delay: tc.delay}, nil)
+			}()
 			cancel(tc.cause)
 			if tc.wantServing {
 				// Within the delay the server still answers, with Connection: close.

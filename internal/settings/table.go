@@ -195,6 +195,12 @@ var table = []Setting{
 			"likely a typo, and is logged as `unknown setting NAME, did you mean SETTING?`. Other variables, such " +
 			"as `PATH` or Code Engine's `CE_*`, are never looked at, and the variables read by other tools (below) are " +
 			"known too."},
+	{Name: "APPIDGATE_AUDIT_LOG", Kind: KindString, Default: "stderr", Group: GroupOperations, ReadBy: Demo | Proxy,
+		Summary: "Where audit events go: `stderr`, `stdout`, `off`, or a file path (with a `/`) to append to.",
+		Details: "Audit events (sign-ins, refusals, logouts, sessions the provider ended) are JSON records at INFO " +
+			"with `log_type` `audit`, whatever `APPIDGATE_LOG_FORMAT` and `APPIDGATE_LOG_LEVEL` say, so that a log " +
+			"router can send them apart from the other lines of the same stream; their fields are in " +
+			"docs/operations.md. A file is created with mode 0600 and appended to; rotate it with copytruncate."},
 
 	// Other tools.
 	{Name: "APPID_SERVICE_INSTANCE", Kind: KindString, Group: GroupOther, ReadBy: Deploy,
