@@ -182,7 +182,7 @@ var table = []Setting{
 			"noticed the shutdown finish on connections that close cleanly instead of being reset. Then the port " +
 			"closes and requests in flight get `APPIDGATE_SHUTDOWN_TIMEOUT` to finish. `0` closes the port at once. " +
 			"The delay and the timeout together must stay under the platform's grace period: Code Engine (Knative) " +
-			"kills the instance 30 s after SIGTERM."},
+			"kills the instance 30 s after SIGTERM. Ctrl-C (SIGINT) skips the delay: it is for load balancers, and a terminal has none."},
 	{Name: "APPIDGATE_LOG_FORMAT", Kind: KindString, Default: "auto; json in the image", Group: GroupOperations,
 		ReadBy: Demo | Proxy, Summary: "`json`, `text`, or `auto`: text on a terminal, else JSON."},
 	{Name: "APPIDGATE_LOG_LEVEL", Kind: KindString, Default: "info", Group: GroupOperations, ReadBy: Demo | Proxy,
