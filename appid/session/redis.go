@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/appidgate/appidgate/appid/session/internal/browsercookie"
 )
 
 const (
@@ -106,7 +108,7 @@ type RedisOptions struct {
 type RedisStore struct {
 	client    redis.UniversalClient
 	codec     *Codec
-	cookie    browserCookie
+	cookie    browsercookie.Cookie
 	prefix    string
 	timeout   time.Duration
 	lease     time.Duration
@@ -122,7 +124,7 @@ func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions
 	s := &RedisStore{
 		client:    client,
 		codec:     codec,
-		cookie:    newBrowserCookie(opts.Name, opts.Secure),
+		cookie:    browsercookie.New(opts.Name, opts.Secure),
 		prefix:    opts.KeyPrefix,
 		timeout:   opts.Timeout,
 		lease:     opts.LockLease,
@@ -299,7 +301,7 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 		err = s.client.SetArgs(ctx, s.sessionKey(id), sealed, redis.SetArgs{Mode: mode, TTL: ttl}).Err()
 	}
 	if errors.Is(err, redis.Nil) && mode == "XX" {
-		s.cookie.expire(w, s.cookie.name)
+		s.cookie.Expire(w, s.cookie.Name)
 		return fmt.Errorf("%w (session ended before this save; log in again)", ErrNoSession)
 	}
 	if errors.Is(err, redis.Nil) {
@@ -308,7 +310,7 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	if err != nil {
 		return fmt.Errorf("session: redis store: saving session: %w", err)
 	}
-	s.cookie.set(w, s.cookie.name, id, opts.Expiry, now)
+	s.cookie.Set(w, s.cookie.Name, id, opts.Expiry, now)
 	return nil
 }
 
@@ -407,7 +409,7 @@ func (s *RedisStore) endMembers(ctx context.Context, key string, members []strin
 // Delete ends the request's session in Redis and expires the id cookie. The cookie is expired even when Redis
 // fails, and the failure is returned.
 func (s *RedisStore) Delete(w http.ResponseWriter, r *http.Request) error {
-	s.cookie.expire(w, s.cookie.name)
+	s.cookie.Expire(w, s.cookie.Name)
 	id, ok := s.requestID(r)
 	if !ok {
 		return nil
@@ -562,7 +564,7 @@ func (s *RedisStore) open(id, sealed string) ([]byte, error) {
 
 // requestID returns the well-formed session id that the request's cookie carries.
 func (s *RedisStore) requestID(r *http.Request) (string, bool) {
-	id, ok := requestCookie(r, s.cookie.name)
+	id, ok := browsercookie.Request(r, s.cookie.Name)
 	if !ok || len(id) != sessionIDTextLen {
 		return "", false
 	}
