@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
 
 // lockReplicas starts a real redis-server and returns n RedisStores on it, each with its own client, as n
 // replicas of the app sharing one Redis, a browser holding a session saved through the first, and Redis' address.
 // Lease expiry needs Redis' own clock, so these tests skip without redis-server rather than use miniredis.
-func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*session.RedisStore, *storetest.Browser, string) {
+func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*redisstore.RedisStore, *storetest.Browser, string) {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not on PATH: the session lock needs a real Redis")
@@ -27,9 +28,9 @@ func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*session.RedisSto
 	addr := startRedisServer(t)
 	codec := storetest.NewCodec(t, storetest.NewSecret(t))
 	prefix := "test-" + rand.Text()[:8] + ":"
-	stores := make([]*session.RedisStore, n)
+	stores := make([]*redisstore.RedisStore, n)
 	for i := range stores {
-		stores[i] = session.NewRedisStore(newTestClient(t, addr), codec, session.RedisOptions{KeyPrefix: prefix, LockLease: lease})
+		stores[i] = redisstore.NewRedisStore(newTestClient(t, addr), codec, redisstore.RedisOptions{KeyPrefix: prefix, LockLease: lease})
 	}
 	b := storetest.NewBrowser()
 	storetest.Save(t, stores[0], b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
@@ -37,14 +38,14 @@ func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*session.RedisSto
 }
 
 // lockWithin takes the lock of b's session on s, waiting at most d.
-func lockWithin(s *session.RedisStore, b *storetest.Browser, d time.Duration) (func(), error) {
+func lockWithin(s *redisstore.RedisStore, b *storetest.Browser, d time.Duration) (func(), error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return s.LockSession(b.Request().WithContext(ctx))
 }
 
 // mustLock takes the lock of b's session on s or fails the test.
-func mustLock(t *testing.T, s *session.RedisStore, b *storetest.Browser) func() {
+func mustLock(t *testing.T, s *redisstore.RedisStore, b *storetest.Browser) func() {
 	t.Helper()
 	release, err := lockWithin(s, b, 5*time.Second)
 	if err != nil {
@@ -140,10 +141,10 @@ func TestRedisLockCrashedHolderExpires(t *testing.T) {
 	}
 	addr := startRedisServer(t)
 	codec := storetest.NewCodec(t, storetest.NewSecret(t))
-	opts := session.RedisOptions{KeyPrefix: "test-" + rand.Text()[:8] + ":", LockLease: lease}
+	opts := redisstore.RedisOptions{KeyPrefix: "test-" + rand.Text()[:8] + ":", LockLease: lease}
 	crashing := newTestClient(t, addr)
-	holder := session.NewRedisStore(crashing, codec, opts)
-	waiter := session.NewRedisStore(newTestClient(t, addr), codec, opts)
+	holder := redisstore.NewRedisStore(crashing, codec, opts)
+	waiter := redisstore.NewRedisStore(newTestClient(t, addr), codec, opts)
 	b := storetest.NewBrowser()
 	storetest.Save(t, holder, b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
 

@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
 
 func TestRedisEndSessions(t *testing.T) {
@@ -41,7 +42,7 @@ func testRedisEndSessions(t *testing.T, client redis.UniversalClient) {
 		clk := &storetest.Clock{T: testNow}
 		f := newRedisFixture(t, client, clk, false)
 		// Another replica: the same Redis and prefix, its own codec (ending sessions opens none of them).
-		other := session.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), session.RedisOptions{KeyPrefix: f.prefix, Now: clk.Now})
+		other := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{KeyPrefix: f.prefix, Now: clk.Now})
 		laptop, phone, bob := storetest.NewBrowser(), storetest.NewBrowser(), storetest.NewBrowser()
 		login(t, f.store, clk, laptop, "alice laptop", testNow.Add(-time.Minute), "sid:op-1", "sub:alice")
 		login(t, f.store, clk, phone, "alice phone", testNow, "sid:op-2", "sub:alice")

@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -18,7 +18,11 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
+
+// testNow is the fixed clock of these tests; nothing here sleeps.
+var testNow = storetest.Start()
 
 // redisBackend gives each test a Redis to talk to and a key prefix nobody else uses.
 type redisBackend struct {
@@ -91,14 +95,14 @@ func startRedisServer(t *testing.T) string {
 
 // redisFixture is one RedisStore under test and the client that inspects what it wrote.
 type redisFixture struct {
-	store  *session.RedisStore
+	store  *redisstore.RedisStore
 	client redis.UniversalClient
 	prefix string
 }
 
 func newRedisFixture(t *testing.T, client redis.UniversalClient, clk *storetest.Clock, secure bool) redisFixture {
 	prefix := "test-" + rand.Text()[:8] + ":"
-	s := session.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), session.RedisOptions{
+	s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{
 		Secure: secure, KeyPrefix: prefix, Now: clk.Now,
 	})
 	return redisFixture{store: s, client: client, prefix: prefix}
@@ -240,7 +244,7 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 		clk := &storetest.Clock{T: testNow}
 		codec := storetest.NewCodec(t, storetest.NewSecret(t))
 		prefix := "test-" + rand.Text()[:8] + ":"
-		s := session.NewRedisStore(client, codec, session.RedisOptions{KeyPrefix: prefix, Now: clk.Now})
+		s := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{KeyPrefix: prefix, Now: clk.Now})
 		id := strings.Repeat("A", 43)
 		// The previous layout: uvarint(len(user id)) | user id | data.
 		sealed, err := codec.Seal("redis-session:"+id, append([]byte{5}, "alicedata of alice"...), testNow.Add(time.Hour))
@@ -352,7 +356,7 @@ func TestRedisStoreTimeout(t *testing.T) {
 		}
 	}()
 	client := newTestClient(t, l.Addr().String())
-	s := session.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), session.RedisOptions{Timeout: 50 * time.Millisecond})
+	s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{Timeout: 50 * time.Millisecond})
 	b := storetest.NewBrowser()
 	b.Jar[session.DefaultCookieName] = strings.Repeat("A", 43)
 	if _, err := s.Load(b.Request()); err == nil || errors.Is(err, session.ErrNoSession) {
@@ -377,7 +381,7 @@ func TestNewRedisClientFromURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			client, err := session.NewRedisClientFromURL(tc.url)
+			client, err := redisstore.NewRedisClientFromURL(tc.url)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -391,7 +395,7 @@ func TestNewRedisClientFromURL(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { client.Close() })
-			s := session.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), session.RedisOptions{})
+			s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{})
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
 			}
