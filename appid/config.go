@@ -12,6 +12,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/internal/settings"
 )
 
@@ -113,11 +114,11 @@ type Config struct {
 	// as the user. It makes every session larger by the token's size.
 	KeepAccessToken bool
 	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
-	// read it: the program builds a session.RedisStore from it and passes it as Store.
+	// read it: the program builds a redisstore.RedisStore from it and passes it as Store.
 	RedisURL string
 	// RedisCACert is the CA certificate (PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it) that
 	// signs the rediss:// server's certificate, in place of the system's CAs [APPIDGATE_REDIS_CA_CERT]. Like
-	// RedisURL, Auth does not read it: see session.ParseRedisCACert and session.NewRedisClient.
+	// RedisURL, Auth does not read it: see redisstore.ParseRedisCACert and redisstore.NewRedisClient.
 	RedisCACert string
 	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
@@ -240,7 +241,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	problems = append(problems, cfg.problems(names)...)
 	problems = append(problems, cfg.trustedProfileProblems(r.String("IBM_CLOUD_APIKEY") != "")...)
 	if cfg.RedisCACert != "" {
-		if _, err := session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+		if _, err := redisstore.ParseRedisCACert(cfg.RedisCACert); err != nil {
 			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", strings.TrimPrefix(err.Error(), "session: redis CA certificate: ")})
 		} else if !strings.HasPrefix(cfg.RedisURL, "rediss://") {
 			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", "set, but APPIDGATE_REDIS_URL is not a rediss:// (TLS) URL"})

@@ -86,18 +86,19 @@
 // The first key seals and all of them open: to rotate, add the new key as a previous key everywhere
 // (APPIDGATE_SESSION_PREVIOUS_KEYS), then make it the first.
 //
-// With [Config.Store] set to a [session.RedisStore], the cookie holds only a random session id and the sealed
-// session lives in Redis:
+// With [Config.Store] set to a [github.com/appidgate/appidgate/appid/session/redisstore.RedisStore] (a package
+// of its own, so that only programs that import it link a Redis client), the cookie holds only a random session
+// id and the sealed session lives in Redis:
 //
-//	client, err := session.NewRedisClientFromURL(cfg.RedisURL) // APPIDGATE_REDIS_URL
+//	client, err := redisstore.NewRedisClientFromURL(redisURL) // appidgate reads APPIDGATE_REDIS_URL
 //	...
 //	codec, err := session.NewCodec(cfg.SessionKeys...)
 //	...
-//	cfg.Store = session.NewRedisStore(client, codec, session.RedisOptions{Secure: true})
+//	cfg.Store = redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: true})
 //	auth, err := appid.New(ctx, cfg)
 //
 // Redis costs a network call per request, and buys logout and back-channel logout that end a session on every
-// replica at once, and one refresh per session across replicas. [Auth] never reads [Config.RedisURL] itself.
+// replica at once, and one refresh per session across replicas.
 //
 // # Logout and back-channel logout
 //

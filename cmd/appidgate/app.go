@@ -14,6 +14,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/internal/health"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
@@ -83,15 +84,15 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 }
 
 // redisStore connects the Redis session store named by cfg.RedisURL.
-func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
+func redisStore(cfg appid.Config) (*redisstore.RedisStore, func() error, error) {
 	var roots *x509.CertPool
 	if cfg.RedisCACert != "" {
 		var err error
-		if roots, err = session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+		if roots, err = redisstore.ParseRedisCACert(cfg.RedisCACert); err != nil {
 			return nil, nil, fmt.Errorf("APPIDGATE_REDIS_CA_CERT: %w", err)
 		}
 	}
-	client, err := session.NewRedisClient(cfg.RedisURL, roots)
+	client, err := redisstore.NewRedisClient(cfg.RedisURL, roots)
 	if err != nil {
 		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
 	}
@@ -100,7 +101,7 @@ func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
 		client.Close()
 		return nil, nil, err
 	}
-	store := session.NewRedisStore(client, codec, session.RedisOptions{Secure: isHTTPS(cfg.RedirectURL)})
+	store := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: isHTTPS(cfg.RedirectURL)})
 	return store, client.Close, nil
 }
 
