@@ -120,8 +120,10 @@
 // [ConfigFromEnv] reads the reference app's six variables (APPID_CLIENT_ID, APPID_CLIENT_SECRET,
 // APPID_OAUTH_SERVER_URL, APPID_REDIRECT_URI, SESSION_SECRET_KEY, IBM_CLOUD_APIKEY), IAM_TOKEN_URL and
 // appidgate's APPIDGATE_* settings; each [Config] field names its variable in brackets. [ConfigFromLookup]
-// reads through any lookup function, such as a map in tests. On IBM Cloud Code Engine an App ID service binding
-// may stand in for the App ID variables (see [CEServicesBinding]). Every setting, its type and its default are
+// reads through any lookup function, such as a map in tests. The appidgate command reads a few settings of its
+// own around these, which Auth never reads: the Redis session store (APPIDGATE_REDIS_URL) and, on IBM Cloud Code
+// Engine, an App ID service binding (CE_SERVICES) that stands in for the App ID variables; a program that wants
+// either builds it itself (see "Sessions and stores" above). Every setting, its type, its default and what reads it are
 // listed in the configuration reference:
 // https://github.com/appidgate/appidgate/blob/main/docs/configuration.md
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/iam"
+	"github.com/appidgate/appidgate/internal/appidenv"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
@@ -23,6 +24,7 @@ const trustedProfileCheckTimeout = 10 * time.Second
 type relyingParty struct {
 	opts  serveOptions
 	cfg   appid.Config
+	redis appidenv.Redis // where sessions are kept when not in cookies
 	ln    net.Listener
 	port  int
 	local bool               // the embedded local provider stands in for App ID
@@ -39,27 +41,27 @@ type relyingParty struct {
 func startRelyingParty(ctx context.Context, e env, command string, extra []string, configure func(*appid.Config)) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
-	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
+	binding, bindingErr := appidenv.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
 	// Without an issuer (or an App ID binding) the local provider stands in for App ID; a generic OpenID Connect
 	// provider has no stand-in.
-	r := settings.NewReader(e.lookupEnv, nil) // appid.ConfigFromLookup reports the problems of these
+	r := settings.NewReader(e.lookupEnv, nil) // appidenv.Read reports the problems of these
 	local := r.String("APPID_OAUTH_SERVER_URL") == "" && r.String("APPIDGATE_ISSUER_URL") == "" &&
 		binding.Name == "" && bindingErr == nil && !strings.EqualFold(r.String("APPIDGATE_PROVIDER"), appid.ProviderOIDC)
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
-		_, err := appid.ConfigFromLookup(e.lookupEnv)
+		_, err := appidenv.Read(e.lookupEnv)
 		problems = append(problems, "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:")
 		problems = append(problems, problemsOf(err)...)
 	case local:
 		// Check the settings the user gave against stand-in provider values, so that every problem is named
 		// before anything starts.
 		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
-		if _, err := appid.ConfigFromLookup(lookup); err != nil {
+		if _, err := appidenv.Read(lookup); err != nil {
 			problems = append(problems, problemsOf(err)...)
 		}
 	default:
-		if _, err := appid.ConfigFromLookup(e.lookupEnv); err != nil {
+		if _, err := appidenv.Read(e.lookupEnv); err != nil {
 			problems = append(problems, problemsOf(err)...)
 		}
 	}
@@ -109,17 +111,19 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		}
 	}
 
-	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
+	s, err := appidenv.Read(lookup)
+	if err != nil {
 		rp.Close()
 		return nil, configError(e, problemsOf(err))
 	}
+	rp.cfg, rp.redis = s.Config, s.Redis
 	if configure != nil {
 		configure(&rp.cfg)
 	}
 	if binding.Name != "" {
 		log.Info("App ID settings read from CE_SERVICES binding "+binding.Name, "settings", strings.Join(binding.Settings, ","))
 	}
-	if rp.app, err = newApp(ctx, rp.cfg, opts); err != nil {
+	if rp.app, err = newApp(ctx, rp.cfg, rp.redis, opts); err != nil {
 		rp.Close()
 		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
 		return nil, 1
