@@ -28,17 +28,23 @@ const (
 	maxClockSkew = 5 * time.Minute
 )
 
-// Problem is one missing or invalid setting.
+// Problem is one missing or invalid setting. It is the one shape in which every part of appidgate collects the
+// problems of a configuration before refusing it (the proxy's routes and the command's settings too).
 type Problem struct {
 	// Setting names what is wrong: the environment variable (APPID_CLIENT_ID) for ConfigFromLookup, the Config
-	// field (ClientID) for New.
+	// field (ClientID) for New. It is empty for a problem of the configuration as a whole, which Reason names.
 	Setting string
 	// Reason says what is wrong and, where it helps, what was expected, such as "required, not set".
 	Reason string
 }
 
-// String returns "Setting: Reason".
-func (p Problem) String() string { return p.Setting + ": " + p.Reason }
+// String returns "Setting: Reason", or Reason alone when Setting is empty.
+func (p Problem) String() string {
+	if p.Setting == "" {
+		return p.Reason
+	}
+	return p.Setting + ": " + p.Reason
+}
 
 // ConfigError is the error of ConfigFromLookup and New for a configuration they refuse. It lists every problem
 // at once, so that a user fixes them in one go; use errors.As to read them.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/problem"
 )
 
 // Rule is what the proxy does for a request.
@@ -250,12 +251,12 @@ type routesBuilder struct {
 	specs     []routeSpec
 	def       appid.Policy
 	defWhere  string // where the default was set; "" when it was not
-	problems  []string
+	problems  []appid.Problem
 	flagSpecs map[string]int // base -> index in specs, for rules from flags
 }
 
 func (b *routesBuilder) problem(where, format string, args ...any) {
-	b.problems = append(b.problems, where+": "+fmt.Sprintf(format, args...))
+	b.problems = append(b.problems, appid.Problem{Setting: where, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (b *routesBuilder) err() error {
@@ -263,9 +264,9 @@ func (b *routesBuilder) err() error {
 	case 0:
 		return nil
 	case 1:
-		return errors.New("proxy: routes " + b.problems[0])
+		return errors.New("proxy: routes " + b.problems[0].String())
 	}
-	return fmt.Errorf("proxy: routes: %d problems:\n  %s", len(b.problems), strings.Join(b.problems, "\n  "))
+	return fmt.Errorf("proxy: routes: %d problems:\n  %s", len(b.problems), problem.Join(b.problems, "\n  "))
 }
 
 // addFlags adds the rules and default of f.

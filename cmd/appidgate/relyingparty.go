@@ -11,6 +11,7 @@ import (
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/internal/appidenv"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
@@ -38,7 +39,7 @@ type relyingParty struct {
 // OpenID Connect provider; without it, it starts the local provider in-process on its own origin, unless
 // APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
 // the reason and returns nil with the exit code.
-func startRelyingParty(ctx context.Context, e env, command string, extra []string, configure func(*appid.Config)) (*relyingParty, int) {
+func startRelyingParty(ctx context.Context, e env, command string, extra []appid.Problem, configure func(*appid.Config)) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
 	binding, bindingErr := appidenv.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
@@ -51,18 +52,18 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
 		_, err := appidenv.Read(e.lookupEnv)
-		problems = append(problems, "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:")
-		problems = append(problems, problemsOf(err)...)
+		problems = append(problems, appid.Problem{Reason: "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:"})
+		problems = append(problems, problem.Of(err)...)
 	case local:
 		// Check the settings the user gave against stand-in provider values, so that every problem is named
 		// before anything starts.
 		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
 		if _, err := appidenv.Read(lookup); err != nil {
-			problems = append(problems, problemsOf(err)...)
+			problems = append(problems, problem.Of(err)...)
 		}
 	default:
 		if _, err := appidenv.Read(e.lookupEnv); err != nil {
-			problems = append(problems, problemsOf(err)...)
+			problems = append(problems, problem.Of(err)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -114,7 +115,7 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 	s, err := appidenv.Read(lookup)
 	if err != nil {
 		rp.Close()
-		return nil, configError(e, problemsOf(err))
+		return nil, configError(e, problem.Of(err))
 	}
 	rp.cfg, rp.redis = s.Config, s.Redis
 	if configure != nil {
