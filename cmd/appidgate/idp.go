@@ -95,7 +95,8 @@ func runIdP(ctx context.Context, args []string, e env) int {
 func (o idpOptions) load() (localappid.Config, []appid.Problem) {
 	var problems []appid.Problem
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
-		problems = append(problems, appid.Problem{Setting: "--addr", Reason: fmt.Sprintf("expected host:port, got %q", o.addr)})
+		problems = append(problems, appid.Problem{Setting: "--addr",
+			Reason: fmt.Sprintf("expected host:port, got %q", o.addr)})
 	}
 	cfg := localappid.DefaultConfig()
 	cfg.ShowUsers = o.config == "" // the demo data: its sign-in page lists the users

@@ -32,7 +32,7 @@ type serveOptions struct {
 // settings (see checkEnviron).
 func readServeOptions(e env) (serveOptions, []appid.Problem) {
 	var problems []appid.Problem
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, appid.Problem{Setting: name, Reason: reason}) })
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	o := serveOptions{
 		port:        r.Port("PORT"),
 		addr:        r.Address("APPIDGATE_LISTEN_ADDR"),
@@ -93,6 +93,11 @@ func readServeOptions(e env) (serveOptions, []appid.Problem) {
 	return o, append(problems, unknown...)
 }
 
+// collect returns a settings.Reader report function that adds each problem to problems.
+func collect(problems *[]appid.Problem) func(name, reason string) {
+	return func(name, reason string) { *problems = append(*problems, appid.Problem{Setting: name, Reason: reason}) }
+}
+
 // shutdown is how the servers stop on SIGTERM: APPIDGATE_SHUTDOWN_DELAY, then APPIDGATE_SHUTDOWN_TIMEOUT.
 func (o serveOptions) shutdown() server.Shutdown {
 	return server.Shutdown{Delay: o.delay, Drain: o.drain}
@@ -108,7 +113,8 @@ func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []appid.Problem {
 	var problems []appid.Problem
 	for _, u := range settings.Unknown(e.environ()) {
 		if strict {
-			problems = append(problems, appid.Problem{Setting: u.Name, Reason: u.Reason() + " (an error as APPIDGATE_STRICT_ENV is true)"})
+			problems = append(problems, appid.Problem{Setting: u.Name,
+				Reason: u.Reason() + " (an error as APPIDGATE_STRICT_ENV is true)"})
 			continue
 		}
 		log.Warn(u.String())
@@ -119,7 +125,7 @@ func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []appid.Problem {
 // idpEnvProblems checks the environment of appidgate idp, which reads no other setting, for unknown settings.
 func idpEnvProblems(e env) []appid.Problem {
 	var problems []appid.Problem
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, appid.Problem{Setting: name, Reason: reason}) })
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	log, _ := logging.New(e.stderr, "auto", "info") // fixed arguments: never an error
 	unknown := checkEnviron(e, r, log)
 	return append(problems, unknown...)

@@ -77,7 +77,7 @@ func (l *listFlag) Set(s string) error {
 func runProxy(ctx context.Context, args []string, e env) int {
 	var f proxyFlags
 	var problems []appid.Problem
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, appid.Problem{Setting: name, Reason: reason}) })
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // usage and errors are printed below, once
 	fs.Usage = func() {}
@@ -135,7 +135,8 @@ func runProxy(ctx context.Context, args []string, e env) int {
 			}
 		}
 		if err != nil {
-			problems = append(problems, appid.Problem{Setting: "--trusted-proxy", Reason: fmt.Sprintf("expected a CIDR such as 10.0.0.0/8, got %q", c)})
+			problems = append(problems, appid.Problem{Setting: "--trusted-proxy",
+				Reason: fmt.Sprintf("expected a CIDR such as 10.0.0.0/8, got %q", c)})
 			continue
 		}
 		trusted = append(trusted, p.Masked())
