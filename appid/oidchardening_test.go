@@ -271,7 +271,7 @@ func TestOIDCAccessTokenShapes(t *testing.T) {
 		for k, v := range tc.claims {
 			c[k] = v
 		}
-		if got := a.jwtForClient(f.signed(t, c)); got != tc.local {
+		if got := a.provider.(*oidcProvider).jwtForClient(f.signed(t, c)); got != tc.local {
 			t.Errorf("%s: verified locally %v, want %v", tc.name, got, tc.local)
 		}
 	}

@@ -125,7 +125,7 @@ func (p *appIDProvider) bearerUser(ctx context.Context, raw string) (*User, bool
 	if err != nil {
 		return nil, false, err
 	}
-	u, err := p.a.jwtUser(tok, func(c tokenClaims, _ map[string]any) string { return c.Email })
+	u, err := p.a.bearer.jwtUser(tok, func(c tokenClaims, _ map[string]any) string { return c.Email })
 	return u, err == nil, err
 }
 
