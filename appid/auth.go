@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
@@ -31,11 +29,7 @@ type Auth struct {
 
 	discovery *discovery
 	keys      *keySet
-	// idVerifier checks id tokens, audience included. accessVerifier checks access tokens except for their
-	// audience, which verifyAccessToken checks itself (App ID access tokens carry aud=[client_id]) so that the
-	// error says which token failed.
-	idVerifier     *oidc.IDTokenVerifier
-	accessVerifier *oidc.IDTokenVerifier
+	tokens    *tokenVerifier // verifies the provider's id and access tokens (token.go)
 
 	roles     rolesSource
 	iamTokens *iam.TokenSource // nil unless roles come from the management API
@@ -130,12 +124,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		now:    cfg.Now,
 		log:    cfg.Logger,
 	}
-	skewedNow := func() time.Time { return cfg.Now().Add(-cfg.ClockSkew) }
-	algs := []string{oidc.RS256}
-	a.idVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
-		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
-	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
-		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
+	a.tokens = newTokenVerifier(a)
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }

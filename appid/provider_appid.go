@@ -32,7 +32,7 @@ func newAppIDProvider(a *Auth) *appIDProvider {
 
 // verifyAccess verifies an access token (see Auth.verifyAccessToken); App ID's carry a scope claim.
 func (p *appIDProvider) verifyAccess(ctx context.Context, raw string) (*oidc.IDToken, error) {
-	tok, err := p.a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil || !p.scopeClaim {
 		return tok, err
 	}
@@ -80,7 +80,7 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 	st.user.Scopes = scopesOf(claims.Scope)
 	st.user.Roles = a.rolesAt(accessClaims)
 	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		id, err := a.tokens.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
 			return nil, err
 		}

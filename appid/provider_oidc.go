@@ -45,7 +45,7 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 	}
 	var idExpiry time.Time
 	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		id, err := a.tokens.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +143,7 @@ func (p *oidcProvider) accessTokenForClient(ctx context.Context, raw string) (*o
 	if !p.jwtForClient(raw) {
 		return nil, nil, nil
 	}
-	tok, err := p.a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +261,7 @@ func (p *oidcProvider) bearerUser(ctx context.Context, raw string) (*User, bool,
 		u, err := p.a.bearer.introspect(ctx, raw)
 		return u, false, err
 	}
-	tok, err := p.a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, false, err
 	}
