@@ -70,7 +70,7 @@ func (f *loginFlow) startLogin(w http.ResponseWriter, r *http.Request, returnTo 
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
 	}
-	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(a.authParams(), oauth2.S256ChallengeOption(p.Verifier),
+	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(f.authParams(), oauth2.S256ChallengeOption(p.Verifier),
 		oauth2.SetAuthURLParam("nonce", p.Nonce))...)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
@@ -213,4 +213,13 @@ func loginKey(state string) string {
 // randomToken returns about 256 random bits as base32 text, for state and nonce values.
 func randomToken() string {
 	return rand.Text() + rand.Text()
+}
+
+// authParams are Config.AuthParams as options of the authorization request.
+func (f *loginFlow) authParams() []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	for k, v := range f.a.cfg.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+	}
+	return opts
 }

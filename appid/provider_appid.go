@@ -140,7 +140,7 @@ func (p *appIDProvider) logoutURL(meta *providerMetadata, idToken, back string) 
 		q := url.Values{"redirect_uri": {back}, "client_id": {p.a.cfg.ClientID}}
 		return meta.Issuer + "/cloud_directory/sso/logout?" + q.Encode()
 	}
-	return p.a.endSessionURL(meta, idToken, back)
+	return endSessionURL(&p.a.cfg, meta, idToken, back)
 }
 
 // checkMetadata notes an issuer of App ID's /oauth/v4/<tenant> form, whose revocation and introspection

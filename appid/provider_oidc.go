@@ -288,7 +288,7 @@ func (p *oidcProvider) login(meta *providerMetadata) ([]string, oauth2.AuthStyle
 
 // logoutURL is the provider's end_session_endpoint, when it lists one.
 func (p *oidcProvider) logoutURL(meta *providerMetadata, idToken, back string) string {
-	return p.a.endSessionURL(meta, idToken, back)
+	return endSessionURL(&p.a.cfg, meta, idToken, back)
 }
 
 // checkMetadata requires RS256 among the id token signing algorithms (when listed) and, for an https issuer,
