@@ -24,8 +24,7 @@ type Auth struct {
 	observer Observer
 
 	store session.Store
-	codec *session.Codec // seals the pending-login cookie
-	pages *pages.Set     // the pages people see: 403, failures, logout, signed out
+	pages *pages.Set // the pages people see: 403, failures, logout, signed out
 
 	discovery *discovery
 	keys      *keySet
@@ -33,22 +32,14 @@ type Auth struct {
 
 	roles     rolesSource
 	iamTokens *iam.TokenSource // nil unless roles come from the management API
-	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
-	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
-	// session across replicas.
-	verified *expiring.Cache[*sessionState]
 	// login runs the login flow (login.go, callback.go); bearer turns bearer tokens into users (bearer.go).
-	login     *loginFlow
-	sessions  *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
-	bearer    *bearerVerifier
-	cacheKeys session.CacheKeyer
-	ended     *expiring.Cache[struct{}]
-	locker    session.SessionLocker
+	login    *loginFlow
+	sessions *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
+	bearer   *bearerVerifier
+	// locker, when the store can lock, serializes refreshes of one session across replicas.
+	locker session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
-
-	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
-	unknownKeyWarning rate.Sometimes
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
@@ -83,20 +74,18 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		log:      cfg.Logger,
 		observer: cfg.Observer,
 		store:    cfg.Store,
-		codec:    codec,
 		pages:    set,
 
-		verified:          expiring.New[*sessionState](maxVerifiedSessions),
-		ended:             expiring.New[struct{}](maxEndedSessions),
-		callbackPath:      redirect.Path,
-		origin:            redirect.Scheme + "://" + redirect.Host,
-		secure:            redirect.Scheme == "https",
-		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery},
+		callbackPath: redirect.Path,
+		origin:       redirect.Scheme + "://" + redirect.Host,
+		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
 	a.bearer = newBearerVerifier(a)
-	a.login = &loginFlow{a: a, usedStates: newUsedStates(maxUsedStates)}
-	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes)}
+	a.login = &loginFlow{a: a, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified: expiring.New[*sessionState](maxVerifiedSessions), ended: expiring.New[struct{}](maxEndedSessions),
+		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery}}
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -109,7 +98,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
 		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
 	}
-	a.cacheKeys, _ = a.store.(session.CacheKeyer)
+	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{

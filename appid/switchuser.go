@@ -30,7 +30,7 @@ func (f *loginFlow) rememberRefused(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.cfg.Now()
-	sealed, err := a.codec.Seal(nextPurpose, []byte(sanitizeReturnTo(r.URL.RequestURI())), now.Add(nextTTL))
+	sealed, err := f.codec.Seal(nextPurpose, []byte(sanitizeReturnTo(r.URL.RequestURI())), now.Add(nextTTL))
 	if err != nil {
 		return
 	}
@@ -46,7 +46,7 @@ func (f *loginFlow) signInAgain(w http.ResponseWriter, r *http.Request) {
 	a := f.a
 	next := "/"
 	if c, err := r.Cookie(f.nextCookie()); err == nil {
-		if path, err := a.codec.Open(nextPurpose, c.Value, a.cfg.Now()); err == nil {
+		if path, err := f.codec.Open(nextPurpose, c.Value, a.cfg.Now()); err == nil {
 			next = sanitizeReturnTo(string(path))
 		}
 		f.expireLoginCookie(w, c.Name)
