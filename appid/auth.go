@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
@@ -28,35 +26,22 @@ type Auth struct {
 	audit    *audit.Logger // nil: no audit records
 
 	store session.Store
-	codec *session.Codec // seals the pending-login cookie
-	pages *pages.Set     // the pages people see: 403, failures, logout, signed out
+	pages *pages.Set // the pages people see: 403, failures, logout, signed out
 
 	discovery *discovery
 	keys      *keySet
-	// idVerifier checks id tokens, audience included. accessVerifier checks access tokens except for their
-	// audience, which verifyAccessToken checks itself (App ID access tokens carry aud=[client_id]) so that the
-	// error says which token failed.
-	idVerifier     *oidc.IDTokenVerifier
-	accessVerifier *oidc.IDTokenVerifier
+	tokens    *tokenVerifier // verifies the provider's id and access tokens (token.go)
 
 	roles     rolesSource
 	iamTokens *iam.TokenSource // nil unless roles come from the management API
-	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
-	// ended names the sessions logged out here; locker, when the store can lock, serializes refreshes of one
-	// session across replicas.
-	verified *expiring.Cache[*sessionState]
 	// login runs the login flow (login.go, callback.go); bearer turns bearer tokens into users (bearer.go).
-	login     *loginFlow
-	sessions  *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
-	bearer    *bearerVerifier
-	cacheKeys session.CacheKeyer
-	ended     *expiring.Cache[struct{}]
-	locker    session.SessionLocker
+	login    *loginFlow
+	sessions *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
+	bearer   *bearerVerifier
+	// locker, when the store can lock, serializes refreshes of one session across replicas.
+	locker session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
-
-	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
-	unknownKeyWarning rate.Sometimes
 
 	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
@@ -92,20 +77,18 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		observer: cfg.Observer,
 		audit:    audit.New(cfg.AuditLogger),
 		store:    cfg.Store,
-		codec:    codec,
 		pages:    set,
 
-		verified:          expiring.New[*sessionState](maxVerifiedSessions),
-		ended:             expiring.New[struct{}](maxEndedSessions),
-		callbackPath:      redirect.Path,
-		origin:            redirect.Scheme + "://" + redirect.Host,
-		secure:            redirect.Scheme == "https",
-		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery},
+		callbackPath: redirect.Path,
+		origin:       redirect.Scheme + "://" + redirect.Host,
+		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
 	a.bearer = newBearerVerifier(a)
-	a.login = &loginFlow{a: a, usedStates: newUsedStates(maxUsedStates)}
-	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes)}
+	a.login = &loginFlow{a: a, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified: expiring.New[*sessionState](maxVerifiedSessions), ended: expiring.New[struct{}](maxEndedSessions),
+		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery}}
 	if a.observer == nil {
 		a.observer = nopObserver{}
 	}
@@ -118,7 +101,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
 		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
 	}
-	a.cacheKeys, _ = a.store.(session.CacheKeyer)
+	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{
@@ -133,12 +116,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		now:    cfg.Now,
 		log:    cfg.Logger,
 	}
-	skewedNow := func() time.Time { return cfg.Now().Add(-cfg.ClockSkew) }
-	algs := []string{oidc.RS256}
-	a.idVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
-		&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow})
-	a.accessVerifier = oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
-		&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow})
+	a.tokens = newTokenVerifier(a)
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }

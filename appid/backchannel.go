@@ -255,7 +255,7 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if !present(c.IssuedAt) || tok.IssuedAt.IsZero() {
 		return nil, bad(`expected an "iat" claim, got none`)
 	}
-	if err := a.checkIssuedAt(tok); err != nil {
+	if err := a.tokens.checkIssuedAt(tok); err != nil {
 		return nil, bad("%v", err)
 	}
 	lt := &logoutToken{issuedAt: tok.IssuedAt, acceptedUntil: tok.IssuedAt.Add(logoutTokenMaxAge)}

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -252,7 +253,7 @@ func TestBackchannelLogoutUnavailable(t *testing.T) {
 		obs := &recordingObserver{}
 		a, err := New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
 			RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now, Observer: obs,
-			Logger: slog.New(slog.DiscardHandler), Store: session.NewRedisStore(client, codec, session.RedisOptions{})})
+			Logger: slog.New(slog.DiscardHandler), Store: redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,8 +301,8 @@ func TestBackchannelLogoutPath(t *testing.T) {
 		wantLog             string
 	}{
 		{"default, cookie sessions", "", "/backchannel_logout", nil, "within the revalidation interval"},
-		{"own path, Redis", "/oidc/bcl", "/oidc/bcl", session.NewRedisStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil,
-			session.RedisOptions{}), "on every instance at once"},
+		{"own path, Redis", "/oidc/bcl", "/oidc/bcl", redisstore.NewRedisStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), nil,
+			redisstore.RedisOptions{}), "on every instance at once"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log bytes.Buffer
@@ -587,7 +588,7 @@ func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := session.NewRedisStore(client, codec, session.RedisOptions{Now: clock.Now})
+	store := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Now: clock.Now})
 	a, err := New(t.Context(), Config{ClientID: fakeClientID, ClientSecret: "fake-secret", OAuthServerURL: f.issuer,
 		RedirectURL: "http://127.0.0.1:1/afterauth", SessionKeys: [][]byte{key}, Now: clock.Now,
 		Logger: slog.New(slog.DiscardHandler), Store: store})

@@ -74,7 +74,7 @@ func (v *bearerVerifier) user(ctx context.Context, raw string) (*userContext, er
 }
 
 // jwtUser builds the user of a verified JWT access token from its claims; email picks the email address.
-func (a *Auth) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any) string) (*User, error) {
+func (b *bearerVerifier) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any) string) (*User, error) {
 	var claims tokenClaims
 	var all map[string]any
 	if err := tok.Claims(&claims); err != nil {
@@ -87,7 +87,7 @@ func (a *Auth) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any
 		ID:        tok.Subject,
 		Email:     email(claims, all),
 		Name:      claims.Name,
-		Roles:     slices.Clip(a.rolesAt(all)),
+		Roles:     slices.Clip(b.a.rolesAt(all)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,

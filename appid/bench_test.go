@@ -49,10 +49,10 @@ func BenchmarkCheckValidSession(b *testing.B) {
 	})
 	b.Run("first sight", func(b *testing.B) {
 		served = 0
-		key, _ := e.auth.cacheKeys.CacheKey(req)
+		key, _ := e.auth.sessions.cacheKeys.CacheKey(req)
 		b.ReportAllocs()
 		for b.Loop() {
-			e.auth.verified.Remove(key)
+			e.auth.sessions.verified.Remove(key)
 			h.ServeHTTP(w, req)
 		}
 		if served == 0 {

@@ -66,7 +66,7 @@ func (l loginFailure) result() string {
 func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	a := f.a
 	if r.URL.RawQuery == "" {
-		a.signInAgain(w, r) // back from the logout of "sign in as someone else" (switchuser.go)
+		f.signInAgain(w, r) // back from the logout of "sign in as someone else" (switchuser.go)
 		return
 	}
 	ctx := r.Context()

@@ -28,17 +28,23 @@ const (
 	maxClockSkew = 5 * time.Minute
 )
 
-// Problem is one missing or invalid setting.
+// Problem is one missing or invalid setting. It is the one shape in which every part of appidgate collects the
+// problems of a configuration before refusing it (the proxy's routes and the command's settings too).
 type Problem struct {
 	// Setting names what is wrong: the environment variable (APPID_CLIENT_ID) for ConfigFromLookup, the Config
-	// field (ClientID) for New.
+	// field (ClientID) for New. It is empty for a problem of the configuration as a whole, which Reason names.
 	Setting string
 	// Reason says what is wrong and, where it helps, what was expected, such as "required, not set".
 	Reason string
 }
 
-// String returns "Setting: Reason".
-func (p Problem) String() string { return p.Setting + ": " + p.Reason }
+// String returns "Setting: Reason", or Reason alone when Setting is empty.
+func (p Problem) String() string {
+	if p.Setting == "" {
+		return p.Reason
+	}
+	return p.Setting + ": " + p.Reason
+}
 
 // ConfigError is the error of ConfigFromLookup and New for a configuration they refuse. It lists every problem
 // at once, so that a user fixes them in one go; use errors.As to read them.
@@ -112,13 +118,6 @@ type Config struct {
 	// User.AccessToken gives it on session requests, for a handler (or the proxy's upstream) that calls an API
 	// as the user. It makes every session larger by the token's size.
 	KeepAccessToken bool
-	// RedisURL, when set, keeps sessions in Redis instead of cookies [APPIDGATE_REDIS_URL]. Auth itself does not
-	// read it: the program builds a session.RedisStore from it and passes it as Store.
-	RedisURL string
-	// RedisCACert is the CA certificate (PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it) that
-	// signs the rediss:// server's certificate, in place of the system's CAs [APPIDGATE_REDIS_CA_CERT]. Like
-	// RedisURL, Auth does not read it: see session.ParseRedisCACert and session.NewRedisClient.
-	RedisCACert string
 	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
@@ -197,12 +196,9 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		IAMCRTokenFile: r.String("APPIDGATE_IAM_CR_TOKEN_FILE"),
 		ManagementURL:  r.String("APPIDGATE_MANAGEMENT_URL"),
 		PostLogoutPath: r.String("APPIDGATE_POST_LOGOUT_PATH"),
-		RedisURL:       r.String("APPIDGATE_REDIS_URL"),
-		RedisCACert:    r.String("APPIDGATE_REDIS_CA_CERT"),
 
 		BackchannelLogoutPath: r.String("APPIDGATE_BACKCHANNEL_LOGOUT_PATH"),
 	}
-	problems = append(problems, cfg.useCEServices(r)...) // a Code Engine App ID binding, see CEServicesBinding
 	if key := r.String("SESSION_SECRET_KEY"); key != "" {
 		cfg.SessionKeys = append(cfg.SessionKeys, []byte(key))
 	}
@@ -244,13 +240,6 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	names.oauthServerURL = readProviderEnv(r, &cfg, func(p Problem) { problems = append(problems, p) })
 	problems = append(problems, cfg.problems(names)...)
 	problems = append(problems, cfg.trustedProfileProblems(r.String("IBM_CLOUD_APIKEY") != "")...)
-	if cfg.RedisCACert != "" {
-		if _, err := session.ParseRedisCACert(cfg.RedisCACert); err != nil {
-			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", strings.TrimPrefix(err.Error(), "session: redis CA certificate: ")})
-		} else if !strings.HasPrefix(cfg.RedisURL, "rediss://") {
-			problems = append(problems, Problem{"APPIDGATE_REDIS_CA_CERT", "set, but APPIDGATE_REDIS_URL is not a rediss:// (TLS) URL"})
-		}
-	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}

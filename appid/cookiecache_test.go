@@ -88,7 +88,7 @@ func TestCacheKeysAreBounded(t *testing.T) {
 		resp.Body.Close()
 	}
 	// Every one of those requests opened the same sealed cookie: the cache holds it once, under that value.
-	if n := e.auth.verified.Len(); n != 1 {
+	if n := e.auth.sessions.verified.Len(); n != 1 {
 		t.Fatalf("the cache holds %d sessions after 20 requests of one session with junk cookies, want 1", n)
 	}
 }

@@ -86,18 +86,19 @@
 // The first key seals and all of them open: to rotate, add the new key as a previous key everywhere
 // (APPIDGATE_SESSION_PREVIOUS_KEYS), then make it the first.
 //
-// With [Config.Store] set to a [session.RedisStore], the cookie holds only a random session id and the sealed
-// session lives in Redis:
+// With [Config.Store] set to a [github.com/appidgate/appidgate/appid/session/redisstore.RedisStore] (a package
+// of its own, so that only programs that import it link a Redis client), the cookie holds only a random session
+// id and the sealed session lives in Redis:
 //
-//	client, err := session.NewRedisClientFromURL(cfg.RedisURL) // APPIDGATE_REDIS_URL
+//	client, err := redisstore.NewRedisClientFromURL(redisURL) // appidgate reads APPIDGATE_REDIS_URL
 //	...
 //	codec, err := session.NewCodec(cfg.SessionKeys...)
 //	...
-//	cfg.Store = session.NewRedisStore(client, codec, session.RedisOptions{Secure: true})
+//	cfg.Store = redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: true})
 //	auth, err := appid.New(ctx, cfg)
 //
 // Redis costs a network call per request, and buys logout and back-channel logout that end a session on every
-// replica at once, and one refresh per session across replicas. [Auth] never reads [Config.RedisURL] itself.
+// replica at once, and one refresh per session across replicas.
 //
 // # Logout and back-channel logout
 //
@@ -119,8 +120,10 @@
 // [ConfigFromEnv] reads the reference app's six variables (APPID_CLIENT_ID, APPID_CLIENT_SECRET,
 // APPID_OAUTH_SERVER_URL, APPID_REDIRECT_URI, SESSION_SECRET_KEY, IBM_CLOUD_APIKEY), IAM_TOKEN_URL and
 // appidgate's APPIDGATE_* settings; each [Config] field names its variable in brackets. [ConfigFromLookup]
-// reads through any lookup function, such as a map in tests. On IBM Cloud Code Engine an App ID service binding
-// may stand in for the App ID variables (see [CEServicesBinding]). Every setting, its type and its default are
+// reads through any lookup function, such as a map in tests. The appidgate command reads a few settings of its
+// own around these, which Auth never reads: the Redis session store (APPIDGATE_REDIS_URL) and, on IBM Cloud Code
+// Engine, an App ID service binding (CE_SERVICES) that stands in for the App ID variables; a program that wants
+// either builds it itself (see "Sessions and stores" above). Every setting, its type, its default and what reads it are
 // listed in the configuration reference:
 // https://github.com/appidgate/appidgate/blob/main/docs/configuration.md
 //

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/appid/session"
 )
 
 const (
@@ -32,7 +34,8 @@ const (
 // returns to the page the user asked for.
 type loginFlow struct {
 	a          *Auth
-	usedStates *usedStates // states redeemed here, refused a second time
+	codec      *session.Codec // seals the pending-login and next-page cookies
+	usedStates *usedStates    // states redeemed here, refused a second time
 }
 
 // pendingLogin is one login in progress: the values the callback must see again.
@@ -70,7 +73,7 @@ func (f *loginFlow) startLogin(w http.ResponseWriter, r *http.Request, returnTo 
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
 	}
-	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(a.authParams(), oauth2.S256ChallengeOption(p.Verifier),
+	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(f.authParams(), oauth2.S256ChallengeOption(p.Verifier),
 		oauth2.SetAuthURLParam("nonce", p.Nonce))...)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
@@ -142,8 +145,7 @@ func (f *loginFlow) takePendingLogin(w http.ResponseWriter, r *http.Request, sta
 // openPendingLogin unseals the pending login kept under key; the key is part of the sealing purpose, so a
 // cookie cannot be renamed to answer for another login.
 func (f *loginFlow) openPendingLogin(key, sealed string, now time.Time) (pendingLogin, error) {
-	a := f.a
-	plain, err := a.codec.Open(loginPurpose+":"+key, sealed, now)
+	plain, err := f.codec.Open(loginPurpose+":"+key, sealed, now)
 	if err != nil {
 		return pendingLogin{}, err
 	}
@@ -159,13 +161,12 @@ func (f *loginFlow) openPendingLogin(key, sealed string, now time.Time) (pending
 
 // writePendingLogin sets the cookie that remembers p until the callback.
 func (f *loginFlow) writePendingLogin(w http.ResponseWriter, p pendingLogin, now time.Time) error {
-	a := f.a
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
 	key := loginKey(p.State)
-	sealed, err := a.codec.Seal(loginPurpose+":"+key, plain, now.Add(pendingLoginTTL))
+	sealed, err := f.codec.Seal(loginPurpose+":"+key, plain, now.Add(pendingLoginTTL))
 	if err != nil {
 		return err
 	}
@@ -213,4 +214,13 @@ func loginKey(state string) string {
 // randomToken returns about 256 random bits as base32 text, for state and nonce values.
 func randomToken() string {
 	return rand.Text() + rand.Text()
+}
+
+// authParams are Config.AuthParams as options of the authorization request.
+func (f *loginFlow) authParams() []oauth2.AuthCodeOption {
+	var opts []oauth2.AuthCodeOption
+	for k, v := range f.a.cfg.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
+	}
+	return opts
 }

@@ -88,12 +88,12 @@ func TestOIDCIDTokenIsNoAccessToken(t *testing.T) {
 	}
 	other := base()
 	other["aud"], other["azp"] = []string{"other-client", fakeClientID}, "other-client"
-	if _, err := a.verifyIDToken(t.Context(), f.signed(t, other), ""); err == nil {
+	if _, err := a.tokens.verifyIDToken(t.Context(), f.signed(t, other), ""); err == nil {
 		t.Error("an id token issued to another party (azp) verified")
 	}
 	several := base()
 	several["aud"] = []string{"other-client", fakeClientID}
-	if _, err := a.verifyIDToken(t.Context(), f.signed(t, several), ""); err == nil {
+	if _, err := a.tokens.verifyIDToken(t.Context(), f.signed(t, several), ""); err == nil {
 		t.Error("an id token for several audiences without azp verified")
 	}
 }
@@ -271,7 +271,7 @@ func TestOIDCAccessTokenShapes(t *testing.T) {
 		for k, v := range tc.claims {
 			c[k] = v
 		}
-		if got := a.jwtForClient(f.signed(t, c)); got != tc.local {
+		if got := a.provider.(*oidcProvider).jwtForClient(f.signed(t, c)); got != tc.local {
 			t.Errorf("%s: verified locally %v, want %v", tc.name, got, tc.local)
 		}
 	}

@@ -42,8 +42,8 @@ func newProvider(a *Auth) provider {
 
 // endSessionURL is a listed end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0) with
 // post_logout_redirect_uri (or the parameter Config.LogoutReturnParam names), client_id and, when the session
-// kept it, the id token as id_token_hint; "" without one.
-func (a *Auth) endSessionURL(meta *providerMetadata, idToken, back string) string {
+// kept it, the id token as id_token_hint; "" without one. cfg gives the client id and Config.LogoutReturnParam.
+func endSessionURL(cfg *Config, meta *providerMetadata, idToken, back string) string {
 	if meta.EndSessionEndpoint == "" {
 		return ""
 	}
@@ -52,8 +52,8 @@ func (a *Auth) endSessionURL(meta *providerMetadata, idToken, back string) strin
 		return ""
 	}
 	q := u.Query() // an endpoint may carry parameters of its own
-	q.Set(cmp.Or(a.cfg.LogoutReturnParam, "post_logout_redirect_uri"), back)
-	q.Set("client_id", a.cfg.ClientID)
+	q.Set(cmp.Or(cfg.LogoutReturnParam, "post_logout_redirect_uri"), back)
+	q.Set("client_id", cfg.ClientID)
 	if idToken != "" {
 		q.Set("id_token_hint", idToken)
 	}

@@ -32,7 +32,7 @@ func newAppIDProvider(a *Auth) *appIDProvider {
 
 // verifyAccess verifies an access token (see Auth.verifyAccessToken); App ID's carry a scope claim.
 func (p *appIDProvider) verifyAccess(ctx context.Context, raw string) (*oidc.IDToken, error) {
-	tok, err := p.a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil || !p.scopeClaim {
 		return tok, err
 	}
@@ -80,7 +80,7 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 	st.user.Scopes = scopesOf(claims.Scope)
 	st.user.Roles = a.rolesAt(accessClaims)
 	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		id, err := a.tokens.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func (p *appIDProvider) bearerUser(ctx context.Context, raw string) (*User, bool
 	if err != nil {
 		return nil, false, err
 	}
-	u, err := p.a.jwtUser(tok, func(c tokenClaims, _ map[string]any) string { return c.Email })
+	u, err := p.a.bearer.jwtUser(tok, func(c tokenClaims, _ map[string]any) string { return c.Email })
 	return u, err == nil, err
 }
 
@@ -140,7 +140,7 @@ func (p *appIDProvider) logoutURL(meta *providerMetadata, idToken, back string) 
 		q := url.Values{"redirect_uri": {back}, "client_id": {p.a.cfg.ClientID}}
 		return meta.Issuer + "/cloud_directory/sso/logout?" + q.Encode()
 	}
-	return p.a.endSessionURL(meta, idToken, back)
+	return endSessionURL(&p.a.cfg, meta, idToken, back)
 }
 
 // checkMetadata notes an issuer of App ID's /oauth/v4/<tenant> form, whose revocation and introspection

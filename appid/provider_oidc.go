@@ -45,7 +45,7 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 	}
 	var idExpiry time.Time
 	if rawID != "" {
-		id, err := a.verifyIDToken(ctx, rawID, nonce)
+		id, err := a.tokens.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +64,7 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 		st.providerSID, st.idToken = prev.providerSID, prev.idToken
 	}
 
-	access, accessClaims, err := a.accessTokenForClient(ctx, tok.AccessToken)
+	access, accessClaims, err := p.accessTokenForClient(ctx, tok.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 	refreshedWithoutID := rawID == "" && prev != nil
 	if meta.UserinfoEndpoint != "" && (refreshedWithoutID || stringClaim(claims, "email") == "" ||
 		displayName(claims) == "" || !haveRoles) {
-		info, err := a.userinfo(ctx, meta.UserinfoEndpoint, tok.AccessToken)
+		info, err := p.userinfo(ctx, meta.UserinfoEndpoint, tok.AccessToken)
 		if err != nil {
 			return nil, err
 		}
@@ -139,11 +139,11 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 // accessTokenForClient returns the access token raw verified, with its claims, when it is a JWT whose audience
 // holds this client; nil when it is not one (opaque, encrypted, or a JWT for another audience): such a token is
 // for the provider's resource servers, and the client only passes it on.
-func (a *Auth) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDToken, map[string]any, error) {
-	if !a.jwtForClient(raw) {
+func (p *oidcProvider) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDToken, map[string]any, error) {
+	if !p.jwtForClient(raw) {
 		return nil, nil, nil
 	}
-	tok, err := a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,7 +160,7 @@ func (a *Auth) accessTokenForClient(ctx context.Context, raw string) (*oidc.IDTo
 // (nonce, at_hash): so the JWT must also show that it is an access token, by its typ at+jwt (RFC 9068) or a claim
 // that access tokens carry and id tokens do not (below). Any other JWT is for the
 // provider to judge (introspection), never admitted locally.
-func (a *Auth) jwtForClient(raw string) bool {
+func (p *oidcProvider) jwtForClient(raw string) bool {
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		return false
@@ -170,7 +170,7 @@ func (a *Auth) jwtForClient(raw string) bool {
 		return false
 	}
 	var aud any
-	if json.Unmarshal(claims["aud"], &aud) != nil || !slices.Contains(claimStrings(aud, false), a.cfg.ClientID) {
+	if json.Unmarshal(claims["aud"], &aud) != nil || !slices.Contains(claimStrings(aud, false), p.a.cfg.ClientID) {
 		return false
 	}
 	typ, _ := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType].(string)
@@ -257,15 +257,15 @@ func (p *oidcProvider) refreshed(renewed, prev *sessionState) {}
 // (opaque, or a JWT for another audience) through the provider's introspection endpoint, which caches its own
 // answers. The email is the verified one only.
 func (p *oidcProvider) bearerUser(ctx context.Context, raw string) (*User, bool, error) {
-	if !p.a.jwtForClient(raw) {
+	if !p.jwtForClient(raw) {
 		u, err := p.a.bearer.introspect(ctx, raw)
 		return u, false, err
 	}
-	tok, err := p.a.verifyAccessToken(ctx, raw)
+	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil {
 		return nil, false, err
 	}
-	u, err := p.a.jwtUser(tok, func(_ tokenClaims, all map[string]any) string { return verifiedEmail(all) })
+	u, err := p.a.bearer.jwtUser(tok, func(_ tokenClaims, all map[string]any) string { return verifiedEmail(all) })
 	return u, err == nil, err
 }
 
@@ -288,7 +288,7 @@ func (p *oidcProvider) login(meta *providerMetadata) ([]string, oauth2.AuthStyle
 
 // logoutURL is the provider's end_session_endpoint, when it lists one.
 func (p *oidcProvider) logoutURL(meta *providerMetadata, idToken, back string) string {
-	return p.a.endSessionURL(meta, idToken, back)
+	return endSessionURL(&p.a.cfg, meta, idToken, back)
 }
 
 // checkMetadata requires RS256 among the id token signing algorithms (when listed) and, for an https issuer,

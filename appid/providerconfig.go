@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/internal/settings"
-	"golang.org/x/oauth2"
 )
 
 // Provider modes, the values of Config.Provider.
@@ -193,13 +192,4 @@ func (c Config) withProviderDefaults() Config {
 		c.Scopes = []string{"openid", "profile", "email"}
 	}
 	return c
-}
-
-// authParams are Config.AuthParams as options of the authorization request.
-func (a *Auth) authParams() []oauth2.AuthCodeOption {
-	var opts []oauth2.AuthCodeOption
-	for k, v := range a.cfg.AuthParams {
-		opts = append(opts, oauth2.SetAuthURLParam(k, v[0]))
-	}
-	return opts
 }

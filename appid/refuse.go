@@ -127,6 +127,6 @@ func (a *Auth) respondForbidden(w http.ResponseWriter, r *http.Request, err erro
 	if a.cfg.AccessContact != "" {
 		data.Contact, data.ContactURL = contactLink(a.cfg.AccessContact)
 	}
-	a.rememberRefused(w, r)
+	a.login.rememberRefused(w, r)
 	a.writePage(w, r, http.StatusForbidden, logoutPageCSP, data)
 }

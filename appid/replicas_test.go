@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -185,7 +186,7 @@ func redisStores(t *testing.T) func(t *testing.T, codec *session.Codec, secure b
 	return func(t *testing.T, codec *session.Codec, secure bool) session.Store {
 		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 		t.Cleanup(func() { client.Close() })
-		return session.NewRedisStore(client, codec, session.RedisOptions{Secure: secure})
+		return redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: secure})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/expiring"
@@ -32,6 +33,13 @@ type sessions struct {
 	a               *Auth
 	refreshGroup    singleflight.Group
 	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
+	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
+	// ended names the sessions logged out here.
+	verified  *expiring.Cache[*sessionState]
+	cacheKeys session.CacheKeyer
+	ended     *expiring.Cache[struct{}]
+	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
+	unknownKeyWarning rate.Sometimes
 }
 
 // touchInterval is how stale the session's last write may get before a request rewrites it to extend the idle
@@ -80,9 +88,9 @@ func (m *sessions) readSession(r *http.Request, now time.Time) (*sessionState, e
 		key  string
 		err  error
 	)
-	if a.cacheKeys != nil {
-		if k, ok := a.cacheKeys.CacheKey(r); ok {
-			if st, ok := a.verified.Get(k, now); ok {
+	if m.cacheKeys != nil {
+		if k, ok := m.cacheKeys.CacheKey(r); ok {
+			if st, ok := m.verified.Get(k, now); ok {
 				if m.sessionOver(st, now) {
 					return nil, nil
 				}
@@ -90,14 +98,14 @@ func (m *sessions) readSession(r *http.Request, now time.Time) (*sessionState, e
 			}
 		}
 		// The key to cache under is what the store opened: the first session cookie may be another, planted one.
-		data, key, err = a.cacheKeys.LoadKeyed(r)
+		data, key, err = m.cacheKeys.LoadKeyed(r)
 	} else {
 		data, err = a.store.Load(r)
 	}
 	if err != nil {
 		if errors.Is(err, session.ErrNoSession) {
 			if errors.Is(err, session.ErrUnknownKey) {
-				a.unknownKeyWarning.Do(func() {
+				m.unknownKeyWarning.Do(func() {
 					a.log.WarnContext(r.Context(), unknownKeyWarning, "error", err,
 						"every", unknownKeyWarningEvery.String())
 				})
@@ -114,7 +122,7 @@ func (m *sessions) readSession(r *http.Request, now time.Time) (*sessionState, e
 	}
 	if key != "" {
 		// The key is a slice of the request's Cookie header: keep a copy, not the whole header.
-		a.verified.Put(strings.Clone(key), st, m.sessionEnd(st), now)
+		m.verified.Put(strings.Clone(key), st, m.sessionEnd(st), now)
 	}
 	return st, nil
 }
@@ -136,7 +144,7 @@ func (m *sessions) sessionOver(st *sessionState, now time.Time) bool {
 	if !now.Before(m.sessionEnd(st)) {
 		return true
 	}
-	_, ended := a.ended.Get(st.id, now)
+	_, ended := m.ended.Get(st.id, now)
 	return ended || a.backchannel.loggedOut(st, now)
 }
 
@@ -153,7 +161,7 @@ func (m *sessions) revalidationDue(st *sessionState, now time.Time) bool {
 func (m *sessions) endSession(st *sessionState, now time.Time) {
 	a := m.a
 	if st.id != "" {
-		a.ended.Put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
+		m.ended.Put(st.id, struct{}{}, st.createdAt.Add(a.cfg.SessionMaxAge), now)
 	}
 }
 

@@ -16,24 +16,25 @@ const (
 )
 
 // nextCookie is the name of the cookie that remembers the refused page: with __Host- on https.
-func (a *Auth) nextCookie() string {
-	if a.secure {
+func (f *loginFlow) nextCookie() string {
+	if f.a.secure {
 		return "__Host-" + nextCookieName
 	}
 	return nextCookieName
 }
 
 // rememberRefused keeps the refused request's path for the login that follows a "sign in as someone else".
-func (a *Auth) rememberRefused(w http.ResponseWriter, r *http.Request) {
+func (f *loginFlow) rememberRefused(w http.ResponseWriter, r *http.Request) {
+	a := f.a
 	if r.Method != http.MethodGet {
 		return
 	}
 	now := a.cfg.Now()
-	sealed, err := a.codec.Seal(nextPurpose, []byte(sanitizeReturnTo(r.URL.RequestURI())), now.Add(nextTTL))
+	sealed, err := f.codec.Seal(nextPurpose, []byte(sanitizeReturnTo(r.URL.RequestURI())), now.Add(nextTTL))
 	if err != nil {
 		return
 	}
-	c := a.login.loginCookie(a.nextCookie())
+	c := f.loginCookie(f.nextCookie())
 	c.Value = sealed
 	c.MaxAge = int(nextTTL / time.Second)
 	http.SetCookie(w, c)
@@ -41,13 +42,14 @@ func (a *Auth) rememberRefused(w http.ResponseWriter, r *http.Request) {
 
 // signInAgain answers a callback request without parameters, the return from the logout that the 403 page's
 // "sign in as someone else" started: it starts a login back to the remembered page, or to "/".
-func (a *Auth) signInAgain(w http.ResponseWriter, r *http.Request) {
+func (f *loginFlow) signInAgain(w http.ResponseWriter, r *http.Request) {
+	a := f.a
 	next := "/"
-	if c, err := r.Cookie(a.nextCookie()); err == nil {
-		if path, err := a.codec.Open(nextPurpose, c.Value, a.cfg.Now()); err == nil {
+	if c, err := r.Cookie(f.nextCookie()); err == nil {
+		if path, err := f.codec.Open(nextPurpose, c.Value, a.cfg.Now()); err == nil {
 			next = sanitizeReturnTo(string(path))
 		}
-		a.login.expireLoginCookie(w, c.Name)
+		f.expireLoginCookie(w, c.Name)
 	}
-	a.login.startLogin(w, r, next)
+	f.startLogin(w, r, next)
 }

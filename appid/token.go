@@ -36,12 +36,37 @@ var idTokenOnlyClaims = []string{"nonce", "at_hash", "c_hash"}
 // them). go-oidc does not check that each is present: without iat or sub a token would pass.
 var requiredClaims = []string{"iss", "sub", "aud", "exp", "iat"}
 
+// tokenVerifier verifies the provider's id and access tokens against its signing keys (Auth.keys) and the
+// configuration's client id, issuer, clock and skew.
+type tokenVerifier struct {
+	a *Auth
+	// id checks id tokens, audience included. access checks access tokens except for their audience, which
+	// verifyAccessToken checks itself (App ID access tokens carry aud=[client_id]) so that the error says which
+	// token failed.
+	id     *oidc.IDTokenVerifier
+	access *oidc.IDTokenVerifier
+}
+
+// newTokenVerifier returns the token verifier of a, whose keys must be set.
+func newTokenVerifier(a *Auth) *tokenVerifier {
+	cfg := a.cfg
+	skewedNow := func() time.Time { return cfg.Now().Add(-cfg.ClockSkew) }
+	algs := []string{oidc.RS256}
+	return &tokenVerifier{a: a,
+		id: oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
+			&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: algs, Now: skewedNow}),
+		access: oidc.NewVerifier(cfg.OAuthServerURL, a.keys,
+			&oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: algs, Now: skewedNow}),
+	}
+}
+
 // verifyAccessToken checks an access token's required claims, signature (by kid, RS256 only), issuer, expiry
 // with the bounded skew, issue time, and that its audience contains the client id, as App ID access tokens carry
 // aud=[client_id]. It refuses id tokens: tokens with id-token-only claims, and, from App ID, tokens without a
 // scope claim.
-func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
-	tok, err := a.verify(ctx, a.accessVerifier, "access token", raw)
+func (t *tokenVerifier) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken, error) {
+	a := t.a
+	tok, err := t.verify(ctx, t.access, "access token", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +96,9 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*oidc.IDToken
 // verifyIDToken checks an id token like verifyAccessToken (audience through go-oidc) plus, at login (nonce
 // non-empty), its nonce. A refresh passes nonce "": providers may repeat the login's nonce in refreshed id
 // tokens, and there is no new one to compare with.
-func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
-	tok, err := a.verify(ctx, a.idVerifier, "id token", raw)
+func (t *tokenVerifier) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDToken, error) {
+	a := t.a
+	tok, err := t.verify(ctx, t.id, "id token", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +126,7 @@ func (a *Auth) verifyIDToken(ctx context.Context, raw, nonce string) (*oidc.IDTo
 // verify checks that raw, a token of the kind which names, carries every required claim, then verifies it with
 // v and checks its issue time. It refuses a bad token with errTokenInvalid, and answers errProviderUnavailable
 // when no signing key of the provider could be loaded to verify a token whose claims do not already fail.
-func (a *Auth) verify(ctx context.Context, v *oidc.IDTokenVerifier, which, raw string) (*oidc.IDToken, error) {
+func (t *tokenVerifier) verify(ctx context.Context, v *oidc.IDTokenVerifier, which, raw string) (*oidc.IDToken, error) {
 	claims, err := unverifiedClaims(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
@@ -114,12 +140,12 @@ func (a *Auth) verify(ctx context.Context, v *oidc.IDTokenVerifier, which, raw s
 	if err != nil {
 		// go-oidc checks the signature first and keeps only the text of the key set's error. Without a single
 		// key loaded, no signature could be checked: the provider is at fault, unless the token fails anyway.
-		if !a.keys.loaded() && !a.failsUnverified(claims) {
+		if !t.a.keys.loaded() && !t.failsUnverified(claims) {
 			return nil, fmt.Errorf("%w: %s: %v", errProviderUnavailable, which, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
 	}
-	if err := a.checkIssuedAt(tok); err != nil {
+	if err := t.checkIssuedAt(tok); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errTokenInvalid, which, err)
 	}
 	return tok, nil
@@ -142,7 +168,8 @@ func unverifiedClaims(raw string) (map[string]json.RawMessage, error) {
 // failsUnverified reports whether claims, read without checking the signature, already fail: another issuer or
 // expired. go-oidc checks the signature first, so while keys are out of reach such a token would otherwise be
 // reported as the provider's failure (503) rather than the token's (401).
-func (a *Auth) failsUnverified(claims map[string]json.RawMessage) bool {
+func (t *tokenVerifier) failsUnverified(claims map[string]json.RawMessage) bool {
+	a := t.a
 	var issuer string
 	var expiry jwt.NumericDate
 	if json.Unmarshal(claims["iss"], &issuer) != nil || json.Unmarshal(claims["exp"], &expiry) != nil {
@@ -152,7 +179,8 @@ func (a *Auth) failsUnverified(claims map[string]json.RawMessage) bool {
 }
 
 // checkIssuedAt refuses tokens issued in the future beyond the allowed skew.
-func (a *Auth) checkIssuedAt(tok *oidc.IDToken) error {
+func (t *tokenVerifier) checkIssuedAt(tok *oidc.IDToken) error {
+	a := t.a
 	if limit := a.cfg.Now().Add(a.cfg.ClockSkew); tok.IssuedAt.After(limit) {
 		return fmt.Errorf("issued at %s, after the current time %s", tok.IssuedAt.UTC().Format(time.RFC3339),
 			limit.UTC().Format(time.RFC3339))

@@ -326,11 +326,11 @@ func TestRequiredClaims(t *testing.T) {
 		{"access token", func() map[string]any {
 			return map[string]any{"iss": p.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
 				"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "scope": "openid"}
-		}, func(raw string) error { _, err := a.verifyAccessToken(t.Context(), raw); return err }},
+		}, func(raw string) error { _, err := a.tokens.verifyAccessToken(t.Context(), raw); return err }},
 		{"id token", func() map[string]any {
 			return map[string]any{"iss": p.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
 				"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "nonce": "n-1", "email": "a@example.com"}
-		}, func(raw string) error { _, err := a.verifyIDToken(t.Context(), raw, "n-1"); return err }},
+		}, func(raw string) error { _, err := a.tokens.verifyIDToken(t.Context(), raw, "n-1"); return err }},
 	}
 	for _, kind := range kinds {
 		t.Run(kind.name+" with every claim", func(t *testing.T) {

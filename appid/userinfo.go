@@ -12,7 +12,7 @@ import (
 // userinfo asks the provider's userinfo endpoint (OpenID Connect Core §5.3) about the holder of accessToken and
 // returns its claims, sub included. A refused access token is errTokenInvalid; an unreachable or failing
 // endpoint, errProviderUnavailable. The caller compares sub with the id token's.
-func (a *Auth) userinfo(ctx context.Context, endpoint, accessToken string) (map[string]any, error) {
+func (p *oidcProvider) userinfo(ctx context.Context, endpoint, accessToken string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
@@ -21,7 +21,7 @@ func (a *Auth) userinfo(ctx context.Context, endpoint, accessToken string) (map[
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.cfg.HTTPClient.Do(req)
+	resp, err := p.a.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: userinfo: %v", errProviderUnavailable, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/internal/audit"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
 
@@ -105,7 +106,7 @@ func (w *warnings) level(reason string) slog.Level {
 func NewForwardAuth(cfg Config) (*ForwardAuth, error) {
 	set, problems := cfg.checkShared()
 	if len(problems) > 0 {
-		return nil, errors.New("proxy: forward-auth: " + strings.Join(problems, "; "))
+		return nil, errors.New("proxy: forward-auth: " + problem.Join(problems, "; "))
 	}
 	f := &ForwardAuth{gate: newGate(cfg, set, "proxy: forward-auth", "forward-auth "), trusted: cfg.TrustedProxies}
 	f.identity.AuthRequest = true

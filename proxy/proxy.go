@@ -17,6 +17,7 @@ import (
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/internal/pages"
+	"github.com/appidgate/appidgate/internal/problem"
 )
 
 // Defaults of Config's upstream timeouts.
@@ -82,14 +83,14 @@ type Proxy struct {
 
 // New checks cfg and returns a Proxy.
 func New(cfg Config) (*Proxy, error) {
-	var problems []string
+	var problems []appid.Problem
 	if cfg.Upstream == nil || (cfg.Upstream.Scheme != "http" && cfg.Upstream.Scheme != "https") ||
 		cfg.Upstream.Host == "" {
-		problems = append(problems, "an upstream http(s) URL with a host is required")
+		problems = append(problems, appid.Problem{Reason: "an upstream http(s) URL with a host is required"})
 	}
 	set, more := cfg.checkShared()
 	if problems = append(problems, more...); len(problems) > 0 {
-		return nil, errors.New("proxy: " + strings.Join(problems, "; "))
+		return nil, errors.New("proxy: " + problem.Join(problems, "; "))
 	}
 	p := &Proxy{
 		gate:     newGate(cfg, set, "proxy", "proxy "),
@@ -118,20 +119,20 @@ func New(cfg Config) (*Proxy, error) {
 
 // checkShared checks what Proxy and ForwardAuth both need of cfg (Auth, Routes) and loads the pages they answer
 // with; it returns every problem found.
-func (cfg Config) checkShared() (*pages.Set, []string) {
-	var problems []string
+func (cfg Config) checkShared() (*pages.Set, []appid.Problem) {
+	var problems []appid.Problem
 	if cfg.Auth == nil {
-		problems = append(problems, "Auth is required")
+		problems = append(problems, appid.Problem{Reason: "Auth is required"})
 	}
 	switch {
 	case cfg.Routes == nil && cfg.LiveRoutes == nil:
-		problems = append(problems, "Routes (or LiveRoutes) is required")
+		problems = append(problems, appid.Problem{Reason: "Routes (or LiveRoutes) is required"})
 	case cfg.Routes != nil && cfg.LiveRoutes != nil:
-		problems = append(problems, "set Routes or LiveRoutes, not both")
+		problems = append(problems, appid.Problem{Reason: "set Routes or LiveRoutes, not both"})
 	}
 	set, err := pages.Load(cfg.TemplatesDir)
 	if err != nil {
-		problems = append(problems, "templates: "+err.Error())
+		problems = append(problems, appid.Problem{Setting: "templates", Reason: err.Error()})
 	}
 	return set, problems
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 	"github.com/appidgate/appidgate/proxy"
@@ -173,7 +174,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 		}
 		client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
 		t.Cleanup(func() { client.Close() })
-		store = session.NewRedisStore(client, codec, session.RedisOptions{Now: clock.Now})
+		store = redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Now: clock.Now})
 	}
 	auth, err := appid.New(t.Context(), appid.Config{
 		ClientID: localappid.DemoClientID, ClientSecret: localappid.DemoClientSecret,

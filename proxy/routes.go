@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/appidgate/appidgate/appid"
+	"github.com/appidgate/appidgate/internal/problem"
 )
 
 // Rule is what the proxy does for a request.
@@ -264,12 +265,12 @@ type routesBuilder struct {
 	def       appid.Policy
 	defWhere  string // where the default was set; "" when it was not
 	defText   string // the default as written
-	problems  []string
+	problems  []appid.Problem
 	flagSpecs map[string]int // base -> index in specs, for rules from flags
 }
 
 func (b *routesBuilder) problem(where, format string, args ...any) {
-	b.problems = append(b.problems, where+": "+fmt.Sprintf(format, args...))
+	b.problems = append(b.problems, appid.Problem{Setting: where, Reason: fmt.Sprintf(format, args...)})
 }
 
 func (b *routesBuilder) err() error {
@@ -280,16 +281,16 @@ func (b *routesBuilder) err() error {
 }
 
 // RoutesError is the error of routes with problems, from LoadRoutes, ParseRoutes and LiveRoutes: every problem
-// found, each starting with where it is: "FILE:LINE:COL: ", "FILE:LINE: " or the flag ("--policy /x=y: ").
+// found, each naming where it is as its Setting: "FILE:LINE:COL", "FILE:LINE" or the flag ("--policy /x=y").
 type RoutesError struct {
-	Problems []string
+	Problems []appid.Problem
 }
 
 func (e *RoutesError) Error() string {
 	if len(e.Problems) == 1 {
-		return "proxy: routes " + e.Problems[0]
+		return "proxy: routes " + e.Problems[0].String()
 	}
-	return fmt.Sprintf("proxy: routes: %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+	return fmt.Sprintf("proxy: routes: %d problems:\n  %s", len(e.Problems), problem.Join(e.Problems, "\n  "))
 }
 
 // addFlags adds the rules and default of f.

@@ -55,7 +55,7 @@ func (b *routesBuilder) addFile(name string, data []byte) bool {
 // yamlProblem turns the decoder's "yaml: line N: msg" into "NAME:N: msg". The decoder's N is often the line
 // before the construct that holds the mistake, so N is the first line at which the file's beginning fails to
 // parse with the same message, when there is one.
-func yamlProblem(name string, data []byte, err error) string {
+func yamlProblem(name string, data []byte, err error) appid.Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	text := msg
 	line := 0
@@ -70,9 +70,9 @@ func yamlProblem(name string, data []byte, err error) string {
 		line = n
 	}
 	if line == 0 {
-		return name + ": " + text
+		return appid.Problem{Setting: name, Reason: text}
 	}
-	return fmt.Sprintf("%s:%d: %s", name, line, text)
+	return appid.Problem{Setting: fmt.Sprintf("%s:%d", name, line), Reason: text}
 }
 
 // firstFailingLine finds, by bisection, the fewest lines of data that fail to parse with an error ending in

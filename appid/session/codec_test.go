@@ -2,7 +2,6 @@ package session_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -10,25 +9,11 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/internal/storetest"
 )
 
 // testNow is the fixed clock of these tests; nothing here sleeps.
-var testNow = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-
-// newSecret returns a fresh random secret; tests never use fixed keys.
-func newSecret(t testing.TB) []byte {
-	t.Helper()
-	return []byte(rand.Text()) // 26 base32 characters, 130 bits
-}
-
-func newCodec(t testing.TB, secrets ...[]byte) *session.Codec {
-	t.Helper()
-	c, err := session.NewCodec(secrets...)
-	if err != nil {
-		t.Fatalf("NewCodec: %v", err)
-	}
-	return c
-}
+var testNow = storetest.Start()
 
 func TestNewCodecRejectsBadSecrets(t *testing.T) {
 	tests := []struct {
@@ -38,8 +23,8 @@ func TestNewCodecRejectsBadSecrets(t *testing.T) {
 	}{
 		{name: "none", secrets: nil, wantErr: "got none"},
 		{name: "first too short", secrets: [][]byte{[]byte("short")}, wantErr: "secret 0 is 5 bytes"},
-		{name: "second too short", secrets: [][]byte{newSecret(t), make([]byte, 15)}, wantErr: "secret 1 is 15 bytes"},
-		{name: "empty", secrets: [][]byte{newSecret(t), {}}, wantErr: "secret 1 is 0 bytes"},
+		{name: "second too short", secrets: [][]byte{storetest.NewSecret(t), make([]byte, 15)}, wantErr: "secret 1 is 15 bytes"},
+		{name: "empty", secrets: [][]byte{storetest.NewSecret(t), {}}, wantErr: "secret 1 is 0 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +37,7 @@ func TestNewCodecRejectsBadSecrets(t *testing.T) {
 }
 
 func TestCodecRoundTrip(t *testing.T) {
-	c := newCodec(t, newSecret(t))
+	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	tests := []struct {
 		name  string
 		value []byte
@@ -86,7 +71,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecSealIsRandomized(t *testing.T) {
-	c := newCodec(t, newSecret(t))
+	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	a, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
 	b, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
 	if a == b {
@@ -95,7 +80,7 @@ func TestCodecSealIsRandomized(t *testing.T) {
 }
 
 func TestCodecRefuses(t *testing.T) {
-	c := newCodec(t, newSecret(t))
+	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	expiry := testNow.Add(time.Hour)
 	sealed, err := c.Seal("session", []byte("user=alice"), expiry)
 	if err != nil {
@@ -132,7 +117,7 @@ func TestCodecRefuses(t *testing.T) {
 }
 
 func TestCodecRefusesAnyTamperedByte(t *testing.T) {
-	c := newCodec(t, newSecret(t))
+	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	sealed, err := c.Seal("session", []byte("role=admin"), testNow.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +139,11 @@ func TestCodecRefusesAnyTamperedByte(t *testing.T) {
 }
 
 func TestCodecKeyRotation(t *testing.T) {
-	oldSecret, newSecret1 := newSecret(t), newSecret(t)
-	before := newCodec(t, oldSecret)
-	during := newCodec(t, newSecret1, oldSecret)
-	after := newCodec(t, newSecret1)
-	unrelated := newCodec(t, newSecret(t))
+	oldSecret, newSecret1 := storetest.NewSecret(t), storetest.NewSecret(t)
+	before := storetest.NewCodec(t, oldSecret)
+	during := storetest.NewCodec(t, newSecret1, oldSecret)
+	after := storetest.NewCodec(t, newSecret1)
+	unrelated := storetest.NewCodec(t, storetest.NewSecret(t))
 
 	sealedOld, err := before.Seal("session", []byte("old"), testNow.Add(time.Hour))
 	if err != nil {
@@ -198,7 +183,7 @@ func TestCodecKeyRotation(t *testing.T) {
 }
 
 func TestCodecSealRefusesMisuse(t *testing.T) {
-	c := newCodec(t, newSecret(t))
+	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	if _, err := c.Seal("", []byte("x"), testNow.Add(time.Hour)); err == nil {
 		t.Error("Seal with empty purpose succeeded")
 	}
@@ -214,7 +199,7 @@ func TestCodecSealRefusesMisuse(t *testing.T) {
 }
 
 func BenchmarkCodecOpen(b *testing.B) {
-	c := newCodec(b, newSecret(b), newSecret(b))
+	c := storetest.NewCodec(b, storetest.NewSecret(b), storetest.NewSecret(b))
 	value := bytes.Repeat([]byte("x"), 2048)
 	sealed, err := c.Seal("session", value, testNow.Add(time.Hour))
 	if err != nil {
@@ -230,7 +215,7 @@ func BenchmarkCodecOpen(b *testing.B) {
 }
 
 func BenchmarkCodecSeal(b *testing.B) {
-	c := newCodec(b, newSecret(b))
+	c := storetest.NewCodec(b, storetest.NewSecret(b))
 	value := bytes.Repeat([]byte("x"), 2048)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(value)))

@@ -6,7 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/appidgate/appidgate/appid/session/internal/browsercookie"
 )
+
+// DefaultCookieName is the session cookie's name when the options leave it empty. On https the name gets the
+// "__Host-" prefix, which browsers honour only for Secure, Path=/ cookies without a Domain, so that no subdomain
+// and no http page can plant or overwrite the session.
+const DefaultCookieName = browsercookie.DefaultName
 
 const (
 	// chunkSize is the most sealed characters one cookie holds; with name and attributes a cookie stays
@@ -34,14 +41,14 @@ type CookieOptions struct {
 // replica can serve any user without shared state. A session too large for one cookie is split across several.
 type CookieStore struct {
 	codec   *Codec
-	cookie  browserCookie
+	cookie  browsercookie.Cookie
 	purpose string
 	now     func() time.Time
 }
 
 // NewCookieStore returns a CookieStore that seals sessions with codec.
 func NewCookieStore(codec *Codec, opts CookieOptions) *CookieStore {
-	c := newBrowserCookie(opts.Name, opts.Secure)
+	c := browsercookie.New(opts.Name, opts.Secure)
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -51,7 +58,7 @@ func NewCookieStore(codec *Codec, opts CookieOptions) *CookieStore {
 		cookie: c,
 		// The purpose names the cookie (without the https prefix), so a value sealed for another cookie,
 		// such as the login state, never opens as a session.
-		purpose: "cookie-session:" + strings.TrimPrefix(c.name, hostPrefix),
+		purpose: "cookie-session:" + strings.TrimPrefix(c.Name, browsercookie.HostPrefix),
 		now:     now,
 	}
 }
@@ -68,13 +75,13 @@ func (s *CookieStore) loadSplit(r *http.Request, first string) ([]byte, error) {
 	countText, firstChunk, _ := strings.Cut(first, string(chunkCountSep))
 	count, err := strconv.Atoi(countText)
 	if err != nil || count < 2 || count > maxChunks {
-		return nil, fmt.Errorf("%w (cookie %s announces %q chunks, want 2 to %d)", ErrNoSession, s.cookie.name, countText, maxChunks)
+		return nil, fmt.Errorf("%w (cookie %s announces %q chunks, want 2 to %d)", ErrNoSession, s.cookie.Name, countText, maxChunks)
 	}
 	var sealed strings.Builder
 	sealed.Grow(count * chunkSize)
 	sealed.WriteString(firstChunk)
 	for i := 1; i < count; i++ {
-		chunk, ok := requestCookie(r, s.chunkName(i))
+		chunk, ok := browsercookie.Request(r, s.chunkName(i))
 		if !ok {
 			return nil, fmt.Errorf("%w (cookie %s is missing, want %d chunks)", ErrNoSession, s.chunkName(i), count)
 		}
@@ -86,7 +93,7 @@ func (s *CookieStore) loadSplit(r *http.Request, first string) ([]byte, error) {
 // CacheKey returns the value of the request's first session cookie, unchecked: on every request it must cost
 // next to nothing. It matches a cached session only when it is a value that LoadKeyed opened before.
 func (s *CookieStore) CacheKey(r *http.Request) (string, bool) {
-	v, ok := findCookie(r, s.cookie.name, false)
+	v, ok := browsercookie.Find(r, s.cookie.Name, false)
 	if !ok || v == "" || len(v) > chunkSize {
 		return "", false
 	}
@@ -97,7 +104,7 @@ func (s *CookieStore) CacheKey(r *http.Request) (string, bool) {
 // valid cookie of the name, which need not be the first cookie of the name); a session split across several
 // cookies has no key.
 func (s *CookieStore) LoadKeyed(r *http.Request) ([]byte, string, error) {
-	first, ok := requestCookie(r, s.cookie.name)
+	first, ok := browsercookie.Request(r, s.cookie.Name)
 	if !ok || first == "" {
 		return nil, "", ErrNoSession
 	}
@@ -130,11 +137,11 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, data []byte, 
 			len(data), len(sealed), maxChunks, chunkSize)
 	}
 	if count == 1 {
-		s.cookie.set(w, s.cookie.name, sealed, opts.Expiry, now)
+		s.cookie.Set(w, s.cookie.Name, sealed, opts.Expiry, now)
 	} else {
-		s.cookie.set(w, s.cookie.name, strconv.Itoa(count)+string(chunkCountSep)+sealed[:chunkSize], opts.Expiry, now)
+		s.cookie.Set(w, s.cookie.Name, strconv.Itoa(count)+string(chunkCountSep)+sealed[:chunkSize], opts.Expiry, now)
 		for i := 1; i < count; i++ {
-			s.cookie.set(w, s.chunkName(i), sealed[i*chunkSize:min((i+1)*chunkSize, len(sealed))], opts.Expiry, now)
+			s.cookie.Set(w, s.chunkName(i), sealed[i*chunkSize:min((i+1)*chunkSize, len(sealed))], opts.Expiry, now)
 		}
 	}
 	s.expireChunks(w, r, count)
@@ -143,27 +150,27 @@ func (s *CookieStore) Save(w http.ResponseWriter, r *http.Request, data []byte, 
 
 // Delete expires the session cookie and every chunk of it that the request carried.
 func (s *CookieStore) Delete(w http.ResponseWriter, r *http.Request) error {
-	s.cookie.expire(w, s.cookie.name)
+	s.cookie.Expire(w, s.cookie.Name)
 	s.expireChunks(w, r, 1)
 	return nil
 }
 
 // expireChunks expires the chunk cookies numbered from and above that the request carried.
 func (s *CookieStore) expireChunks(w http.ResponseWriter, r *http.Request, from int) {
-	prefix := s.cookie.name + "."
+	prefix := s.cookie.Name + "."
 	for _, c := range r.Cookies() {
 		n, ok := strings.CutPrefix(c.Name, prefix)
 		if !ok {
 			continue
 		}
 		if i, err := strconv.Atoi(n); err == nil && i >= from && n == strconv.Itoa(i) {
-			s.cookie.expire(w, c.Name)
+			s.cookie.Expire(w, c.Name)
 		}
 	}
 }
 
 func (s *CookieStore) chunkName(i int) string {
-	return s.cookie.name + "." + strconv.Itoa(i)
+	return s.cookie.Name + "." + strconv.Itoa(i)
 }
 
 var (

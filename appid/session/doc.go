@@ -3,20 +3,21 @@
 //
 // Most programs use it through package [github.com/appidgate/appidgate/appid]: with appid.Config.Store left
 // nil, appid keeps sessions in a [CookieStore] sealed with the configuration's session keys; a program that
-// wants Redis builds a [RedisStore] and passes it as appid.Config.Store:
+// wants Redis builds a store of package [github.com/appidgate/appidgate/appid/session/redisstore] and passes it
+// as appid.Config.Store:
 //
-//	client, err := session.NewRedisClientFromURL("redis://localhost:6379/0")
+//	client, err := redisstore.NewRedisClientFromURL("redis://localhost:6379/0")
 //	...
 //	codec, err := session.NewCodec(sessionKeys...) // the first seals, all open
 //	...
-//	store := session.NewRedisStore(client, codec, session.RedisOptions{Secure: true})
+//	store := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: true})
 //
 // # Types
 //
 // A [Codec] seals values with AES-256-GCM under keys derived from one or more secrets (the first seals, all open,
 // for rotation); each value is bound to a purpose and carries its expiry. [CookieStore] keeps the sealed session
 // in HttpOnly, SameSite=Lax cookies (Secure and "__Host-" on https), split across several cookies when large.
-// [RedisStore] keeps it in Redis behind a random session id and also implements [SessionLocker], so that
+// redisstore.RedisStore keeps it in Redis behind a random session id and also implements [SessionLocker], so that
 // replicas can agree on who refreshes a session's tokens, and [SessionEnder], so that a session can be ended by
 // its provider session or its user (back-channel logout) whichever browser holds it.
 //

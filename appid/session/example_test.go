@@ -60,7 +60,7 @@ func ExampleCookieStore() {
 // A store that implements SessionLocker lets one replica at a time do a session's once-only work, such as
 // redeeming its refresh token; the others wait, then read what it saved. Cookie stores have no lock.
 func ExampleSessionLocker() {
-	var store session.Store // a *session.RedisStore in production
+	var store session.Store // a *redisstore.RedisStore in production
 	refreshOnce := func(w http.ResponseWriter, r *http.Request) {
 		if locker, ok := store.(session.SessionLocker); ok {
 			release, err := locker.LockSession(r)

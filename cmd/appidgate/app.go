@@ -14,6 +14,8 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
+	"github.com/appidgate/appidgate/internal/appidenv"
 	"github.com/appidgate/appidgate/internal/health"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
@@ -40,7 +42,7 @@ var errStopping = errors.New("shutting down: SIGTERM received")
 
 // newApp builds the relying party for cfg, instrumented and logged as opts says. It does no network I/O: the
 // provider's metadata and keys load on first use, and readiness reports when they have.
-func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, error) {
+func newApp(ctx context.Context, cfg appid.Config, redis appidenv.Redis, opts serveOptions) (*app, error) {
 	a := &app{metrics: metrics.New(), opts: opts}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
@@ -56,8 +58,8 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 		Timeout:   outboundTimeout,
 		Transport: a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
 	}
-	if cfg.RedisURL != "" {
-		store, closeStore, err := redisStore(cfg)
+	if redis.URL != "" {
+		store, closeStore, err := redisStore(cfg, redis)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -65,7 +67,7 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 		cfg.Store = store
 		a.closers = append(a.closers, closeStore)
 		ping := store.Ping
-		if cfg.RedisCACert != "" {
+		if redis.CACert != "" {
 			ping = func(ctx context.Context) error {
 				err := store.Ping(ctx)
 				if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
@@ -90,16 +92,16 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	return a, nil
 }
 
-// redisStore connects the Redis session store named by cfg.RedisURL.
-func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
+// redisStore connects the Redis session store that redis names, sealing sessions with cfg's keys.
+func redisStore(cfg appid.Config, redis appidenv.Redis) (*redisstore.RedisStore, func() error, error) {
 	var roots *x509.CertPool
-	if cfg.RedisCACert != "" {
+	if redis.CACert != "" {
 		var err error
-		if roots, err = session.ParseRedisCACert(cfg.RedisCACert); err != nil {
+		if roots, err = redisstore.ParseRedisCACert(redis.CACert); err != nil {
 			return nil, nil, fmt.Errorf("APPIDGATE_REDIS_CA_CERT: %w", err)
 		}
 	}
-	client, err := session.NewRedisClient(cfg.RedisURL, roots)
+	client, err := redisstore.NewRedisClient(redis.URL, roots)
 	if err != nil {
 		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
 	}
@@ -108,7 +110,7 @@ func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
 		client.Close()
 		return nil, nil, err
 	}
-	store := session.NewRedisStore(client, codec, session.RedisOptions{Secure: isHTTPS(cfg.RedirectURL)})
+	store := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{Secure: isHTTPS(cfg.RedirectURL)})
 	return store, client.Close, nil
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // ceServices is CE_SERVICES as Code Engine sets it for an app bound to App ID instances named names (see
-// appid/testdata/ce_services.json for the full shape), with credentials pointing at p.
+// internal/appidenv/testdata/ce_services.json for the full shape), with credentials pointing at p.
 func ceServices(t *testing.T, p *localappid.Provider, names ...string) string {
 	t.Helper()
 	var bindings []map[string]any

@@ -11,6 +11,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/pages"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -101,24 +102,7 @@ func printBanner(e env, base string, cfg appid.Config, idp *localappid.Server) {
 	}
 }
 
-func configError(e env, problems []string) int {
-	fmt.Fprintf(e.stderr, "appidgate: cannot start, fix these settings:\n  %s\n", strings.Join(problems, "\n  "))
+func configError(e env, problems []appid.Problem) int {
+	fmt.Fprintf(e.stderr, "appidgate: cannot start, fix these settings:\n  %s\n", problem.Join(problems, "\n  "))
 	return 2
-}
-
-// problemsOf lists the problems of a configuration refused by package appid, one "SETTING: reason" line each;
-// any other error is one line of its own.
-func problemsOf(err error) []string {
-	if err == nil {
-		return nil
-	}
-	var ce *appid.ConfigError
-	if !errors.As(err, &ce) {
-		return []string{err.Error()}
-	}
-	out := make([]string, len(ce.Problems))
-	for i, p := range ce.Problems {
-		out[i] = p.String()
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -240,31 +239,6 @@ func TestDemoConfigurationErrors(t *testing.T) {
 				if !strings.Contains(stderr.String(), "\n  "+p.Setting+": "+p.Reason+"\n") {
 					t.Errorf("problem %q is not a line of the message:\n%s", p, stderr.String())
 				}
-			}
-		})
-	}
-}
-
-func TestProblemsOf(t *testing.T) {
-	t.Parallel()
-	problems := &appid.ConfigError{Problems: []appid.Problem{
-		{Setting: "APPID_CLIENT_ID", Reason: "required, not set"},
-		{Setting: "APPIDGATE_CLOCK_SKEW", Reason: "expected at most 5m0s, got 1h0m0s"},
-	}}
-	tests := []struct {
-		name string
-		err  error
-		want []string
-	}{
-		{"no error", nil, nil},
-		{"configuration error", problems, []string{"APPID_CLIENT_ID: required, not set", "APPIDGATE_CLOCK_SKEW: expected at most 5m0s, got 1h0m0s"}},
-		{"wrapped configuration error", fmt.Errorf("starting: %w", problems), []string{"APPID_CLIENT_ID: required, not set", "APPIDGATE_CLOCK_SKEW: expected at most 5m0s, got 1h0m0s"}},
-		{"other error", errors.New("appid: something else"), []string{"appid: something else"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := problemsOf(tc.err); !slices.Equal(got, tc.want) {
-				t.Errorf("problemsOf = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -12,7 +12,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/buildinfo"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
@@ -67,10 +69,10 @@ func runIdP(ctx context.Context, args []string, e env) int {
 	cfg, problems := o.load()
 	problems = append(problems, idpEnvProblems(e)...)
 	if fs.NArg() > 0 {
-		problems = append(problems, fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+		problems = append(problems, appid.Problem{Setting: "unexpected arguments", Reason: strings.Join(fs.Args(), " ")})
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(e.stderr, "appidgate idp: cannot start:\n  %s\n", strings.Join(problems, "\n  "))
+		fmt.Fprintf(e.stderr, "appidgate idp: cannot start:\n  %s\n", problem.Join(problems, "\n  "))
 		return 2
 	}
 
@@ -90,17 +92,18 @@ func runIdP(ctx context.Context, args []string, e env) int {
 }
 
 // load checks the flags and loads the configuration, collecting every problem.
-func (o idpOptions) load() (localappid.Config, []string) {
-	var problems []string
+func (o idpOptions) load() (localappid.Config, []appid.Problem) {
+	var problems []appid.Problem
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
-		problems = append(problems, fmt.Sprintf("--addr: expected host:port, got %q", o.addr))
+		problems = append(problems, appid.Problem{Setting: "--addr",
+			Reason: fmt.Sprintf("expected host:port, got %q", o.addr)})
 	}
 	cfg := localappid.DefaultConfig()
 	cfg.ShowUsers = o.config == "" // the demo data: its sign-in page lists the users
 	if o.config != "" {
 		loaded, err := localappid.LoadConfig(o.config)
 		if err != nil {
-			problems = append(problems, "--config: "+err.Error())
+			problems = append(problems, appid.Problem{Setting: "--config", Reason: err.Error()})
 		} else {
 			cfg = loaded
 		}
@@ -108,7 +111,7 @@ func (o idpOptions) load() (localappid.Config, []string) {
 	if o.issuerURL != "" {
 		origin, err := issuerOrigin(o.issuerURL, cfg.Tenant)
 		if err != nil {
-			problems = append(problems, "--issuer-url: "+err.Error())
+			problems = append(problems, appid.Problem{Setting: "--issuer-url", Reason: err.Error()})
 		}
 		cfg.BaseURL = origin
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
@@ -30,9 +31,9 @@ type serveOptions struct {
 
 // readServeOptions reads serveOptions, naming every invalid setting, and checks the environment for unknown
 // settings (see checkEnviron).
-func readServeOptions(e env) (serveOptions, []string) {
-	var problems []string
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
+func readServeOptions(e env) (serveOptions, []appid.Problem) {
+	var problems []appid.Problem
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	o := serveOptions{
 		port:        r.Port("PORT"),
 		addr:        r.Address("APPIDGATE_LISTEN_ADDR"),
@@ -48,7 +49,8 @@ func readServeOptions(e env) (serveOptions, []string) {
 	if o.idpURL != "" {
 		if u, err := url.Parse(o.idpURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_IDP_URL: expected an origin such as http://localhost:5001, got %q", o.idpURL))
+			problems = append(problems, appid.Problem{Setting: "APPIDGATE_IDP_URL",
+				Reason: fmt.Sprintf("expected an origin such as http://localhost:5001, got %q", o.idpURL)})
 		}
 		o.idpURL = strings.TrimSuffix(o.idpURL, "/")
 	}
@@ -61,26 +63,28 @@ func readServeOptions(e env) (serveOptions, []string) {
 	}
 	log, err := logging.New(e.stderr, format, level)
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, appid.Problem{Reason: err.Error()})
 		log = slog.New(slog.DiscardHandler)
 	}
 	o.logger = log
 	if d, ok := r.Duration("APPIDGATE_SHUTDOWN_TIMEOUT"); ok {
 		if d <= 0 {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_SHUTDOWN_TIMEOUT: expected a positive duration such as 20s, got %q", d))
+			problems = append(problems, appid.Problem{Setting: "APPIDGATE_SHUTDOWN_TIMEOUT",
+				Reason: fmt.Sprintf("expected a positive duration such as 20s, got %q", d)})
 		}
 		o.drain = d
 	}
 	if d, ok := r.Duration("APPIDGATE_SHUTDOWN_DELAY"); ok {
 		if d < 0 {
-			problems = append(problems, fmt.Sprintf("APPIDGATE_SHUTDOWN_DELAY: expected a duration of 0 or more such as 3s, got %q", d))
+			problems = append(problems, appid.Problem{Setting: "APPIDGATE_SHUTDOWN_DELAY",
+				Reason: fmt.Sprintf("expected a duration of 0 or more such as 3s, got %q", d)})
 		}
 		o.delay = d
 	}
 	o.requireAppID, _ = r.Bool("APPIDGATE_REQUIRE_APPID")
 	var auditProblem string
 	if o.auditLog, auditProblem = readAuditLog(r.String("APPIDGATE_AUDIT_LOG"), e); auditProblem != "" {
-		problems = append(problems, auditProblem)
+		problems = append(problems, appid.Problem{Reason: auditProblem}) // it names APPIDGATE_AUDIT_LOG itself
 	}
 	o.localIdP, _ = r.Bool("APPIDGATE_LOCAL_IDP")
 	if o.idpAddr == "" {
@@ -94,6 +98,11 @@ func readServeOptions(e env) (serveOptions, []string) {
 	return o, append(problems, unknown...)
 }
 
+// collect returns a settings.Reader report function that adds each problem to problems.
+func collect(problems *[]appid.Problem) func(name, reason string) {
+	return func(name, reason string) { *problems = append(*problems, appid.Problem{Setting: name, Reason: reason}) }
+}
+
 // shutdown is how the servers stop on SIGTERM: APPIDGATE_SHUTDOWN_DELAY, then APPIDGATE_SHUTDOWN_TIMEOUT.
 func (o serveOptions) shutdown() server.Shutdown {
 	return server.Shutdown{Delay: o.delay, Drain: o.drain}
@@ -101,15 +110,16 @@ func (o serveOptions) shutdown() server.Shutdown {
 
 // checkEnviron looks for variables that start like a setting but are none, most likely typos: each is a warning
 // on log naming the closest setting, or with APPIDGATE_STRICT_ENV=true a problem, returned.
-func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []string {
+func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []appid.Problem {
 	strict, _ := r.Bool("APPIDGATE_STRICT_ENV")
 	if e.environ == nil {
 		return nil
 	}
-	var problems []string
+	var problems []appid.Problem
 	for _, u := range settings.Unknown(e.environ()) {
 		if strict {
-			problems = append(problems, u.Name+": "+u.Reason()+" (an error as APPIDGATE_STRICT_ENV is true)")
+			problems = append(problems, appid.Problem{Setting: u.Name,
+				Reason: u.Reason() + " (an error as APPIDGATE_STRICT_ENV is true)"})
 			continue
 		}
 		log.Warn(u.String())
@@ -118,9 +128,9 @@ func checkEnviron(e env, r *settings.Reader, log *slog.Logger) []string {
 }
 
 // idpEnvProblems checks the environment of appidgate idp, which reads no other setting, for unknown settings.
-func idpEnvProblems(e env) []string {
-	var problems []string
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
+func idpEnvProblems(e env) []appid.Problem {
+	var problems []appid.Problem
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	log, _ := logging.New(e.stderr, "auto", "info") // fixed arguments: never an error
 	unknown := checkEnviron(e, r, log)
 	return append(problems, unknown...)

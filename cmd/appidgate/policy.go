@@ -302,7 +302,7 @@ func runPolicyLint(args []string, e env) int {
 			list := []string{strings.TrimPrefix(err.Error(), "proxy: routes: ")}
 			var re *proxy.RoutesError
 			if errors.As(err, &re) {
-				list = re.Problems
+				list = problemTexts(re.Problems)
 			}
 			for _, p := range list {
 				fmt.Fprintln(e.stdout, p)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/audit"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/internal/supervise"
@@ -78,8 +79,8 @@ func (l *listFlag) Set(s string) error {
 // runProxy runs appidgate proxy.
 func runProxy(ctx context.Context, args []string, e env) int {
 	var f proxyFlags
-	var problems []string
-	r := settings.NewReader(e.lookupEnv, func(name, reason string) { problems = append(problems, name+": "+reason) })
+	var problems []appid.Problem
+	r := settings.NewReader(e.lookupEnv, collect(&problems))
 	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // usage and errors are printed below, once
 	fs.Usage = func() {}
@@ -120,11 +121,13 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	upstream, err := url.Parse(f.upstream)
 	switch {
 	case f.upstream == "":
-		problems = append(problems, "--upstream (APPIDGATE_UPSTREAM): required, not set")
+		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)", Reason: "required, not set"})
 	case err != nil || (upstream.Scheme != "http" && upstream.Scheme != "https") || upstream.Host == "":
-		problems = append(problems, fmt.Sprintf("--upstream (APPIDGATE_UPSTREAM): expected an http(s) URL such as http://127.0.0.1:8000, got %q", f.upstream))
+		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)",
+			Reason: fmt.Sprintf("expected an http(s) URL such as http://127.0.0.1:8000, got %q", f.upstream)})
 	case len(command) > 0 && upstream.Port() == "":
-		problems = append(problems, fmt.Sprintf("--upstream: with a COMMAND to start, the upstream URL must name the port it listens on, got %q", f.upstream))
+		problems = append(problems, appid.Problem{Setting: "--upstream",
+			Reason: fmt.Sprintf("with a COMMAND to start, the upstream URL must name the port it listens on, got %q", f.upstream)})
 	}
 	var trusted []netip.Prefix
 	for _, c := range f.trusted {
@@ -135,18 +138,19 @@ func runProxy(ctx context.Context, args []string, e env) int {
 			}
 		}
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("--trusted-proxy: expected a CIDR such as 10.0.0.0/8, got %q", c))
+			problems = append(problems, appid.Problem{Setting: "--trusted-proxy",
+				Reason: fmt.Sprintf("expected a CIDR such as 10.0.0.0/8, got %q", c)})
 			continue
 		}
 		trusted = append(trusted, p.Masked())
 	}
 	routes, err := loadRoutes(f)
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, problem.Of(err)...)
 	}
 	interval, err := reloadInterval(r.String("APPIDGATE_ROUTES_RELOAD_INTERVAL"))
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, problem.Of(err)...)
 	}
 
 	rp, code := startRelyingParty(ctx, e, "proxy", problems, func(cfg *appid.Config) {

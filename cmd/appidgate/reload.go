@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/appidgate/appidgate/appid"
 	"log/slog"
 	"os"
 	"time"
@@ -86,7 +87,7 @@ func (rr routesReloader) reload(trigger string, onlyChanged bool) {
 		problems := []string{err.Error()}
 		var re *proxy.RoutesError
 		if errors.As(err, &re) {
-			problems = re.Problems
+			problems = problemTexts(re.Problems)
 		}
 		rr.log.Error(fmt.Sprintf("routes: reload failed with %d problem(s); the routes in force stay", len(problems)),
 			"routes", file, "trigger", trigger, "sha256_in_force", v.SHA256)
@@ -100,4 +101,13 @@ func (rr routesReloader) reload(trigger string, onlyChanged bool) {
 	for _, w := range rr.live.Routes().PublicFallThroughs() {
 		rr.log.Warn("routes: "+w, "routes", file)
 	}
+}
+
+// problemTexts is each problem as a line: where it is, then what is wrong.
+func problemTexts(ps []appid.Problem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/iam"
+	"github.com/appidgate/appidgate/internal/appidenv"
+	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/localappid"
 )
@@ -23,6 +25,7 @@ const trustedProfileCheckTimeout = 10 * time.Second
 type relyingParty struct {
 	opts  serveOptions
 	cfg   appid.Config
+	redis appidenv.Redis // where sessions are kept when not in cookies
 	ln    net.Listener
 	port  int
 	local bool               // the embedded local provider stands in for App ID
@@ -36,31 +39,31 @@ type relyingParty struct {
 // OpenID Connect provider; without it, it starts the local provider in-process on its own origin, unless
 // APPIDGATE_REQUIRE_APPID forbids that (as the container image does). On failure it has written
 // the reason and returns nil with the exit code.
-func startRelyingParty(ctx context.Context, e env, command string, extra []string, configure func(*appid.Config)) (*relyingParty, int) {
+func startRelyingParty(ctx context.Context, e env, command string, extra []appid.Problem, configure func(*appid.Config)) (*relyingParty, int) {
 	opts, problems := readServeOptions(e)
 	problems = append(problems, extra...)
-	binding, bindingErr := appid.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
+	binding, bindingErr := appidenv.CEServicesBinding(e.lookupEnv) // App ID bound to the Code Engine app
 	// Without an issuer (or an App ID binding) the local provider stands in for App ID; a generic OpenID Connect
 	// provider has no stand-in.
-	r := settings.NewReader(e.lookupEnv, nil) // appid.ConfigFromLookup reports the problems of these
+	r := settings.NewReader(e.lookupEnv, nil) // appidenv.Read reports the problems of these
 	local := r.String("APPID_OAUTH_SERVER_URL") == "" && r.String("APPIDGATE_ISSUER_URL") == "" &&
 		binding.Name == "" && bindingErr == nil && !strings.EqualFold(r.String("APPIDGATE_PROVIDER"), appid.ProviderOIDC)
 	switch {
 	case local && opts.requireAppID && !opts.localIdP:
 		// Let the library name every missing variable, exactly as it would with a partial configuration.
-		_, err := appid.ConfigFromLookup(e.lookupEnv)
-		problems = append(problems, "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:")
-		problems = append(problems, problemsOf(err)...)
+		_, err := appidenv.Read(e.lookupEnv)
+		problems = append(problems, appid.Problem{Reason: "APPIDGATE_REQUIRE_APPID is set (as in the container image), so the local provider is off and App ID settings are required:"})
+		problems = append(problems, problem.Of(err)...)
 	case local:
 		// Check the settings the user gave against stand-in provider values, so that every problem is named
 		// before anything starts.
 		lookup, _ := localLookup(e.lookupEnv, placeholderProvider, 5000, opts.localIdP)
-		if _, err := appid.ConfigFromLookup(lookup); err != nil {
-			problems = append(problems, problemsOf(err)...)
+		if _, err := appidenv.Read(lookup); err != nil {
+			problems = append(problems, problem.Of(err)...)
 		}
 	default:
-		if _, err := appid.ConfigFromLookup(e.lookupEnv); err != nil {
-			problems = append(problems, problemsOf(err)...)
+		if _, err := appidenv.Read(e.lookupEnv); err != nil {
+			problems = append(problems, problem.Of(err)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -109,17 +112,19 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []strin
 		}
 	}
 
-	if rp.cfg, err = appid.ConfigFromLookup(lookup); err != nil {
+	s, err := appidenv.Read(lookup)
+	if err != nil {
 		rp.Close()
-		return nil, configError(e, problemsOf(err))
+		return nil, configError(e, problem.Of(err))
 	}
+	rp.cfg, rp.redis = s.Config, s.Redis
 	if configure != nil {
 		configure(&rp.cfg)
 	}
 	if binding.Name != "" {
 		log.Info("App ID settings read from CE_SERVICES binding "+binding.Name, "settings", strings.Join(binding.Settings, ","))
 	}
-	if rp.app, err = newApp(ctx, rp.cfg, opts); err != nil {
+	if rp.app, err = newApp(ctx, rp.cfg, rp.redis, opts); err != nil {
 		rp.Close()
 		fmt.Fprintf(e.stderr, "appidgate %s: %v\n", command, err)
 		return nil, 1

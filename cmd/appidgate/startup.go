@@ -16,7 +16,7 @@ func (rp *relyingParty) logStarted(command, publicURL string, attrs ...any) {
 		provider = "local"
 	}
 	sessions := "cookie"
-	if rp.cfg.RedisURL != "" {
+	if rp.redis.URL != "" {
 		sessions = "redis"
 	}
 	metricsAt := "/metrics"

@@ -63,7 +63,7 @@ var table = []Setting{
 		ReadBy: served, Summary: "With `oidc`: the end-session parameter that carries the return URL (`logout_uri` for Amazon Cognito)."},
 	{Name: "APPIDGATE_INTROSPECT", Kind: KindBool, Default: "false", Group: GroupProvider, ReadBy: served,
 		Summary: "Also ask the provider's introspection endpoint about the access token on every request (one network call each)."},
-	{Name: "CE_SERVICES", Kind: KindJSON, Group: GroupProvider, ReadBy: served,
+	{Name: "CE_SERVICES", Kind: KindJSON, Group: GroupProvider, ReadBy: Demo | Proxy,
 		Summary: "Set by Code Engine for bound service instances: one App ID binding stands in for the client settings.",
 		Details: "While `APPID_CLIENT_ID`, `APPID_CLIENT_SECRET` and `APPID_OAUTH_SERVER_URL` are all unset, the one " +
 			"App ID binding's credentials stand in for them, and for `IBM_CLOUD_APIKEY` and " +
@@ -84,9 +84,9 @@ var table = []Setting{
 		Summary: "A session goes at most this long without the provider confirming it; `off` for never.",
 		Details: "The session's refresh token is redeemed again, even while its access token is valid. This bounds " +
 			"how long a copied cookie of a logged-out session keeps working on other replicas (see docs/sessions.md)."},
-	{Name: "APPIDGATE_REDIS_URL", Kind: KindURL, Default: "sessions in cookies", Group: GroupSessions, ReadBy: served,
+	{Name: "APPIDGATE_REDIS_URL", Kind: KindURL, Default: "sessions in cookies", Group: GroupSessions, ReadBy: Demo | Proxy,
 		Summary: "A `redis://` or `rediss://` URL: keep sessions in Redis, so that logout ends them on every replica."},
-	{Name: "APPIDGATE_REDIS_CA_CERT", Kind: KindString, Default: "the system's CAs", Group: GroupSessions, ReadBy: served,
+	{Name: "APPIDGATE_REDIS_CA_CERT", Kind: KindString, Default: "the system's CAs", Group: GroupSessions, ReadBy: Demo | Proxy,
 		Summary: "The CA certificate of a `rediss://` server: PEM, or base64 of PEM as IBM Cloud Databases for Redis gives it.",
 		Details: "IBM's service credentials hold it in `connection.rediss.certificate.certificate_base64`. A value that " +
 			"is no certificate, or one given with a `redis://` URL, is named at start; a CA that did not sign the " +

@@ -1,4 +1,4 @@
-package appid
+package appidenv
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/settings"
 )
 
@@ -17,7 +18,7 @@ const ceServicesVar = "CE_SERVICES"
 // The App ID variables a binding stands in for; they are taken from it only when all three are unset.
 var bindingVars = []string{"APPID_CLIENT_ID", "APPID_CLIENT_SECRET", "APPID_OAUTH_SERVER_URL"}
 
-// ServiceBinding is the App ID service binding of a Code Engine app that ConfigFromLookup reads settings from.
+// ServiceBinding is the App ID service binding of a Code Engine app that Read takes settings from.
 type ServiceBinding struct {
 	// Name is the bound App ID instance's name, as CE_SERVICES gives it ("appid[0]" when it gives none).
 	Name string
@@ -27,7 +28,7 @@ type ServiceBinding struct {
 	Settings []string
 }
 
-// CEServicesBinding reports whether ConfigFromLookup, given the same lookup, reads the App ID settings from a
+// CEServicesBinding reports whether Read, given the same lookup, reads the App ID settings from a
 // Code Engine service binding, and from which: a zero ServiceBinding when it does not. It does when
 // APPID_CLIENT_ID, APPID_CLIENT_SECRET and APPID_OAUTH_SERVER_URL are all unset and CE_SERVICES holds exactly
 // one App ID binding (an "appid" entry); then clientId, secret and oauthServerUrl stand in for those three,
@@ -35,13 +36,13 @@ type ServiceBinding struct {
 // variables always win: with all three set, CE_SERVICES is not read. It is not read either when
 // APPIDGATE_PROVIDER names a provider other than App ID.
 //
-// The error, a *ConfigError naming CE_SERVICES, is one ConfigFromLookup reports too: CE_SERVICES is not JSON,
+// The error, an *appid.ConfigError naming CE_SERVICES, is one Read reports too: CE_SERVICES is not JSON,
 // holds several App ID bindings (all named), or a binding lacks a credential, or only some of the three
 // variables are set while a binding is there to supply them.
 func CEServicesBinding(lookup func(string) (string, bool)) (ServiceBinding, error) {
 	b, problems := readCEServices(settings.NewReader(lookup, nil))
 	if len(problems) > 0 {
-		return ServiceBinding{}, &ConfigError{Problems: problems}
+		return ServiceBinding{}, &appid.ConfigError{Problems: problems}
 	}
 	return b.ServiceBinding, nil
 }
@@ -68,7 +69,7 @@ type ceServiceEntry struct {
 }
 
 // readCEServices finds the App ID binding in CE_SERVICES that supplies settings, as CEServicesBinding describes.
-func readCEServices(r *settings.Reader) (ceBinding, []Problem) {
+func readCEServices(r *settings.Reader) (ceBinding, []appid.Problem) {
 	get := r.String
 	raw := get(ceServicesVar)
 	if raw == "" {
@@ -86,8 +87,8 @@ func readCEServices(r *settings.Reader) (ceBinding, []Problem) {
 	if len(explicit) == len(bindingVars) {
 		return ceBinding{}, nil
 	}
-	problem := func(format string, args ...any) []Problem {
-		return []Problem{{Setting: ceServicesVar, Reason: fmt.Sprintf(format, args...)}}
+	problem := func(format string, args ...any) []appid.Problem {
+		return []appid.Problem{{Setting: ceServicesVar, Reason: fmt.Sprintf(format, args...)}}
 	}
 
 	var services map[string]json.RawMessage
@@ -174,24 +175,19 @@ func jsonError(err error) string {
 	return "invalid JSON"
 }
 
-// useCEServices takes the settings a CE_SERVICES binding supplies into c (see CEServicesBinding) and returns the
-// problems of CE_SERVICES.
-func (c *Config) useCEServices(r *settings.Reader) []Problem {
-	b, problems := readCEServices(r)
-	for _, name := range b.Settings {
-		v := b.values[name]
-		switch name {
-		case "APPID_CLIENT_ID":
-			c.ClientID = v
-		case "APPID_CLIENT_SECRET":
-			c.ClientSecret = v
-		case "APPID_OAUTH_SERVER_URL":
-			c.OAuthServerURL = v
-		case "APPIDGATE_MANAGEMENT_URL":
-			c.ManagementURL = v
-		case "IBM_CLOUD_APIKEY":
-			c.IBMCloudAPIKey = v
-		}
+// lookup returns lookup with the settings the binding supplies filled in, so that appid.ConfigFromLookup reads
+// them as if they were set. An API key from the binding gives way to a trusted profile
+// (APPIDGATE_IAM_PROFILE_ID or APPIDGATE_IAM_PROFILE_NAME): it stays unset, as an explicit key would be refused
+// next to a profile.
+func (b ceBinding) lookup(r *settings.Reader, lookup func(string) (string, bool)) func(string) (string, bool) {
+	if len(b.Settings) == 0 {
+		return lookup
 	}
-	return problems
+	profile := r.String("APPIDGATE_IAM_PROFILE_ID") != "" || r.String("APPIDGATE_IAM_PROFILE_NAME") != ""
+	return func(name string) (string, bool) {
+		if v, ok := b.values[name]; ok && !(profile && name == "IBM_CLOUD_APIKEY") {
+			return v, true
+		}
+		return lookup(name)
+	}
 }

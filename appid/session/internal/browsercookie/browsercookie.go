@@ -1,4 +1,7 @@
-package session
+// Package browsercookie writes and reads the session stores' cookies with the attributes that DESIGN.md §4
+// requires, and finds a cookie in a request without allocating, for every store of package session and its
+// subpackages.
+package browsercookie
 
 import (
 	"net/http"
@@ -6,44 +9,43 @@ import (
 	"time"
 )
 
-// DefaultCookieName is the session cookie's name when the options leave it empty. On https the name gets the
-// "__Host-" prefix, which browsers honour only for Secure, Path=/ cookies without a Domain, so that no subdomain
-// and no http page can plant or overwrite the session.
-const DefaultCookieName = "appidgate_session"
+// DefaultName is the session cookie's name when the options leave it empty (session.DefaultCookieName).
+const DefaultName = "appidgate_session"
 
-// hostPrefix is the cookie name prefix that pins a cookie to the exact host over https.
-const hostPrefix = "__Host-"
+// HostPrefix is the cookie name prefix that pins a cookie to the exact host over https.
+const HostPrefix = "__Host-"
 
-// browserCookie writes and reads one family of session cookies with the attributes that DESIGN.md §4 requires:
+// Cookie writes and reads one family of session cookies with the attributes that DESIGN.md §4 requires:
 // HttpOnly, SameSite=Lax, Path=/, no Domain, and Secure with the __Host- prefix on https.
-type browserCookie struct {
-	name   string // full name, with the __Host- prefix when secure
+type Cookie struct {
+	Name   string // full name, with the __Host- prefix when secure
 	secure bool
 }
 
-func newBrowserCookie(name string, secure bool) browserCookie {
+// New returns the cookie family called name (DefaultName when empty), with the __Host- prefix when secure.
+func New(name string, secure bool) Cookie {
 	if name == "" {
-		name = DefaultCookieName
+		name = DefaultName
 	}
-	if secure && !strings.HasPrefix(name, hostPrefix) {
-		name = hostPrefix + name
+	if secure && !strings.HasPrefix(name, HostPrefix) {
+		name = HostPrefix + name
 	}
-	return browserCookie{name: name, secure: secure}
+	return Cookie{Name: name, secure: secure}
 }
 
-// set writes the cookie called name with value, kept by the browser until expiry.
-func (b browserCookie) set(w http.ResponseWriter, name, value string, expiry, now time.Time) {
+// Set writes the cookie called name with value, kept by the browser until expiry.
+func (b Cookie) Set(w http.ResponseWriter, name, value string, expiry, now time.Time) {
 	// Round up so that the browser never drops the cookie before the sealed value expires.
 	maxAge := int((expiry.Sub(now) + time.Second - 1) / time.Second)
 	http.SetCookie(w, b.cookie(name, value, maxAge))
 }
 
-// expire tells the browser to drop the cookie called name.
-func (b browserCookie) expire(w http.ResponseWriter, name string) {
+// Expire tells the browser to drop the cookie called name.
+func (b Cookie) Expire(w http.ResponseWriter, name string) {
 	http.SetCookie(w, b.cookie(name, "", -1)) // written as Max-Age=0
 }
 
-func (b browserCookie) cookie(name, value string, maxAge int) *http.Cookie {
+func (b Cookie) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
@@ -55,16 +57,16 @@ func (b browserCookie) cookie(name, value string, maxAge int) *http.Cookie {
 	}
 }
 
-// requestCookie returns the value of the first valid cookie called name that r carries, as r.Cookie(name)
+// Request returns the value of the first valid cookie called name that r carries, as r.Cookie(name)
 // does, with net/http's checks (quotes stripped once, only the bytes RFC 6265 allows in a value), but without
 // allocating a Cookie for every match: it is on the path of every request (see BenchmarkRequestCookie).
-func requestCookie(r *http.Request, name string) (string, bool) {
-	return findCookie(r, name, true)
+func Request(r *http.Request, name string) (string, bool) {
+	return Find(r, name, true)
 }
 
-// findCookie is requestCookie; without validate it returns the first cookie called name whatever its bytes,
-// for CookieStore.CacheKey.
-func findCookie(r *http.Request, name string, validate bool) (string, bool) {
+// Find is Request; without validate it returns the first cookie called name whatever its bytes,
+// for session.CookieStore.CacheKey.
+func Find(r *http.Request, name string, validate bool) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
 			var part string

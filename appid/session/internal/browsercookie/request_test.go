@@ -1,4 +1,4 @@
-package session
+package browsercookie
 
 import (
 	"net/http"
@@ -31,14 +31,14 @@ func TestRequestCookieAgreesWithNetHTTP(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &http.Request{Header: http.Header{"Cookie": tc.headers}}
-			got, ok := requestCookie(r, "s")
+			got, ok := Request(r, "s")
 			var want string
 			c, err := r.Cookie("s")
 			if err == nil {
 				want = c.Value
 			}
 			if ok != (err == nil) || got != want {
-				t.Errorf("requestCookie = %q, %v; r.Cookie = %q, %v", got, ok, want, err)
+				t.Errorf("Request = %q, %v; r.Cookie = %q, %v", got, ok, want, err)
 			}
 		})
 	}
@@ -49,10 +49,10 @@ func TestRequestCookieAgreesWithNetHTTP(t *testing.T) {
 func BenchmarkRequestCookie(b *testing.B) {
 	r := &http.Request{Header: http.Header{"Cookie": {"_ga=GA1.1.123; theme=dark; appidgate_session=" +
 		"AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789; lang=en"}}}
-	b.Run("requestCookie", func(b *testing.B) {
+	b.Run("Request", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := requestCookie(r, "appidgate_session"); !ok {
+			if _, ok := Request(r, "appidgate_session"); !ok {
 				b.Fatal("not found")
 			}
 		}

@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -13,37 +13,39 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
 
 // lockReplicas starts a real redis-server and returns n RedisStores on it, each with its own client, as n
 // replicas of the app sharing one Redis, a browser holding a session saved through the first, and Redis' address.
 // Lease expiry needs Redis' own clock, so these tests skip without redis-server rather than use miniredis.
-func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*session.RedisStore, *browser, string) {
+func lockReplicas(t *testing.T, n int, lease time.Duration) ([]*redisstore.RedisStore, *storetest.Browser, string) {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not on PATH: the session lock needs a real Redis")
 	}
 	addr := startRedisServer(t)
-	codec := newCodec(t, newSecret(t))
+	codec := storetest.NewCodec(t, storetest.NewSecret(t))
 	prefix := "test-" + rand.Text()[:8] + ":"
-	stores := make([]*session.RedisStore, n)
+	stores := make([]*redisstore.RedisStore, n)
 	for i := range stores {
-		stores[i] = session.NewRedisStore(newTestClient(t, addr), codec, session.RedisOptions{KeyPrefix: prefix, LockLease: lease})
+		stores[i] = redisstore.NewRedisStore(newTestClient(t, addr), codec, redisstore.RedisOptions{KeyPrefix: prefix, LockLease: lease})
 	}
-	b := newBrowser()
-	save(t, stores[0], b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
+	b := storetest.NewBrowser()
+	storetest.Save(t, stores[0], b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
 	return stores, b, addr
 }
 
 // lockWithin takes the lock of b's session on s, waiting at most d.
-func lockWithin(s *session.RedisStore, b *browser, d time.Duration) (func(), error) {
+func lockWithin(s *redisstore.RedisStore, b *storetest.Browser, d time.Duration) (func(), error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	return s.LockSession(b.request().WithContext(ctx))
+	return s.LockSession(b.Request().WithContext(ctx))
 }
 
 // mustLock takes the lock of b's session on s or fails the test.
-func mustLock(t *testing.T, s *session.RedisStore, b *browser) func() {
+func mustLock(t *testing.T, s *redisstore.RedisStore, b *storetest.Browser) func() {
 	t.Helper()
 	release, err := lockWithin(s, b, 5*time.Second)
 	if err != nil {
@@ -94,8 +96,8 @@ func TestRedisLockMutualExclusion(t *testing.T) {
 
 func TestRedisLockIsPerSession(t *testing.T) {
 	stores, alice, _ := lockReplicas(t, 2, 0)
-	bob := newBrowser()
-	save(t, stores[0], bob, []byte("bob"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
+	bob := storetest.NewBrowser()
+	storetest.Save(t, stores[0], bob, []byte("bob"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
 	defer mustLock(t, stores[0], alice)()
 	release, err := lockWithin(stores[1], bob, time.Second)
 	if err != nil {
@@ -138,13 +140,13 @@ func TestRedisLockCrashedHolderExpires(t *testing.T) {
 		t.Skip("redis-server is not on PATH: the session lock needs a real Redis")
 	}
 	addr := startRedisServer(t)
-	codec := newCodec(t, newSecret(t))
-	opts := session.RedisOptions{KeyPrefix: "test-" + rand.Text()[:8] + ":", LockLease: lease}
+	codec := storetest.NewCodec(t, storetest.NewSecret(t))
+	opts := redisstore.RedisOptions{KeyPrefix: "test-" + rand.Text()[:8] + ":", LockLease: lease}
 	crashing := newTestClient(t, addr)
-	holder := session.NewRedisStore(crashing, codec, opts)
-	waiter := session.NewRedisStore(newTestClient(t, addr), codec, opts)
-	b := newBrowser()
-	save(t, holder, b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
+	holder := redisstore.NewRedisStore(crashing, codec, opts)
+	waiter := redisstore.NewRedisStore(newTestClient(t, addr), codec, opts)
+	b := storetest.NewBrowser()
+	storetest.Save(t, holder, b, []byte("alice"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
 
 	release := mustLock(t, holder, b)
 	taken := time.Now()
@@ -195,19 +197,19 @@ func TestRedisLockWaitEnds(t *testing.T) {
 		{name: "deadline", want: context.DeadlineExceeded, request: func() *http.Request {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			t.Cleanup(cancel)
-			return b.request().WithContext(ctx)
+			return b.Request().WithContext(ctx)
 		}},
 		{name: "cancel", want: context.Canceled, request: func() *http.Request {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(50*time.Millisecond, cancel)
-			return b.request().WithContext(ctx)
+			return b.Request().WithContext(ctx)
 		}},
 		{name: "already cancelled", want: context.Canceled, request: func() *http.Request {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			return b.request().WithContext(ctx)
+			return b.Request().WithContext(ctx)
 		}},
-		{name: "no session", want: session.ErrNoSession, request: func() *http.Request { return newBrowser().request() }},
+		{name: "no session", want: session.ErrNoSession, request: func() *http.Request { return storetest.NewBrowser().Request() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()

@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
 
 func TestRedisEndSessions(t *testing.T) {
@@ -22,14 +24,14 @@ func TestRedisEndSessions(t *testing.T) {
 }
 
 // login saves a new session for b filed under names, created at created and lasting an hour from the clock.
-func login(t *testing.T, s session.Store, clk *clock, b *browser, data string, created time.Time, names ...string) {
+func login(t *testing.T, s session.Store, clk *storetest.Clock, b *storetest.Browser, data string, created time.Time, names ...string) {
 	t.Helper()
-	save(t, s, b, []byte(data), session.SaveOptions{Expiry: clk.now.Add(time.Hour), Renew: true, Index: names,
+	storetest.Save(t, s, b, []byte(data), session.SaveOptions{Expiry: clk.T.Add(time.Hour), Renew: true, Index: names,
 		Created: created})
 }
 
-func loads(s session.Store, b *browser) bool {
-	_, err := s.Load(b.request())
+func loads(s session.Store, b *storetest.Browser) bool {
+	_, err := s.Load(b.Request())
 	return err == nil
 }
 
@@ -37,11 +39,11 @@ func testRedisEndSessions(t *testing.T, client redis.UniversalClient) {
 	ctx := context.Background()
 
 	t.Run("by provider session and by user, on every replica", func(t *testing.T) {
-		clk := &clock{testNow}
+		clk := &storetest.Clock{T: testNow}
 		f := newRedisFixture(t, client, clk, false)
 		// Another replica: the same Redis and prefix, its own codec (ending sessions opens none of them).
-		other := session.NewRedisStore(client, newCodec(t, newSecret(t)), session.RedisOptions{KeyPrefix: f.prefix, Now: clk.Now})
-		laptop, phone, bob := newBrowser(), newBrowser(), newBrowser()
+		other := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{KeyPrefix: f.prefix, Now: clk.Now})
+		laptop, phone, bob := storetest.NewBrowser(), storetest.NewBrowser(), storetest.NewBrowser()
 		login(t, f.store, clk, laptop, "alice laptop", testNow.Add(-time.Minute), "sid:op-1", "sub:alice")
 		login(t, f.store, clk, phone, "alice phone", testNow, "sid:op-2", "sub:alice")
 		login(t, f.store, clk, bob, "bob", testNow.Add(-time.Minute), "sid:op-3", "sub:bob")
@@ -69,7 +71,7 @@ func testRedisEndSessions(t *testing.T, client redis.UniversalClient) {
 				loads(f.store, bob))
 		}
 		// A refresh on a replica that still holds the old cookie must not bring the session back.
-		if err := f.store.Save(httptest.NewRecorder(), phone.request(), []byte("refreshed"), session.SaveOptions{
+		if err := f.store.Save(httptest.NewRecorder(), phone.Request(), []byte("refreshed"), session.SaveOptions{
 			Expiry: testNow.Add(time.Hour)}); !errors.Is(err, session.ErrNoSession) {
 			t.Fatalf("update of an ended session = %v, want ErrNoSession", err)
 		}
@@ -82,9 +84,9 @@ func testRedisEndSessions(t *testing.T, client redis.UniversalClient) {
 	})
 
 	t.Run("the index lives as long as its longest session and forgets expired ones", func(t *testing.T) {
-		clk := &clock{testNow}
+		clk := &storetest.Clock{T: testNow}
 		f := newRedisFixture(t, client, clk, false)
-		login(t, f.store, clk, newBrowser(), "first", testNow, "sub:alice")
+		login(t, f.store, clk, storetest.NewBrowser(), "first", testNow, "sub:alice")
 		keys := client.Keys(ctx, f.prefix+"index:*").Val()
 		if len(keys) != 1 {
 			t.Fatalf("index keys = %q, want one", keys)
@@ -93,33 +95,33 @@ func testRedisEndSessions(t *testing.T, client redis.UniversalClient) {
 			t.Errorf("TTL of the index = %v, want the session's 1h", ttl)
 		}
 		// A session with a shorter life does not shorten the index's.
-		save(t, f.store, newBrowser(), []byte("short"), session.SaveOptions{Expiry: testNow.Add(time.Minute), Renew: true,
+		storetest.Save(t, f.store, storetest.NewBrowser(), []byte("short"), session.SaveOptions{Expiry: testNow.Add(time.Minute), Renew: true,
 			Index: []string{"sub:alice"}, Created: testNow})
 		if ttl := client.TTL(ctx, keys[0]).Val(); ttl != time.Hour {
 			t.Errorf("after a shorter session, TTL of the index = %v, want 1h", ttl)
 		}
 		// Past both sessions' ends, the next login drops their members.
-		clk.now = testNow.Add(2 * time.Hour)
-		login(t, f.store, clk, newBrowser(), "later", clk.now, "sub:alice")
+		clk.T = testNow.Add(2 * time.Hour)
+		login(t, f.store, clk, storetest.NewBrowser(), "later", clk.T, "sub:alice")
 		if n := client.ZCard(ctx, keys[0]).Val(); n != 1 {
 			t.Errorf("index members after the old sessions expired = %d, want 1", n)
 		}
 		// The update of a session does not file it again.
-		b := newBrowser()
-		login(t, f.store, clk, b, "v1", clk.now, "sub:bob")
-		save(t, f.store, b, []byte("v2"), session.SaveOptions{Expiry: clk.now.Add(time.Hour), Index: []string{"sub:bob", "sid:x"}})
+		b := storetest.NewBrowser()
+		login(t, f.store, clk, b, "v1", clk.T, "sub:bob")
+		storetest.Save(t, f.store, b, []byte("v2"), session.SaveOptions{Expiry: clk.T.Add(time.Hour), Index: []string{"sub:bob", "sid:x"}})
 		if n := len(client.Keys(ctx, f.prefix+"index:*").Val()); n != 2 {
 			t.Errorf("index keys after an update = %d, want 2 (alice's and bob's)", n)
 		}
 	})
 
 	t.Run("many sessions, over several reads", func(t *testing.T) {
-		clk := &clock{testNow}
+		clk := &storetest.Clock{T: testNow}
 		f := newRedisFixture(t, client, clk, false)
 		const n = 1100 // more than two reads' worth
-		browsers := make([]*browser, n)
+		browsers := make([]*storetest.Browser, n)
 		for i := range browsers {
-			browsers[i] = newBrowser()
+			browsers[i] = storetest.NewBrowser()
 			created := testNow.Add(-time.Minute) // even ones end, odd ones began after createdUpTo
 			if i%2 == 1 {
 				created = testNow.Add(time.Minute)

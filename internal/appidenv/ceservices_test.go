@@ -1,4 +1,4 @@
-package appid
+package appidenv
 
 import (
 	"encoding/json"
@@ -7,7 +7,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/appid"
 )
+
+func lookupFrom(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
 
 // ceServicesSample is testdata/ce_services.json: the shape of IBM's example of CE_SERVICES with an App ID and an
 // Object Storage binding, with fake values. Source: IBM Cloud Docs, "Working with service bindings to integrate
@@ -69,48 +78,48 @@ func TestConfigFromCEServices(t *testing.T) {
 		env          map[string]string // over bindingEnv
 		wantBinding  string            // the binding's name; "" when none is read
 		wantSettings []string
-		want         Config // the App ID fields expected
+		want         appid.Config // the App ID fields expected
 	}{
 		{name: "binding alone", wantBinding: "my-appid", wantSettings: all,
-			want: Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
+			want: appid.Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
 				ManagementURL: sampleManagement, IBMCloudAPIKey: sampleAPIKey}},
 		{name: "explicit API key wins over the binding's",
 			env:         map[string]string{"IBM_CLOUD_APIKEY": "my-own-key"},
 			wantBinding: "my-appid", wantSettings: all[:4],
-			want: Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
+			want: appid.Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
 				ManagementURL: sampleManagement, IBMCloudAPIKey: "my-own-key"}},
 		{name: "explicit management URL wins",
 			env:         map[string]string{"APPIDGATE_MANAGEMENT_URL": "https://mgmt.example.com/management/v4/t"},
 			wantBinding: "my-appid", wantSettings: []string{all[0], all[1], all[2], all[4]},
-			want: Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
+			want: appid.Config{ClientID: sampleClientID, ClientSecret: sampleSecret, OAuthServerURL: sampleOAuthURL,
 				ManagementURL: "https://mgmt.example.com/management/v4/t", IBMCloudAPIKey: sampleAPIKey}},
 		{name: "explicit App ID variables win, the binding is not read",
 			env: map[string]string{"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "IBM_CLOUD_APIKEY": "k",
 				"APPID_OAUTH_SERVER_URL": "https://eu-de.appid.cloud.ibm.com/oauth/v4/other"},
-			want: Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://eu-de.appid.cloud.ibm.com/oauth/v4/other",
+			want: appid.Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://eu-de.appid.cloud.ibm.com/oauth/v4/other",
 				ManagementURL: "https://eu-de.appid.cloud.ibm.com/management/v4/other", IBMCloudAPIKey: "k"}},
 		{name: "explicit App ID variables win even over a broken CE_SERVICES",
 			env: map[string]string{"APPID_CLIENT_ID": "c", "APPID_CLIENT_SECRET": "s", "IBM_CLOUD_APIKEY": "k",
 				"APPID_OAUTH_SERVER_URL": "https://eu-de.appid.cloud.ibm.com/oauth/v4/other", "CE_SERVICES": "{"},
-			want: Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://eu-de.appid.cloud.ibm.com/oauth/v4/other",
+			want: appid.Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://eu-de.appid.cloud.ibm.com/oauth/v4/other",
 				ManagementURL: "https://eu-de.appid.cloud.ibm.com/management/v4/other", IBMCloudAPIKey: "k"}},
 		{name: "binding without apikey needs IBM_CLOUD_APIKEY",
 			env: map[string]string{"IBM_CLOUD_APIKEY": "k", "CE_SERVICES": withAppID(t,
 				`[{"name":"a","credentials":{"clientId":"c","secret":"s","oauthServerUrl":"https://us-south.appid.cloud.ibm.com/oauth/v4/t"}}]`)},
 			wantBinding: "a", wantSettings: all[:3],
-			want: Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
+			want: appid.Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
 				ManagementURL: "https://us-south.appid.cloud.ibm.com/management/v4/t", IBMCloudAPIKey: "k"}},
 		{name: "an unnamed binding is named by its place",
 			env: map[string]string{"IBM_CLOUD_APIKEY": "k", "CE_SERVICES": withAppID(t,
 				`[{"credentials":{"clientId":"c","secret":"s","oauthServerUrl":"https://us-south.appid.cloud.ibm.com/oauth/v4/t"}}]`)},
 			wantBinding: "appid[0]", wantSettings: all[:3],
-			want: Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
+			want: appid.Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
 				ManagementURL: "https://us-south.appid.cloud.ibm.com/management/v4/t", IBMCloudAPIKey: "k"}},
 		{name: "values are trimmed",
 			env: map[string]string{"CE_SERVICES": withAppID(t,
 				`[{"name":"a","credentials":{"clientId":" c ","secret":"s\n","oauthServerUrl":"https://us-south.appid.cloud.ibm.com/oauth/v4/t","apikey":" k"}}]`)},
 			wantBinding: "a", wantSettings: []string{all[0], all[1], all[2], all[4]},
-			want: Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
+			want: appid.Config{ClientID: "c", ClientSecret: "s", OAuthServerURL: "https://us-south.appid.cloud.ibm.com/oauth/v4/t",
 				ManagementURL: "https://us-south.appid.cloud.ibm.com/management/v4/t", IBMCloudAPIKey: "k"}},
 	}
 	for _, tc := range tests {
@@ -119,11 +128,12 @@ func TestConfigFromCEServices(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			cfg, err := ConfigFromLookup(lookupFrom(env))
+			s, err := Read(lookupFrom(env))
 			if err != nil {
-				t.Fatalf("ConfigFromLookup: %v", err)
+				t.Fatalf("Read: %v", err)
 			}
-			got := Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, OAuthServerURL: cfg.OAuthServerURL,
+			cfg := s.Config
+			got := appid.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, OAuthServerURL: cfg.OAuthServerURL,
 				ManagementURL: cfg.ManagementURL, IBMCloudAPIKey: cfg.IBMCloudAPIKey}
 			if got.ClientID != tc.want.ClientID || got.ClientSecret != tc.want.ClientSecret ||
 				got.OAuthServerURL != tc.want.OAuthServerURL || got.ManagementURL != tc.want.ManagementURL ||
@@ -136,6 +146,9 @@ func TestConfigFromCEServices(t *testing.T) {
 			}
 			if b.Name != tc.wantBinding || !slices.Equal(b.Settings, tc.wantSettings) {
 				t.Errorf("CEServicesBinding = %+v, want %q with %v", b, tc.wantBinding, tc.wantSettings)
+			}
+			if s.Binding.Name != b.Name || !slices.Equal(s.Binding.Settings, b.Settings) {
+				t.Errorf("Read's binding = %+v, CEServicesBinding's %+v", s.Binding, b)
 			}
 		})
 	}
@@ -170,17 +183,17 @@ func TestConfigFromCEServicesNoAppIDBinding(t *testing.T) {
 				t.Errorf("CEServicesBinding = %+v, %v; want none", b, err)
 			}
 			// Without a binding the App ID variables are missing, as they always were.
-			_, err = ConfigFromLookup(lookupFrom(env))
-			var ce *ConfigError
+			_, err = Read(lookupFrom(env))
+			var ce *appid.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("ConfigFromLookup: %v, want a ConfigError", err)
+				t.Fatalf("Read: %v, want a ConfigError", err)
 			}
 			for _, want := range []string{"APPID_CLIENT_ID", "APPID_CLIENT_SECRET", "APPID_OAUTH_SERVER_URL", "IBM_CLOUD_APIKEY"} {
-				if !slices.ContainsFunc(ce.Problems, func(p Problem) bool { return p.Setting == want }) {
+				if !slices.ContainsFunc(ce.Problems, func(p appid.Problem) bool { return p.Setting == want }) {
 					t.Errorf("problems %v do not name %s", ce.Problems, want)
 				}
 			}
-			if slices.ContainsFunc(ce.Problems, func(p Problem) bool { return p.Setting == "CE_SERVICES" }) {
+			if slices.ContainsFunc(ce.Problems, func(p appid.Problem) bool { return p.Setting == "CE_SERVICES" }) {
 				t.Errorf("problems %v name CE_SERVICES", ce.Problems)
 			}
 		})
@@ -221,12 +234,12 @@ func TestConfigFromCEServicesProblems(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			_, err := ConfigFromLookup(lookupFrom(env))
-			var ce *ConfigError
+			_, err := Read(lookupFrom(env))
+			var ce *appid.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("ConfigFromLookup: %v, want a ConfigError", err)
+				t.Fatalf("Read: %v, want a ConfigError", err)
 			}
-			i := slices.IndexFunc(ce.Problems, func(p Problem) bool { return p.Setting == "CE_SERVICES" })
+			i := slices.IndexFunc(ce.Problems, func(p appid.Problem) bool { return p.Setting == "CE_SERVICES" })
 			if i < 0 {
 				t.Fatalf("problems do not name CE_SERVICES:\n%v", err)
 			}
@@ -236,7 +249,7 @@ func TestConfigFromCEServicesProblems(t *testing.T) {
 				}
 			}
 			for _, s := range tc.also {
-				if !slices.ContainsFunc(ce.Problems, func(p Problem) bool { return p.Setting == s }) {
+				if !slices.ContainsFunc(ce.Problems, func(p appid.Problem) bool { return p.Setting == s }) {
 					t.Errorf("problems do not name %s:\n%v", s, err)
 				}
 			}

@@ -1,4 +1,4 @@
-package session
+package redisstore
 
 import (
 	"bytes"
@@ -21,6 +21,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/internal/browsercookie"
 )
 
 const (
@@ -105,8 +108,8 @@ type RedisOptions struct {
 // provider session, a user) at once. Redis failures are returned as errors, never as ErrNoSession.
 type RedisStore struct {
 	client    redis.UniversalClient
-	codec     *Codec
-	cookie    browserCookie
+	codec     *session.Codec
+	cookie    browsercookie.Cookie
 	prefix    string
 	timeout   time.Duration
 	lease     time.Duration
@@ -118,11 +121,11 @@ type RedisStore struct {
 
 // NewRedisStore returns a RedisStore that keeps sessions in client, sealed with codec. The client should have
 // ContextTimeoutEnabled (NewRedisClientFromURL sets it) so that RedisOptions.Timeout also bounds network waits.
-func NewRedisStore(client redis.UniversalClient, codec *Codec, opts RedisOptions) *RedisStore {
+func NewRedisStore(client redis.UniversalClient, codec *session.Codec, opts RedisOptions) *RedisStore {
 	s := &RedisStore{
 		client:    client,
 		codec:     codec,
-		cookie:    newBrowserCookie(opts.Name, opts.Secure),
+		cookie:    browsercookie.New(opts.Name, opts.Secure),
 		prefix:    opts.KeyPrefix,
 		timeout:   opts.Timeout,
 		lease:     opts.LockLease,
@@ -243,13 +246,13 @@ func (s *RedisStore) Ping(ctx context.Context) error {
 func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 	id, ok := s.requestID(r)
 	if !ok {
-		return nil, ErrNoSession
+		return nil, session.ErrNoSession
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 	defer cancel()
 	sealed, err := s.client.Get(ctx, s.sessionKey(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return nil, ErrNoSession
+		return nil, session.ErrNoSession
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: redis store: loading session: %w", err)
@@ -264,7 +267,7 @@ func (s *RedisStore) Load(r *http.Request) ([]byte, error) {
 // refuses with an error wrapping ErrNoSession (and expires the cookie) if that session ended meanwhile, for example
 // by Delete on another replica: an update must not bring a logged-out session back. A new session is filed under
 // each name of opts.Index (in the same round trip), for EndSessions.
-func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, opts SaveOptions) error {
+func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, opts session.SaveOptions) error {
 	now := s.now()
 	if !opts.Expiry.After(now) {
 		return fmt.Errorf("session: redis store save: expiry %s is not after now %s", opts.Expiry.Format(time.RFC3339), now.Format(time.RFC3339))
@@ -299,8 +302,8 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 		err = s.client.SetArgs(ctx, s.sessionKey(id), sealed, redis.SetArgs{Mode: mode, TTL: ttl}).Err()
 	}
 	if errors.Is(err, redis.Nil) && mode == "XX" {
-		s.cookie.expire(w, s.cookie.name)
-		return fmt.Errorf("%w (session ended before this save; log in again)", ErrNoSession)
+		s.cookie.Expire(w, s.cookie.Name)
+		return fmt.Errorf("%w (session ended before this save; log in again)", session.ErrNoSession)
 	}
 	if errors.Is(err, redis.Nil) {
 		return errors.New("session: redis store: new session id already exists; the random source is broken")
@@ -308,14 +311,14 @@ func (s *RedisStore) Save(w http.ResponseWriter, r *http.Request, data []byte, o
 	if err != nil {
 		return fmt.Errorf("session: redis store: saving session: %w", err)
 	}
-	s.cookie.set(w, s.cookie.name, id, opts.Expiry, now)
+	s.cookie.Set(w, s.cookie.Name, id, opts.Expiry, now)
 	return nil
 }
 
 // saveIndexed writes the new session id and files it under each name of opts.Index, in one round trip. A
 // failure to file it is returned as the save's failure: the browser gets no cookie for a session that
 // EndSessions could not find (the stored session expires unused).
-func (s *RedisStore) saveIndexed(ctx context.Context, id, sealed string, ttl time.Duration, opts SaveOptions, now time.Time) error {
+func (s *RedisStore) saveIndexed(ctx context.Context, id, sealed string, ttl time.Duration, opts session.SaveOptions, now time.Time) error {
 	member := strconv.FormatInt(opts.Created.Unix(), 10) + ":" + id
 	var set *redis.StatusCmd
 	indexes := make([]*redis.Cmd, 0, len(opts.Index))
@@ -407,7 +410,7 @@ func (s *RedisStore) endMembers(ctx context.Context, key string, members []strin
 // Delete ends the request's session in Redis and expires the id cookie. The cookie is expired even when Redis
 // fails, and the failure is returned.
 func (s *RedisStore) Delete(w http.ResponseWriter, r *http.Request) error {
-	s.cookie.expire(w, s.cookie.name)
+	s.cookie.Expire(w, s.cookie.Name)
 	id, ok := s.requestID(r)
 	if !ok {
 		return nil
@@ -435,7 +438,7 @@ func (s *RedisStore) destroy(ctx context.Context, id string) error {
 func (s *RedisStore) LockSession(r *http.Request) (release func(), err error) {
 	id, ok := s.requestID(r)
 	if !ok {
-		return nil, fmt.Errorf("session: redis lock: %w", ErrNoSession)
+		return nil, fmt.Errorf("session: redis lock: %w", session.ErrNoSession)
 	}
 	return s.lock(r.Context(), s.lockKey(id))
 }
@@ -562,7 +565,7 @@ func (s *RedisStore) open(id, sealed string) ([]byte, error) {
 
 // requestID returns the well-formed session id that the request's cookie carries.
 func (s *RedisStore) requestID(r *http.Request) (string, bool) {
-	id, ok := requestCookie(r, s.cookie.name)
+	id, ok := browsercookie.Request(r, s.cookie.Name)
 	if !ok || len(id) != sessionIDTextLen {
 		return "", false
 	}
@@ -609,13 +612,13 @@ func encodeRecord(data []byte) []byte {
 func decodeRecord(record []byte) ([]byte, error) {
 	n, size := binary.Uvarint(record)
 	if size <= 0 || n > uint64(len(record)-size) {
-		return nil, fmt.Errorf("%w (stored session record is malformed)", ErrNoSession)
+		return nil, fmt.Errorf("%w (stored session record is malformed)", session.ErrNoSession)
 	}
 	return record[size+int(n):], nil
 }
 
 var (
-	_ Store         = (*RedisStore)(nil)
-	_ SessionLocker = (*RedisStore)(nil)
-	_ SessionEnder  = (*RedisStore)(nil)
+	_ session.Store         = (*RedisStore)(nil)
+	_ session.SessionLocker = (*RedisStore)(nil)
+	_ session.SessionEnder  = (*RedisStore)(nil)
 )

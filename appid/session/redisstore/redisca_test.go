@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"crypto/ecdsa"
@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
 
 func testCAPEM(t *testing.T, name string) []byte {
@@ -54,7 +54,7 @@ func TestParseRedisCACert(t *testing.T) {
 		{"a broken certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 0, "redis CA certificate 1:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pool, err := session.ParseRedisCACert(tc.in)
+			pool, err := redisstore.ParseRedisCACert(tc.in)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("ParseRedisCACert: %v, want an error containing %q", err, tc.err)
@@ -70,7 +70,7 @@ func TestParseRedisCACert(t *testing.T) {
 			}
 		})
 	}
-	if _, err := session.NewRedisClient("redis://127.0.0.1:6379/0", x509.NewCertPool()); err == nil ||
+	if _, err := redisstore.NewRedisClient("redis://127.0.0.1:6379/0", x509.NewCertPool()); err == nil ||
 		!strings.Contains(err.Error(), "use rediss://") {
 		t.Fatalf("a CA for a redis:// URL: %v, want an error saying rediss://", err)
 	}

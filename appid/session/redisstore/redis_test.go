@@ -1,4 +1,4 @@
-package session_test
+package redisstore_test
 
 import (
 	"context"
@@ -17,7 +17,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/appid/session/internal/storetest"
+	"github.com/appidgate/appidgate/appid/session/redisstore"
 )
+
+// testNow is the fixed clock of these tests; nothing here sleeps.
+var testNow = storetest.Start()
 
 // redisBackend gives each test a Redis to talk to and a key prefix nobody else uses.
 type redisBackend struct {
@@ -90,22 +95,22 @@ func startRedisServer(t *testing.T) string {
 
 // redisFixture is one RedisStore under test and the client that inspects what it wrote.
 type redisFixture struct {
-	store  *session.RedisStore
+	store  *redisstore.RedisStore
 	client redis.UniversalClient
 	prefix string
 }
 
-func newRedisFixture(t *testing.T, client redis.UniversalClient, clk *clock, secure bool) redisFixture {
+func newRedisFixture(t *testing.T, client redis.UniversalClient, clk *storetest.Clock, secure bool) redisFixture {
 	prefix := "test-" + rand.Text()[:8] + ":"
-	s := session.NewRedisStore(client, newCodec(t, newSecret(t)), session.RedisOptions{
+	s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{
 		Secure: secure, KeyPrefix: prefix, Now: clk.Now,
 	})
 	return redisFixture{store: s, client: client, prefix: prefix}
 }
 
 // sessionKey is the Redis key of the session whose id the browser holds.
-func (f redisFixture) sessionKey(b *browser) string {
-	for _, id := range b.jar {
+func (f redisFixture) sessionKey(b *storetest.Browser) string {
+	for _, id := range b.Jar {
 		return f.prefix + "session:" + id
 	}
 	return ""
@@ -124,7 +129,7 @@ func TestRedisStore(t *testing.T) {
 	for _, backend := range redisBackends(t) {
 		t.Run(backend.name, func(t *testing.T) {
 			client := backend.client(t)
-			testStore(t, func(t *testing.T, clk *clock, secure bool) session.Store {
+			storetest.Run(t, func(t *testing.T, clk *storetest.Clock, secure bool) session.Store {
 				return newRedisFixture(t, client, clk, secure).store
 			})
 			testRedisStore(t, client)
@@ -138,9 +143,9 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 	hour := session.SaveOptions{Expiry: testNow.Add(time.Hour)}
 
 	t.Run("cookie holds only the id, Redis the sealed session with TTL", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, true)
-		b := newBrowser()
-		cookies := save(t, f.store, b, []byte("secret-token-value"), session.SaveOptions{Expiry: testNow.Add(90 * time.Minute)})
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, true)
+		b := storetest.NewBrowser()
+		cookies := storetest.Save(t, f.store, b, []byte("secret-token-value"), session.SaveOptions{Expiry: testNow.Add(90 * time.Minute)})
 		if len(cookies) != 1 || len(cookies[0].Value) != 43 {
 			t.Fatalf("cookies = %v, want one holding a 43-character id", cookies)
 		}
@@ -158,63 +163,63 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 	})
 
 	t.Run("renew replaces the id and deletes the old session", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		b := newBrowser()
-		save(t, f.store, b, []byte("before login"), hour)
-		planted := b.jar[session.DefaultCookieName]
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
+		b := storetest.NewBrowser()
+		storetest.Save(t, f.store, b, []byte("before login"), hour)
+		planted := b.Jar[session.DefaultCookieName]
 		oldKey := f.sessionKey(b)
-		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
-		if b.jar[session.DefaultCookieName] == planted {
+		storetest.Save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
+		if b.Jar[session.DefaultCookieName] == planted {
 			t.Fatal("Renew kept the session id")
 		}
 		if f.exists(t, oldKey) {
 			t.Errorf("old session %s still exists after Renew", oldKey)
 		}
-		attacker := newBrowser()
-		attacker.jar[session.DefaultCookieName] = planted
-		if got, err := f.store.Load(attacker.request()); !errors.Is(err, session.ErrNoSession) {
+		attacker := storetest.NewBrowser()
+		attacker.Jar[session.DefaultCookieName] = planted
+		if got, err := f.store.Load(attacker.Request()); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("Load with the pre-login id = %q, %v; want ErrNoSession", got, err)
 		}
 	})
 
 	t.Run("update keeps the id", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		b := newBrowser()
-		save(t, f.store, b, []byte("v1"), hour)
-		id := b.jar[session.DefaultCookieName]
-		save(t, f.store, b, []byte("v2"), hour)
-		if b.jar[session.DefaultCookieName] != id {
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
+		b := storetest.NewBrowser()
+		storetest.Save(t, f.store, b, []byte("v1"), hour)
+		id := b.Jar[session.DefaultCookieName]
+		storetest.Save(t, f.store, b, []byte("v2"), hour)
+		if b.Jar[session.DefaultCookieName] != id {
 			t.Error("a save without Renew changed the id")
 		}
 	})
 
 	t.Run("delete ends the session on the server, for every replica", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		b := newBrowser()
-		save(t, f.store, b, []byte("alice"), hour)
-		stolen := newBrowser()
-		stolen.jar[session.DefaultCookieName] = b.jar[session.DefaultCookieName]
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
+		b := storetest.NewBrowser()
+		storetest.Save(t, f.store, b, []byte("alice"), hour)
+		stolen := storetest.NewBrowser()
+		stolen.Jar[session.DefaultCookieName] = b.Jar[session.DefaultCookieName]
 		key := f.sessionKey(b)
 		rec := httptest.NewRecorder()
-		if err := f.store.Delete(rec, b.request()); err != nil {
+		if err := f.store.Delete(rec, b.Request()); err != nil {
 			t.Fatal(err)
 		}
 		if f.exists(t, key) {
 			t.Errorf("%s still exists after Delete", key)
 		}
-		if got, err := f.store.Load(stolen.request()); !errors.Is(err, session.ErrNoSession) {
+		if got, err := f.store.Load(stolen.Request()); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("Load with a copy of the cookie after Delete = %q, %v; want ErrNoSession", got, err)
 		}
 
 		// A save in flight on another replica must not bring the session back.
 		rec = httptest.NewRecorder()
-		err := f.store.Save(rec, stolen.request(), []byte("refreshed"), hour)
+		err := f.store.Save(rec, stolen.Request(), []byte("refreshed"), hour)
 		if !errors.Is(err, session.ErrNoSession) {
 			t.Fatalf("update of an ended session = %v, want ErrNoSession", err)
 		}
-		stolen.apply(t, rec)
-		if len(stolen.jar) != 0 {
-			t.Errorf("update of an ended session left cookies %v", stolen.jar)
+		stolen.Apply(t, rec)
+		if len(stolen.Jar) != 0 {
+			t.Errorf("update of an ended session left cookies %v", stolen.Jar)
 		}
 		if f.exists(t, key) {
 			t.Errorf("the refused update wrote %s", key)
@@ -222,10 +227,10 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 	})
 
 	t.Run("a save writes the session key only", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		b := newBrowser()
-		save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
-		save(t, f.store, b, []byte("alice again"), session.SaveOptions{Expiry: hour.Expiry})
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
+		b := storetest.NewBrowser()
+		storetest.Save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: hour.Expiry, Renew: true})
+		storetest.Save(t, f.store, b, []byte("alice again"), session.SaveOptions{Expiry: hour.Expiry})
 		keys, err := client.Keys(ctx, f.prefix+"*").Result()
 		if err != nil {
 			t.Fatal(err)
@@ -236,10 +241,10 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 	})
 
 	t.Run("sessions written with a user id by the previous release load", func(t *testing.T) {
-		clk := &clock{testNow}
-		codec := newCodec(t, newSecret(t))
+		clk := &storetest.Clock{T: testNow}
+		codec := storetest.NewCodec(t, storetest.NewSecret(t))
 		prefix := "test-" + rand.Text()[:8] + ":"
-		s := session.NewRedisStore(client, codec, session.RedisOptions{KeyPrefix: prefix, Now: clk.Now})
+		s := redisstore.NewRedisStore(client, codec, redisstore.RedisOptions{KeyPrefix: prefix, Now: clk.Now})
 		id := strings.Repeat("A", 43)
 		// The previous layout: uvarint(len(user id)) | user id | data.
 		sealed, err := codec.Seal("redis-session:"+id, append([]byte{5}, "alicedata of alice"...), testNow.Add(time.Hour))
@@ -247,31 +252,31 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 			t.Fatal(err)
 		}
 		client.Set(ctx, prefix+"session:"+id, sealed, time.Hour)
-		b := newBrowser()
-		b.jar[session.DefaultCookieName] = id
-		if got, err := s.Load(b.request()); err != nil || string(got) != "data of alice" {
+		b := storetest.NewBrowser()
+		b.Jar[session.DefaultCookieName] = id
+		if got, err := s.Load(b.Request()); err != nil || string(got) != "data of alice" {
 			t.Fatalf("Load of a previous release's session = %q, %v; want %q", got, err, "data of alice")
 		}
 	})
 
 	t.Run("a value moved to another key does not open", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
-		alice, mallory := newBrowser(), newBrowser()
-		save(t, f.store, alice, []byte("alice"), hour)
-		save(t, f.store, mallory, []byte("mallory"), hour)
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
+		alice, mallory := storetest.NewBrowser(), storetest.NewBrowser()
+		storetest.Save(t, f.store, alice, []byte("alice"), hour)
+		storetest.Save(t, f.store, mallory, []byte("mallory"), hour)
 		aliceValue := client.Get(ctx, f.sessionKey(alice)).Val()
 		client.Set(ctx, f.sessionKey(mallory), aliceValue, time.Hour)
-		if got, err := f.store.Load(mallory.request()); !errors.Is(err, session.ErrNoSession) {
+		if got, err := f.store.Load(mallory.Request()); !errors.Is(err, session.ErrNoSession) {
 			t.Errorf("Load of alice's value under mallory's id = %q, %v; want ErrNoSession", got, err)
 		}
 	})
 
 	t.Run("malformed ids never reach Redis keys", func(t *testing.T) {
-		f := newRedisFixture(t, client, &clock{testNow}, false)
+		f := newRedisFixture(t, client, &storetest.Clock{T: testNow}, false)
 		for _, id := range []string{"x", "*", strings.Repeat("A", 42) + "*", strings.Repeat("A", 44), "../" + strings.Repeat("A", 40)} {
-			b := newBrowser()
-			b.jar[session.DefaultCookieName] = id
-			if _, err := f.store.Load(b.request()); !errors.Is(err, session.ErrNoSession) {
+			b := storetest.NewBrowser()
+			b.Jar[session.DefaultCookieName] = id
+			if _, err := f.store.Load(b.Request()); !errors.Is(err, session.ErrNoSession) {
 				t.Errorf("id %q: Load = %v; want ErrNoSession", id, err)
 			}
 		}
@@ -281,13 +286,13 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 	m := miniredis.RunT(t)
 	client := newTestClient(t, m.Addr())
-	clk := &clock{testNow}
+	clk := &storetest.Clock{T: testNow}
 	f := newRedisFixture(t, client, clk, false)
-	b := newBrowser()
-	save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour)})
+	b := storetest.NewBrowser()
+	storetest.Save(t, f.store, b, []byte("alice"), session.SaveOptions{Expiry: testNow.Add(time.Hour)})
 	m.Close()
 
-	r := b.request()
+	r := b.Request()
 	checks := []struct {
 		name string
 		call func() error
@@ -351,10 +356,10 @@ func TestRedisStoreTimeout(t *testing.T) {
 		}
 	}()
 	client := newTestClient(t, l.Addr().String())
-	s := session.NewRedisStore(client, newCodec(t, newSecret(t)), session.RedisOptions{Timeout: 50 * time.Millisecond})
-	b := newBrowser()
-	b.jar[session.DefaultCookieName] = strings.Repeat("A", 43)
-	if _, err := s.Load(b.request()); err == nil || errors.Is(err, session.ErrNoSession) {
+	s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{Timeout: 50 * time.Millisecond})
+	b := storetest.NewBrowser()
+	b.Jar[session.DefaultCookieName] = strings.Repeat("A", 43)
+	if _, err := s.Load(b.Request()); err == nil || errors.Is(err, session.ErrNoSession) {
 		t.Fatalf("Load from a silent Redis = %v, want a timeout error", err)
 	}
 }
@@ -376,7 +381,7 @@ func TestNewRedisClientFromURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			client, err := session.NewRedisClientFromURL(tc.url)
+			client, err := redisstore.NewRedisClientFromURL(tc.url)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -390,7 +395,7 @@ func TestNewRedisClientFromURL(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { client.Close() })
-			s := session.NewRedisStore(client, newCodec(t, newSecret(t)), session.RedisOptions{})
+			s := redisstore.NewRedisStore(client, storetest.NewCodec(t, storetest.NewSecret(t)), redisstore.RedisOptions{})
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatalf("Ping: %v", err)
 			}

@@ -1,4 +1,4 @@
-package session
+package browsercookie
 
 import (
 	"net/http"
@@ -7,18 +7,18 @@ import (
 )
 
 // FuzzRequestCookie checks the hand-written cookie reader against net/http: on every Cookie header that
-// http.ParseCookie accepts, requestCookie finds the same first value for a valid name as r.Cookie does.
+// http.ParseCookie accepts, Request finds the same first value for a valid name as r.Cookie does.
 // Seeds: testdata/fuzz/FuzzRequestCookie.
 func FuzzRequestCookie(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header, name string) {
 		r := &http.Request{Header: http.Header{"Cookie": {header}}}
-		got, gotOK := requestCookie(r, name) // must not panic, whatever the header
+		got, gotOK := Request(r, name) // must not panic, whatever the header
 		if _, err := http.ParseCookie(header); err != nil || !validCookieName(name) {
 			return
 		}
 		want, err := r.Cookie(name)
 		if wantOK := err == nil; gotOK != wantOK || (wantOK && got != want.Value) {
-			t.Fatalf("Cookie %q, name %q: requestCookie = %q, %v; r.Cookie = %v, %v", header, name, got, gotOK, want, err)
+			t.Fatalf("Cookie %q, name %q: Request = %q, %v; r.Cookie = %v, %v", header, name, got, gotOK, want, err)
 		}
 	})
 }
