@@ -1,4 +1,5 @@
-// Package localappidtest helps tests of relying parties drive localappid's login page as a browser would.
+// Package localappidtest helps tests of relying parties: it starts a localappid provider for the length of a test
+// and drives its login page as a browser would.
 package localappidtest
 
 import (
