@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/management"
@@ -23,6 +24,7 @@ type Auth struct {
 	cfg      Config
 	log      *slog.Logger
 	observer Observer
+	tracer   trace.Tracer
 
 	store session.Store
 	codec *session.Codec // seals the pending-login cookie
@@ -84,6 +86,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		observer: cfg.Observer,
+		tracer:   cfg.TracerProvider.Tracer(tracerName),
 		store:    cfg.Store,
 		codec:    codec,
 		pages:    set,

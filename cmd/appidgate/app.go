@@ -9,13 +9,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
+	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/internal/health"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/internal/tracing"
 	"github.com/appidgate/appidgate/metrics"
 )
 
@@ -29,22 +32,31 @@ type app struct {
 	checks  []health.Check
 	opts    serveOptions
 	closers []func() error
+	// traces traces requests, provider calls and Redis commands; trustedPeer tells whose trace context a
+	// request's span may continue (nil: no one's).
+	traces      *tracing.Provider
+	trustedPeer func(*http.Request) bool
 }
 
 // newApp builds the relying party for cfg, instrumented and logged as opts says. It does no network I/O: the
 // provider's metadata and keys load on first use, and readiness reports when they have.
 func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, error) {
 	a := &app{metrics: metrics.New(), opts: opts}
+	if err := a.startTracing(ctx); err != nil {
+		return nil, err
+	}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
+	cfg.TracerProvider = a.traces
 	// The request log line names the user, refused ones included.
 	cfg.OnUser = func(r *http.Request, u *appid.User) { logging.SetUser(r.Context(), u.ID) }
 	cfg.HTTPClient = &http.Client{
-		Timeout:   outboundTimeout,
-		Transport: a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
+		Timeout: outboundTimeout,
+		Transport: tracing.Transport(a.traces, a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
+			providerSpanName),
 	}
 	if cfg.RedisURL != "" {
-		store, closeStore, err := redisStore(cfg)
+		store, closeStore, err := redisStore(cfg, a.traces)
 		if err != nil {
 			return nil, err
 		}
@@ -75,8 +87,42 @@ func newApp(ctx context.Context, cfg appid.Config, opts serveOptions) (*app, err
 	return a, nil
 }
 
-// redisStore connects the Redis session store named by cfg.RedisURL.
-func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
+// startTracing makes a.traces: the tests' exporter when they gave one, else what the OTEL_* variables ask for.
+// The provider is shut down (its last spans sent) by serveWith, or by Close.
+func (a *app) startTracing(ctx context.Context) error {
+	var err error
+	switch {
+	case a.opts.spans != nil:
+		a.traces, err = tracing.WithExporter(a.opts.spans, buildinfo.Read().Version, true)
+	default:
+		a.traces, err = tracing.New(ctx, a.opts.traces, buildinfo.Read().Version)
+	}
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() error { return a.flushTraces(time.Second) })
+	if a.traces.Enabled() {
+		a.opts.logger.Info("traces are exported over OTLP/HTTP as the OTEL_* variables say")
+	}
+	return nil
+}
+
+// flushTraces sends the spans not yet exported and stops the exporter, waiting at most bound.
+func (a *app) flushTraces(bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	if err := a.traces.Shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: sending the last spans: %w", err)
+	}
+	return nil
+}
+
+// providerSpanName names the span of a call to the provider, IAM or the management API by its method and
+// endpoint ("POST token", "GET publickeys"): never by its path, which holds tenant and user ids.
+func providerSpanName(r *http.Request) string { return r.Method + " " + metrics.EndpointOf(r) }
+
+// redisStore connects the Redis session store named by cfg.RedisURL, its commands traced by tp.
+func redisStore(cfg appid.Config, tp *tracing.Provider) (*session.RedisStore, func() error, error) {
 	var roots *x509.CertPool
 	if cfg.RedisCACert != "" {
 		var err error
@@ -88,6 +134,7 @@ func redisStore(cfg appid.Config) (*session.RedisStore, func() error, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
 	}
+	client.AddHook(tracing.RedisHook(tp))
 	codec, err := session.NewCodec(cfg.SessionKeys...)
 	if err != nil {
 		client.Close()
@@ -116,7 +163,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) i
 func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handler,
 	newServer func(http.Handler) *http.Server) int {
 	log := a.opts.logger
-	handler := logging.Requests(log, a.metrics.Middleware(routes))
+	// The span is outermost so that the request's log line carries its trace id; Route sits next to the mux,
+	// which writes the route it matched into the request.
+	handler := tracing.Handler(a.traces, a.trustedPeer,
+		logging.Requests(log, a.metrics.Middleware(tracing.Route(routes))))
+	var stopped atomic.Pointer[time.Time]
+	context.AfterFunc(ctx, func() { now := time.Now(); stopped.Store(&now) })
 
 	var mln net.Listener
 	if a.opts.metricsAddr != "" {
@@ -140,6 +192,14 @@ func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handle
 			failed = errors.Join(failed, err)
 			log.Error("server stopped with an error", "err", err.Error())
 		}
+	}
+	// The last spans go out with what is left of the drain bound (a tenth of a second at least, five at most).
+	left := a.opts.drain
+	if at := stopped.Load(); at != nil {
+		left -= time.Since(*at)
+	}
+	if err := a.flushTraces(min(max(left, 100*time.Millisecond), 5*time.Second)); err != nil {
+		log.Warn("traces not all sent at shutdown", "err", err.Error())
 	}
 	if failed != nil {
 		return 1

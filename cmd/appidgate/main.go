@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/appidgate/appidgate/internal/buildinfo"
 )
 
@@ -21,6 +23,8 @@ type env struct {
 	getenv         func(string) string
 	lookupEnv      func(string) (string, bool)
 	environ        func() []string // NAME=value entries, for the unknown-setting check; nil skips it
+	// spans, when set (by tests), receives every span as it ends, whatever the OTEL_* variables say.
+	spans sdktrace.SpanExporter
 }
 
 const usage = `usage: appidgate <command> [flags]

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
+	"github.com/appidgate/appidgate/internal/tracing"
 )
 
 // serveOptions are the process-level settings shared by the serving commands, read from the environment.
@@ -24,6 +27,8 @@ type serveOptions struct {
 	localIdP     bool          // APPIDGATE_LOCAL_IDP: run the local provider even where App ID is required
 	idpAddr      string        // APPIDGATE_IDP_ADDR: where the in-process local provider listens
 	idpURL       string        // APPIDGATE_IDP_URL: the local provider's public origin, when not its listen address
+	traces       tracing.Settings
+	spans        sdktrace.SpanExporter // env.spans: tests' exporter, in place of the OTEL_* settings
 }
 
 // readServeOptions reads serveOptions, naming every invalid setting, and checks the environment for unknown
@@ -77,6 +82,10 @@ func readServeOptions(e env) (serveOptions, []string) {
 			o.idpAddr = ":5001"
 		}
 	}
+	var traceProblems []string
+	o.traces, traceProblems = tracing.ReadSettings(e.getenv)
+	problems = append(problems, traceProblems...)
+	o.spans = e.spans
 	unknown := checkEnviron(e, r, log) // first: it reports through r into problems
 	return o, append(problems, unknown...)
 }
