@@ -56,11 +56,19 @@ type Settings struct {
 // OTEL_TRACES_EXPORTER is otlp, or is unset and OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
 // is set; never when OTEL_SDK_DISABLED is true. It returns one problem per variable it cannot honour.
 func ReadSettings(getenv func(string) string) (Settings, []string) {
+	// Each is read whatever the others say, so that the settings table's list is what the commands read.
+	var (
+		disabled       = strings.TrimSpace(getenv("OTEL_SDK_DISABLED"))
+		exporters      = strings.TrimSpace(getenv("OTEL_TRACES_EXPORTER"))
+		endpoint       = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+		tracesEndpoint = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+		protocol       = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+		tracesProtocol = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	)
 	var problems []string
-	exporters := strings.TrimSpace(getenv("OTEL_TRACES_EXPORTER"))
 	export := false
 	if exporters == "" {
-		export = getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+		export = endpoint != "" || tracesEndpoint != ""
 	} else {
 		for e := range strings.SplitSeq(exporters, ",") {
 			switch strings.ToLower(strings.TrimSpace(e)) {
@@ -73,17 +81,16 @@ func ReadSettings(getenv func(string) string) (Settings, []string) {
 			}
 		}
 	}
-	if disabled := strings.TrimSpace(getenv("OTEL_SDK_DISABLED")); strings.EqualFold(disabled, "true") {
+	if strings.EqualFold(disabled, "true") {
 		export = false
 	}
-	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	name := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-	if protocol == "" {
-		protocol, name = getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL"
+	if tracesProtocol == "" {
+		tracesProtocol, name = protocol, "OTEL_EXPORTER_OTLP_PROTOCOL"
 	}
-	if export && protocol != "" && protocol != "http/protobuf" {
+	if export && tracesProtocol != "" && tracesProtocol != "http/protobuf" {
 		problems = append(problems, fmt.Sprintf("%s: appidgate sends traces with http/protobuf, got %q "+
-			"(an OpenTelemetry Collector accepts both on ports 4318 and 4317)", name, protocol))
+			"(an OpenTelemetry Collector accepts both on ports 4318 and 4317)", name, tracesProtocol))
 	}
 	return Settings{Export: export}, problems
 }
