@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/buildinfo"
@@ -102,7 +104,13 @@ func (a *app) startTracing(ctx context.Context) error {
 	}
 	a.closers = append(a.closers, func() error { return a.flushTraces(time.Second) })
 	if a.traces.Enabled() {
-		a.opts.logger.Info("traces are exported over OTLP/HTTP as the OTEL_* variables say")
+		log := a.opts.logger
+		// The SDK reports failed exports to OpenTelemetry's one error handler, which otherwise writes
+		// unstructured lines to stderr: make them warnings of the process's log.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("tracing: spans not exported", "err", err.Error())
+		}))
+		log.Info("traces are exported over OTLP/HTTP as the OTEL_* variables say")
 	}
 	return nil
 }
