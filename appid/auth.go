@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/appidgate/appidgate/appid/iam"
@@ -24,6 +25,7 @@ type Auth struct {
 	log      *slog.Logger
 	observer Observer
 	audit    *audit.Logger // nil: no audit records
+	tracer   trace.Tracer
 
 	store session.Store
 	pages *pages.Set // the pages people see: 403, failures, logout, signed out
@@ -76,6 +78,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		log:      cfg.Logger,
 		observer: cfg.Observer,
 		audit:    audit.New(cfg.AuditLogger),
+		tracer:   cfg.TracerProvider.Tracer(tracerName),
 		store:    cfg.Store,
 		pages:    set,
 

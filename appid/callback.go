@@ -140,7 +140,9 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 			"The identity provider did not issue tokens for this login.")
 		return
 	}
-	st, err := a.provider.session(ctx, tok, pending.Nonce, nil, now)
+	vctx, span := a.startSpan(ctx, spanVerifyTokens)
+	st, err := a.provider.session(vctx, tok, pending.Nonce, nil, now)
+	endSpan(span, err)
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
 		status, fail := http.StatusBadGateway, loginFailure{reason: failTokenInvalid}
@@ -159,7 +161,9 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	st.id = newSessionID()
 	if a.roles != nil {
-		roles, err := a.roles(ctx, st.user.ID)
+		rctx, span := a.startSpan(ctx, spanRoles)
+		roles, err := a.roles(rctx, st.user.ID)
+		endSpan(span, err)
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: reading roles failed", "error", err)
 			if errors.Is(err, iam.ErrNoToken) { // no credential to ask with: this app's setup, not App ID
@@ -221,8 +225,10 @@ func (l loginFailure) record() audit.Record {
 }
 
 // exchange redeems the code at the token endpoint.
-func (f *loginFlow) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (*oauth2.Token, error) {
+func (f *loginFlow) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (tok *oauth2.Token, err error) {
 	a := f.a
+	ctx, span := a.startSpan(ctx, spanTokenExchange)
+	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/appidgate/appidgate/appid/iam"
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/internal/settings"
@@ -158,6 +161,10 @@ type Config struct {
 	Store session.Store
 	// Observer receives events for metrics; nil drops them.
 	Observer Observer
+	// TracerProvider traces the steps that wait on the provider (token exchange, token verification, roles,
+	// refresh, introspection) as spans under the span in the request's context; nil traces nothing. Give
+	// HTTPClient a tracing transport too to see each call.
+	TracerProvider trace.TracerProvider
 	// Logger receives diagnostics (never tokens); nil means slog.Default().
 	Logger *slog.Logger
 	// AuditLogger receives the audit events (sign-ins, refusals, logouts, sessions the provider ended) as INFO
@@ -423,6 +430,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.TracerProvider == nil {
+		c.TracerProvider = noop.NewTracerProvider()
 	}
 	return c
 }

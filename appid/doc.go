@@ -139,7 +139,9 @@
 // with errors.As. At request time, handlers see no errors: refusals are answered as described above, a
 // provider that cannot be reached during login gets a 502 or 503 page, and the failures are logged to
 // [Config.Logger], never with tokens. [Config.Observer] receives login, authorization, refresh and store events
-// for metrics; package [github.com/appidgate/appidgate/metrics] implements it for Prometheus. [Auth.Ready] suits
+// for metrics; package [github.com/appidgate/appidgate/metrics] implements it for Prometheus. With
+// [Config.TracerProvider] (OpenTelemetry), the steps that wait on the provider (token exchange, token checks,
+// roles, refresh, introspection) are spans under the request's span, recording no token. [Auth.Ready] suits
 // a readiness probe. The built-in pages (403, failures, logout) can be replaced with templates of your own
 // ([Config.TemplatesDir]).
 //

@@ -40,7 +40,9 @@ func (a *Auth) introspect(ctx context.Context, st *sessionState) bool {
 
 // introspectToken posts token to the provider's introspection endpoint, authenticated as the client, and returns
 // the answer's members. Failing to get an answer is errProviderUnavailable.
-func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, token string) (map[string]any, error) {
+func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, token string) (_ map[string]any, err error) {
+	ctx, span := a.startSpan(ctx, spanIntrospect)
+	defer func() { endSpan(span, err) }()
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	resp, err := a.postClientForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
 	if err != nil {

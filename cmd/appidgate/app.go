@@ -8,17 +8,23 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/redisstore"
 	"github.com/appidgate/appidgate/internal/appidenv"
+	"github.com/appidgate/appidgate/internal/audit"
+	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/internal/health"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
+	"github.com/appidgate/appidgate/internal/tracing"
 	"github.com/appidgate/appidgate/metrics"
 )
 
@@ -35,6 +41,13 @@ type app struct {
 	// stopping is set when serving's context ends (SIGTERM): /readyz fails from then on, while the server
 	// still serves for APPIDGATE_SHUTDOWN_DELAY.
 	stopping atomic.Bool
+	// traces traces requests, provider calls and Redis commands; trustedPeer tells whose trace context a
+	// request's span may continue (nil: no one's).
+	traces      *tracing.Provider
+	trustedPeer func(*http.Request) bool
+	// trustedProxies are the peers whose X-Forwarded-For names the client in audit records (nil: the peer is
+	// the client).
+	trustedProxies []netip.Prefix
 }
 
 // errStopping is the readiness failure of an instance that has been asked to stop.
@@ -44,6 +57,9 @@ var errStopping = errors.New("shutting down: SIGTERM received")
 // provider's metadata and keys load on first use, and readiness reports when they have.
 func newApp(ctx context.Context, cfg appid.Config, redis appidenv.Redis, opts serveOptions) (*app, error) {
 	a := &app{metrics: metrics.New(), opts: opts}
+	if err := a.startTracing(ctx); err != nil {
+		return nil, err
+	}
 	cfg.Logger = opts.logger
 	cfg.Observer = a.metrics
 	auditLogger, closeAudit, err := opts.auditLog.open()
@@ -52,14 +68,16 @@ func newApp(ctx context.Context, cfg appid.Config, redis appidenv.Redis, opts se
 	}
 	cfg.AuditLogger = auditLogger
 	a.closers = append(a.closers, closeAudit)
+	cfg.TracerProvider = a.traces
 	// The request log line names the user, refused ones included.
 	cfg.OnUser = func(r *http.Request, u *appid.User) { logging.SetUser(r.Context(), u.ID) }
 	cfg.HTTPClient = &http.Client{
-		Timeout:   outboundTimeout,
-		Transport: a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
+		Timeout: outboundTimeout,
+		Transport: tracing.Transport(a.traces, a.metrics.Transport(http.DefaultTransport, metrics.EndpointOf),
+			providerSpanName),
 	}
 	if redis.URL != "" {
-		store, closeStore, err := redisStore(cfg, redis)
+		store, closeStore, err := redisStore(cfg, redis, a.traces)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -92,8 +110,49 @@ func newApp(ctx context.Context, cfg appid.Config, redis appidenv.Redis, opts se
 	return a, nil
 }
 
-// redisStore connects the Redis session store that redis names, sealing sessions with cfg's keys.
-func redisStore(cfg appid.Config, redis appidenv.Redis) (*redisstore.RedisStore, func() error, error) {
+// startTracing makes a.traces: the tests' exporter when they gave one, else what the OTEL_* variables ask for.
+// The provider is shut down (its last spans sent) by serveWith, or by Close.
+func (a *app) startTracing(ctx context.Context) error {
+	var err error
+	switch {
+	case a.opts.spans != nil:
+		a.traces, err = tracing.WithExporter(a.opts.spans, buildinfo.Read().Version, true)
+	default:
+		a.traces, err = tracing.New(ctx, a.opts.traces, buildinfo.Read().Version)
+	}
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() error { return a.flushTraces(time.Second) })
+	if a.traces.Enabled() {
+		log := a.opts.logger
+		// The SDK reports failed exports to OpenTelemetry's one error handler, which otherwise writes
+		// unstructured lines to stderr: make them warnings of the process's log.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("tracing: spans not exported", "err", err.Error())
+		}))
+		log.Info("traces are exported over OTLP/HTTP as the OTEL_* variables say")
+	}
+	return nil
+}
+
+// flushTraces sends the spans not yet exported and stops the exporter, waiting at most bound.
+func (a *app) flushTraces(bound time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	if err := a.traces.Shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: sending the last spans: %w", err)
+	}
+	return nil
+}
+
+// providerSpanName names the span of a call to the provider, IAM or the management API by its method and
+// endpoint ("POST token", "GET publickeys"): never by its path, which holds tenant and user ids.
+func providerSpanName(r *http.Request) string { return r.Method + " " + metrics.EndpointOf(r) }
+
+// redisStore connects the Redis session store that redis names, sealing sessions with cfg's keys, its commands
+// traced by tp.
+func redisStore(cfg appid.Config, redis appidenv.Redis, tp *tracing.Provider) (*redisstore.RedisStore, func() error, error) {
 	var roots *x509.CertPool
 	if redis.CACert != "" {
 		var err error
@@ -105,6 +164,7 @@ func redisStore(cfg appid.Config, redis appidenv.Redis) (*redisstore.RedisStore,
 	if err != nil {
 		return nil, nil, fmt.Errorf("APPIDGATE_REDIS_URL: %w", err)
 	}
+	client.AddHook(tracing.RedisHook(tp))
 	codec, err := session.NewCodec(cfg.SessionKeys...)
 	if err != nil {
 		client.Close()
@@ -147,7 +207,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) i
 func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handler,
 	newServer func(http.Handler) *http.Server) int {
 	log := a.opts.logger
-	handler := logging.Requests(log, a.metrics.Middleware(routes))
+	// The span is outermost so that the request's log line carries its trace id; Route sits next to the mux,
+	// which writes the route it matched into the request.
+	// The audit's client address goes into the request's context outermost, so that nothing between Route and
+	// the mux makes a new request: the mux writes the route it matched into the request it is given.
+	handler := audit.ClientAddresses(a.trustedProxies, tracing.Handler(a.traces, a.trustedPeer,
+		logging.Requests(log, a.metrics.Middleware(tracing.Route(routes)))))
+	var stopped atomic.Pointer[time.Time]
+	context.AfterFunc(ctx, func() { now := time.Now(); stopped.Store(&now) })
 
 	var mln net.Listener
 	if a.opts.metricsAddr != "" {
@@ -172,6 +239,14 @@ func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handle
 			failed = errors.Join(failed, err)
 			log.Error("server stopped with an error", "err", err.Error())
 		}
+	}
+	// The last spans go out with what is left of the drain bound (a tenth of a second at least, five at most).
+	left := a.opts.drain
+	if at := stopped.Load(); at != nil {
+		left -= time.Since(*at)
+	}
+	if err := a.flushTraces(min(max(left, 100*time.Millisecond), 5*time.Second)); err != nil {
+		log.Warn("traces not all sent at shutdown", "err", err.Error())
 	}
 	if failed != nil {
 		return 1

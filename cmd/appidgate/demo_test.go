@@ -58,6 +58,12 @@ var openLine = regexp.MustCompile(`open (http://[\w.:\[\]-]+)`)
 
 func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 	t.Helper()
+	return startDemoWith(t, vars, nil)
+}
+
+// startDemoWith is startDemo with the command's env changed by change, when not nil.
+func startDemoWith(t *testing.T, vars map[string]string, change func(*env)) *demoProcess {
+	t.Helper()
 	if vars == nil {
 		vars = map[string]string{}
 	}
@@ -68,7 +74,11 @@ func startDemo(t *testing.T, vars map[string]string) *demoProcess {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &demoProcess{stdout: &testkit.Buffer{}, stderr: &testkit.Buffer{}}
 	done := make(chan int, 1)
-	go func() { done <- runDemo(ctx, nil, testEnv(vars, d.stdout, d.stderr)) }()
+	e := testEnv(vars, d.stdout, d.stderr)
+	if change != nil {
+		change(&e)
+	}
+	go func() { done <- runDemo(ctx, nil, e) }()
 	var once sync.Once
 	code := -1
 	d.stop = func() int {

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/appidgate/appidgate/internal/buildinfo"
 	"github.com/appidgate/appidgate/internal/server"
 )
@@ -23,6 +25,8 @@ type env struct {
 	lookupEnv      func(string) (string, bool)
 	environ        func() []string  // NAME=value entries, for the unknown-setting check; nil skips it
 	hangup         <-chan os.Signal // SIGHUP, which makes the proxy reload its routes; nil: none arrive
+	// spans, when set (by tests), receives every span as it ends, whatever the OTEL_* variables say.
+	spans sdktrace.SpanExporter
 }
 
 const usage = `usage: appidgate <command> [flags]

@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
+	"github.com/appidgate/appidgate/internal/tracing"
 )
 
 // serveOptions are the process-level settings shared by the serving commands, read from the environment.
@@ -27,6 +31,8 @@ type serveOptions struct {
 	idpAddr      string        // APPIDGATE_IDP_ADDR: where the in-process local provider listens
 	idpURL       string        // APPIDGATE_IDP_URL: the local provider's public origin, when not its listen address
 	auditLog     auditLog      // APPIDGATE_AUDIT_LOG: where audit events go
+	traces       tracing.Settings
+	spans        sdktrace.SpanExporter // env.spans: tests' exporter, in place of the OTEL_* settings
 }
 
 // readServeOptions reads serveOptions, naming every invalid setting, and checks the environment for unknown
@@ -94,6 +100,12 @@ func readServeOptions(e env) (serveOptions, []appid.Problem) {
 			o.idpAddr = ":5001"
 		}
 	}
+	var traceProblems []string
+	o.traces, traceProblems = tracing.ReadSettings(e.getenv)
+	for _, p := range traceProblems {
+		problems = append(problems, appid.Problem{Reason: p}) // each names its OTEL_* variable
+	}
+	o.spans = e.spans
 	unknown := checkEnviron(e, r, log) // first: it reports through r into problems
 	return o, append(problems, unknown...)
 }

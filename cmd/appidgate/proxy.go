@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/appid"
-	"github.com/appidgate/appidgate/internal/audit"
 	"github.com/appidgate/appidgate/internal/problem"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"
 	"github.com/appidgate/appidgate/internal/supervise"
+	"github.com/appidgate/appidgate/internal/tracing"
 	"github.com/appidgate/appidgate/proxy"
 	"github.com/appidgate/appidgate/proxy/assertion"
 )
@@ -187,9 +187,10 @@ func runProxy(ctx context.Context, args []string, e env) int {
 			AccessToken: f.passAccessToken},
 		Assertion:      signer,
 		TrustedProxies: trusted,
-		Transport:      rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)),
-		Logger:         log,
-		TemplatesDir:   rp.cfg.TemplatesDir,
+		Transport: tracing.Transport(rp.app.traces,
+			rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)), upstreamSpanName),
+		Logger:       log,
+		TemplatesDir: rp.cfg.TemplatesDir,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
@@ -221,11 +222,14 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	fa.Mount(mux)
 	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
 	mux.Handle("/", p)
+	// Only the proxies in front may continue their trace here; anyone else's request starts a trace of its own,
+	// and the upstream receives this trace's context, never the client's.
+	rp.app.trustedPeer = tracing.TrustedPeers(trusted)
 	var handler http.Handler = mux
 	if rp.local && !rp.opts.localIdP {
 		handler = canonicalHost(rp.cfg.RedirectURL, log, mux)
 	}
-	handler = audit.ClientAddresses(trusted, handler) // audit records name the client the trusted proxies saw
+	rp.app.trustedProxies = trusted // audit records name the client these proxies saw
 
 	var child *supervise.Child
 	if len(command) > 0 {
@@ -308,6 +312,10 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	}
 	return status
 }
+
+// upstreamSpanName names the span of a request passed on to the upstream app: "GET upstream". The server span
+// above it names the route.
+func upstreamSpanName(r *http.Request) string { return r.Method + " upstream" }
 
 // loadRoutes reads the routes file and flags of f, to be reloaded when the file changes.
 func loadRoutes(f proxyFlags) (*proxy.LiveRoutes, error) {

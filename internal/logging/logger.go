@@ -8,12 +8,22 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// The attributes that tie a log line to the trace of its request, named as OpenTelemetry's log data model
+// names them.
+const (
+	traceIDKey = "trace_id"
+	spanIDKey  = "span_id"
 )
 
 // New returns a logger writing to w. format is "json", "text" or "auto" (text when w is a terminal, JSON
 // otherwise, so containers get JSON and a developer's shell gets text); level is "debug", "info", "warn" or
 // "error". Both are case-insensitive; an empty value means "auto" and "info". Every line logged with the context
-// of a request (InfoContext, WarnContext, ...) inside the Requests middleware carries the request's request_id.
+// of a request (InfoContext, WarnContext, ...) inside the Requests middleware carries the request's request_id,
+// and, when the request's span is recording (traces are exported), its trace_id and span_id.
 func New(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	switch strings.ToLower(strings.TrimSpace(level)) {
@@ -48,16 +58,27 @@ func New(w io.Writer, format, level string) (*slog.Logger, error) {
 }
 
 // withRequestID wraps h so that a record logged with the context of a request inside the Requests middleware
-// carries that request's id as request_id, unless the record names one itself.
+// carries that request's id as request_id, unless the record names one itself, and the trace_id and span_id of
+// the recording span in the context, if any.
 func withRequestID(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 // requestIDHandler is the handler withRequestID returns.
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	cloned := false
 	if id := RequestID(ctx); id != "" && !hasAttr(r, requestIDKey) {
 		r = r.Clone()
+		cloned = true
 		r.AddAttrs(slog.String(requestIDKey, id))
+	}
+	// A span that is recording is being exported: its ids let the line be found from the trace and back.
+	if span := trace.SpanFromContext(ctx); span.IsRecording() && !hasAttr(r, traceIDKey) {
+		if !cloned {
+			r = r.Clone()
+		}
+		sc := span.SpanContext()
+		r.AddAttrs(slog.String(traceIDKey, sc.TraceID().String()), slog.String(spanIDKey, sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

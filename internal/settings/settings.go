@@ -71,12 +71,13 @@ const (
 	GroupForward    Group = "Forward-auth"
 	GroupLocal      Group = "Local provider"
 	GroupOperations Group = "Listening, logs and operations"
+	GroupTracing    Group = "Tracing"
 	GroupOther      Group = "Read by other tools"
 )
 
 // groups lists the groups in their documentation order.
 var groups = []Group{GroupProvider, GroupSessions, GroupPages, GroupProxy, GroupForward, GroupLocal,
-	GroupOperations, GroupOther}
+	GroupOperations, GroupTracing, GroupOther}
 
 // Setting is one row of the table.
 type Setting struct {

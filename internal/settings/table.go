@@ -202,6 +202,30 @@ var table = []Setting{
 			"router can send them apart from the other lines of the same stream; their fields are in " +
 			"docs/operations.md. A file is created with mode 0600 and appended to; rotate it with copytruncate."},
 
+	// Tracing: OpenTelemetry's standard variables (see docs/operations.md#tracing).
+	{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Kind: KindURL, Default: "traces off", Group: GroupTracing,
+		ReadBy:  Demo | Proxy,
+		Summary: "The OTLP/HTTP collector, such as `http://otel-collector:4318`: setting it turns traces on.",
+		Details: "Spans go to its `/v1/traces` in protobuf, in batches. The OpenTelemetry SDK also honours the " +
+			"other standard variables: `OTEL_EXPORTER_OTLP_HEADERS` (and `_TRACES_HEADERS`), `_TIMEOUT`, " +
+			"`_COMPRESSION`, `_CERTIFICATE`, `OTEL_SERVICE_NAME` (default `appidgate`), `OTEL_RESOURCE_ATTRIBUTES`, " +
+			"`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (default: every trace, or as the trusted caller " +
+			"decided), and `OTEL_BSP_*` for batching."},
+	{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Kind: KindURL, Default: "the endpoint with /v1/traces",
+		Group: GroupTracing, ReadBy: Demo | Proxy,
+		Summary: "The full URL spans are posted to, instead of the one derived from `OTEL_EXPORTER_OTLP_ENDPOINT`; setting it turns traces on."},
+	{Name: "OTEL_TRACES_EXPORTER", Kind: KindString, Default: "otlp when an endpoint is set, else none",
+		Group: GroupTracing, ReadBy: Demo | Proxy,
+		Summary: "`otlp` turns traces on (to `http://localhost:4318` without an endpoint); `none` turns them off.",
+		Details: "Any other exporter (`console`, `zipkin`) is a start-up problem."},
+	{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Kind: KindString, Default: "http/protobuf", Group: GroupTracing,
+		ReadBy:  Demo | Proxy,
+		Summary: "Must be `http/protobuf` (or unset) when traces are on: appidgate does not send OTLP over gRPC."},
+	{Name: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", Kind: KindString, Default: "as OTEL_EXPORTER_OTLP_PROTOCOL",
+		Group: GroupTracing, ReadBy: Demo | Proxy, Summary: "The same, for traces only."},
+	{Name: "OTEL_SDK_DISABLED", Kind: KindBool, Default: "false", Group: GroupTracing, ReadBy: Demo | Proxy,
+		Summary: "`true` turns traces off whatever the other variables say."},
+
 	// Other tools.
 	{Name: "APPID_SERVICE_INSTANCE", Kind: KindString, Group: GroupOther, ReadBy: Deploy,
 		Summary: "`deploy/codeengine.sh`: the App ID instance to bind to the app (see docs/code-engine.md)."},

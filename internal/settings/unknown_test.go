@@ -24,6 +24,8 @@ func TestUnknown(t *testing.T) {
 		{"nothing close", []string{"APPIDGATE_COLOUR_SCHEME=dark"}, []string{"unknown setting APPIDGATE_COLOUR_SCHEME"}},
 		{"other programs' variables", []string{"PATH=/bin", "HOME=/root", "CE_APP=a", "CE_SERVICES={}",
 			"SESSION_MANAGER=x", "IBMCLOUD_API_KEY=k", "PORTS=1", "APPIDGATE=1"}, nil},
+		{"OpenTelemetry's variables, listed or not", []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318",
+			"OTEL_EXPORTER_OTLP_HEADERS=x=y", "OTEL_SERVICE_NAME=gate", "OTEL_TRACES_SAMPLER=always_on"}, nil},
 		{"settings and test-only variables", []string{"APPIDGATE_SESSION_MAX_AGE=2h", "PORT=8080",
 			"APPIDGATE_AXE_CORE=/x", "APPIDGATE_SCREENSHOTS_DIR=/y", "APPID_REDIRECT_URI=http://x"}, nil},
 		{"a value with =", []string{"APPIDGATE_AUTH_PARAM=a=b"},
