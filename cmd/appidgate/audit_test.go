@@ -90,25 +90,8 @@ func TestAuditClientBehindTrustedProxy(t *testing.T) {
 		trusted, want string
 	}{{"127.0.0.1", "198.51.100.9"}, {"10.0.0.0/8", "127.0.0.1"}} {
 		t.Run("trusted "+tc.trusted, func(t *testing.T) {
-			stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan int, 1)
-			go func() {
-				done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--trusted-proxy", tc.trusted},
-					testEnv(map[string]string{"PORT": "0"}, stdout, stderr))
-			}()
-			defer func() {
-				cancel()
-				select {
-				case <-done:
-				case <-time.After(30 * time.Second):
-					t.Error("the proxy did not stop within 30 s")
-				}
-			}()
-			if !stdout.Wait(10*time.Second, openLine.MatchString) {
-				t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-			}
-			base := openLine.FindStringSubmatch(stdout.String())[1]
+			run := startProxy(t, []string{"--upstream", upstream.URL, "--trusted-proxy", tc.trusted}, nil)
+			base, stderr := run.base, run.stderr
 			req, _ := http.NewRequest(http.MethodGet, base+"/afterauth?state=forged&code=x", nil)
 			req.Header.Set("X-Forwarded-For", "198.51.100.9")
 			resp, err := http.DefaultClient.Do(req)

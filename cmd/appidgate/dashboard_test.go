@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -147,22 +146,8 @@ func TestDashboardMetricsExist(t *testing.T) {
 	defer upstream.Close()
 	vars := map[string]string{"PORT": "0", "APPIDGATE_REDIS_URL": "redis://" + redis.Addr(),
 		"APPIDGATE_REVALIDATE_INTERVAL": "1s"}
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- runProxy(ctx, []string{"--upstream", upstream.URL}, testEnv(vars, stdout, stderr)) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	if !stdout.Wait(10*time.Second, openLine.MatchString) {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
-	base := openLine.FindStringSubmatch(stdout.String())[1]
+	run := startProxy(t, []string{"--upstream", upstream.URL}, vars)
+	base := run.base
 
 	alice, bob := testkit.NewBrowser(t), testkit.NewBrowser(t)
 	if got := alice.SignIn(alice.Get(base+"/auth_route"), "alice", "alice"); got.Status != http.StatusOK ||

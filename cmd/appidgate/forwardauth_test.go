@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/appidgate/appidgate/internal/frontproxytest"
 	"github.com/appidgate/appidgate/internal/testkit"
@@ -126,26 +125,8 @@ func TestForwardAuthFirstTry(t *testing.T) {
 	front := fmt.Sprintf("http://localhost:%d", nginxPort)
 	vars := map[string]string{"PORT": fmt.Sprint(proxyPort), "APPID_REDIRECT_URI": front + "/afterauth",
 		"APPIDGATE_LOG_LEVEL": "debug"}
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", app.URL, "--trusted-proxy", "127.0.0.1/32"}, testEnv(vars, stdout, stderr))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-		if t.Failed() {
-			t.Logf("the proxy's log:\n%s", stderr.String())
-		}
-	})
-	if !stdout.Wait(10*time.Second, func(s string) bool { return strings.Contains(s, "open ") }) {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	run := startProxy(t, []string{"--upstream", app.URL, "--trusted-proxy", "127.0.0.1/32"}, vars)
+	stdout, stderr := run.stdout, run.stderr
 	if want := "appidgate proxy: open " + front + " "; !strings.Contains(stdout.String(), want) {
 		t.Errorf("the banner %q does not say %q", stdout.String(), want)
 	}

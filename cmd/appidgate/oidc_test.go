@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -160,24 +159,7 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 		"SESSION_SECRET_KEY":    "test-session-key-0123456789abcdef",
 		"APPIDGATE_ROLES_CLAIM": "groups",
 	}
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--policy", "/admin=role:admin"},
-			testEnv(vars, stdout, stderr))
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	})
-	if !stdout.Wait(10*time.Second, openLine.MatchString) {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	stderr := startProxy(t, []string{"--upstream", upstream.URL, "--policy", "/admin=role:admin"}, vars).stderr
 
 	signIn := func(username string) (*testkit.Browser, testkit.Page) {
 		b := testkit.NewBrowser(t)

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/appidgate/appidgate/internal/testkit"
 )
@@ -192,28 +191,7 @@ func TestPolicyCheckAgreesWithProxy(t *testing.T) {
 			"scopes": r.Header.Get("X-Appidgate-Scopes")})
 	}))
 	defer upstream.Close()
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--routes", routes},
-			testEnv(map[string]string{"PORT": "0"}, stdout, stderr))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	var base string
-	if stdout.Wait(10*time.Second, openLine.MatchString) {
-		base = openLine.FindStringSubmatch(stdout.String())[1]
-	}
-	if base == "" {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	base := startProxy(t, []string{"--upstream", upstream.URL, "--routes", routes}, map[string]string{"PORT": "0"}).base
 	requests := []struct{ method, path string }{
 		{"GET", "/admin"}, {"GET", "/admin/users"}, {"GET", "/noauth_route/../admin"}, {"GET", "/api/items"},
 		{"POST", "/reports"}, {"GET", "/reports"}, {"DELETE", "/reports/1"}, {"GET", "/noauth_route"},

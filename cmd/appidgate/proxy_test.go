@@ -89,28 +89,8 @@ func TestProxyForwardAuthMounted(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer upstream.Close()
 	vars := map[string]string{"PORT": "0"}
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--public", "/noauth_route",
-			"--trusted-proxy", "127.0.0.1,::1"}, testEnv(vars, stdout, stderr))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	var base string
-	if stdout.Wait(10*time.Second, openLine.MatchString) {
-		base = openLine.FindStringSubmatch(stdout.String())[1]
-	}
-	if base == "" {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	base := startProxy(t, []string{"--upstream", upstream.URL, "--public", "/noauth_route",
+		"--trusted-proxy", "127.0.0.1,::1"}, vars).base
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string, header ...string) int {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -175,28 +155,8 @@ func TestProxyStartTimeout(t *testing.T) {
 func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
 	t.Parallel()
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", dead, "--public", "/"},
-			testEnv(map[string]string{"PORT": "0", "APPIDGATE_LOG_FORMAT": "json"}, stdout, stderr))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	var base string
-	if stdout.Wait(10*time.Second, openLine.MatchString) {
-		base = openLine.FindStringSubmatch(stdout.String())[1]
-	}
-	if base == "" {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	run := startProxy(t, []string{"--upstream", dead, "--public", "/"}, map[string]string{"APPIDGATE_LOG_FORMAT": "json"})
+	base, stderr := run.base, run.stderr
 	req, _ := http.NewRequest(http.MethodGet, base+"/page", nil)
 	req.Header.Set("Accept", "text/html")
 	resp, err := http.DefaultClient.Do(req)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -152,28 +151,8 @@ func TestProxyReloadsChangedRoutesFile(t *testing.T) {
 	defer upstream.Close()
 	routes := filepath.Join(t.TempDir(), "routes.yaml")
 	replaceFile(t, routes, routesXPublic)
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--routes", routes},
-			testEnv(map[string]string{"PORT": "0", "APPIDGATE_ROUTES_RELOAD_INTERVAL": "50ms"}, stdout, stderr))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	var base string
-	if stdout.Wait(10*time.Second, openLine.MatchString) {
-		base = openLine.FindStringSubmatch(stdout.String())[1]
-	}
-	if base == "" {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	run := startProxy(t, []string{"--upstream", upstream.URL, "--routes", routes}, map[string]string{"PORT": "0", "APPIDGATE_ROUTES_RELOAD_INTERVAL": "50ms"})
+	base, stderr := run.base, run.stderr
 	waitStatus(t, base+"/x", http.StatusOK, "at start, /x is public")
 	replaceFile(t, routes, routesXAdmin)
 	waitStatus(t, base+"/x", http.StatusUnauthorized, "once the file changed, /x is an admin-only API")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -123,26 +122,8 @@ func TestTracesOfLoginProxyAndRefresh(t *testing.T) {
 		"APPIDGATE_LOG_FORMAT":    "json",
 	}
 	spans := tracetest.NewInMemoryExporter()
-	stdout, stderr := &testkit.Buffer{}, &testkit.Buffer{}
-	e := testEnv(vars, stdout, stderr)
-	e.spans = spans
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- runProxy(ctx, []string{"--upstream", upstream.URL, "--public", "/open",
-			"--trusted-proxy", "127.0.0.2/32"}, e)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the proxy did not stop within 30 s")
-		}
-	}()
-	if !stdout.Wait(10*time.Second, openLine.MatchString) {
-		t.Fatalf("the proxy printed no address; stderr:\n%s", stderr.String())
-	}
+	stderr := startProxy(t, []string{"--upstream", upstream.URL, "--public", "/open", "--trusted-proxy", "127.0.0.2/32"},
+		vars, func(e *env) { e.spans = spans }).stderr
 
 	// A login, landing on the upstream with the query string the user asked for.
 	const query = "q=query-marker-4711"
