@@ -57,8 +57,13 @@ func TestReplicasBehindNginx(t *testing.T) {
 		}
 		t.Skip("redis-server is not installed")
 	}
+	// The two modes share nothing (provider, nginx, replicas and ports are each their own) and mostly wait on
+	// token lifetimes and restarts: side by side they take the time of one.
 	for _, mode := range []string{"redis", "cookies"} {
-		t.Run(mode, func(t *testing.T) { runReplicas(t, mode == "redis") })
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			runReplicas(t, mode == "redis")
+		})
 	}
 }
 
