@@ -177,8 +177,10 @@ func redisStore(cfg appid.Config, redis appidenv.Redis, tp *tracing.Provider) (*
 // mountOps registers /healthz, /readyz and, unless it has a listener of its own, /metrics.
 func (a *app) mountOps(mux *http.ServeMux) {
 	mux.Handle("GET /healthz", health.Live())
-	stopping := health.Check{Name: "shutdown", Run: func(context.Context) error {
-		if a.stopping.Load() {
+	// Whether the instance is stopping is read once per /readyz request, so that its answer and its connection
+	// agree: a "stopping" answer always closes its connection, as the server does from the same moment.
+	stopping := health.Check{Name: "shutdown", Run: func(ctx context.Context) error {
+		if stopping, _ := ctx.Value(stoppingKey{}).(bool); stopping {
 			return errStopping
 		}
 		return nil
@@ -186,9 +188,8 @@ func (a *app) mountOps(mux *http.ServeMux) {
 	ready := health.Ready(a.opts.logger, 0, append([]health.Check{stopping}, a.checks...)...)
 	mux.Handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.stopping.Load() {
-			// The server closes connections from the same moment, but learns of it separately: say it here too,
-			// so that no "stopping" answer ever keeps its connection open.
 			w.Header().Set("Connection", "close")
+			r = r.WithContext(context.WithValue(r.Context(), stoppingKey{}, true))
 		}
 		ready.ServeHTTP(w, r)
 	}))
@@ -196,6 +197,9 @@ func (a *app) mountOps(mux *http.ServeMux) {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 	}
 }
+
+// stoppingKey marks, in a /readyz request's context, that the instance was stopping when the request came.
+type stoppingKey struct{}
 
 // serve runs the handler chain on ln (and /metrics on its own listener when asked) until ctx ends, then drains.
 // It returns the process exit code.
