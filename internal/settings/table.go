@@ -51,6 +51,13 @@ var table = []Setting{
 		Summary: "With `oidc`: the claim of the user's roles, a name (`groups`) or a dotted path (`realm_access.roles`).",
 		Details: "It is looked up in the id token, then userinfo, then the access token when that is a JWT for this " +
 			"client; for bearer requests, in the access token or the introspection answer."},
+	{Name: "APPIDGATE_ALLOW_ANONYMOUS", Kind: KindBool, Default: "false", Group: GroupProvider, ReadBy: served,
+		Summary: "App ID only: `true` admits App ID's anonymous users (`amr` `appid_anon`), who hold no roles.",
+		Details: "App ID signs anyone in anonymously, without credentials, when the login redirect says " +
+			"`idp=appid_anon`, which a visitor can add. Off, such tokens are refused at login (audit reason " +
+			"`anonymous_user`), at refresh and as bearer tokens (401 `invalid_token`). On, they are users with " +
+			"`User.Anonymous` set and no roles: `authenticated` admits them, role checks do not. Turn it on only " +
+			"for an app that uses progressive authentication."},
 	{Name: "APPIDGATE_SCOPES", Kind: KindList, Default: "openid; openid profile email with oidc", Group: GroupProvider,
 		ReadBy: served, Summary: "Scopes requested at login, space or comma separated; `openid` is always included."},
 	{Name: "APPIDGATE_AUTH_PARAMS", Kind: KindQuery, Group: GroupProvider, ReadBy: served,
