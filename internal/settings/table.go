@@ -145,7 +145,8 @@ var table = []Setting{
 		Details: "The proxy also reloads the routes file on SIGHUP. A file with any problem leaves the routes in force " +
 			"as they are, and each problem is logged with its file, line and column (see docs/proxy.md). The look " +
 			"compares the content's SHA-256, so it follows a file that is replaced, such as a Kubernetes or Code " +
-			"Engine config map mounted as a volume."},
+			"Engine config map mounted as a volume. A change is put in force at the next look that reads the same " +
+			"content again (one to two intervals), so that a file read while half written is never in force."},
 
 	// Forward-auth.
 	{Name: "APPIDGATE_TRUSTED_PROXIES", Flag: "trusted-proxy", Kind: KindList, Group: GroupForward, ReadBy: Proxy,
