@@ -37,6 +37,7 @@ const (
 	failCodeExchange  = "code_exchange_failed"
 	failNonceMismatch = "nonce_mismatch"       // the id token's nonce is not the login's
 	failTokenInvalid  = "token_invalid"        // the tokens failed verification (signature, iss, aud, times)
+	failAnonymousUser = "anonymous_user"       // App ID's anonymous user, without Config.AllowAnonymous
 	failRolesRead     = "roles_read_failed"    // the user's roles could not be read
 	failSessionStore  = "session_store_failed" // the session could not be saved
 )
@@ -146,7 +147,11 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.WarnContext(ctx, "appid: tokens refused", "error", err)
 		status, fail := http.StatusBadGateway, loginFailure{reason: failTokenInvalid}
+		title, detail := "Could not verify user tokens", "The tokens from the identity provider failed verification."
 		switch {
+		case errors.Is(err, errAnonymousUser):
+			status, fail.reason = http.StatusForbidden, failAnonymousUser
+			title, detail = "Sign-in required", "This app does not admit anonymous users. Please sign in with an account."
 		case errors.Is(err, errNonceMismatch):
 			status, fail.reason = http.StatusUnauthorized, failNonceMismatch
 		case errors.Is(err, errTokenInvalid):
@@ -155,12 +160,11 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusServiceUnavailable // the provider's keys are out of reach
 			fail.reason = failProviderUnreachable
 		}
-		f.failLogin(w, r, fail, status, "Could not verify user tokens",
-			"The tokens from the identity provider failed verification.")
+		f.failLogin(w, r, fail, status, title, detail)
 		return
 	}
 	st.id = newSessionID()
-	if a.roles != nil {
+	if a.roles != nil && !st.user.Anonymous { // an anonymous user holds no role
 		rctx, span := a.startSpan(ctx, spanRoles)
 		roles, err := a.roles(rctx, st.user.ID)
 		endSpan(span, err)

@@ -121,6 +121,14 @@ type Config struct {
 	// User.AccessToken gives it on session requests, for a handler (or the proxy's upstream) that calls an API
 	// as the user. It makes every session larger by the token's size.
 	KeepAccessToken bool
+	// AllowAnonymous admits App ID's anonymous users [APPIDGATE_ALLOW_ANONYMOUS]: tokens whose amr claim holds
+	// appid_anon, which App ID issues without credentials to anyone whose sign-in asks for idp=appid_anon (a
+	// visitor can add it to the login redirect). Off, such tokens are refused at login (the failure page, audit
+	// reason anonymous_user), at refresh (the session ends) and as bearer tokens (401 invalid_token). On, an
+	// anonymous user is a User with Anonymous set and no roles, whom Authenticated admits: turn it on only for
+	// an app that uses progressive authentication and checks User.Anonymous (or a role) where it matters.
+	// ProviderOIDC mode ignores it: amr values mean other things there.
+	AllowAnonymous bool
 	// BackchannelLogoutPath is where Mount serves OpenID Connect back-channel logout (POST, form field
 	// logout_token) [APPIDGATE_BACKCHANNEL_LOGOUT_PATH]: register the app's origin plus this path as the client's
 	// backchannel_logout_uri at the provider. Empty means DefaultBackchannelLogoutPath; "off" serves none.
@@ -237,6 +245,7 @@ func ConfigFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	cfg.Introspect, _ = r.Bool("APPIDGATE_INTROSPECT")
 	cfg.KeepAccessToken, _ = r.Bool("APPIDGATE_KEEP_ACCESS_TOKEN")
+	cfg.AllowAnonymous, _ = r.Bool("APPIDGATE_ALLOW_ANONYMOUS")
 	cfg.TemplatesDir, cfg.AccessContact = r.String("APPIDGATE_TEMPLATES_DIR"), r.String("APPIDGATE_ACCESS_CONTACT")
 	if cfg.TemplatesDir != "" {
 		if _, err := loadPages(cfg.TemplatesDir, "APPIDGATE_TEMPLATES_DIR"); err != nil {

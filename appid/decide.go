@@ -83,7 +83,7 @@ func (a *Auth) sessionUser(w http.ResponseWriter, r *http.Request) (*userContext
 	if err != nil {
 		return nil, ErrSessionStoreUnavailable
 	}
-	if st == nil {
+	if st == nil || (st.user.Anonymous && !a.cfg.AllowAnonymous) { // anonymous users no longer admitted
 		return nil, ErrLoginRequired
 	}
 	uc := newUserContext(&st.user) // st may be shared with other requests

@@ -63,7 +63,8 @@
 // A [Policy] decides whether a signed-in user may use a route:
 //
 //   - [Authenticated] admits every signed-in user; [AnyRole] users holding at least one role (the reference
-//     app's rule).
+//     app's rule). App ID's anonymous users are signed in only with [Config.AllowAnonymous]; then Authenticated
+//     admits them ([User.Anonymous] says which they are) and AnyRole does not, since they hold no role.
 //   - [Role] admits users holding a role; [Scope] users whose access token grants a scope. App ID writes the
 //     scopes that roles grant as "<application>/<scope>"; a bare scope matches the part after the last "/".
 //   - [Claim] admits users whose token claim, named or given as a dotted path ("groups",

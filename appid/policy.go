@@ -37,7 +37,8 @@ func Scope(s string) Policy {
 	return Policy{name: "scope:" + s, allow: func(u *User) bool { return u.HasScope(s) }}
 }
 
-// Authenticated admits every signed-in user.
+// Authenticated admits every signed-in user, App ID's anonymous users included when Config.AllowAnonymous lets
+// them sign in (see User.Anonymous).
 func Authenticated() Policy {
 	return Policy{name: "authenticated"}
 }

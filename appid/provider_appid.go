@@ -2,6 +2,7 @@ package appid
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,6 +11,30 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
+
+// amrAnonymous is the amr value of App ID's anonymous users, whom App ID signs in without credentials when the
+// authorization request says idp=appid_anon.
+const amrAnonymous = "appid_anon"
+
+// errAnonymousUser marks the tokens of an App ID anonymous user while Config.AllowAnonymous is off (with
+// errTokenInvalid, so that a login fails, a refresh ends the session and a bearer token gets 401).
+var errAnonymousUser = errors.New("appid: the token is an anonymous user's (amr appid_anon), which " +
+	"Config.AllowAnonymous (APPIDGATE_ALLOW_ANONYMOUS) does not admit")
+
+// anonymousAMR reports whether claims' amr (an array, or a single string) names App ID's anonymous sign-in.
+func anonymousAMR(claims map[string]any) bool {
+	switch amr := claims["amr"].(type) {
+	case string:
+		return amr == amrAnonymous
+	case []any:
+		for _, v := range amr {
+			if v == amrAnonymous {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // appIDProvider is IBM Cloud App ID, as the reference app uses it (ProviderAppID): access tokens are JWTs that
 // say who the user is, roles come from the management API at login (or the RolesClaim claim), and logout ends
@@ -51,6 +76,8 @@ func (p *appIDProvider) verifyAccess(ctx context.Context, raw string) (*oidc.IDT
 // if any, is not checked for one): App ID's access token is a JWT that says who the user is and what they were
 // granted; the id token, when there is one, must name the same subject and adds the email, name and identity
 // claims. Roles come from the RolesClaim claim when a token has one (the management API's are added at login).
+// An anonymous user's tokens (amr appid_anon) are refused unless Config.AllowAnonymous; admitted, they make a
+// User with Anonymous set and no roles.
 func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce string, _ *sessionState, now time.Time) (*sessionState, error) {
 	a := p.a
 	rawID, _ := tok.Extra("id_token").(string)
@@ -68,6 +95,10 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 	}
 	if err := access.Claims(&accessClaims); err != nil {
 		return nil, fmt.Errorf("%w: access token claims: %v", errTokenInvalid, err)
+	}
+	anonymous := anonymousAMR(accessClaims)
+	if anonymous && !a.cfg.AllowAnonymous {
+		return nil, fmt.Errorf("%w: %w", errTokenInvalid, errAnonymousUser)
 	}
 	st := &sessionState{refreshToken: tok.RefreshToken, createdAt: now, savedAt: now, validatedAt: now}
 	if a.cfg.Introspect || a.cfg.KeepAccessToken {
@@ -96,11 +127,17 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 		if err := st.keepIdentityClaims(id); err != nil {
 			return nil, err
 		}
+		if anonymousAMR(st.user.Claims) && !a.cfg.AllowAnonymous {
+			return nil, fmt.Errorf("%w: id token: %w", errTokenInvalid, errAnonymousUser)
+		}
 		if len(st.user.Roles) == 0 {
 			st.user.Roles = a.rolesAt(st.user.Claims)
 		}
 	}
 	st.user.Email, st.user.Name = claims.Email, claims.Name
+	if anonymous {
+		st.user.Anonymous, st.user.Roles = true, nil // an anonymous user holds no role
+	}
 	return st, nil
 }
 
@@ -119,14 +156,24 @@ func (p *appIDProvider) refreshed(renewed, prev *sessionState) {
 	}
 }
 
-// bearerUser verifies a JWT access token and builds its user from its claims.
+// bearerUser verifies a JWT access token and builds its user from its claims. An anonymous user's token (amr
+// appid_anon) is refused unless Config.AllowAnonymous; admitted, its user has Anonymous set and no roles.
 func (p *appIDProvider) bearerUser(ctx context.Context, raw string) (*User, bool, error) {
 	tok, err := p.verifyAccess(ctx, raw)
 	if err != nil {
 		return nil, false, err
 	}
 	u, err := p.a.bearer.jwtUser(tok, func(c tokenClaims, _ map[string]any) string { return c.Email })
-	return u, err == nil, err
+	if err != nil {
+		return nil, false, err
+	}
+	if anonymousAMR(u.Claims) {
+		if !p.a.cfg.AllowAnonymous {
+			return nil, false, fmt.Errorf("%w: %w", errTokenInvalid, errAnonymousUser)
+		}
+		u.Anonymous, u.Roles = true, nil
+	}
+	return u, true, nil
 }
 
 // login asks for Config.Scopes, and authenticates the client with HTTP Basic.

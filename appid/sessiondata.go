@@ -14,12 +14,17 @@ import (
 // Session encodings, tagged by their first byte so that a later format can tell old sessions apart. Version 1
 // (before session ids and revalidation) still decodes: such a session has no id and is due for revalidation,
 // which writes it anew as the current version. Version 2 lacks the provider's session id, the id token and the
-// claims, which version 3 appends.
+// claims, which version 3 appends. Version 4 appends flags (sessionAnonymous); it is written only for a session
+// that sets one, so that every other session stays readable by releases that know version 3 at most.
 const (
 	sessionFormatV1 = 1
 	sessionFormatV2 = 2
 	sessionFormatV3 = 3
+	sessionFormatV4 = 4
 )
+
+// sessionAnonymous is the version 4 flag of App ID's anonymous users (User.Anonymous).
+const sessionAnonymous = 1
 
 // maxListLen bounds the number of roles or scopes a session may hold, against hostile or corrupt input.
 const maxListLen = 256
@@ -60,9 +65,17 @@ func newSessionID() string {
 }
 
 // encode appends the compact binary form of s to buf: a version byte, four times as unix seconds (uvarint),
-// then length-prefixed strings.
+// then length-prefixed strings, and for version 4 the flags (uvarint).
 func (s *sessionState) encode(buf []byte) []byte {
-	buf = append(buf, sessionFormatV3)
+	var flags uint64
+	if s.user.Anonymous {
+		flags |= sessionAnonymous
+	}
+	if flags == 0 {
+		buf = append(buf, sessionFormatV3)
+	} else {
+		buf = append(buf, sessionFormatV4)
+	}
 	for _, t := range []time.Time{s.createdAt, s.savedAt, s.validatedAt, s.user.ExpiresAt} {
 		buf = binary.AppendUvarint(buf, uint64(max(t.Unix(), 0)))
 	}
@@ -78,6 +91,9 @@ func (s *sessionState) encode(buf []byte) []byte {
 	for _, v := range []string{s.providerSID, s.idToken, s.claims} {
 		buf = appendString(buf, v)
 	}
+	if flags != 0 {
+		buf = binary.AppendUvarint(buf, flags)
+	}
 	return buf
 }
 
@@ -88,7 +104,7 @@ func appendString(buf []byte, s string) []byte {
 
 // decodeSession parses what encode wrote, or a session of an earlier version.
 func decodeSession(data []byte) (*sessionState, error) {
-	if len(data) == 0 || data[0] < sessionFormatV1 || data[0] > sessionFormatV3 {
+	if len(data) == 0 || data[0] < sessionFormatV1 || data[0] > sessionFormatV4 {
 		return nil, errBadSession
 	}
 	v2, v3 := data[0] >= sessionFormatV2, data[0] >= sessionFormatV3
@@ -118,6 +134,13 @@ func decodeSession(data []byte) (*sessionState, error) {
 		if s.claims != "" && json.Unmarshal([]byte(s.claims), &s.user.Claims) != nil {
 			return nil, errBadSession
 		}
+	}
+	if data[0] >= sessionFormatV4 {
+		flags := d.uvarint()
+		if flags&^sessionAnonymous != 0 {
+			return nil, errBadSession
+		}
+		s.user.Anonymous = flags&sessionAnonymous != 0
 	}
 	if d.err || d.pos != len(d.all) || s.user.ID == "" || (v2 && s.id == "") {
 		return nil, errBadSession

@@ -27,6 +27,10 @@ type User struct {
 	// nonce, at_hash, sid, ...), with userinfo's in ProviderOIDC mode.
 	// Requests that share a token or a session share this map: read it, never change it.
 	Claims map[string]any
+	// Anonymous says that the user is one of App ID's anonymous users (amr appid_anon: signed in without
+	// credentials, for progressive authentication), admitted only when Config.AllowAnonymous is set. Such a
+	// user holds no roles; Authenticated admits them, AnyRole and Role do not.
+	Anonymous bool
 
 	accessToken string // see AccessToken
 }

@@ -21,6 +21,10 @@ type LiveRoutes struct {
 	mu      sync.Mutex    // serializes reloads, and guards the fields below
 	version RoutesVersion // of the routes in force
 	seen    [32]byte      // the SHA-256 of the content last read, put in force or not (of the error when unreadable)
+	// pending is the SHA-256 of a changed content that ReloadIfChanged saw once and waits to see again, with
+	// hasPending, before it reads it as the file: a file written in place may have been read half-written.
+	pending    [32]byte
+	hasPending bool
 }
 
 // RoutesVersion says which routes are in force.
@@ -53,8 +57,9 @@ func (l *LiveRoutes) Version() RoutesVersion {
 	return l.version
 }
 
-// Reload reads the file again and puts its routes, with the flags', in force. When the file cannot be read or
-// has any problem, the routes in force stay, and the error lists every problem, each with its file, line and
+// Reload reads the file again and puts its routes, with the flags', in force at once (an operator's explicit
+// reload, such as SIGHUP). When the file cannot be read, is not a regular file (a FIFO, a device, a directory)
+// or has any problem, the routes in force stay, and the error lists every problem, each with its file, line and
 // column (see LoadRoutes).
 func (l *LiveRoutes) Reload() (RoutesVersion, error) {
 	l.mu.Lock()
@@ -64,8 +69,11 @@ func (l *LiveRoutes) Reload() (RoutesVersion, error) {
 }
 
 // ReloadIfChanged is Reload when the file's content (or the error reading it) differs from what the last read
-// found, whether that was put in force or refused: a broken file is reported once, not at every look. It
-// reports whether it reloaded.
+// found, whether that was put in force or refused, and is the same as at the previous call: a change is taken
+// on the second look that finds it unchanged, so that a file being written in place, read half-written, is
+// never put in force (a half-written file may well parse, with its later rules missing). A broken file is
+// reported once, not at every look. It reports whether it reloaded; called every interval, it puts a change in
+// force one to two intervals after it was made.
 func (l *LiveRoutes) ReloadIfChanged() (bool, RoutesVersion, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -85,9 +93,17 @@ func (l *LiveRoutes) reload(onlyChanged bool) (bool, RoutesVersion, error) {
 			sum = sha256.Sum256(data)
 		}
 	}
-	if onlyChanged && sum == l.seen && l.cur.Load() != nil {
-		return false, l.version, nil
+	if onlyChanged && l.cur.Load() != nil {
+		if sum == l.seen { // unchanged, or changed back before it was taken
+			l.hasPending = false
+			return false, l.version, nil
+		}
+		if !l.hasPending || sum != l.pending { // a change seen once: taken at the next look if it holds
+			l.pending, l.hasPending = sum, true
+			return false, l.version, nil
+		}
 	}
+	l.hasPending = false
 	l.seen = sum
 	if readErr != nil {
 		return true, l.version, readErr

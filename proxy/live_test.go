@@ -79,8 +79,8 @@ func TestLiveRoutesBrokenFileKeepsRoutes(t *testing.T) {
 }
 
 // TestLiveRoutesReloadIfChanged follows a file mounted as Kubernetes and Code Engine mount a config map: a
-// symlink into a ..data symlink that is swapped for a new directory. A change is loaded once; a broken file is
-// reported once, not at every look.
+// symlink into a ..data symlink that is swapped for a new directory. A change is loaded once, at the second look
+// that finds it (the first only notes it); a broken file is reported once, not at every look.
 func TestLiveRoutesReloadIfChanged(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -126,10 +126,16 @@ func TestLiveRoutesReloadIfChanged(t *testing.T) {
 		{"the broken version, looked at again", "", false, "", "role:auditor"},
 		{"fixed", "routes:\n  - path: /reports\n    public: true\n", true, "", "public"},
 	}
+	policy := "role:admin"
 	for _, s := range steps {
 		if s.publish != "" {
 			publish(s.publish)
+			if changed, _, err := l.ReloadIfChanged(); changed || err != nil || policyOf(l, "/reports") != policy {
+				t.Errorf("%s: the first look reloaded (%v, %v, /reports needs %s); want the change noted only, "+
+					"/reports still %s", s.name, changed, err, policyOf(l, "/reports"), policy)
+			}
 		}
+		policy = s.wantPolicy
 		changed, _, err := l.ReloadIfChanged()
 		if changed != s.wantChanged {
 			t.Errorf("%s: changed %v, want %v", s.name, changed, s.wantChanged)
@@ -141,6 +147,54 @@ func TestLiveRoutesReloadIfChanged(t *testing.T) {
 			t.Errorf("%s: /reports needs %s, want %s", s.name, got, s.wantPolicy)
 		}
 	}
+}
+
+// TestLiveRoutesChangeTakenWhenSteady: a routes file written in place can be read half-written, and the first
+// half of a routes file often parses (its later rules missing, their paths falling to the default). A change is
+// put in force only once two looks in a row read the same content; a change undone before that is never put in
+// force; Reload (SIGHUP) takes the file at once.
+func TestLiveRoutesChangeTakenWhenSteady(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "routes.yaml")
+	full := "routes:\n  - path: /reports\n    policy: role:auditor\n  - path: /admin\n    policy: role:admin\n"
+	half := full[:strings.Index(full, "  - path: /admin")] // what a reader may see mid-write: it parses
+	inPlace := func(content string) {                      // the same inode, as an editor or `cat >` writes it
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inPlace(full)
+	l, err := proxy.LoadLiveRoutes(file, proxy.RouteFlags{Default: "authenticated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	look := func(step string, wantChanged bool, wantAdmin string) {
+		t.Helper()
+		changed, _, err := l.ReloadIfChanged()
+		if err != nil || changed != wantChanged || policyOf(l, "/admin") != wantAdmin {
+			t.Errorf("%s: changed %v, error %v, /admin needs %s; want changed %v, /admin %s", step, changed, err,
+				policyOf(l, "/admin"), wantChanged, wantAdmin)
+		}
+	}
+	inPlace(half)
+	look("half-written, first look", false, "role:admin")
+	inPlace(full)
+	look("complete again before the next look", false, "role:admin")
+	look("complete, unchanged since", false, "role:admin")
+
+	edited := strings.Replace(full, "role:admin", "role:root", 1)
+	inPlace(edited[:len(edited)-20])
+	look("an edit, half-written", false, "role:admin")
+	inPlace(edited)
+	look("the edit complete, first look", false, "role:admin")
+	look("the edit complete, second look", true, "role:root")
+	look("nothing changed", false, "role:root")
+
+	inPlace(full)
+	if _, err := l.Reload(); err != nil || policyOf(l, "/admin") != "role:admin" {
+		t.Errorf("Reload: %v, /admin needs %s; want the file taken at once, role:admin", err, policyOf(l, "/admin"))
+	}
+	look("after Reload", false, "role:admin")
 }
 
 // TestLiveRoutesReloadUnderLoad reloads the routes again and again while clients send requests through the

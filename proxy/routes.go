@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/problem"
@@ -230,11 +231,23 @@ func ParseRoutes(name string, data []byte) (*Routes, error) {
 }
 
 func readRoutesFile(file string) ([]byte, error) {
-	f, err := os.Open(file)
+	// Only a regular file, symlinks followed: a FIFO would block the read (and with it every later reload) until
+	// a writer came, and a device could be read forever. Stat first, so that nothing else is even opened (a
+	// missing file is left to the open's error); open without blocking and check again, for a file swapped in
+	// between.
+	if fi, err := os.Stat(file); err == nil && !fi.Mode().IsRegular() {
+		return nil, notRegular(file, fi)
+	}
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: routes: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("proxy: routes %s: %w", file, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, notRegular(file, fi)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxRoutesFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("proxy: routes %s: %w", file, err)
@@ -243,6 +256,27 @@ func readRoutesFile(file string) ([]byte, error) {
 		return nil, fmt.Errorf("proxy: routes %s: larger than %d bytes", file, maxRoutesFileBytes)
 	}
 	return data, nil
+}
+
+// notRegular is the error for a routes file that is not a regular file once symlinks are followed.
+func notRegular(file string, fi os.FileInfo) error {
+	return fmt.Errorf("proxy: routes %s: not a regular file (%s); give a file, or a symlink to one", file,
+		fileKind(fi.Mode()))
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 // routeSpec is one rule as configured, before the default is known.

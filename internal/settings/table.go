@@ -51,6 +51,13 @@ var table = []Setting{
 		Summary: "With `oidc`: the claim of the user's roles, a name (`groups`) or a dotted path (`realm_access.roles`).",
 		Details: "It is looked up in the id token, then userinfo, then the access token when that is a JWT for this " +
 			"client; for bearer requests, in the access token or the introspection answer."},
+	{Name: "APPIDGATE_ALLOW_ANONYMOUS", Kind: KindBool, Default: "false", Group: GroupProvider, ReadBy: served,
+		Summary: "App ID only: `true` admits App ID's anonymous users (`amr` `appid_anon`), who hold no roles.",
+		Details: "App ID signs anyone in anonymously, without credentials, when the login redirect says " +
+			"`idp=appid_anon`, which a visitor can add. Off, such tokens are refused at login (audit reason " +
+			"`anonymous_user`), at refresh and as bearer tokens (401 `invalid_token`). On, they are users with " +
+			"`User.Anonymous` set and no roles: `authenticated` admits them, role checks do not. Turn it on only " +
+			"for an app that uses progressive authentication."},
 	{Name: "APPIDGATE_SCOPES", Kind: KindList, Default: "openid; openid profile email with oidc", Group: GroupProvider,
 		ReadBy: served, Summary: "Scopes requested at login, space or comma separated; `openid` is always included."},
 	{Name: "APPIDGATE_AUTH_PARAMS", Kind: KindQuery, Group: GroupProvider, ReadBy: served,
@@ -138,7 +145,8 @@ var table = []Setting{
 		Details: "The proxy also reloads the routes file on SIGHUP. A file with any problem leaves the routes in force " +
 			"as they are, and each problem is logged with its file, line and column (see docs/proxy.md). The look " +
 			"compares the content's SHA-256, so it follows a file that is replaced, such as a Kubernetes or Code " +
-			"Engine config map mounted as a volume."},
+			"Engine config map mounted as a volume. A change is put in force at the next look that reads the same " +
+			"content again (one to two intervals), so that a file read while half written is never in force."},
 
 	// Forward-auth.
 	{Name: "APPIDGATE_TRUSTED_PROXIES", Flag: "trusted-proxy", Kind: KindList, Group: GroupForward, ReadBy: Proxy,
