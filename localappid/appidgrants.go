@@ -50,7 +50,7 @@ func (p *Provider) issueUserTokens(r *http.Request, client *Client, u *user, sco
 			return tokenResponse{}, e
 		}
 	}
-	resp, err := p.userTokens(p.issuer(r), client, u, scope, "", now, "")
+	resp, err := p.userTokens(p.issuer(r), client, u, "", now, "")
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
