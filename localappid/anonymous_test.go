@@ -102,20 +102,24 @@ func userinfo(t testing.TB, f *fixture, accessToken string) response {
 	return do(t, http.DefaultClient, req)
 }
 
-// TestRuntimeUsersBounded: users created at run time (anonymous ones here) stop at StoreLimit; the next
-// anonymous login is told temporarily_unavailable.
+// TestRuntimeUsersBounded: users created at run time (custom identities here) stop at StoreLimit; the next
+// one is told temporarily_unavailable.
 func TestRuntimeUsersBounded(t *testing.T) {
-	f := newFixture(t, func(c *localappid.Config) { c.StoreLimit = 3 })
-	anonymousTokens(t, f, "")
-	anonymousTokens(t, f, "")
-	anonymousTokens(t, f, "")
-	f.clock.Advance(2 * time.Minute) // the codes expire; the users stay
-	params := authParams(appRedirect, "")
-	params.Set("idp", "appid_anon")
-	res := get(t, browser(t), f.iss+"/authorization?"+params.Encode())
-	loc, _ := url.Parse(res.header.Get("Location"))
-	if res.status != http.StatusFound || loc.Query().Get("error") != "temporarily_unavailable" ||
-		!strings.Contains(loc.Query().Get("error_description"), "too many users") {
-		t.Fatalf("anonymous login past the cap: %d %s, want a redirect with temporarily_unavailable", res.status, loc)
+	f := newFixture(t, withCustomIdentity(t), func(c *localappid.Config) { c.StoreLimit = 3 })
+	signIn := func(sub string) response {
+		a := assertion(t, customKey(), map[string]any{"iss": "my-idp.example", "sub": sub, "aud": f.iss,
+			"exp": f.clock.Now().Add(5 * time.Minute).Unix(), "jti": "jti-" + sub})
+		return postForm(t, http.DefaultClient, f.iss+"/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {a}},
+			localappid.DemoClientID, localappid.DemoClientSecret)
+	}
+	for _, sub := range []string{"u1", "u2", "u3"} {
+		if res := signIn(sub); res.status != http.StatusOK {
+			t.Fatalf("custom identity %s: %d %s", sub, res.status, res.body)
+		}
+	}
+	res := signIn("u4")
+	if tk := decodeTokens(t, res); res.status != http.StatusServiceUnavailable || tk.Error != "temporarily_unavailable" ||
+		!strings.Contains(res.body, "too many users") {
+		t.Fatalf("custom identity past the cap: %d %s, want 503 temporarily_unavailable", res.status, res.body)
 	}
 }

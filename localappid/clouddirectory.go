@@ -512,11 +512,7 @@ func (p *Provider) handleCDDeleteUser(w http.ResponseWriter, r *http.Request) {
 		p.mu.Unlock()
 		return
 	}
-	delete(p.users, u.ID)
-	delete(p.userRoles, u.ID)
-	if u.runtime {
-		p.runtimeUsers--
-	}
+	p.removeUserLocked(u)
 	for _, login := range []string{u.Username, u.Email} {
 		if login != "" {
 			delete(p.logins, strings.ToLower(login))

@@ -121,6 +121,9 @@ func (p *Provider) userTokens(issuer string, client *Client, u *user, nonce stri
 	ttl := p.cfg.AccessTokenTTL
 	if u.idp == idpAnonymous {
 		ttl = p.cfg.AnonymousTokenTTL
+		p.mu.Lock()
+		u.lastToken = now // the user lives AnonymousTokenTTL after its last token
+		p.mu.Unlock()
 	}
 	at, err := p.sign(u.Claims, accessClaims{ // the user's custom claims first: the standard ones win
 		Issuer: issuer, Expiry: now.Add(ttl).Unix(), Audience: []string{client.ID}, Subject: u.ID,

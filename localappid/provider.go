@@ -41,7 +41,12 @@ type Provider struct {
 	users        map[string]*user // by id
 	logins       map[string]*user // Cloud Directory users by lower-cased username and email
 	customUsers  map[string]*user // custom identity users by the assertion's sub
-	runtimeUsers int
+	runtimeUsers int              // users created at run time but anonymous ones, at most cfg.StoreLimit
+	anonUsers    int              // anonymous users, at most cfg.MaxAnonymousUsers
+	anonAdds     int              // anonymous users created, to sweep expired ones now and then
+	// anonEarliest is no later than the earliest expiry among the anonymous users: sweeping before then frees none.
+	anonEarliest time.Time
+	attrBytes    int64               // all users' custom attributes, at most cfg.AttributeBudget
 	userRoles    map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
 	codes        *expiringStore[*codeGrant]
 	refresh      *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
@@ -115,6 +120,7 @@ func New(cfg Config) (*Provider, error) {
 		for name, value := range u.Attributes {
 			b, _ := json.Marshal(value) // validate checked it marshals
 			entry.attrs[name] = string(b)
+			p.attrBytes += attributeSize(name, entry.attrs[name])
 		}
 		p.users[u.ID] = entry
 		for _, login := range []string{u.Username, u.Email} {
