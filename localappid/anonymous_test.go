@@ -123,3 +123,35 @@ func TestRuntimeUsersBounded(t *testing.T) {
 		t.Fatalf("custom identity past the cap: %d %s, want 503 temporarily_unavailable", res.status, res.body)
 	}
 }
+
+// TestSSONeverLinks: a signed-in browser sent to /authorization with someone's appid_access_token (a cross-site
+// link) is not answered from its SSO session: it gets the login form, and the anonymous profile stays apart
+// until the user posts that form.
+func TestSSONeverLinks(t *testing.T) {
+	f := newFixture(t)
+	victim := browser(t)
+	login(t, f, victim, authParams(appRedirect, ""), "alice", "alice") // the SSO session
+	if res := get(t, victim, f.iss+"/authorization?"+authParams(appRedirect, "").Encode()); res.status != http.StatusFound {
+		t.Fatalf("SSO without appid_access_token: %d, want 302 with a code", res.status)
+	}
+	attacker := anonymousTokens(t, f, "")
+	params := authParams(appRedirect, "")
+	params.Set("appid_access_token", attacker.AccessToken)
+	res := get(t, victim, f.iss+"/authorization?"+params.Encode())
+	if res.status != http.StatusOK || !strings.Contains(res.body, `name="password"`) {
+		t.Fatalf("SSO with appid_access_token: %d %s, want the login form", res.status, res.header.Get("Location"))
+	}
+	if res := userinfo(t, f, attacker.AccessToken); res.status != http.StatusOK {
+		t.Fatalf("the anonymous profile was linked without a login: userinfo %d, want 200", res.status)
+	}
+	// The user's own post of the form links it.
+	form := formFields(t, res.body)
+	form.Set("username", "alice")
+	form.Set("password", "alice")
+	if res := postForm(t, victim, f.iss+"/authorization", form, "", ""); res.status != http.StatusFound {
+		t.Fatalf("login form post: %d %s", res.status, res.body)
+	}
+	if res := userinfo(t, f, attacker.AccessToken); res.status != http.StatusUnauthorized {
+		t.Fatalf("after the form post the anonymous token still names a user: %d, want 401", res.status)
+	}
+}
