@@ -54,6 +54,7 @@ type Provider struct {
 	iamTokens    *expiringStore[time.Time]  // token -> expiry
 	revoked      *expiringStore[time.Time]  // sha256 of a revoked access token -> its expiry
 	contexts     *expiringStore[*cdContext] // Cloud Directory links and codes
+	assertions   *expiringStore[time.Time]  // used custom identity assertions (iss and jti, or a hash) -> exp
 	outbox       []Email                    // the emails App ID would have sent, at most maxOutbox
 	outboxSeq    int
 }
@@ -87,6 +88,7 @@ func New(cfg Config) (*Provider, error) {
 		iamTokens:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 		revoked:     newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 		contexts:    newExpiringStore(cfg.StoreLimit, func(c *cdContext) time.Time { return c.expires }),
+		assertions:  newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
