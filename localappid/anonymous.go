@@ -33,7 +33,7 @@ func (p *Provider) newAnonymousUser() (*user, *oauthError) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.addUserLocked(u) {
-		return nil, usersFull()
+		return nil, anonymousUsersFull(p.cfg.MaxAnonymousUsers)
 	}
 	return u, nil
 }

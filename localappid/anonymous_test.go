@@ -102,20 +102,57 @@ func userinfo(t testing.TB, f *fixture, accessToken string) response {
 	return do(t, http.DefaultClient, req)
 }
 
-// TestRuntimeUsersBounded: users created at run time (anonymous ones here) stop at StoreLimit; the next
-// anonymous login is told temporarily_unavailable.
+// TestRuntimeUsersBounded: users created at run time (custom identities here) stop at StoreLimit; the next
+// one is told temporarily_unavailable.
 func TestRuntimeUsersBounded(t *testing.T) {
-	f := newFixture(t, func(c *localappid.Config) { c.StoreLimit = 3 })
-	anonymousTokens(t, f, "")
-	anonymousTokens(t, f, "")
-	anonymousTokens(t, f, "")
-	f.clock.Advance(2 * time.Minute) // the codes expire; the users stay
+	f := newFixture(t, withCustomIdentity(t), func(c *localappid.Config) { c.StoreLimit = 3 })
+	signIn := func(sub string) response {
+		a := assertion(t, customKey(), map[string]any{"iss": "my-idp.example", "sub": sub, "aud": f.iss,
+			"exp": f.clock.Now().Add(5 * time.Minute).Unix(), "jti": "jti-" + sub})
+		return postForm(t, http.DefaultClient, f.iss+"/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {a}},
+			localappid.DemoClientID, localappid.DemoClientSecret)
+	}
+	for _, sub := range []string{"u1", "u2", "u3"} {
+		if res := signIn(sub); res.status != http.StatusOK {
+			t.Fatalf("custom identity %s: %d %s", sub, res.status, res.body)
+		}
+	}
+	f.clock.Advance(7 * time.Minute) // the used assertions expire; the users stay
+	res := signIn("u4")
+	if tk := decodeTokens(t, res); res.status != http.StatusServiceUnavailable || tk.Error != "temporarily_unavailable" ||
+		!strings.Contains(res.body, "too many users") {
+		t.Fatalf("custom identity past the cap: %d %s, want 503 temporarily_unavailable", res.status, res.body)
+	}
+}
+
+// TestSSONeverLinks: a signed-in browser sent to /authorization with someone's appid_access_token (a cross-site
+// link) is not answered from its SSO session: it gets the login form, and the anonymous profile stays apart
+// until the user posts that form.
+func TestSSONeverLinks(t *testing.T) {
+	f := newFixture(t)
+	victim := browser(t)
+	login(t, f, victim, authParams(appRedirect, ""), "alice", "alice") // the SSO session
+	if res := get(t, victim, f.iss+"/authorization?"+authParams(appRedirect, "").Encode()); res.status != http.StatusFound {
+		t.Fatalf("SSO without appid_access_token: %d, want 302 with a code", res.status)
+	}
+	attacker := anonymousTokens(t, f, "")
 	params := authParams(appRedirect, "")
-	params.Set("idp", "appid_anon")
-	res := get(t, browser(t), f.iss+"/authorization?"+params.Encode())
-	loc, _ := url.Parse(res.header.Get("Location"))
-	if res.status != http.StatusFound || loc.Query().Get("error") != "temporarily_unavailable" ||
-		!strings.Contains(loc.Query().Get("error_description"), "too many users") {
-		t.Fatalf("anonymous login past the cap: %d %s, want a redirect with temporarily_unavailable", res.status, loc)
+	params.Set("appid_access_token", attacker.AccessToken)
+	res := get(t, victim, f.iss+"/authorization?"+params.Encode())
+	if res.status != http.StatusOK || !strings.Contains(res.body, `name="password"`) {
+		t.Fatalf("SSO with appid_access_token: %d %s, want the login form", res.status, res.header.Get("Location"))
+	}
+	if res := userinfo(t, f, attacker.AccessToken); res.status != http.StatusOK {
+		t.Fatalf("the anonymous profile was linked without a login: userinfo %d, want 200", res.status)
+	}
+	// The user's own post of the form links it.
+	form := formFields(t, res.body)
+	form.Set("username", "alice")
+	form.Set("password", "alice")
+	if res := postForm(t, victim, f.iss+"/authorization", form, "", ""); res.status != http.StatusFound {
+		t.Fatalf("login form post: %d %s", res.status, res.body)
+	}
+	if res := userinfo(t, f, attacker.AccessToken); res.status != http.StatusUnauthorized {
+		t.Fatalf("after the form post the anonymous token still names a user: %d, want 401", res.status)
 	}
 }

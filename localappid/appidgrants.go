@@ -16,6 +16,10 @@ import (
 // assertionLeeway is the clock skew allowed on a custom identity assertion's exp, iat and nbf.
 const assertionLeeway = time.Minute
 
+// maxAssertionLifetime bounds how far ahead a custom identity assertion's exp may be (plus assertionLeeway): an
+// assertion is a one-time proof of a sign-in that just happened, not a credential to keep.
+const maxAssertionLifetime = 10 * time.Minute
+
 // exchangePassword is the resource owner password grant for Cloud Directory users (username or email), as IBM's
 // SDKs use for their own login forms. An anonymous user's appid_access_token links that user's profile.
 func (p *Provider) exchangePassword(r *http.Request, client *Client) (tokenResponse, *oauthError) {
@@ -50,7 +54,7 @@ func (p *Provider) issueUserTokens(r *http.Request, client *Client, u *user, sco
 			return tokenResponse{}, e
 		}
 	}
-	resp, err := p.userTokens(p.issuer(r), client, u, scope, "", now, "")
+	resp, err := p.userTokens(p.issuer(r), client, u, "", now, "")
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
@@ -76,6 +80,9 @@ func (p *Provider) exchangeAssertion(r *http.Request, client *Client) (tokenResp
 	c, err := p.verifyAssertion(raw, p.issuer(r))
 	if err != nil {
 		return tokenResponse{}, invalidGrant(err.Error())
+	}
+	if e := p.spendAssertion(raw, c); e != nil {
+		return tokenResponse{}, e
 	}
 	u, e := p.customUser(c)
 	if e != nil {
@@ -120,10 +127,33 @@ func (p *Provider) verifyAssertion(raw, audience string) (assertionClaims, error
 	case err != nil:
 		return assertionClaims{}, fmt.Errorf("assertion is not valid yet or malformed: %v", err)
 	}
+	if now := p.cfg.Now(); c.Expiry.Time().After(now.Add(maxAssertionLifetime + assertionLeeway)) {
+		return assertionClaims{}, fmt.Errorf("assertion exp is more than %v ahead: a custom identity assertion must be short-lived", maxAssertionLifetime)
+	}
 	if len(c.Subject) > 255 || len(c.Name) > 255 || len(c.Email) > 255 {
 		return assertionClaims{}, errors.New("assertion sub, name or email is longer than 255 bytes")
 	}
 	return c, nil
+}
+
+// spendAssertion records a verified assertion as used until it expires, and refuses one already used: by its iss
+// and jti, or by the whole assertion when it has no jti. At most Config.StoreLimit are remembered; past that the
+// grant answers 503.
+func (p *Provider) spendAssertion(raw string, c assertionClaims) *oauthError {
+	key := "sha256:" + tokenHash(raw)
+	if c.ID != "" {
+		key = "jti:" + c.Issuer + "\x00" + c.ID
+	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if exp, used := p.assertions.get(key); used && now.Before(exp) {
+		return invalidGrant("assertion was already used (its jti, or the assertion itself, was seen before)")
+	}
+	if !p.assertions.add(now, key, c.Expiry.Time().Add(assertionLeeway)) {
+		return storeFull("used custom identity assertions", p.assertions.retryAfter(now))
+	}
+	return nil
 }
 
 // customUser finds the custom identity user by the assertion's sub, or creates it.

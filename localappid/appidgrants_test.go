@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -212,5 +213,51 @@ func TestCustomIdentityNotConfigured(t *testing.T) {
 	res := postForm(t, http.DefaultClient, f.iss+"/token", form, localappid.DemoClientID, localappid.DemoClientSecret)
 	if tk := decodeTokens(t, res); res.status != 400 || tk.Error != "invalid_grant" {
 		t.Fatalf("status %d %s, want 400 invalid_grant", res.status, res.body)
+	}
+}
+
+// TestCustomIdentityAssertionOneTime: an assertion is short-lived and single-use: an exp more than 10 minutes
+// ahead is refused, and so is an assertion presented again, by its jti or (without one) as the same token, while
+// it is unexpired.
+func TestCustomIdentityAssertionOneTime(t *testing.T) {
+	f := newFixture(t, withCustomIdentity(t))
+	now := f.clock.Now()
+	claims := func(exp time.Duration, jti string) map[string]any {
+		c := map[string]any{"iss": "my-idp.example", "sub": "user-17", "aud": f.iss, "exp": now.Add(exp).Unix()}
+		if jti != "" {
+			c["jti"] = jti
+		}
+		return c
+	}
+	noJTI := assertion(t, customKey(), claims(5*time.Minute, ""))
+	for _, tc := range []struct {
+		name      string
+		assertion string
+		want      string // error and description fragment; "" for success
+	}{
+		{"exp 10 minutes ahead", assertion(t, customKey(), claims(10*time.Minute, "a")), ""},
+		{"exp an hour ahead", assertion(t, customKey(), claims(time.Hour, "b")), "more than 10m0s ahead"},
+		{"exp a year ahead", assertion(t, customKey(), claims(365*24*time.Hour, "c")), "more than 10m0s ahead"},
+		{"first use of a jti", assertion(t, customKey(), claims(5*time.Minute, "d")), ""},
+		{"same jti, another assertion", assertion(t, customKey(), claims(6*time.Minute, "d")), "already used"},
+		{"no jti, first use", noJTI, ""},
+		{"no jti, the same assertion again", noJTI, "already used"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {tc.assertion}}
+			res := postForm(t, http.DefaultClient, f.iss+"/token", form, localappid.DemoClientID, localappid.DemoClientSecret)
+			if tc.want == "" {
+				if res.status != http.StatusOK {
+					t.Fatalf("status %d, want 200: %s", res.status, res.body)
+				}
+				return
+			}
+			if tk := decodeTokens(t, res); res.status != http.StatusBadRequest || tk.Error != "invalid_grant" || !strings.Contains(res.body, tc.want) {
+				t.Fatalf("status %d %s, want 400 invalid_grant saying %q", res.status, res.body, tc.want)
+			}
+		})
+	}
+	if n := f.p.StoreSizesForTest()["assertions"]; n != 3 {
+		t.Fatalf("%d used assertions remembered, want 3", n)
 	}
 }

@@ -133,14 +133,25 @@ func (p *Provider) handlePutAttribute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.mu.Lock()
-	_, exists := u.attrs[name]
+	old, exists := u.attrs[name]
 	full := !exists && len(u.attrs) >= MaxAttributes
-	if !full {
+	grow := attributeSize(name, value)
+	if exists {
+		grow -= attributeSize(name, old)
+	}
+	overBudget := !full && p.attrBytes+grow > p.cfg.AttributeBudget
+	if !full && !overBudget {
 		u.attrs[name] = value
+		p.attrBytes += grow
 	}
 	p.mu.Unlock()
 	if full {
 		writeBearerError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("a user holds at most %d attributes", MaxAttributes))
+		return
+	}
+	if overBudget {
+		writeBearerError(w, http.StatusInsufficientStorage, "insufficient_storage",
+			fmt.Sprintf("the provider's custom attributes are full (attribute_budget_bytes, %d bytes); delete some first", p.cfg.AttributeBudget))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -158,8 +169,11 @@ func (p *Provider) handleDeleteAttribute(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	p.mu.Lock()
-	_, found := u.attrs[name]
-	delete(u.attrs, name)
+	old, found := u.attrs[name]
+	if found {
+		delete(u.attrs, name)
+		p.attrBytes -= attributeSize(name, old)
+	}
 	p.mu.Unlock()
 	if !found {
 		writeBearerError(w, http.StatusNotFound, "not_found", "the user has no attribute "+name)
@@ -167,6 +181,9 @@ func (p *Provider) handleDeleteAttribute(w http.ResponseWriter, r *http.Request)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// attributeSize is what one attribute counts against Config.AttributeBudget: its name and stored value.
+func attributeSize(name, value string) int64 { return int64(len(name) + len(value)) }
 
 // attributeValue is the stored form of a PUT body: compact JSON when it is JSON, else the text as a JSON string.
 func attributeValue(body []byte) string {

@@ -115,9 +115,12 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.anonymousLogin(w, r, req)
 		return
 	}
-	if req.Prompt != "login" {
+	// An SSO session answers at once, but never links an anonymous profile: a cross-site page could send the
+	// signed-in browser here with its own appid_access_token. A request that carries one gets the login form, and
+	// links on the form's POST, which the user makes.
+	if req.Prompt != "login" && req.AnonToken == "" {
 		if s := p.currentSession(r); s != nil {
-			p.redirectWithCode(w, r, req, s)
+			p.redirectWithCode(w, r, req, s, false)
 			return
 		}
 	}
@@ -167,7 +170,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"The local App ID provider holds too many login sessions at the moment. Please try again later.")
 		return
 	}
-	p.redirectWithCode(w, r, req, s)
+	p.redirectWithCode(w, r, req, s, true)
 }
 
 // checkPassword returns the user whose login name and password match, or nil. An unknown name costs one bcrypt
@@ -188,9 +191,10 @@ func (p *Provider) checkPassword(login, password string) *user {
 
 // redirectWithCode issues a code for the session's user, remembers that the client is signed in through the
 // session (for its logout), and sends the browser back to the client with the code and state.
-// An appid_access_token in the request links that anonymous user's profile to the session's user first.
-func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, s *loginSession) {
-	if req.AnonToken != "" {
+// With link (a fresh login form post only), an appid_access_token in the request links that anonymous user's
+// profile to the session's user first.
+func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req authRequest, s *loginSession, link bool) {
+	if link && req.AnonToken != "" {
 		u := p.userByID(s.userID)
 		if u == nil {
 			p.redirectError(w, r, req, invalidGrant("the signed-in user no longer exists"))

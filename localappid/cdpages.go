@@ -222,10 +222,18 @@ func (p *Provider) handleResetPost(w http.ResponseWriter, r *http.Request) {
 		p.renderReset(w, r, http.StatusBadRequest, key, strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".")
 		return
 	}
+	// Take the context and set the password in one step: of two posts of one link, only one gets here with it.
 	p.mu.Lock()
-	p.contexts.delete(key)
-	u := p.setPasswordLocked(c.userID, hash)
+	c, ok = p.takeContextLocked(key, ctxReset)
+	var u *user
+	if ok {
+		u = p.setPasswordLocked(c.userID, hash)
+	}
 	p.mu.Unlock()
+	if !ok {
+		p.writeErrorPage(w, http.StatusBadRequest, "Link expired", "This password reset link is unknown, expired or used. Ask for a new one.")
+		return
+	}
 	if u == nil {
 		p.writeErrorPage(w, http.StatusNotFound, "No such account", "The account of this link no longer exists.")
 		return

@@ -61,6 +61,17 @@ func (p *Provider) contextFor(key, kind string) (*cdContext, bool) {
 	return c, true
 }
 
+// takeContextLocked removes a live context of a kind and returns it, so that it is used at most once. p.mu must
+// be held.
+func (p *Provider) takeContextLocked(key, kind string) (*cdContext, bool) {
+	c, ok := p.contexts.get(key)
+	if !ok || c.kind != kind || p.cfg.Now().After(c.expires) {
+		return nil, false
+	}
+	p.contexts.delete(key)
+	return c, true
+}
+
 // updateUserLocked replaces a user with a changed copy, so that readers holding the old one never see it change.
 // p.mu must be held. It returns the new user, or nil when there is none with this id.
 func (p *Provider) updateUserLocked(id string, change func(*user)) *user {
@@ -512,11 +523,7 @@ func (p *Provider) handleCDDeleteUser(w http.ResponseWriter, r *http.Request) {
 		p.mu.Unlock()
 		return
 	}
-	delete(p.users, u.ID)
-	delete(p.userRoles, u.ID)
-	if u.runtime {
-		p.runtimeUsers--
-	}
+	p.removeUserLocked(u)
 	for _, login := range []string{u.Username, u.Email} {
 		if login != "" {
 			delete(p.logins, strings.ToLower(login))

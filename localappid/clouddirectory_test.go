@@ -2,6 +2,7 @@ package localappid_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -255,6 +256,60 @@ func TestSignInPageLinks(t *testing.T) {
 		}
 		if res := get(t, b, f.srv.URL()+html.UnescapeString(m[1])); res.status != 200 || !strings.Contains(res.body, "<form") {
 			t.Fatalf("%s link %s: %d", text, m[1], res.status)
+		}
+	}
+}
+
+// TestResetLinkOnce: a password reset link posted many times at once sets the password once; every other post
+// is told the link is used.
+func TestResetLinkOnce(t *testing.T) {
+	f := newFixture(t, func(c *localappid.Config) { c.PasswordHashCost = 8 }) // slow enough for the posts to overlap
+	iam := iamToken(t, f)
+	for round := range 3 {
+		if res := mgmt(t, f, "POST", "/cloud_directory/forgot_password", iam, `{"email":"bob@example.com"}`); res.status != 200 {
+			t.Fatalf("forgot_password: %d %s", res.status, res.body)
+		}
+		b := browser(t)
+		page := get(t, b, lastEmail(t, f, "bob@example.com", "RESET_PASSWORD").Links[0])
+		if page.status != 200 {
+			t.Fatalf("reset page: %d %s", page.status, page.body)
+		}
+		form := formFields(t, page.body)
+		const posts = 8
+		statuses := make(chan int, posts)
+		start := make(chan struct{})
+		for i := range posts {
+			go func() {
+				<-start
+				v := url.Values{}
+				for k, vs := range form {
+					v[k] = vs
+				}
+				v.Set("new_password", fmt.Sprintf("bob-%d-%d", round, i))
+				req, _ := http.NewRequest(http.MethodPost, f.srv.URL()+f.p.OAuthPathForTest()+"/cloud_directory/reset_password", strings.NewReader(v.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				res, err := b.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				res.Body.Close()
+				statuses <- res.StatusCode
+			}()
+		}
+		close(start)
+		ok := 0
+		for range posts {
+			switch s := <-statuses; s {
+			case http.StatusOK:
+				ok++
+			case http.StatusBadRequest:
+			default:
+				t.Fatalf("round %d: a reset post answered %d, want 200 once and 400 for the others", round, s)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d of %d concurrent posts of one reset link set the password, want 1", round, ok, posts)
 		}
 	}
 }

@@ -99,6 +99,14 @@ type Config struct {
 	// revoked access tokens). Zero means DefaultStoreLimit. At the cap, requests that need a new entry get 503
 	// (OAuth temporarily_unavailable, or a busy page) until entries expire.
 	StoreLimit int `yaml:"store_limit"`
+	// MaxAnonymousUsers caps the anonymous users (idp=appid_anon) held at once. They are counted apart from
+	// StoreLimit, so that anonymous logins never starve Cloud Directory sign-ups, and each expires
+	// AnonymousTokenTTL after its last token. Zero means DefaultMaxAnonymousUsers. At the cap, anonymous logins
+	// get temporarily_unavailable.
+	MaxAnonymousUsers int `yaml:"max_anonymous_users"`
+	// AttributeBudget bounds the bytes of all users' custom attributes together (names and values). Zero means
+	// DefaultAttributeBudget. A PUT that would pass it gets 507.
+	AttributeBudget int64 `yaml:"attribute_budget_bytes"`
 
 	// PasswordHashCost is the bcrypt cost used to hash plain passwords at New. Zero means bcrypt.MinCost: this is a
 	// demo and test provider, and its start-up and logins should be fast.
@@ -296,6 +304,12 @@ func (c Config) withDefaults() Config {
 	if c.StoreLimit == 0 {
 		c.StoreLimit = DefaultStoreLimit
 	}
+	if c.MaxAnonymousUsers == 0 {
+		c.MaxAnonymousUsers = DefaultMaxAnonymousUsers
+	}
+	if c.AttributeBudget == 0 {
+		c.AttributeBudget = DefaultAttributeBudget
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -341,6 +355,12 @@ func (c Config) validate() error {
 	}
 	if c.StoreLimit < 0 {
 		bad("store_limit: %d is negative (0 means the default, %d)", c.StoreLimit, DefaultStoreLimit)
+	}
+	if c.MaxAnonymousUsers < 0 {
+		bad("max_anonymous_users: %d is negative (0 means the default, %d)", c.MaxAnonymousUsers, DefaultMaxAnonymousUsers)
+	}
+	if c.AttributeBudget < 0 {
+		bad("attribute_budget_bytes: %d is negative (0 means the default, %d)", c.AttributeBudget, DefaultAttributeBudget)
 	}
 	if c.PasswordHashCost != 0 && (c.PasswordHashCost < 4 || c.PasswordHashCost > 31) {
 		bad("password_hash_cost: %d is outside bcrypt's 4..31", c.PasswordHashCost)

@@ -47,7 +47,8 @@
 // token. At [Provider.IAMTokenURL] (/identity/token): IAM tokens for the configured API keys. At /api/v1/attributes
 // (the profiles endpoint): users' custom attributes. Tokens are RS256 JWTs with App ID's header and claims; the
 // discovery document lists what App ID's does, so a relying party cannot depend on what App ID lacks. Emails App
-// ID would send wait in an outbox ([Provider.Outbox], GET /localappid/outbox). IBM's Node.js SDK runs against it
+// ID would send wait in an outbox ([Provider.Outbox], and GET /localappid/outbox for a loopback peer or an IAM
+// access token, as its links reset passwords). IBM's Node.js SDK runs against it
 // unchanged; docs/localappid.md says what is emulated and what is not.
 //
 // It enforces what App ID enforces: registered redirect URIs, client secrets, PKCE when a challenge was sent,

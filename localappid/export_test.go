@@ -14,7 +14,7 @@ func (p *Provider) StoreSizesForTest() map[string]int {
 	defer p.mu.Unlock()
 	return map[string]int{
 		"codes": len(p.codes.entries), "refresh": len(p.refresh.entries), "sessions": len(p.sessions.entries),
-		"iam": len(p.iamTokens.entries), "revoked": len(p.revoked.entries),
+		"iam": len(p.iamTokens.entries), "revoked": len(p.revoked.entries), "assertions": len(p.assertions.entries),
 	}
 }
 

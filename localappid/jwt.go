@@ -12,7 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// appIDScopes are the scopes App ID puts in every user access token before the requested and role scopes.
+// appIDScopes are the preset scopes App ID puts in every user access token before the role scopes.
 var appIDScopes = []string{"openid", "appid_default", "appid_readprofile", "appid_readuserattr", "appid_writeuserattr", "appid_authenticated"}
 
 // accessClaims are App ID's access token claims.
@@ -62,15 +62,11 @@ type tokenResponse struct {
 	Scope        string `json:"scope,omitempty"`
 }
 
-// grantScope is what a user's access token for client says: App ID's scopes, the requested ones, and the user's
-// role scopes for this application as "<application id>/<scope>".
-func (p *Provider) grantScope(clientID, userID, requested string) string {
+// grantScope is what a user's access token for client says: App ID's preset scopes and the user's role scopes for
+// this application as "<application id>/<scope>". Any other requested scope is dropped: App ID grants custom scopes
+// only through roles, so a client cannot ask for one its user does not hold.
+func (p *Provider) grantScope(clientID, userID string) string {
 	scopes := slices.Clone(appIDScopes)
-	for _, s := range strings.Fields(requested) {
-		if !slices.Contains(scopes, s) {
-			scopes = append(scopes, s)
-		}
-	}
 	for _, s := range p.roleScopes(clientID, userID) {
 		if !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
@@ -119,12 +115,15 @@ func (p *Provider) sign(claims ...any) (string, error) {
 
 // userTokens mints an access token and an id token for a user logged in to client through the login session
 // sid (named in the id token only for a client with a back-channel logout URI, as App ID names none).
-func (p *Provider) userTokens(issuer string, client *Client, u *user, requestedScope, nonce string, authTime time.Time, sid string) (tokenResponse, error) {
+func (p *Provider) userTokens(issuer string, client *Client, u *user, nonce string, authTime time.Time, sid string) (tokenResponse, error) {
 	now := p.cfg.Now()
-	scope := p.grantScope(client.ID, u.ID, requestedScope)
+	scope := p.grantScope(client.ID, u.ID)
 	ttl := p.cfg.AccessTokenTTL
 	if u.idp == idpAnonymous {
 		ttl = p.cfg.AnonymousTokenTTL
+		p.mu.Lock()
+		u.lastToken = now // the user lives AnonymousTokenTTL after its last token
+		p.mu.Unlock()
 	}
 	at, err := p.sign(u.Claims, accessClaims{ // the user's custom claims first: the standard ones win
 		Issuer: issuer, Expiry: now.Add(ttl).Unix(), Audience: []string{client.ID}, Subject: u.ID,

@@ -50,24 +50,39 @@ func writeManagementError(w http.ResponseWriter, status int, code, message strin
 // its clock; anything else gets 401, so relying parties exercise their renew-and-retry path.
 func (p *Provider) requireIAM(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="localappid"`)
-			writeManagementError(w, http.StatusUnauthorized, "UNAUTHORIZED", "a Bearer IAM access token is required")
-			return
-		}
-		now := p.cfg.Now()
-		p.mu.Lock()
-		exp, known := p.iamTokens.get(token)
-		p.mu.Unlock()
-		if !known || !now.Before(exp) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="localappid", error="invalid_token"`)
-			writeManagementError(w, http.StatusUnauthorized, "INVALID_TOKEN", "the IAM access token is invalid or expired")
+		if code, message := p.checkIAM(r); code != "" {
+			w.Header().Set("WWW-Authenticate", iamChallenge(code))
+			writeManagementError(w, http.StatusUnauthorized, code, message)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		next(w, r)
 	})
+}
+
+// checkIAM checks the request's Bearer IAM token: this provider issued it and it is unexpired by its clock. It
+// returns App ID's error code and message for a missing or bad token, and "" for a good one.
+func (p *Provider) checkIAM(r *http.Request) (code, message string) {
+	token, ok := bearerToken(r)
+	if !ok {
+		return "UNAUTHORIZED", "a Bearer IAM access token is required"
+	}
+	now := p.cfg.Now()
+	p.mu.Lock()
+	exp, known := p.iamTokens.get(token)
+	p.mu.Unlock()
+	if !known || !now.Before(exp) {
+		return "INVALID_TOKEN", "the IAM access token is invalid or expired"
+	}
+	return "", ""
+}
+
+// iamChallenge is the WWW-Authenticate header for checkIAM's error code.
+func iamChallenge(code string) string {
+	if code == "INVALID_TOKEN" {
+		return `Bearer realm="localappid", error="invalid_token"`
+	}
+	return `Bearer realm="localappid"`
 }
 
 // userRoleRefs lists a user's roles; ok is false for an unknown user.

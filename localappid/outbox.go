@@ -1,7 +1,9 @@
 package localappid
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,8 +51,18 @@ func (p *Provider) sendLocked(to, userID, template, subject, body string, links 
 }
 
 // handleOutbox is GET /localappid/outbox: the outbox as a JSON array, oldest first; ?to= keeps the emails to one
-// address (case-insensitive) and ?template= those of one template.
+// address (case-insensitive) and ?template= those of one template. Its links hold password-reset and verification
+// secrets, so it answers only a loopback peer or a request with a valid IAM access token (as the management API
+// requires); anyone else gets 403.
 func (p *Provider) handleOutbox(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !loopbackPeer(r) {
+		if code, _ := p.checkIAM(r); code != "" {
+			writeManagementError(w, http.StatusForbidden, "FORBIDDEN",
+				"the outbox answers only requests from this machine (loopback) or with a valid IAM access token")
+			return
+		}
+	}
 	to, template := r.URL.Query().Get("to"), r.URL.Query().Get("template")
 	out := []Email{}
 	for _, e := range p.Outbox() {
@@ -58,6 +70,16 @@ func (p *Provider) handleOutbox(w http.ResponseWriter, r *http.Request) {
 			out = append(out, e)
 		}
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// loopbackPeer reports whether the request's TCP peer is a loopback address (127.0.0.0/8 or ::1). It trusts no
+// forwarding header: behind a proxy on the same machine every request looks local.
+func loopbackPeer(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
 }

@@ -41,7 +41,12 @@ type Provider struct {
 	users        map[string]*user // by id
 	logins       map[string]*user // Cloud Directory users by lower-cased username and email
 	customUsers  map[string]*user // custom identity users by the assertion's sub
-	runtimeUsers int
+	runtimeUsers int              // users created at run time but anonymous ones, at most cfg.StoreLimit
+	anonUsers    int              // anonymous users, at most cfg.MaxAnonymousUsers
+	anonAdds     int              // anonymous users created, to sweep expired ones now and then
+	// anonEarliest is no later than the earliest expiry among the anonymous users: sweeping before then frees none.
+	anonEarliest time.Time
+	attrBytes    int64               // all users' custom attributes, at most cfg.AttributeBudget
 	userRoles    map[string][]string // user id -> role ids; changed by PUT /users/{id}/roles
 	codes        *expiringStore[*codeGrant]
 	refresh      *expiringStore[*refreshGrant] // used ones too, until their family expires, to detect reuse
@@ -49,6 +54,7 @@ type Provider struct {
 	iamTokens    *expiringStore[time.Time]  // token -> expiry
 	revoked      *expiringStore[time.Time]  // sha256 of a revoked access token -> its expiry
 	contexts     *expiringStore[*cdContext] // Cloud Directory links and codes
+	assertions   *expiringStore[time.Time]  // used custom identity assertions (iss and jti, or a hash) -> exp
 	outbox       []Email                    // the emails App ID would have sent, at most maxOutbox
 	outboxSeq    int
 }
@@ -82,6 +88,7 @@ func New(cfg Config) (*Provider, error) {
 		iamTokens:   newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 		revoked:     newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 		contexts:    newExpiringStore(cfg.StoreLimit, func(c *cdContext) time.Time { return c.expires }),
+		assertions:  newExpiringStore(cfg.StoreLimit, func(exp time.Time) time.Time { return exp }),
 	}
 	cost := cfg.PasswordHashCost
 	if cost == 0 {
@@ -115,6 +122,7 @@ func New(cfg Config) (*Provider, error) {
 		for name, value := range u.Attributes {
 			b, _ := json.Marshal(value) // validate checked it marshals
 			entry.attrs[name] = string(b)
+			p.attrBytes += attributeSize(name, entry.attrs[name])
 		}
 		p.users[u.ID] = entry
 		for _, login := range []string{u.Username, u.Email} {

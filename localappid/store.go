@@ -11,6 +11,12 @@ import (
 // the cap the provider refuses new ones with a 503 rather than growing without bound or evicting live ones.
 const DefaultStoreLimit = 10_000
 
+// DefaultMaxAnonymousUsers caps the anonymous users held at once (Config.MaxAnonymousUsers).
+const DefaultMaxAnonymousUsers = 1_000
+
+// DefaultAttributeBudget bounds all users' custom attributes together, in bytes (Config.AttributeBudget).
+const DefaultAttributeBudget = 64 << 20
+
 // sweepEvery is how many additions pass between sweeps of expired entries while a store is below its cap.
 const sweepEvery = 128
 

@@ -96,7 +96,7 @@ func (p *Provider) exchangeCode(r *http.Request, client *Client) (tokenResponse,
 			return tokenResponse{}, e
 		}
 	}
-	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, g.nonce, g.authTime, g.sid)
+	resp, err := p.userTokens(p.issuer(r), client, u, g.nonce, g.authTime, g.sid)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
@@ -119,7 +119,7 @@ func (p *Provider) exchangeRefresh(r *http.Request, client *Client) (tokenRespon
 	if u == nil {
 		return tokenResponse{}, invalidGrant("the user of this refresh token no longer exists")
 	}
-	resp, err := p.userTokens(p.issuer(r), client, u, g.scope, "", g.authTime, g.sid)
+	resp, err := p.userTokens(p.issuer(r), client, u, "", g.authTime, g.sid)
 	if err != nil {
 		return tokenResponse{}, &oauthError{status: http.StatusInternalServerError, code: "server_error", description: "could not sign tokens"}
 	}
