@@ -64,6 +64,7 @@ func anonymousAccessToken(t *testing.T, e *testEnv) string {
 // idp=appid_anon. Without Config.AllowAnonymous that login ends on the failure page with the audit reason
 // anonymous_user and starts no session, and an anonymous access token gets 401 invalid_token.
 func TestAnonymousUsersRefusedByDefault(t *testing.T) {
+	t.Parallel()
 	var audit testkit.Buffer
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.AuditLogger = slog.New(slog.NewJSONHandler(&audit, nil)) }})
 	b := e.newBrowser(t)
@@ -110,6 +111,7 @@ func TestAnonymousUsersRefusedByDefault(t *testing.T) {
 // is anonymous and holds no roles: Authenticated admits them, the reference's role check does not; an anonymous
 // access token is admitted on a bearer route that asks for no role or scope.
 func TestAnonymousUsersAllowed(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.AllowAnonymous = true }})
 	var seen *User
 	mux := http.NewServeMux()
@@ -152,6 +154,7 @@ func TestAnonymousUsersAllowed(t *testing.T) {
 // TestSessionFormatKeepsAnonymous: an anonymous user's session says so after a round trip (version 4), and every
 // other session is still written as version 3, which earlier releases read.
 func TestSessionFormatKeepsAnonymous(t *testing.T) {
+	t.Parallel()
 	st := &sessionState{id: "i", user: User{ID: "sub", Anonymous: true}}
 	out, err := decodeSession(st.encode(nil))
 	if err != nil || !out.user.Anonymous {
@@ -191,6 +194,7 @@ func jwtClaims(t *testing.T, token string) map[string]any {
 // TestAnonymousAMRIgnoredInOIDCMode: ProviderOIDC mode reads no meaning into amr values, App ID's included: an
 // anonymous login there starts a session as before, without Config.AllowAnonymous.
 func TestAnonymousAMRIgnoredInOIDCMode(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.Provider, c.IBMCloudAPIKey, c.IAMTokenURL, c.ManagementURL = ProviderOIDC, "", "", ""
 	}})

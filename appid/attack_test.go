@@ -49,6 +49,7 @@ func withQuery(t *testing.T, raw, name, value string) string {
 }
 
 func TestCallbackRefusals(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		tamper     func(t *testing.T, callback string) string
@@ -88,6 +89,7 @@ func TestCallbackRefusals(t *testing.T) {
 }
 
 func TestReplayedCallbackIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	start := b.get(e.app.URL + "/auth_route")
@@ -112,6 +114,7 @@ func TestReplayedCallbackIsRefused(t *testing.T) {
 }
 
 func TestTamperedSessionCookieIsNoSession(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -132,6 +135,7 @@ func TestTamperedSessionCookieIsNoSession(t *testing.T) {
 }
 
 func TestWrongNonceIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	start := b.get(e.app.URL + "/auth_route")
@@ -186,6 +190,7 @@ func reSignTokens(t *testing.T, key *rsa.PrivateKey) func([]byte) []byte {
 }
 
 func TestTokenSignedByUnknownKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +203,7 @@ func TestTokenSignedByUnknownKeyIsRefused(t *testing.T) {
 }
 
 func TestExpiredSessions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		opt     envOption
@@ -225,6 +231,7 @@ func TestExpiredSessions(t *testing.T) {
 }
 
 func TestExpiredAccessTokenIsRefreshed(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -252,6 +259,7 @@ func TestExpiredAccessTokenIsRefreshed(t *testing.T) {
 }
 
 func TestIAMTokenExpiringBetweenLogins(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) { c.IAMTokenTTL = 10 * time.Minute }})
 	if got := e.newBrowser(t).login(e, "/auth_route", "alice"); got.status != http.StatusOK {
 		t.Fatalf("alice: %d %q", got.status, got.body)
@@ -268,6 +276,7 @@ func TestIAMTokenExpiringBetweenLogins(t *testing.T) {
 }
 
 func TestProviderDown(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	e.idp.Close()
 	b := e.newBrowser(t)
@@ -284,6 +293,7 @@ func TestProviderDown(t *testing.T) {
 }
 
 func TestManagementAPIDown(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.ManagementURL = "http://127.0.0.1:1/management/v4/x" }})
 	b := e.newBrowser(t)
 	got := b.follow(b.authorize(b.get(e.app.URL+"/auth_route"), "alice"))
@@ -294,6 +304,7 @@ func TestManagementAPIDown(t *testing.T) {
 }
 
 func TestReady(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	if err := e.auth.Ready(t.Context()); err != nil {
 		t.Errorf("Ready: %v", err)
@@ -301,6 +312,7 @@ func TestReady(t *testing.T) {
 }
 
 func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -346,6 +358,7 @@ func TestConcurrentRequestsShareOneRefresh(t *testing.T) {
 }
 
 func TestIdleTimeoutSlidesWithUse(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.SessionIdleTimeout = 30 * time.Minute }})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {

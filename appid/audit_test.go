@@ -114,6 +114,7 @@ func auditRecords(t *testing.T, buf *testkit.Buffer) []map[string]any {
 // and a revalidation finds alice's new session revoked. Each flow writes its one record with the documented
 // fields, and no record holds a token, a cookie value, the client secret or a password.
 func TestAuditEvents(t *testing.T) {
+	t.Parallel()
 	var audit testkit.Buffer
 	seen := &secretsSeen{}
 	rl := newLogoutRelay(t)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAliceReadsTheProtectedRoute(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	got := b.login(e, "/auth_route", "alice")
@@ -49,6 +50,7 @@ func TestAliceReadsTheProtectedRoute(t *testing.T) {
 // TestUserAccessToken: User.AccessToken gives the session's access token only when KeepAccessToken keeps it,
 // and the bearer token on RequireBearer requests.
 func TestUserAccessToken(t *testing.T) {
+	t.Parallel()
 	for _, keep := range []bool{true, false} {
 		t.Run(fmt.Sprintf("KeepAccessToken %v", keep), func(t *testing.T) {
 			e := newTestEnv(t, envOption{auth: func(c *Config) { c.KeepAccessToken = keep }})
@@ -70,6 +72,7 @@ func TestUserAccessToken(t *testing.T) {
 // TestSessionKeepsIdentityClaims: on session requests User.Claims holds the id token's identity claims, not
 // those that only served its verification.
 func TestSessionKeepsIdentityClaims(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	b.login(e, "/auth_route", "alice")
@@ -89,6 +92,7 @@ func TestSessionKeepsIdentityClaims(t *testing.T) {
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	start := b.get(e.app.URL + "/auth_route")
@@ -113,6 +117,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestBobIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	got := b.login(e, "/auth_route", "bob")
@@ -125,6 +130,7 @@ func TestBobIsRefused(t *testing.T) {
 }
 
 func TestRolePolicies(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	tests := []struct {
 		user string
@@ -141,6 +147,7 @@ func TestRolePolicies(t *testing.T) {
 }
 
 func TestAnonymousIsSentToLogin(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	got := e.newBrowser(t).get(e.app.URL + "/auth_route?tab=2")
 	if got.status != http.StatusFound {
@@ -169,6 +176,7 @@ func TestAnonymousIsSentToLogin(t *testing.T) {
 }
 
 func TestLoginReturnsToTheRequestedPathWithQuery(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	start := b.get(e.app.URL + "/profile?tab=roles&x=%2F")
@@ -179,6 +187,7 @@ func TestLoginReturnsToTheRequestedPathWithQuery(t *testing.T) {
 }
 
 func TestSeveralTabsLogInAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	first := b.get(e.app.URL + "/auth_route")
@@ -193,6 +202,7 @@ func TestSeveralTabsLogInAtOnce(t *testing.T) {
 }
 
 func TestTabsStartingAtTheSameMomentDoNotClobberEachOther(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	// Both requests leave the browser before either answer's cookie arrives: send them on a jar-less client,
@@ -220,6 +230,7 @@ func TestTabsStartingAtTheSameMomentDoNotClobberEachOther(t *testing.T) {
 }
 
 func TestPendingLoginCookiesDoNotPileUp(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	for i := range 10 {
@@ -251,6 +262,7 @@ func mustParseURL(t *testing.T, raw string) *url.URL {
 }
 
 func TestXHRWithoutSessionGets401JSON(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	headers := []map[string]string{
 		{"Accept": "application/json"},
@@ -272,6 +284,7 @@ func TestXHRWithoutSessionGets401JSON(t *testing.T) {
 }
 
 func TestOpenRouteNeedsNoLogin(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	got := e.newBrowser(t).get(e.app.URL + "/noauth_route")
 	if got.status != http.StatusOK || got.body != openText {
@@ -282,6 +295,7 @@ func TestOpenRouteNeedsNoLogin(t *testing.T) {
 // TestLoginWithRFC9207IssuerParameter: a provider that names itself in the authorization response (RFC 9207), as
 // generic OIDC providers may and App ID does not, is accepted when the name is right.
 func TestLoginWithRFC9207IssuerParameter(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) { c.AuthorizationResponseIss = true }})
 	b := e.newBrowser(t)
 	start := b.get(e.app.URL + "/auth_route")

@@ -12,6 +12,7 @@ import (
 // TestAuthorizeDecidesWithoutAnswering: Authorize tells a program why it refuses and writes no answer, so that
 // a proxy or a forward-auth endpoint answers in its own way; Refuse then answers as Require does.
 func TestAuthorizeDecidesWithoutAnswering(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	alice := e.newBrowser(t)
 	if got := alice.login(e, "/auth_route", "alice"); got.status != http.StatusOK {

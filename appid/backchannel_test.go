@@ -80,6 +80,7 @@ func postLogoutToken(a *Auth, form url.Values) *httptest.ResponseRecorder {
 // TestBackchannelLogoutTokenVerification: each rule of Back-Channel Logout 1.0 §2.6 broken alone gets 400
 // {"error":"invalid_request"}; a valid token gets 200 with Cache-Control: no-store.
 func TestBackchannelLogoutTokenVerification(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	now := clock.Now()
@@ -224,6 +225,7 @@ func TestBackchannelLogoutTokenVerification(t *testing.T) {
 // TestBackchannelLogoutUnavailable: when the provider's keys cannot be loaded, or the session store fails, the
 // endpoint answers 503 so that the provider may send the token again, and the token is then accepted.
 func TestBackchannelLogoutUnavailable(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 
@@ -279,6 +281,7 @@ func TestBackchannelLogoutUnavailable(t *testing.T) {
 // gone with "off", and a path that cannot be one is refused at start; the start-up log says at DEBUG what a
 // logout token ends with the store in use.
 func TestBackchannelLogoutPath(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	newAuth := func(t *testing.T, path string, store session.Store, log *bytes.Buffer) (*Auth, error) {
@@ -430,6 +433,7 @@ func ssoLogout(t *testing.T, rs *replicaSet, b *browser) {
 // it names on every instance at once, whether an operator ended the user's sessions (sub) or the user logged out
 // at the provider (sid); other users' sessions stay, and the user can sign in again.
 func TestBackchannelLogoutRedis(t *testing.T) {
+	t.Parallel()
 	rs, rl := newBackchannelReplicas(t, 2, replicaOptions{store: redisStores(t)})
 	alice, bob := rs.front.newBrowser(t), rs.front.newBrowser(t)
 	for name, b := range map[string]*browser{"alice": alice, "bob": bob} {
@@ -477,6 +481,7 @@ func TestBackchannelLogoutRedis(t *testing.T) {
 // the session at once; another instance knows nothing until it next revalidates the session with the provider,
 // which revoked its refresh token: within RevalidateInterval (the limit README states).
 func TestBackchannelLogoutCookieSessions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		logout func(t *testing.T, rs *replicaSet, rl *logoutRelay, b *browser)
@@ -545,6 +550,7 @@ func equalInts(a, b []int) bool {
 // received it, whatever the provider's clock says (iat is on the provider's clock, within the skew; createdAt on
 // this replica's) and however the second is split (iat holds whole seconds).
 func TestSubLogoutEndsEarlierSessions(t *testing.T) {
+	t.Parallel()
 	second := time.Now().Truncate(time.Second)
 	for _, tc := range []struct {
 		name         string
@@ -578,6 +584,7 @@ func TestSubLogoutEndsEarlierSessions(t *testing.T) {
 
 // TestSubLogoutEndsEarlierRedisSessions: the same in Redis, for every replica, with the provider's clock behind.
 func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
@@ -623,6 +630,7 @@ func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
 // TestSubLogoutReplayKeepsLaterSessions: the same sub-only logout token delivered again minutes later (a retry,
 // another replica) does not end a session the user began after the logout.
 func TestSubLogoutReplayKeepsLaterSessions(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	iat := time.Now().Truncate(time.Second)
 	// Delivered again 100 s after it was issued (within its 2 minutes); the user signed in again at 70 s, after

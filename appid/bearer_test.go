@@ -70,6 +70,7 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey, kid string) string 
 }
 
 func TestRequireBearer(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	aliceTokens := tokensFor(t, e, "alice")
 	alice := aliceTokens.AccessToken
@@ -133,6 +134,7 @@ func TestRequireBearer(t *testing.T) {
 }
 
 func TestBearerAfterKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	before := accessTokenFor(t, e, "alice")
 	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/api/data", nil)
@@ -153,6 +155,7 @@ func TestBearerAfterKeyRotation(t *testing.T) {
 }
 
 func TestBearerWithProviderDown(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	token := accessTokenFor(t, e, "alice")
 	e.idp.Close() // before the app ever loaded the provider's keys
@@ -187,6 +190,7 @@ func (c *countingTransport) count() int {
 }
 
 func TestUnknownKeyIDsDoNotHammerTheProvider(t *testing.T) {
+	t.Parallel()
 	jwks := &countingTransport{suffix: "/publickeys"}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: jwks}
@@ -213,6 +217,7 @@ func TestUnknownKeyIDsDoNotHammerTheProvider(t *testing.T) {
 
 // TestVerifyBearer: the token check of RequireBearer, for programs that get tokens elsewhere.
 func TestVerifyBearer(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	alice := accessTokenFor(t, e, "alice")
 	u, err := e.auth.VerifyBearer(t.Context(), alice)

@@ -10,6 +10,7 @@ import (
 // TestVerifiedBearerTokensStillExpire: a bearer token verified once is answered from memory afterwards, but
 // never past its expiry, and a token that differs in one byte is verified on its own.
 func TestVerifiedBearerTokensStillExpire(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	token := accessTokenFor(t, e, "alice")
 	call := func(tok string) int {

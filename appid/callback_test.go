@@ -75,6 +75,7 @@ func (rt *replayingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 }
 
 func TestAppRefusesAReplayedStateItself(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &replayingTransport{}}
 	}})
@@ -96,6 +97,7 @@ func TestAppRefusesAReplayedStateItself(t *testing.T) {
 }
 
 func TestAccessTokenAtTheCallbackMustNotBeAnIDToken(t *testing.T) {
+	t.Parallel()
 	swap := &tokenResponseTransport{edit: func(body []byte) []byte {
 		var tok map[string]any
 		json.Unmarshal(body, &tok)
@@ -111,6 +113,7 @@ func TestAccessTokenAtTheCallbackMustNotBeAnIDToken(t *testing.T) {
 }
 
 func TestTokenTimesAtTheCallback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		providerOffset time.Duration // the provider's clock minus the app's
@@ -131,6 +134,7 @@ func TestTokenTimesAtTheCallback(t *testing.T) {
 }
 
 func TestProviderErrorIsShownOnlyToItsLogin(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		state         func(own string) string
@@ -198,6 +202,7 @@ func (s *renewRecorder) Save(w http.ResponseWriter, r *http.Request, data []byte
 }
 
 func TestLoginStartsANewSession(t *testing.T) {
+	t.Parallel()
 	rec := &renewRecorder{}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		codec, err := session.NewCodec(c.SessionKeys...)
@@ -218,6 +223,7 @@ func TestLoginStartsANewSession(t *testing.T) {
 }
 
 func TestOnUserSeesDeniedSessionUsers(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var seen []string
 	e := newTestEnv(t, envOption{auth: func(c *Config) {

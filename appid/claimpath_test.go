@@ -7,6 +7,7 @@ import (
 )
 
 func TestClaimAt(t *testing.T) {
+	t.Parallel()
 	var claims map[string]any
 	if err := json.Unmarshal([]byte(`{
 		"roles": ["user"],
@@ -49,6 +50,7 @@ func TestClaimAt(t *testing.T) {
 }
 
 func TestClaimStrings(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		v     any
 		split bool

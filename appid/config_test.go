@@ -45,6 +45,7 @@ func validEnv() map[string]string {
 }
 
 func TestConfigFromLookupDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := ConfigFromLookup(lookupFrom(validEnv()))
 	if err != nil {
 		t.Fatalf("ConfigFromLookup: %v", err)
@@ -70,6 +71,7 @@ func TestConfigFromLookupDefaults(t *testing.T) {
 }
 
 func TestConfigFromLookupOptions(t *testing.T) {
+	t.Parallel()
 	env := validEnv()
 	env["APPIDGATE_SESSION_PREVIOUS_KEYS"] = "old-key-0123456789, older-key-0123456789"
 	env["APPIDGATE_SCOPES"] = "openid profile,email"
@@ -91,6 +93,7 @@ func TestConfigFromLookupOptions(t *testing.T) {
 }
 
 func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -148,6 +151,7 @@ func TestConfigFromLookupNamesEveryProblem(t *testing.T) {
 
 // TestConfigErrorText: the error prints the problems one per line, "SETTING: reason", as users see them.
 func TestConfigErrorText(t *testing.T) {
+	t.Parallel()
 	env := validEnv()
 	delete(env, "APPID_CLIENT_SECRET")
 	env["APPIDGATE_CLOCK_SKEW"] = "1h"
@@ -161,6 +165,7 @@ func TestConfigErrorText(t *testing.T) {
 }
 
 func TestNewRejectsInvalidConfig(t *testing.T) {
+	t.Parallel()
 	_, err := New(t.Context(), Config{ClientID: "c", RedirectURL: "http://127.0.0.1/afterauth"})
 	if got, want := problemSettings(t, err), []string{"ClientSecret", "OAuthServerURL", "SessionKeys"}; !slices.Equal(got, want) {
 		t.Errorf("problems name %q, want %q", got, want)

@@ -15,6 +15,7 @@ import (
 // page) with a value net/http refuses must not become the key under which the victim's session is cached: the
 // attacker sending it alone later is not the victim.
 func TestPlantedFirstCookieNeverKeysTheCache(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	victim := e.newBrowser(t)
 	if got := victim.login(e, "/profile", "alice"); got.status != http.StatusOK {
@@ -64,6 +65,7 @@ func TestPlantedFirstCookieNeverKeysTheCache(t *testing.T) {
 // TestCacheKeysAreBounded: a signed-in user sending huge junk cookies beside the real one cannot make the cache
 // of verified sessions hold more than the sealed values it opened.
 func TestCacheKeysAreBounded(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/profile", "alice"); got.status != http.StatusOK {
@@ -96,6 +98,7 @@ func TestCacheKeysAreBounded(t *testing.T) {
 // TestAuthorizedUserIsTheCallersOwn: a caller that changes its user's roles in place changes nothing for later
 // requests of the same session, which share its cached state.
 func TestAuthorizedUserIsTheCallersOwn(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {

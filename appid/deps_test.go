@@ -9,6 +9,7 @@ import (
 // TestNoRedisClientLinked: importing appid or appid/session does not link a Redis client (or any of the command's
 // heavy dependencies); only programs that import appid/session/redisstore do.
 func TestNoRedisClientLinked(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH")

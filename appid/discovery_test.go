@@ -11,6 +11,7 @@ import (
 // TestDiscoveryIssuerComparison: in ProviderOIDC mode the issuer is compared exactly as configured and as
 // published, trailing slash included; App ID mode drops a configured trailing slash, as before.
 func TestDiscoveryIssuerComparison(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		provider   string
@@ -57,6 +58,7 @@ func TestDiscoveryIssuerComparison(t *testing.T) {
 }
 
 func TestDiscoveryRefusesProvidersWithoutRS256InOIDCMode(t *testing.T) {
+	t.Parallel()
 	var base string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"issuer": base, "authorization_endpoint": base + "/auth",

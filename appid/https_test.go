@@ -15,6 +15,7 @@ import (
 // TestHTTPSDecidedByRedirectURL checks that the cookies of an app whose redirect URI is https are Secure and
 // __Host- prefixed even though the request itself arrives over plain http, as behind Code Engine's TLS proxy.
 func TestHTTPSDecidedByRedirectURL(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -52,6 +53,7 @@ func TestHTTPSDecidedByRedirectURL(t *testing.T) {
 // TestIntrospectAsksTheProviderOnEveryRequest checks the reference's per-request introspection option: with it,
 // a session stops working as soon as the provider cannot confirm the token.
 func TestIntrospectAsksTheProviderOnEveryRequest(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.Introspect = true }})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -69,6 +71,7 @@ func TestIntrospectAsksTheProviderOnEveryRequest(t *testing.T) {
 // TestSessionKeyRotation checks that sessions sealed with a previous SESSION_SECRET_KEY stay valid while that
 // key is listed among the previous keys, and end once it is dropped.
 func TestSessionKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldKey, newKey := make([]byte, 32), make([]byte, 32)
 	rand.Read(oldKey)
 	rand.Read(newKey)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestIntrospectedUser(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	a := &Auth{cfg: Config{Provider: ProviderOIDC, ClientID: "app", OAuthServerURL: "https://idp.example/"}.withDefaults()}
 	a.cfg.ClockSkew = time.Minute
@@ -110,6 +111,7 @@ func newIntrospectingAuth(t *testing.T, f *introspectingIssuer, clock *testClock
 }
 
 func TestBearerThroughIntrospection(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	active := func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"active": true, "sub": "u1", "client_id": "app",

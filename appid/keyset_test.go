@@ -193,6 +193,7 @@ func publicJWK(key *rsa.PrivateKey, kid string) jose.JSONWebKey {
 }
 
 func TestColdStartBurstSharesOneKeyFetch(t *testing.T) {
+	t.Parallel()
 	// A scale-from-zero: many requests reach a fresh instance while its first JWKS fetch is still running.
 	// Each must wait for that fetch and use its keys; none may be turned away, and the provider sees one fetch.
 	const callers = 16
@@ -226,6 +227,7 @@ func TestColdStartBurstSharesOneKeyFetch(t *testing.T) {
 }
 
 func TestKeyRotationSoonAfterAFetchIsAccepted(t *testing.T) {
+	t.Parallel()
 	p := newKeyIssuer()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := p.auth(t, clock.Now, nil)
@@ -244,6 +246,7 @@ func TestKeyRotationSoonAfterAFetchIsAccepted(t *testing.T) {
 }
 
 func TestFloodOfUnknownKidsCausesBoundedFetches(t *testing.T) {
+	t.Parallel()
 	p := newKeyIssuer()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := p.auth(t, clock.Now, nil)
@@ -279,6 +282,7 @@ func TestFloodOfUnknownKidsCausesBoundedFetches(t *testing.T) {
 }
 
 func TestKnownKidWithAnotherKey(t *testing.T) {
+	t.Parallel()
 	// A provider restarted and published a new key under the kid of its old one (localappid did, within one
 	// second): the relying party looks at the JWKS again before refusing. A forger reusing a known kid gains
 	// nothing but a bounded number of fetches.
@@ -317,6 +321,7 @@ func TestKnownKidWithAnotherKey(t *testing.T) {
 }
 
 func TestJWKSWithUnusableMembers(t *testing.T) {
+	t.Parallel()
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -371,6 +376,7 @@ func TestJWKSWithUnusableMembers(t *testing.T) {
 }
 
 func TestJWKSWithoutAUsableKey(t *testing.T) {
+	t.Parallel()
 	p := newKeyIssuer()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := p.auth(t, clock.Now, nil)
@@ -385,6 +391,7 @@ func TestJWKSWithoutAUsableKey(t *testing.T) {
 }
 
 func TestJWKSSizeIsCapped(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		members    func() []string
@@ -450,6 +457,7 @@ func (failingKeysTransport) RoundTrip(req *http.Request) (*http.Response, error)
 // TestCallbackWithKeysUnreachableAnswers503: a login whose tokens cannot be checked because the provider's keys
 // are out of reach is the provider's failure, 503, not the tokens' (401) nor a bad answer (502).
 func TestCallbackWithKeysUnreachableAnswers503(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: failingKeysTransport{}}
 	}})

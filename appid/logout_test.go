@@ -18,6 +18,7 @@ func postLogout(b *browser, e *testEnv, origin string) *response {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -64,6 +65,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestLogoutWithProviderDown(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -80,6 +82,7 @@ func TestLogoutWithProviderDown(t *testing.T) {
 }
 
 func TestLogoutReturnTo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		returnTo string // the form field; "" sends none
@@ -115,6 +118,7 @@ func TestLogoutReturnTo(t *testing.T) {
 // from another site or origin (http.CrossOriginProtection), and takes requests from the app's own pages and from
 // non-browser clients.
 func TestLogoutRefusesOtherSites(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	tests := []struct {
 		name    string

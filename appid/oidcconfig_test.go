@@ -25,6 +25,7 @@ func oidcEnvVars() map[string]string {
 }
 
 func TestConfigFromLookupOIDCMode(t *testing.T) {
+	t.Parallel()
 	env := oidcEnvVars()
 	env["APPIDGATE_ROLES_CLAIM"] = "cognito:groups"
 	env["APPIDGATE_AUTH_PARAMS"] = "access_type=offline&prompt=consent"
@@ -65,6 +66,7 @@ func TestConfigFromLookupOIDCMode(t *testing.T) {
 }
 
 func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -122,6 +124,7 @@ func TestConfigFromLookupNamesEveryOIDCProblem(t *testing.T) {
 }
 
 func TestNewNamesOIDCProblemsByField(t *testing.T) {
+	t.Parallel()
 	_, err := New(t.Context(), Config{Provider: ProviderOIDC, ClientID: "c", ClientSecret: "s",
 		OAuthServerURL: "https://idp.example/", RedirectURL: "http://127.0.0.1/afterauth",
 		SessionKeys: [][]byte{[]byte("0123456789abcdef")}, IBMCloudAPIKey: "k", RolesClaim: ".roles",
@@ -132,6 +135,7 @@ func TestNewNamesOIDCProblemsByField(t *testing.T) {
 }
 
 func TestRequestedScopes(t *testing.T) {
+	t.Parallel()
 	listed := &providerMetadata{ScopesSupported: []string{"openid", "profile", "email", "offline_access"}}
 	unlisted := &providerMetadata{ScopesSupported: []string{"openid", "profile", "email"}}
 	tests := []struct {
@@ -179,6 +183,7 @@ func newFakeOIDCAuth(t *testing.T, f *fakeIssuer, clock *testClock) *Auth {
 }
 
 func TestOIDCSessionFromTokens(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := newFakeOIDCAuth(t, f, clock)

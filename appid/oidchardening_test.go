@@ -37,6 +37,7 @@ func fakeOIDC(t *testing.T, f *fakeIssuer, clock *testClock, client *http.Client
 // TestOIDCUnverifiedEmailIsNotTheUsers: an email the provider says is unverified never becomes User.Email
 // (which the proxy sends on as the user's address); the claim stays in Claims.
 func TestOIDCUnverifiedEmailIsNotTheUsers(t *testing.T) {
+	t.Parallel()
 	e := newOIDCEnv(t, oidcOptions{idp: zitadeltest.Options{Groups: adminGroups, GroupsIn: zitadeltest.InUserinfo,
 		Wrap: rewriteJSON("/userinfo", func(m map[string]any) {
 			m["email"], m["email_verified"] = "ceo@victim.example", false
@@ -68,6 +69,7 @@ func TestOIDCUnverifiedEmailIsNotTheUsers(t *testing.T) {
 // carry no nonce or at_hash (refreshed id tokens, Entra ID's); and an id token issued to another party (azp) is
 // refused at login.
 func TestOIDCIDTokenIsNoAccessToken(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := fakeOIDC(t, f, clock, nil)
@@ -101,6 +103,7 @@ func TestOIDCIDTokenIsNoAccessToken(t *testing.T) {
 // TestOIDCSecretNeverOverPlaintext: an https issuer whose discovery lists plain-http endpoints is refused, so
 // the client secret, codes and tokens never travel in clear; an http issuer is refused unless on loopback.
 func TestOIDCSecretNeverOverPlaintext(t *testing.T) {
+	t.Parallel()
 	var tlsSrv *httptest.Server
 	tlsSrv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		iss := tlsSrv.URL + "/"
@@ -154,6 +157,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // TestOIDCPostRedirectsAreNotFollowed: a redirect of a credentialed POST (which would replay a
 // client_secret_post body to its target) is not followed.
 func TestOIDCPostRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("the redirect of a POST was followed: %s %s", r.Method, r.URL)
 	}))
@@ -171,6 +175,7 @@ func TestOIDCPostRedirectsAreNotFollowed(t *testing.T) {
 
 // TestOIDCMadeUpTokensAreBounded: made-up bearer tokens cost at most the introspection budget, then 503.
 func TestOIDCMadeUpTokensAreBounded(t *testing.T) {
+	t.Parallel()
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	f := newIntrospectingIssuer(t, nil, true)
 	f.answer = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"active":false}`)) }
@@ -189,6 +194,7 @@ func TestOIDCMadeUpTokensAreBounded(t *testing.T) {
 
 // TestOIDCRolesClaimIsNoProfileClaim: a profile claim users can edit themselves cannot name the roles.
 func TestOIDCRolesClaimIsNoProfileClaim(t *testing.T) {
+	t.Parallel()
 	for _, claim := range []string{"name", "preferred_username", "nickname", "given_name", "email"} {
 		env := merge(oidcEnvVars(), map[string]string{"APPIDGATE_ROLES_CLAIM": claim})
 		if _, err := ConfigFromLookup(lookupFrom(env)); err == nil {
@@ -200,6 +206,7 @@ func TestOIDCRolesClaimIsNoProfileClaim(t *testing.T) {
 // TestOIDCRefreshWithoutIDTokenRereadsRoles: a role the provider withdrew ends at the next refresh, also when
 // the refresh answer holds no id token (userinfo is asked again).
 func TestOIDCRefreshWithoutIDTokenRereadsRoles(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	groups := map[string][]string{zitadeltest.UserID: {"admin", "user"}}
 	var dropID bool
@@ -231,6 +238,7 @@ func TestOIDCRefreshWithoutIDTokenRereadsRoles(t *testing.T) {
 // TestOIDCBearerUnverifiedEmail: on bearer requests too, an unverified email is not the user's, from a JWT
 // access token (Keycloak puts email_verified in them) or from an introspection answer.
 func TestOIDCBearerUnverifiedEmail(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := fakeOIDC(t, f, clock, nil)
@@ -249,6 +257,7 @@ func TestOIDCBearerUnverifiedEmail(t *testing.T) {
 
 // TestOIDCAccessTokenShapes: the access tokens of real providers are verified locally; id tokens are not.
 func TestOIDCAccessTokenShapes(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := fakeOIDC(t, f, clock, nil)
@@ -279,6 +288,7 @@ func TestOIDCAccessTokenShapes(t *testing.T) {
 
 // TestOIDCAuthParamsReserved: parameters whose answer appidgate does not check cannot be set.
 func TestOIDCAuthParamsReserved(t *testing.T) {
+	t.Parallel()
 	for _, param := range []string{"acr_values", "max_age", "response_mode", "nonce", "redirect_uri"} {
 		env := merge(oidcEnvVars(), map[string]string{"APPIDGATE_AUTH_PARAMS": param + "=x"})
 		if _, err := ConfigFromLookup(lookupFrom(env)); err == nil ||

@@ -37,6 +37,7 @@ func formOf(t *testing.T, page, button string) (string, url.Values) {
 // TestForbiddenPage: the 403 page says who is signed in, what the route needs and whom to ask, says
 // "Unauthorized!" once, and its policy lets the sign-in-as-someone-else form follow the provider's logout.
 func TestForbiddenPage(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.AccessContact = "mailto:access@example.com?subject=Access" }})
 	b := e.newBrowser(t)
 	got := b.login(e, "/admin", "alice")
@@ -70,6 +71,7 @@ func TestForbiddenPage(t *testing.T) {
 // the callback (the one URL the provider surely accepts) and asks for a password again, so that another user
 // can sign in and land on the page that was refused.
 func TestSignInAsSomeoneElse(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	refused := b.login(e, "/admin?tab=1", "alice")
@@ -114,6 +116,7 @@ func TestSignInAsSomeoneElse(t *testing.T) {
 // TestLogoutPages: GET /logout asks a signed-in user to confirm and shows who they are; without a session it
 // shows the signed-out page, which is also where a logout ends when the provider cannot be reached.
 func TestLogoutPages(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.get(e.app.URL + "/logout"); got.status != http.StatusOK || !strings.Contains(got.body, "You are logged out") ||
@@ -148,6 +151,7 @@ func TestLogoutPages(t *testing.T) {
 // TestFailurePage: a provider that cannot be reached gives browsers a page naming what failed, a link to try
 // the same page again and the request id of the log line; API clients keep their JSON.
 func TestFailurePage(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	e.idp.Close()
 	h := logging.Requests(slog.New(slog.DiscardHandler), e.app.Config.Handler)
@@ -182,6 +186,7 @@ func TestFailurePage(t *testing.T) {
 // TestTemplatesDir: APPIDGATE_TEMPLATES_DIR replaces pages; a bad template stops start-up naming the setting and
 // the file, both from the environment and in New.
 func TestTemplatesDir(t *testing.T) {
+	t.Parallel()
 	good := t.TempDir()
 	if err := os.WriteFile(filepath.Join(good, "forbidden.html"), []byte(`<h1>Unauthorized!</h1> ask {{.Contact}}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -228,6 +233,7 @@ func TestTemplatesDir(t *testing.T) {
 
 // TestDescribePolicy: the 403 page says simple policies in words and shows others by name.
 func TestDescribePolicy(t *testing.T) {
+	t.Parallel()
 	for _, p := range []struct {
 		policy Policy
 		want   string

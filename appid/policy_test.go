@@ -13,6 +13,7 @@ import (
 )
 
 func TestPolicies(t *testing.T) {
+	t.Parallel()
 	alice := &User{ID: "alice", Roles: []string{"user"}, Scopes: []string{"appidgate-demo/view", "openid"}}
 	bob := &User{ID: "bob"}
 	carol := &User{ID: "carol", Roles: []string{"user", "admin"}, Scopes: []string{"app/view", "app/manage"}}
@@ -44,6 +45,7 @@ func TestPolicies(t *testing.T) {
 }
 
 func TestComposedPolicies(t *testing.T) {
+	t.Parallel()
 	viewer := &User{ID: "v", Roles: []string{"user"}, Scopes: []string{"app/view"}}
 	manager := &User{ID: "m", Roles: []string{"user"}, Scopes: []string{"app/manage"}}
 	admin := &User{ID: "a", Roles: []string{"admin"}}
@@ -80,6 +82,7 @@ func TestComposedPolicies(t *testing.T) {
 }
 
 func TestClaimPolicy(t *testing.T) {
+	t.Parallel()
 	var claims map[string]any
 	if err := json.Unmarshal([]byte(`{
 		"groups": ["admins", "staff"],
@@ -161,6 +164,7 @@ func TestClaimPolicy(t *testing.T) {
 }
 
 func TestClaimPolicyOnStringSlices(t *testing.T) {
+	t.Parallel()
 	// Claims built by a program rather than decoded from JSON.
 	u := &User{Claims: map[string]any{"groups": []string{"a", "b"}, "n": json.Number("12")}}
 	for _, tc := range []struct {
@@ -177,6 +181,7 @@ func TestClaimPolicyOnStringSlices(t *testing.T) {
 }
 
 func TestClaimPolicyComposes(t *testing.T) {
+	t.Parallel()
 	ops := &User{ID: "ops", Roles: []string{"user"}, Claims: map[string]any{"cognito:groups": []any{"ops"}}}
 	admin := &User{ID: "admin", Claims: map[string]any{"realm_access": map[string]any{"roles": []any{"admin"}}}}
 	plain := &User{ID: "plain", Roles: []string{"user"}}
@@ -194,6 +199,7 @@ func TestClaimPolicyComposes(t *testing.T) {
 // TestClaimPolicyEndToEnd: with the local provider putting custom claims in alice's tokens, Claim admits her on
 // session requests (the id token's claims, kept by the session) and on bearer requests (the access token's).
 func TestClaimPolicyEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{provider: func(c *localappid.Config) {
 		c.Users[0].Claims = map[string]any{"groups": []any{"admins"}, "realm_access": map[string]any{"roles": []any{"editor"}}}
 	}})

@@ -6,6 +6,7 @@ import (
 )
 
 func TestProviderLogoutURL(t *testing.T) {
+	t.Parallel()
 	back := "https://app.example/noauth_route"
 	tests := []struct {
 		name    string

@@ -187,6 +187,7 @@ func (e *oidcEnv) bearer(t *testing.T, token string) *response {
 // slash, name and email from userinfo, roles from a claim, offline_access and a refresh after the access token
 // expired, a bearer API, a user without a role, and logout through its end-session endpoint.
 func TestOIDCModeWithZitadel(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		jwt      bool
@@ -339,6 +340,7 @@ func rewriteJSON(path string, edit func(map[string]any)) func(http.Handler) http
 
 // TestOIDCModeRefusesUnboundAnswers changes one answer of the provider at a time: each login must fail with 401.
 func TestOIDCModeRefusesUnboundAnswers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, path string
 		edit       func(map[string]any)

@@ -11,6 +11,7 @@ import (
 // TestReplayGuardForgetsTheOldestWhenFull: a full guard must not lock logins out (anyone can finish many logins);
 // it forgets its oldest state, and still refuses the replay of a state it remembers.
 func TestReplayGuardForgetsTheOldestWhenFull(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: &replayingTransport{}}
 	}})
@@ -45,6 +46,7 @@ func TestReplayGuardForgetsTheOldestWhenFull(t *testing.T) {
 }
 
 func TestUsedStates(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	u := newUsedStates(3)
 	for _, s := range []string{"a", "b", "c"} {

@@ -220,6 +220,7 @@ func startRedis(t *testing.T) string {
 // TestReplicasCookieSessions: a session made on one instance works on every instance; after a logout on one,
 // a copy of the old cookie is refused there at once, and on the others once the revalidation window passed.
 func TestReplicasCookieSessions(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t, 3, replicaOptions{})
 	alice := rs.front.newBrowser(t)
 	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -251,6 +252,7 @@ func TestReplicasCookieSessions(t *testing.T) {
 
 // TestReplicasRedisSessions: with Redis, a logout on one instance ends the session on all of them at once.
 func TestReplicasRedisSessions(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t, 3, replicaOptions{store: redisStores(t)})
 	alice := rs.front.newBrowser(t)
 	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -303,6 +305,7 @@ func (rs *replicaSet) parallelAfterExpiry(t *testing.T, b *browser, n int) []int
 // TestReplicasRefreshOnceWithRedis: 20 requests of one user whose access token expired, spread over three
 // instances sharing Redis, make exactly one refresh call; every one is served and the user stays signed in.
 func TestReplicasRefreshOnceWithRedis(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t, 3, replicaOptions{store: redisStores(t)})
 	alice := rs.front.newBrowser(t)
 	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -323,6 +326,7 @@ func TestReplicasRefreshOnceWithRedis(t *testing.T) {
 // replica redeems the refresh token at most once, the provider's reuse grace (localappid's
 // RefreshTokenReuseGrace, as Okta's and Auth0's) answers the others alike, and the user is not signed out.
 func TestReplicasRefreshInCookieMode(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t, 3, replicaOptions{})
 	alice := rs.front.newBrowser(t)
 	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -346,6 +350,7 @@ func TestReplicasRefreshInCookieMode(t *testing.T) {
 // TestARevokedSessionAsksTheProviderOnce: once the provider refused a session's refresh token, the replica ends
 // the session: a copy of a logged-out cookie cannot make every one of its requests call the provider.
 func TestARevokedSessionAsksTheProviderOnce(t *testing.T) {
+	t.Parallel()
 	rs := newReplicaSet(t, 2, replicaOptions{})
 	alice := rs.front.newBrowser(t)
 	if got := alice.login(rs.front, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -400,6 +405,7 @@ func (c *cancelAfterRefresh) RoundTrip(req *http.Request) (*http.Response, error
 // refresh ran: what the provider issued still reaches Redis, and the user stays signed in with a provider that
 // rotates refresh tokens strictly.
 func TestRedisRefreshSurvivesItsRequest(t *testing.T) {
+	t.Parallel()
 	stores := redisStores(t)
 	tr := &cancelAfterRefresh{}
 	e := newTestEnv(t, envOption{

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSanitizeReturnTo(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"/auth_route", "/auth_route"},
 		{"/auth_route?x=1&y=%2F", "/auth_route?x=1&y=%2F"},
@@ -70,6 +71,7 @@ func assertSameOrigin(t *testing.T, base *url.URL, payload, target string) {
 }
 
 func TestSanitizeReturnToOpenRedirectCorpus(t *testing.T) {
+	t.Parallel()
 	base, _ := url.Parse("https://app.example.com/")
 	for _, p := range openRedirectPayloads(t) {
 		assertSameOrigin(t, base, p, sanitizeReturnTo(p))
@@ -79,6 +81,7 @@ func TestSanitizeReturnToOpenRedirectCorpus(t *testing.T) {
 // TestOpenRedirectCorpusThroughLogin requests each payload as the target of a protected route, completes the
 // login, and checks where the callback sends the browser.
 func TestOpenRedirectCorpusThroughLogin(t *testing.T) {
+	t.Parallel()
 	payloads := openRedirectPayloads(t)
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)

@@ -13,6 +13,7 @@ import (
 // TestRevalidationKeepsTheUserSignedIn: a session is confirmed with the provider once its revalidation interval
 // passed, while its access token is still valid, with one refresh, and the user notices nothing.
 func TestRevalidationKeepsTheUserSignedIn(t *testing.T) {
+	t.Parallel()
 	tokens := &countingTransport{suffix: "/token"}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tokens}
@@ -41,6 +42,7 @@ func TestRevalidationKeepsTheUserSignedIn(t *testing.T) {
 // TestRevalidationWaitsForAnUnreachableProvider: a provider that is down never ends a session whose access
 // token is still valid (DESIGN.md §4); once the token expired, the user must log in again.
 func TestRevalidationWaitsForAnUnreachableProvider(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK {
@@ -62,6 +64,7 @@ func TestRevalidationWaitsForAnUnreachableProvider(t *testing.T) {
 // TestRevalidationOff: a negative interval turns revalidation off; the session is refreshed only when its
 // access token expires.
 func TestRevalidationOff(t *testing.T) {
+	t.Parallel()
 	tokens := &countingTransport{suffix: "/token"}
 	e := newTestEnv(t, envOption{auth: func(c *Config) {
 		c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tokens}
@@ -97,6 +100,7 @@ func (t *throttleRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
 // TestRevalidationWaitsForAThrottlingProvider: a 429 from the token endpoint is no refusal: the session, whose
 // access token is valid, keeps working as with a provider that is down.
 func TestRevalidationWaitsForAThrottlingProvider(t *testing.T) {
+	t.Parallel()
 	tr := &throttleRefresh{}
 	e := newTestEnv(t, envOption{auth: func(c *Config) { c.HTTPClient = &http.Client{Timeout: 5 * time.Second, Transport: tr} }})
 	b := e.newBrowser(t)

@@ -31,6 +31,7 @@ func (b *syncBuffer) String() string {
 // have (another replica rotated the key in one step) sends the user to the login and tells the operator why,
 // once however many such requests come.
 func TestSessionSealedWithUnknownKeyWarnsOnce(t *testing.T) {
+	t.Parallel()
 	rotated := newTestEnv(t, envOption{})
 	var logs syncBuffer
 	stale := newTestEnv(t, envOption{auth: func(c *Config) {

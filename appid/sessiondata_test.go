@@ -7,6 +7,7 @@ import (
 )
 
 func TestSessionEncodingRoundTrip(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	in := &sessionState{id: "sid", accessToken: "at", refreshToken: "rt", createdAt: now,
 		savedAt: now.Add(time.Minute), validatedAt: now.Add(30 * time.Second), providerSID: "op-sid",
@@ -30,6 +31,7 @@ func TestSessionEncodingRoundTrip(t *testing.T) {
 // TestDecodeSessionReadsVersion1: sessions written before session ids keep working after an upgrade; without an
 // id or a validation time they are due for revalidation at once, which gives them both.
 func TestDecodeSessionReadsVersion1(t *testing.T) {
+	t.Parallel()
 	// Version 1: created, saved, expires; then sub, email, name, access token, refresh token; roles; scopes.
 	v1 := []byte{sessionFormatV1, 10, 20, 30, 3, 's', 'u', 'b', 0, 0, 0, 2, 'r', 't', 1, 4, 'u', 's', 'e', 'r', 0}
 	st, err := decodeSession(v1)
@@ -46,6 +48,7 @@ func TestDecodeSessionReadsVersion1(t *testing.T) {
 // TestDecodeSessionReadsVersion2: sessions written before the provider's session id, the id token and the
 // claims were kept decode without them.
 func TestDecodeSessionReadsVersion2(t *testing.T) {
+	t.Parallel()
 	// Version 2: created, saved, validated, expires; id, sub, email, name, access, refresh; roles; scopes.
 	v2 := []byte{sessionFormatV2, 10, 20, 25, 30, 1, 'i', 3, 's', 'u', 'b', 0, 0, 0, 0, 0, 0}
 	st, err := decodeSession(v2)
@@ -64,6 +67,7 @@ func TestDecodeSessionReadsVersion2(t *testing.T) {
 // TestDecodedListsAreClipped: a handler appending to its user's roles must not write into the decoded
 // session's own buffer, which other requests may share.
 func TestDecodedListsAreClipped(t *testing.T) {
+	t.Parallel()
 	st, err := decodeSession((&sessionState{id: "i", user: User{ID: "sub", Roles: []string{"user"},
 		Scopes: []string{"view"}}}).encode(nil))
 	if err != nil {
@@ -75,6 +79,7 @@ func TestDecodedListsAreClipped(t *testing.T) {
 }
 
 func TestDecodeSessionRefusesMalformedData(t *testing.T) {
+	t.Parallel()
 	good := (&sessionState{id: "i", user: User{ID: "sub", Roles: []string{"user"}}}).encode(nil)
 	tests := []struct {
 		name string

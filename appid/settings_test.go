@@ -10,6 +10,7 @@ import (
 // TestConfigFromLookupReadsTableSettings: every variable ConfigFromLookup reads is in the settings table, so that
 // docs/configuration.md and the unknown-setting check know it.
 func TestConfigFromLookupReadsTableSettings(t *testing.T) {
+	t.Parallel()
 	for _, env := range []map[string]string{validEnv(), oidcEnvVars(), {"CE_SERVICES": `{"appid":[]}`}} {
 		var read []string
 		ConfigFromLookup(func(name string) (string, bool) {
@@ -30,6 +31,7 @@ func TestConfigFromLookupReadsTableSettings(t *testing.T) {
 
 // TestSettingsTableDefaults: the defaults docs/configuration.md shows are the ones Config applies.
 func TestSettingsTableDefaults(t *testing.T) {
+	t.Parallel()
 	durations := map[string]time.Duration{
 		"APPIDGATE_SESSION_IDLE_TIMEOUT": DefaultSessionIdleTimeout,
 		"APPIDGATE_SESSION_MAX_AGE":      DefaultSessionMaxAge,

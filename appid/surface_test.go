@@ -31,6 +31,7 @@ func ExampleNewContext() {
 }
 
 func TestNewContext(t *testing.T) {
+	t.Parallel()
 	if _, ok := appid.UserFrom(context.Background()); ok {
 		t.Error("UserFrom of a bare context found a user")
 	}
@@ -50,6 +51,7 @@ func TestNewContext(t *testing.T) {
 
 // TestParsePolicy: the policy language of the proxy's routes, for programs.
 func TestParsePolicy(t *testing.T) {
+	t.Parallel()
 	admin := &appid.User{ID: "c", Roles: []string{"user", "admin"}}
 	user := &appid.User{ID: "a", Roles: []string{"user"}, Scopes: []string{"app/reports"}}
 	nobody := &appid.User{ID: "b"}
@@ -87,6 +89,7 @@ func (p *patternRouter) Handle(pattern string, _ http.Handler) {
 }
 
 func TestMountOnAnyRouter(t *testing.T) {
+	t.Parallel()
 	auth, err := appid.New(t.Context(), appid.Config{ClientID: "c", ClientSecret: "s",
 		OAuthServerURL: "https://idp.example/oauth/v4/t", RedirectURL: "https://app.example/afterauth",
 		IBMCloudAPIKey: "k", SessionKeys: [][]byte{make([]byte, 32)}})

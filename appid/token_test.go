@@ -118,6 +118,7 @@ func bearerStatus(a *Auth, token string, policies ...Policy) (int, string) {
 }
 
 func TestAccessTokenVerification(t *testing.T) {
+	t.Parallel()
 	appID := newFakeIssuer(t, "/oauth/v4/tenant")
 	generic := newFakeIssuer(t, "/realms/demo")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
@@ -210,6 +211,7 @@ func TestAccessTokenVerification(t *testing.T) {
 }
 
 func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		loadFirst  bool // a valid token loads the keys before the JWKS endpoint fails
@@ -253,6 +255,7 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 }
 
 func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := newFakeAuth(t, f, clock, nil)
@@ -272,6 +275,7 @@ func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
 }
 
 func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	a := newFakeAuth(t, f, clock, nil)
@@ -300,6 +304,7 @@ func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 }
 
 func TestOnUserSeesDeniedBearerUsers(t *testing.T) {
+	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
 	var seen []string
@@ -313,6 +318,7 @@ func TestOnUserSeesDeniedBearerUsers(t *testing.T) {
 }
 
 func TestRequiredClaims(t *testing.T) {
+	t.Parallel()
 	p := newKeyIssuer()
 	p.serve(t, publicJWK(testKeyA(), "kid-1"))
 	clock := &testClock{now: time.Now().Truncate(time.Second)}
@@ -357,6 +363,7 @@ func TestRequiredClaims(t *testing.T) {
 }
 
 func TestIDTokenWithoutIatIsRefusedAtTheCallback(t *testing.T) {
+	t.Parallel()
 	dropIat := &tokenResponseTransport{edit: func(body []byte) []byte {
 		var tok map[string]any
 		json.Unmarshal(body, &tok)

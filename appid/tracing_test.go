@@ -19,6 +19,7 @@ import (
 // TestIntrospectionSpan: a bearer token checked by introspection makes an appid.introspect span around the
 // provider call, and neither the token nor the client secret is in any span.
 func TestIntrospectionSpan(t *testing.T) {
+	t.Parallel()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })

@@ -47,6 +47,7 @@ func mustSign(t testing.TB, s *AssertionSigner, u *appid.User, method, path stri
 }
 
 func TestJWKSHandler(t *testing.T) {
+	t.Parallel()
 	k1, k2 := genKey(t), genKey(t)
 	s := testSigner(t, AssertionConfig{Keys: []*ecdsa.PrivateKey{k1, k2, k1}})
 	tests := []struct {
@@ -102,6 +103,7 @@ func TestJWKSHandler(t *testing.T) {
 }
 
 func TestSignReusesAssertionForHalfItsLifetime(t *testing.T) {
+	t.Parallel()
 	var now atomic.Int64
 	now.Store(t0.UnixNano())
 	s := testSigner(t, AssertionConfig{Now: func() time.Time { return time.Unix(0, now.Load()) }})
@@ -132,6 +134,7 @@ func TestSignReusesAssertionForHalfItsLifetime(t *testing.T) {
 }
 
 func TestSignRefuses(t *testing.T) {
+	t.Parallel()
 	s := testSigner(t, AssertionConfig{})
 	for _, u := range []*appid.User{nil, {Email: "no-id@example.com"}} {
 		if _, err := s.Sign(u, "GET", "/"); err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
@@ -159,6 +162,7 @@ func genKey(t testing.TB) *ecdsa.PrivateKey {
 }
 
 func TestParseAssertionKeys(t *testing.T) {
+	t.Parallel()
 	k1, k2 := genKey(t), genKey(t)
 	p8, _ := x509.MarshalPKCS8PrivateKey(k1)
 	sec1, _ := x509.MarshalECPrivateKey(k2)
@@ -209,6 +213,7 @@ func TestParseAssertionKeys(t *testing.T) {
 }
 
 func TestDeriveAssertionKeys(t *testing.T) {
+	t.Parallel()
 	a := []byte("0123456789abcdef-session-key-one")
 	b := []byte("0123456789abcdef-session-key-two")
 	k1, err := DeriveAssertionKeys(a, b)
@@ -239,6 +244,7 @@ func TestDeriveAssertionKeys(t *testing.T) {
 // through a round-robin load balancer, as on Code Engine: with keys derived from the shared session secret
 // every replica's assertion verifies; with keys generated per replica some do not.
 func TestReplicasBehindALoadBalancer(t *testing.T) {
+	t.Parallel()
 	secret := []byte("shared-session-secret-0123456789")
 	for _, tc := range []struct {
 		name   string

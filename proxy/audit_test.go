@@ -16,6 +16,7 @@ import (
 // access.denied record naming the user, the policy and the original request, not the forward-auth endpoint;
 // nginx's second request for the answer (ErrorPath) writes none.
 func TestAuditRefusals(t *testing.T) {
+	t.Parallel()
 	var buf testkit.Buffer
 	e := newEnv(t, envOptions{trusted: loopback, auditLog: slog.New(slog.NewJSONHandler(&buf, nil))})
 	alice := e.newClient()

@@ -51,6 +51,7 @@ func upstreamSaw(t *testing.T, a answer) map[string]string {
 }
 
 func TestBearerTokensAtTheProxy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{routes: bearerRoutes, keepToken: true, trusted: loopback,
 		identity: proxy.IdentityHeaders{AccessToken: true}})
 	alice, bob := accessToken(t, e, "alice"), accessToken(t, e, "bob")
@@ -115,6 +116,7 @@ func TestBearerTokensAtTheProxy(t *testing.T) {
 }
 
 func TestRoutesFileBearer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, text, problem string
 	}{

@@ -10,6 +10,7 @@ import (
 // TestBypasses sends request lines through net/http's parser, as the proxy receives them, then CleanPath and
 // Match: none of them may reach the public rule.
 func TestBypasses(t *testing.T) {
+	t.Parallel()
 	rt, err := ParseRoutes("bypass.yaml", []byte(`
 routes:
   - path: /public

@@ -10,6 +10,7 @@ import (
 // TestProxyClaimPolicies runs claim policies from a routes file end to end: the local provider puts users'
 // custom claims in their id tokens, the session keeps them, and the proxy's routes admit by them.
 func TestProxyClaimPolicies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{
 		routes: `routes:
   - path: /ops

@@ -8,6 +8,7 @@ import (
 )
 
 func TestCleanPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 		changed        bool
@@ -71,6 +72,7 @@ func TestCleanPath(t *testing.T) {
 }
 
 func TestCleanPathErrorNamesComponent(t *testing.T) {
+	t.Parallel()
 	_, _, err := CleanPath("/a%2fb")
 	if err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
 		t.Fatalf("err = %v, want one starting with \"proxy: \"", err)
@@ -78,6 +80,7 @@ func TestCleanPathErrorNamesComponent(t *testing.T) {
 }
 
 func TestCleanPathLong(t *testing.T) {
+	t.Parallel()
 	long := "/public/" + strings.Repeat("a/", 200_000) + strings.Repeat("../", 200_001) + "admin"
 	got, changed, err := CleanPath(long)
 	if err != nil || got != "/admin" || !changed {

@@ -29,6 +29,7 @@ func forwardAuthUsers(t *testing.T, e *env) map[string]*client {
 }
 
 func TestForwardAuthAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback})
 	users := forwardAuthUsers(t, e)
 	const (
@@ -97,6 +98,7 @@ func TestForwardAuthAnswers(t *testing.T) {
 
 // TestForwardAuthOriginalRequest: the original method, path and the nginx spellings of the headers.
 func TestForwardAuthOriginalRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback})
 	alice := forwardAuthUsers(t, e)["alice"]
 	v, err := assertion.NewVerifier(assertion.Config{JWKSURL: e.proxy.URL + assertion.JWKSPath,
@@ -138,6 +140,7 @@ func TestForwardAuthOriginalRequest(t *testing.T) {
 // TestForwardAuthUntrustedPeer: from a peer that is not a trusted proxy, the original-request headers are
 // never believed: 403, whoever asks and whatever they name.
 func TestForwardAuthUntrustedPeer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
 	users := forwardAuthUsers(t, e)
 	for _, who := range []string{"anonymous", "alice"} {
@@ -158,6 +161,7 @@ func TestForwardAuthUntrustedPeer(t *testing.T) {
 // TestForwardAuthPathBypasses: a path that cleaning changes, or that can be read two ways, is refused (403 on
 // the nginx endpoint, 400 on the other), never allowed; nor is a request whose headers disagree.
 func TestForwardAuthPathBypasses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback})
 	users := forwardAuthUsers(t, e)
 	for _, p := range []string{
@@ -199,6 +203,7 @@ func TestForwardAuthPathBypasses(t *testing.T) {
 // TestForwardAuthStart: the nginx sign-in endpoint accepts paths and allowed hosts only, and the login comes
 // back to the original path.
 func TestForwardAuthStart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback, returnHosts: []string{"app.example.com", "127.0.0.1"}})
 	host := strings.TrimPrefix(e.proxy.URL, "http://")
 	for _, rd := range []string{"//evil.example/x", "http://evil.example/auth_route", "javascript:alert(1)",
@@ -224,6 +229,7 @@ func TestForwardAuthStart(t *testing.T) {
 
 // TestForwardAuthRawReturnURL: nginx cannot escape $request_uri, so rd takes the rest of the query as it is.
 func TestForwardAuthRawReturnURL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback})
 	c := e.newClient()
 	got := c.loginFrom(e, e.proxy.URL+proxy.StartPath+"?rd=/auth_route?a=1&b=%2F2", "alice")

@@ -56,6 +56,7 @@ func isUnauthorizedJSON(a answer) bool {
 // TestNginxAuthRequest: nginx in front of an app, asking appidgate with auth_request, configured as
 // docs/forward-auth.md says.
 func TestNginxAuthRequest(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -121,6 +122,7 @@ func TestNginxAuthRequest(t *testing.T) {
 // TestCaddyForwardAuth: Caddy in front of an app, asking appidgate with forward_auth, configured as
 // docs/forward-auth.md says.
 func TestCaddyForwardAuth(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
 	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -165,6 +167,7 @@ func TestCaddyForwardAuth(t *testing.T) {
 // forwardAuth middleware of docs/forward-auth.md sends (a GET to the verify endpoint with X-Forwarded-Method,
 // -Proto, -Host, -Uri and -For and the browser's own headers) and checks the answers Traefik would pass on.
 func TestTraefikForwardAuthHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback, returnHosts: []string{"app.example.com"}})
 	users := forwardAuthUsers(t, e)
 	provider := e.idp.Provider().OAuthServerURL()
@@ -208,6 +211,7 @@ func TestTraefikForwardAuthHeaders(t *testing.T) {
 // TestIngressNginxForwardAuthHeaders: what ingress-nginx's auth-url sends (X-Original-URL, the full URL, and
 // X-Original-Method) is read by the auth endpoint, and its auth-signin's escaped rd by the sign-in link.
 func TestIngressNginxForwardAuthHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback, returnHosts: []string{"app.example.com"}})
 	users := forwardAuthUsers(t, e)
 	for _, tc := range []struct {
@@ -236,6 +240,7 @@ func TestIngressNginxForwardAuthHeaders(t *testing.T) {
 // the browser, so a session renewed during the check must not need a new cookie: with Redis sessions the cookie
 // only names the session, and each revalidation keeps working on it, the refresh token rotated in Redis.
 func TestCaddyForwardAuthRenewsRedisSessions(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
 	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -300,6 +305,7 @@ func (l *logBuffer) String() string {
 // TestForwardAuthLogsReasons: each refusal at the forward-auth endpoints says why in the log, at the level
 // it deserves; a misconfigured front proxy is a warning once, not one per request.
 func TestForwardAuthLogsReasons(t *testing.T) {
+	t.Parallel()
 	type ask struct {
 		who, endpoint string
 		header        []string
@@ -357,6 +363,7 @@ func TestForwardAuthLogsReasons(t *testing.T) {
 // TestForwardAuthErrorEndpoint: the answer nginx's error_page shows for a refused request is appidgate's, and
 // never an allowed one: a request allowed by the time it asks is sent back to ask again.
 func TestForwardAuthErrorEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback})
 	users := forwardAuthUsers(t, e)
 	provider := e.idp.Provider().OAuthServerURL()
@@ -395,6 +402,7 @@ func TestForwardAuthErrorEndpoint(t *testing.T) {
 // request allowed by the time it asks is sent back without any identity header, however many the proxy was told
 // to send: the access token included.
 func TestForwardAuthErrorEndpointSendsNoIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{trusted: loopback, keepToken: true,
 		identity: proxy.IdentityHeaders{AccessToken: true, OAuth2Proxy: true}})
 	users := forwardAuthUsers(t, e)
@@ -413,6 +421,7 @@ func TestForwardAuthErrorEndpointSendsNoIdentity(t *testing.T) {
 // TestForwardAuthStartLogsOnlyTheHost: anyone may call the sign-in link, so a refused return URL is logged by its
 // host alone, never with a path or query that may carry anything.
 func TestForwardAuthStartLogsOnlyTheHost(t *testing.T) {
+	t.Parallel()
 	var logs logBuffer
 	e := newEnv(t, envOptions{trusted: loopback,
 		faLog: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

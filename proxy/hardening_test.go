@@ -84,6 +84,7 @@ func h2cUpstream(t *testing.T) http.Handler {
 // requests for /admin, with its own identity headers, straight to an upstream that honours h2c as Hypercorn
 // does (without insisting on HTTP2-Settings in Connection).
 func TestHardeningH2CSmuggling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{upstream: h2cUpstream(t)})
 	conn, host := e.dial(t, 10*time.Second)
 	fmt.Fprintf(conn, "GET /public/x HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n"+
@@ -123,6 +124,7 @@ func TestHardeningH2CSmuggling(t *testing.T) {
 // TestHardeningUnderscoreRerouting: the rerouting, method-override and client-address headers go in every
 // spelling: WSGI, PHP and Rack/Puma fold "_" and "-" into the same variable.
 func TestHardeningUnderscoreRerouting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	spoof := []string{"X_HTTP_Method_Override", "X_Method_Override", "X_Http_Method", "X_Rewrite_Url",
 		"X_Client_IP", "True_Client_IP", "X-Forwarded-Scheme", "X-Cluster-Client-Ip", "x_original_url",
@@ -143,6 +145,7 @@ func TestHardeningUnderscoreRerouting(t *testing.T) {
 // ServeMux, `$_SERVER['REQUEST_METHOD'] ===`, `if r.Method == "GET" {...} else {write}`) would read "get" as
 // another method than the GET a rule allowed: such a method is refused before any rule.
 func TestHardeningLowercaseMethod(t *testing.T) {
+	t.Parallel()
 	routes := "default: authenticated\nroutes:\n  - path: /form\n    methods: [GET]\n    public: true\n"
 	var reached atomic.Bool
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -167,6 +170,7 @@ func TestHardeningLowercaseMethod(t *testing.T) {
 // TestHardeningTrickledBody: a client that stops sending its body has its request ended after the body idle
 // timeout, rather than holding the upstream's connection for as long as the connection may last.
 func TestHardeningTrickledBody(t *testing.T) {
+	t.Parallel()
 	started := make(chan struct{}, 1)
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		started <- struct{}{}
@@ -186,6 +190,7 @@ func TestHardeningTrickledBody(t *testing.T) {
 
 // TestHardeningRequestTrailers: identity headers sent as request trailers reach the upstream unstripped.
 func TestHardeningRequestTrailers(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var trailer http.Header
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +222,7 @@ func TestHardeningRequestTrailers(t *testing.T) {
 // TestHardeningUpstreamSetsProxyCookie: the upstream can set, replace or delete the proxy's own session cookie in
 // the browser (session planting / forced logout); the proxy passes its Set-Cookie on.
 func TestHardeningUpstreamSetsProxyCookie(t *testing.T) {
+	t.Parallel()
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "appidgate_session", Value: "planted", Path: "/"})
 		http.SetCookie(w, &http.Cookie{Name: "__Host-appidgate_session", Value: "planted", Path: "/", Secure: true})
@@ -234,6 +240,7 @@ func TestHardeningUpstreamSetsProxyCookie(t *testing.T) {
 // X-Appidgate-*: Caddy passes underscores on, and WSGI/PHP/Rack servers read X_Appidgate_User as
 // X-Appidgate-User.
 func TestHardeningCaddyUnderscore(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
 	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -254,6 +261,7 @@ func TestHardeningCaddyUnderscore(t *testing.T) {
 // does not send X-Original-Method, an anonymous POST must not be judged as a GET and pass a GET-only public
 // rule: forward-auth requires the original method.
 func TestHardeningNginxMethodFallback(t *testing.T) {
+	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	port := frontproxytest.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -288,6 +296,7 @@ func TestHardeningNginxMethodFallback(t *testing.T) {
 // TestProxyFlushesAnswersOfKnownLength: the part of an answer of known length that the upstream has sent (and
 // flushed) reaches the client while the upstream works on the rest.
 func TestProxyFlushesAnswersOfKnownLength(t *testing.T) {
+	t.Parallel()
 	rest := make(chan struct{})
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "20")

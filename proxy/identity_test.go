@@ -37,6 +37,7 @@ func spellings(name string) []string {
 }
 
 func TestStripRemovesEveryIdentityHeaderInEverySpelling(t *testing.T) {
+	t.Parallel()
 	names := []string{
 		"X-Appidgate-User", "X-Appidgate-Email", "X-Appidgate-Name", "X-Appidgate-Roles", "X-Appidgate-Scopes",
 		"X-Appidgate-Access-Token", "X-Appidgate-Assertion", "X-Appidgate-Anything-Else",
@@ -63,6 +64,7 @@ func TestStripRemovesEveryIdentityHeaderInEverySpelling(t *testing.T) {
 }
 
 func TestStripRemovesUnderscoreShadowsOfProxyHeaders(t *testing.T) {
+	t.Parallel()
 	for _, k := range []string{
 		"X_Forwarded_For", "x_forwarded_for", "X-Forwarded_Host", "X_FORWARDED_PROTO", "X_Forwarded_Uri",
 		"X-Forwarded_Method", "X_Original_URL", "x_original_uri", "X_Real_Ip", "X_REMOTE_USER", "X_Remote_Group",
@@ -79,6 +81,7 @@ func TestStripRemovesUnderscoreShadowsOfProxyHeaders(t *testing.T) {
 }
 
 func TestStripKeepsAppHeaders(t *testing.T) {
+	t.Parallel()
 	keep := []string{
 		"Accept", "Cookie", "Content-Type", "User-Agent", "X-Forwarded-For", "X-Forwarded-Host",
 		"X-Forwarded-Proto", "X-Request-Id", "X_Custom_App_Header", "X-Api-Key", "Api_Key", "X-Forwarded",
@@ -97,6 +100,7 @@ func TestStripKeepsAppHeaders(t *testing.T) {
 }
 
 func TestStripPassAuthorization(t *testing.T) {
+	t.Parallel()
 	h := http.Header{"Authorization": {"Bearer x"}, "X-Forwarded-User": {"mallory"}}
 	IdentityHeaders{PassAuthorization: true}.Strip(h)
 	if h.Get("Authorization") != "Bearer x" || h.Get("X-Forwarded-User") != "" {
@@ -115,6 +119,7 @@ func TestStripAllocatesNothing(t *testing.T) {
 }
 
 func TestSetHeaders(t *testing.T) {
+	t.Parallel()
 	alice := &appid.User{
 		ID: "a1b2-c3", Email: "alice@example.com", Name: "Alice Smith",
 		Roles: []string{"user", "admin"}, Scopes: []string{"app/view", "app/edit"},
@@ -223,6 +228,7 @@ func TestSetHeaders(t *testing.T) {
 // TestSetValuesDecode checks that each encoded value decodes back to the original with url.PathUnescape, as
 // an upstream does, lists split first.
 func TestSetValuesDecode(t *testing.T) {
+	t.Parallel()
 	u := &appid.User{
 		ID: "id%2F\x7f", Email: "é@ex.com", Name: " Zoë\t山田 ", Roles: []string{"r,1", "r%2", "ü"},
 		Scopes: []string{"a b", "c"},
@@ -264,6 +270,7 @@ func TestSetValuesDecode(t *testing.T) {
 // TestSetThroughTransport sends the headers Set writes through net/http to a server, as the proxy does, and
 // checks they arrive unchanged: a value net/http refuses would fail the proxied request.
 func TestSetThroughTransport(t *testing.T) {
+	t.Parallel()
 	u := &appid.User{ID: "z\r\n", Name: "Zoë 山田", Email: "a@b", Roles: []string{"x\x00"}}
 	want := http.Header{}
 	IdentityHeaders{OAuth2Proxy: true}.Set(want, u, "")
@@ -317,6 +324,7 @@ func roundTripHeaders(t *testing.T, h http.Header) http.Header {
 // TestSetValuesStayApart: adding to one identity header after Set leaves the others as they were (their values
 // share one backing array).
 func TestSetValuesStayApart(t *testing.T) {
+	t.Parallel()
 	h := http.Header{}
 	u := &appid.User{ID: "u1", Email: "u@example.com", Name: "U", Roles: []string{"a", "b"}}
 	IdentityHeaders{OAuth2Proxy: true}.Set(h, u, "")

@@ -47,6 +47,7 @@ func downProxy(t *testing.T, templatesDir string) (http.Handler, error) {
 // TestUpstreamDownPage: the 502 page names what failed, links to the same page again and gives the request id;
 // API clients keep their JSON, byte for byte.
 func TestUpstreamDownPage(t *testing.T) {
+	t.Parallel()
 	h, err := downProxy(t, "")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,7 @@ func TestUpstreamDownPage(t *testing.T) {
 // TestProxyTemplatesDir: the proxy's pages come from TemplatesDir, and a template that does not parse stops New
 // (and NewForwardAuth) naming the file.
 func TestProxyTemplatesDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "error.html"), []byte("ACME: {{.Title}} ({{.Status}})"), 0o644); err != nil {
 		t.Fatal(err)

@@ -341,6 +341,7 @@ func seen(t testing.TB, a answer) (path string, h http.Header) {
 }
 
 func TestProxyAdmitsByRoute(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	alice := e.newClient()
 	if got := alice.login(e, "alice"); got.status != http.StatusOK {
@@ -377,6 +378,7 @@ func TestProxyAdmitsByRoute(t *testing.T) {
 
 // TestProxyPathBypasses: what is not exactly public after cleaning needs a login, whatever the spelling.
 func TestProxyPathBypasses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	anon := e.newClient()
 	for _, p := range []string{
@@ -412,6 +414,7 @@ func TestProxyPathBypasses(t *testing.T) {
 // TestProxyStripsSpoofedIdentity: identity headers a client sends never reach the upstream, in any spelling,
 // on any route, and a Connection header cannot remove the proxy's own.
 func TestProxyStripsSpoofedIdentity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{identity: proxy.IdentityHeaders{OAuth2Proxy: true}})
 	alice := e.newClient()
 	if got := alice.login(e, "alice"); got.status != http.StatusOK {
@@ -457,6 +460,7 @@ func TestProxyStripsSpoofedIdentity(t *testing.T) {
 // TestProxyForwardedHeaders: X-Forwarded-* describe the connection the proxy sees, unless it comes from a
 // trusted proxy.
 func TestProxyForwardedHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		trusted []netip.Prefix
@@ -480,6 +484,7 @@ func TestProxyForwardedHeaders(t *testing.T) {
 
 // TestProxyVerifiableAssertion: the upstream can verify who sent the request with package assertion.
 func TestProxyVerifiableAssertion(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got *assertion.Identity
 	var verifyErr error
@@ -506,6 +511,7 @@ func TestProxyVerifiableAssertion(t *testing.T) {
 }
 
 func TestProxyStreams(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{routes: "default: authenticated\nroutes:\n  - path: /\n    public: true\n"})
 	c := e.newClient()
 
@@ -560,6 +566,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // TestProxyUpstreamDown: an upstream that is down gives a 502 page (JSON for APIs) at once, and the proxy's own
 // routes keep working.
 func TestProxyUpstreamDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.upstream.Close()
 	c := e.newClient()
@@ -583,6 +590,7 @@ func TestProxyUpstreamDown(t *testing.T) {
 // TestProxyPassesTheAccessToken: with AccessToken, the upstream gets the user's access token, which the session
 // keeps only when appid is told to (KeepAccessToken); it never gets the client's own.
 func TestProxyPassesTheAccessToken(t *testing.T) {
+	t.Parallel()
 	for _, keep := range []bool{true, false} {
 		t.Run(fmt.Sprintf("session keeps it: %v", keep), func(t *testing.T) {
 			e := newEnv(t, envOptions{identity: proxy.IdentityHeaders{AccessToken: true}, keepToken: keep})

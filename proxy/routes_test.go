@@ -52,6 +52,7 @@ func ruleString(r Rule) string {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	rt, err := ParseRoutes("example.yaml", []byte(exampleRoutes))
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestMatchHeadRuleBeatsGet(t *testing.T) {
+	t.Parallel()
 	rt, err := ParseRoutes("r.yaml", []byte(`
 routes:
   - {path: /x, methods: [GET], policy: role:reader}
@@ -109,6 +111,7 @@ routes:
 }
 
 func TestMatchNilAndEmpty(t *testing.T) {
+	t.Parallel()
 	var nilRoutes *Routes
 	if got := ruleString(nilRoutes.Match("GET", "/x")); got != "default any_role" {
 		t.Errorf("nil Routes: %q", got)
@@ -141,6 +144,7 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 }
 
 func TestPolicySyntax(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"authenticated", "authenticated"},
 		{"any-role", "any_role"},
@@ -227,6 +231,7 @@ func TestPolicySyntax(t *testing.T) {
 }
 
 func TestClaimPolicyBehaviour(t *testing.T) {
+	t.Parallel()
 	pol, _, msg := parsePolicyExpr("any-of [claim:cognito:groups=admins, all-of [claim:realm_access.roles=editor, scope:reports]]")
 	if msg != "" {
 		t.Fatal(msg)
@@ -251,6 +256,7 @@ func TestClaimPolicyBehaviour(t *testing.T) {
 }
 
 func TestPolicyBehaviour(t *testing.T) {
+	t.Parallel()
 	pol, _, msg := parsePolicyExpr("any-of [role:admin, all-of [role:user, scope:reports]]")
 	if msg != "" {
 		t.Fatal(msg)
@@ -273,6 +279,7 @@ func TestPolicyBehaviour(t *testing.T) {
 }
 
 func TestParseRoutesErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, yaml, want string }{
 		{"unknown top key", "defaults: any-role\n", `r.yaml:1:1: unknown key "defaults" in the routes file`},
 		{"unknown rule key", "routes:\n  - path: /a\n    polcy: role:a\n", `r.yaml:3:5: unknown key "polcy" in a rule`},
@@ -327,6 +334,7 @@ func TestParseRoutesErrors(t *testing.T) {
 }
 
 func TestParseRoutesReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	_, err := ParseRoutes("many.yaml", []byte(`default: anyrole
 routes:
   - path: admin
@@ -364,6 +372,7 @@ routes:
 }
 
 func TestLoadRoutesExampleFile(t *testing.T) {
+	t.Parallel()
 	rt, err := LoadRoutes(filepath.Join("testdata", "routes.yaml"), RouteFlags{})
 	if err != nil {
 		t.Fatal(err)
@@ -385,6 +394,7 @@ func TestLoadRoutesExampleFile(t *testing.T) {
 }
 
 func TestLoadRoutesFlags(t *testing.T) {
+	t.Parallel()
 	rt, err := LoadRoutes("", RouteFlags{
 		Default: "authenticated",
 		Public:  []string{"/noauth_route, /static/", "/healthz"},
@@ -421,6 +431,7 @@ func TestLoadRoutesFlags(t *testing.T) {
 }
 
 func TestLoadRoutesFileAndFlags(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "routes.yaml")
 	if err := os.WriteFile(file, []byte(exampleRoutes), 0o600); err != nil {
 		t.Fatal(err)
@@ -480,6 +491,7 @@ func TestLoadRoutesFileAndFlags(t *testing.T) {
 
 // TestClaimFlagsNameTheFlag: a bad claim policy in --policy or --default-policy stops start-up naming the flag.
 func TestClaimFlagsNameTheFlag(t *testing.T) {
+	t.Parallel()
 	_, err := LoadRoutes("", RouteFlags{Default: "claim:groups", Policy: []string{"/x=claim:my groups=y", "/y=claim:realm_access..roles=z"}})
 	if err == nil {
 		t.Fatal("bad claim policies accepted")
@@ -497,6 +509,7 @@ func TestClaimFlagsNameTheFlag(t *testing.T) {
 
 // TestPublicFallThroughs: method-only rules whose other methods fall to a public rule are named, and no others.
 func TestPublicFallThroughs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string

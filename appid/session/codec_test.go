@@ -16,6 +16,7 @@ import (
 var testNow = storetest.Start()
 
 func TestNewCodecRejectsBadSecrets(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		secrets [][]byte
@@ -37,6 +38,7 @@ func TestNewCodecRejectsBadSecrets(t *testing.T) {
 }
 
 func TestCodecRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	tests := []struct {
 		name  string
@@ -71,6 +73,7 @@ func TestCodecRoundTrip(t *testing.T) {
 }
 
 func TestCodecSealIsRandomized(t *testing.T) {
+	t.Parallel()
 	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	a, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
 	b, _ := c.Seal("session", []byte("same"), testNow.Add(time.Hour))
@@ -80,6 +83,7 @@ func TestCodecSealIsRandomized(t *testing.T) {
 }
 
 func TestCodecRefuses(t *testing.T) {
+	t.Parallel()
 	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	expiry := testNow.Add(time.Hour)
 	sealed, err := c.Seal("session", []byte("user=alice"), expiry)
@@ -117,6 +121,7 @@ func TestCodecRefuses(t *testing.T) {
 }
 
 func TestCodecRefusesAnyTamperedByte(t *testing.T) {
+	t.Parallel()
 	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	sealed, err := c.Seal("session", []byte("role=admin"), testNow.Add(time.Hour))
 	if err != nil {
@@ -139,6 +144,7 @@ func TestCodecRefusesAnyTamperedByte(t *testing.T) {
 }
 
 func TestCodecKeyRotation(t *testing.T) {
+	t.Parallel()
 	oldSecret, newSecret1 := storetest.NewSecret(t), storetest.NewSecret(t)
 	before := storetest.NewCodec(t, oldSecret)
 	during := storetest.NewCodec(t, newSecret1, oldSecret)
@@ -183,6 +189,7 @@ func TestCodecKeyRotation(t *testing.T) {
 }
 
 func TestCodecSealRefusesMisuse(t *testing.T) {
+	t.Parallel()
 	c := storetest.NewCodec(t, storetest.NewSecret(t))
 	if _, err := c.Seal("", []byte("x"), testNow.Add(time.Hour)); err == nil {
 		t.Error("Seal with empty purpose succeeded")

@@ -18,12 +18,14 @@ func newCookieStore(t testing.TB, clk *storetest.Clock, secure bool) *session.Co
 }
 
 func TestCookieStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, clk *storetest.Clock, secure bool) session.Store {
 		return newCookieStore(t, clk, secure)
 	})
 }
 
 func TestCookieStoreNames(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts session.CookieOptions
@@ -57,6 +59,7 @@ func cookieNames(cookies []*http.Cookie) []string {
 }
 
 func TestCookieStoreChunks(t *testing.T) {
+	t.Parallel()
 	s := newCookieStore(t, &storetest.Clock{T: testNow}, true)
 	b := storetest.NewBrowser()
 	big := storetest.RandomBytes(t, 10*1024)
@@ -169,6 +172,7 @@ func TestCookieStoreChunks(t *testing.T) {
 }
 
 func TestCookieStoreRefusesTooLargeSession(t *testing.T) {
+	t.Parallel()
 	s := newCookieStore(t, &storetest.Clock{T: testNow}, false)
 	err := s.Save(httptest.NewRecorder(), storetest.NewBrowser().Request(), storetest.RandomBytes(t, 40*1024), session.SaveOptions{Expiry: testNow.Add(time.Hour)})
 	if err == nil || !strings.Contains(err.Error(), "Redis") {
@@ -177,6 +181,7 @@ func TestCookieStoreRefusesTooLargeSession(t *testing.T) {
 }
 
 func TestCookieStoreRefusesOtherPurposes(t *testing.T) {
+	t.Parallel()
 	codec := storetest.NewCodec(t, storetest.NewSecret(t))
 	s := session.NewCookieStore(codec, session.CookieOptions{Now: (&storetest.Clock{T: testNow}).Now})
 	other, err := codec.Seal("login-state", []byte("state"), testNow.Add(time.Hour))
@@ -200,6 +205,7 @@ func TestCookieStoreRefusesOtherPurposes(t *testing.T) {
 }
 
 func TestCookieStoreReadsAmongOtherCookies(t *testing.T) {
+	t.Parallel()
 	s := newCookieStore(t, &storetest.Clock{T: testNow}, false)
 	b := storetest.NewBrowser()
 	storetest.Save(t, s, b, []byte("mine"), session.SaveOptions{Expiry: testNow.Add(time.Hour)})

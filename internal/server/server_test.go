@@ -225,6 +225,9 @@ func load(addr string, workers int, routed *atomic.Bool, started chan<- struct{}
 // request on it): the clients go on sending for a third of the delay after the stop, as a load balancer does
 // until it notices, and every request is answered, those after the stop with Connection: close.
 func TestRunStopsUnderLoadWithoutResets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 20 stops under load, repeated to catch a race, take several seconds")
+	}
 	const (
 		repetitions = 20
 		workers     = 16

@@ -14,6 +14,7 @@ import (
 // TestHardeningIdentityAliasesCache: Verify hands every request the same Roles slice, cached with the checked
 // assertion; a handler that edits its identity's roles edits what the next request with that assertion gets.
 func TestHardeningIdentityAliasesCache(t *testing.T) {
+	t.Parallel()
 	s, err := proxy.NewAssertionSigner(proxy.AssertionConfig{Issuer: "https://p", Audience: "http://u"})
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ func pythonWithJWT(t *testing.T) string {
 // TestPythonSnippet runs testdata/verify.py, the lines the docs give Python upstreams, against assertions the
 // proxy signed and a JWK set served as the proxy serves it.
 func TestPythonSnippet(t *testing.T) {
+	t.Parallel()
 	python := pythonWithJWT(t)
 	snippet, err := os.ReadFile("testdata/verify.py")
 	if err != nil {

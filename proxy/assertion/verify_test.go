@@ -178,6 +178,7 @@ func with(m map[string]any, kv ...any) map[string]any {
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func TestVerifyRoundTrip(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0)
 	s := newSigner(t, proxy.AssertionConfig{Now: clk.now})
 	srv := newJWKSServer(t, s.JWKSHandler())
@@ -208,6 +209,7 @@ func TestVerifyRoundTrip(t *testing.T) {
 }
 
 func TestVerifyRefuses(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0)
 	key := newKey(t)
 	kid, _ := assertion.KeyID(&key.PublicKey)
@@ -319,6 +321,7 @@ func TestVerifyRefuses(t *testing.T) {
 }
 
 func TestVerifierRefetchesOnUnknownKidRateLimited(t *testing.T) {
+	t.Parallel()
 	clk := newClock(t0)
 	a := newSigner(t, proxy.AssertionConfig{Keys: []*ecdsa.PrivateKey{newKey(t)}, Now: clk.now})
 	bKey, aKeyForB := newKey(t), newKey(t)
@@ -352,6 +355,7 @@ func TestVerifierRefetchesOnUnknownKidRateLimited(t *testing.T) {
 }
 
 func TestVerifierOneFetchForConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t, proxy.AssertionConfig{})
 	release := make(chan struct{})
 	srv := newJWKSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -383,6 +387,7 @@ func TestVerifierOneFetchForConcurrentRequests(t *testing.T) {
 }
 
 func TestVerifierWaitingRequestGivesUp(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t, proxy.AssertionConfig{})
 	release := make(chan struct{})
 	defer close(release)
@@ -400,6 +405,7 @@ func TestVerifierWaitingRequestGivesUp(t *testing.T) {
 }
 
 func TestVerifierBadJWKS(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t, proxy.AssertionConfig{})
 	tok := sign(t, s, "GET", "/")
 	big := `{"keys":[` + strings.Repeat(" ", 1<<20) + `]}`
@@ -436,6 +442,7 @@ func TestVerifierBadJWKS(t *testing.T) {
 }
 
 func TestNewVerifierRefusesIncompleteConfig(t *testing.T) {
+	t.Parallel()
 	key := &newKey(t).PublicKey
 	tests := []struct {
 		name string
@@ -458,6 +465,7 @@ func TestNewVerifierRefusesIncompleteConfig(t *testing.T) {
 }
 
 func TestMiddleware(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t, proxy.AssertionConfig{})
 	srv := newJWKSServer(t, s.JWKSHandler())
 	v := newVerifier(t, assertion.Config{JWKSURL: srv.URL})

@@ -126,6 +126,7 @@ func (f redisFixture) exists(t *testing.T, key string) bool {
 }
 
 func TestRedisStore(t *testing.T) {
+	t.Parallel()
 	for _, backend := range redisBackends(t) {
 		t.Run(backend.name, func(t *testing.T) {
 			client := backend.client(t)
@@ -284,6 +285,7 @@ func testRedisStore(t *testing.T, client redis.UniversalClient) {
 }
 
 func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
+	t.Parallel()
 	m := miniredis.RunT(t)
 	client := newTestClient(t, m.Addr())
 	clk := &storetest.Clock{T: testNow}
@@ -339,6 +341,7 @@ func TestRedisStoreFailureIsNotNoSession(t *testing.T) {
 }
 
 func TestRedisStoreTimeout(t *testing.T) {
+	t.Parallel()
 	// A peer that accepts connections and never answers.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -365,6 +368,7 @@ func TestRedisStoreTimeout(t *testing.T) {
 }
 
 func TestNewRedisClientFromURL(t *testing.T) {
+	t.Parallel()
 	m := miniredis.RunT(t)
 	tests := []struct {
 		name    string

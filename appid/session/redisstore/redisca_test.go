@@ -34,6 +34,7 @@ func testCAPEM(t *testing.T, name string) []byte {
 // TestParseRedisCACert: the CA arrives as PEM or, from IBM's service credentials, as base64 of PEM (possibly
 // wrapped over lines); anything else is refused with a reason.
 func TestParseRedisCACert(t *testing.T) {
+	t.Parallel()
 	one, two := testCAPEM(t, "one"), testCAPEM(t, "two")
 	b64 := base64.StdEncoding.EncodeToString(append(append([]byte{}, one...), two...))
 	var wrapped strings.Builder

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRedisEndSessions(t *testing.T) {
+	t.Parallel()
 	for _, backend := range redisBackends(t) {
 		t.Run(backend.name, func(t *testing.T) {
 			testRedisEndSessions(t, backend.client(t))

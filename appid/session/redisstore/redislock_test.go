@@ -55,6 +55,7 @@ func mustLock(t *testing.T, s *redisstore.RedisStore, b *storetest.Browser) func
 }
 
 func TestRedisLockMutualExclusion(t *testing.T) {
+	t.Parallel()
 	stores, b, _ := lockReplicas(t, 2, 0)
 	const workers, rounds = 8, 3 // per replica
 	var counter, inside, maxInside atomic.Int64
@@ -95,6 +96,7 @@ func TestRedisLockMutualExclusion(t *testing.T) {
 }
 
 func TestRedisLockIsPerSession(t *testing.T) {
+	t.Parallel()
 	stores, alice, _ := lockReplicas(t, 2, 0)
 	bob := storetest.NewBrowser()
 	storetest.Save(t, stores[0], bob, []byte("bob"), session.SaveOptions{Expiry: time.Now().Add(time.Hour)})
@@ -107,6 +109,7 @@ func TestRedisLockIsPerSession(t *testing.T) {
 }
 
 func TestRedisLockRenewedWhileHeld(t *testing.T) {
+	t.Parallel()
 	const lease = 150 * time.Millisecond
 	stores, b, _ := lockReplicas(t, 2, lease)
 	release := mustLock(t, stores[0], b)
@@ -135,6 +138,7 @@ func TestRedisLockRenewedWhileHeld(t *testing.T) {
 }
 
 func TestRedisLockCrashedHolderExpires(t *testing.T) {
+	t.Parallel()
 	const lease = 200 * time.Millisecond
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not on PATH: the session lock needs a real Redis")
@@ -163,6 +167,7 @@ func TestRedisLockCrashedHolderExpires(t *testing.T) {
 }
 
 func TestRedisLockReleaseLeavesAnotherHoldersLock(t *testing.T) {
+	t.Parallel()
 	stores, b, addr := lockReplicas(t, 3, 300*time.Millisecond)
 	first := mustLock(t, stores[0], b)
 	// The first holder's lease runs out while it is cut off from Redis; here the lock key is removed directly.
@@ -187,6 +192,7 @@ func TestRedisLockReleaseLeavesAnotherHoldersLock(t *testing.T) {
 }
 
 func TestRedisLockWaitEnds(t *testing.T) {
+	t.Parallel()
 	stores, b, _ := lockReplicas(t, 2, 0)
 	defer mustLock(t, stores[0], b)()
 	for _, tc := range []struct {
