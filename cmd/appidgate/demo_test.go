@@ -43,6 +43,7 @@ func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
 			slices.Sort(kv)
 			return kv
 		},
+		signingKey: testkit.RSAKey(),
 	}
 }
 

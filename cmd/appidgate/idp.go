@@ -76,6 +76,9 @@ func runIdP(ctx context.Context, args []string, e env) int {
 		return 2
 	}
 
+	if cfg.SigningKey == nil {
+		cfg.SigningKey = e.signingKey // nil but in tests: a key of its own
+	}
 	srv, err := localappid.Listen(o.addr, cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate idp: %s\n", listenProblem(o.addr, err, "choose another --addr"))

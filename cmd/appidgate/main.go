@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"os"
@@ -27,6 +28,9 @@ type env struct {
 	hangup         <-chan os.Signal // SIGHUP, which makes the proxy reload its routes; nil: none arrive
 	// spans, when set (by tests), receives every span as it ends, whatever the OTEL_* variables say.
 	spans sdktrace.SpanExporter
+	// signingKey, when set (by tests), is the embedded local provider's signing key instead of a new one: making a
+	// 2048-bit RSA key costs more processor time than most of a test.
+	signingKey *rsa.PrivateKey
 }
 
 const usage = `usage: appidgate <command> [flags]

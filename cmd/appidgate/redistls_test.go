@@ -114,6 +114,7 @@ func startTLSRedis(t *testing.T, ca *testCA) int {
 // as PEM or as base64 of PEM (as IBM's credentials hold it) connects; another CA is a readiness failure that
 // names the setting; a value that is no certificate, or one given with a redis:// URL, stops the start.
 func TestRedisOverTLSWithCA(t *testing.T) {
+	t.Parallel()
 	ca, other := newTestCA(t, "redis test CA"), newTestCA(t, "another CA")
 	port := startTLSRedis(t, ca)
 	rediss := fmt.Sprintf("rediss://127.0.0.1:%d/0", port)

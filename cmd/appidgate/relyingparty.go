@@ -92,6 +92,7 @@ func startRelyingParty(ctx context.Context, e env, command string, extra []appid
 	lookup := e.lookupEnv
 	if local {
 		idpCfg := localappid.DefaultConfig()
+		idpCfg.SigningKey = e.signingKey // nil but in tests: a key of its own
 		idpCfg.BaseURL = opts.idpPublicURL()
 		idpCfg.ShowUsers = true // the demo data: its sign-in page lists the users
 		idpCfg.TemplatesDir = r.String("APPIDGATE_TEMPLATES_DIR")

@@ -72,6 +72,7 @@ func writeCRToken(t *testing.T, file, token string) {
 // compute-resource token in a file, which is read again at each renewal, so a token the platform replaced is
 // used, and one that IAM no longer trusts makes readiness and logins answer 503 until it is replaced again.
 func TestTrustedProfileReadsRoles(t *testing.T) {
+	t.Parallel()
 	for _, profile := range [][]string{{"APPIDGATE_IAM_PROFILE_ID", "Profile-test"}, {"APPIDGATE_IAM_PROFILE_NAME", "appidgate-test"}} {
 		t.Run(profile[0], func(t *testing.T) {
 			const iamTTL = time.Second // renewed after 0.8 s
@@ -119,6 +120,7 @@ func TestTrustedProfileReadsRoles(t *testing.T) {
 // TestTrustedProfileStartProblems: a token file that cannot be read, or that IAM refuses, stops the start with
 // a message naming the setting to fix.
 func TestTrustedProfileStartProblems(t *testing.T) {
+	t.Parallel()
 	idp := trustedProfileIdP(t, time.Hour, "cr-token-1")
 	dir := t.TempDir()
 	tests := []struct {
