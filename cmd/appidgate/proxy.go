@@ -78,72 +78,14 @@ func (l *listFlag) Set(s string) error {
 
 // runProxy runs appidgate proxy.
 func runProxy(ctx context.Context, args []string, e env) int {
-	var f proxyFlags
 	var problems []appid.Problem
 	r := settings.NewReader(e.lookupEnv, collect(&problems))
-	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // usage and errors are printed below, once
-	fs.Usage = func() {}
-	h := settings.FlagHelp
-	fs.StringVar(&f.upstream, "upstream", r.String("APPIDGATE_UPSTREAM"), h("upstream"))
-	fs.StringVar(&f.routesFile, "routes", r.String("APPIDGATE_ROUTES"), h("routes"))
-	fs.Var(&f.public, "public", h("public"))
-	fs.Var(&f.api, "api", h("api"))
-	fs.Var(&f.policies, "policy", h("policy"))
-	fs.StringVar(&f.defaultPolicy, "default-policy", "", h("default-policy"))
-	fs.Var(&f.trusted, "trusted-proxy", h("trusted-proxy"))
-	fs.Var(&f.returnHosts, "return-host", h("return-host"))
-	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, h("oauth2-proxy-headers"))
-	fs.BoolVar(&f.passAuth, "pass-authorization", false, h("pass-authorization"))
-	passAccessToken, _ := r.Bool("APPIDGATE_PASS_ACCESS_TOKEN")
-	fs.BoolVar(&f.passAccessToken, "pass-access-token", passAccessToken, h("pass-access-token"))
-	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, h("upstream-timeout"))
-	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, h("start-timeout"))
-	f.assertionSecret = r.String("APPIDGATE_ASSERTION_SECRET")
-	f.trusted = r.List("APPIDGATE_TRUSTED_PROXIES")
-	printUsage := func(w io.Writer) {
-		fmt.Fprint(w, proxyUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+	f, command, code, ok := parseProxyFlags(args, r, e)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(e.stdout)
-			return 0
-		}
-		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n\n", err)
-		printUsage(e.stderr)
-		return 2
-	}
-	command := fs.Args()
-
-	upstream, err := url.Parse(f.upstream)
-	switch {
-	case f.upstream == "":
-		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)", Reason: "required, not set"})
-	case err != nil || (upstream.Scheme != "http" && upstream.Scheme != "https") || upstream.Host == "":
-		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)",
-			Reason: fmt.Sprintf("expected an http(s) URL such as http://127.0.0.1:8000, got %q", f.upstream)})
-	case len(command) > 0 && upstream.Port() == "":
-		problems = append(problems, appid.Problem{Setting: "--upstream",
-			Reason: fmt.Sprintf("with a COMMAND to start, the upstream URL must name the port it listens on, got %q", f.upstream)})
-	}
-	var trusted []netip.Prefix
-	for _, c := range f.trusted {
-		p, err := netip.ParsePrefix(c)
-		if err != nil {
-			if a, aerr := netip.ParseAddr(c); aerr == nil {
-				p, err = a.Prefix(a.BitLen())
-			}
-		}
-		if err != nil {
-			problems = append(problems, appid.Problem{Setting: "--trusted-proxy",
-				Reason: fmt.Sprintf("expected a CIDR such as 10.0.0.0/8, got %q", c)})
-			continue
-		}
-		trusted = append(trusted, p.Masked())
-	}
+	upstream, trusted, flagProblems := f.check(command)
+	problems = append(problems, flagProblems...)
 	routes, err := loadRoutes(f)
 	if err != nil {
 		problems = append(problems, problem.Of(err)...)
@@ -162,96 +104,15 @@ func runProxy(ctx context.Context, args []string, e env) int {
 	defer rp.Close()
 	log := rp.opts.logger
 
-	public, err := url.Parse(rp.cfg.RedirectURL)
+	handler, origin, err := proxyHandler(rp, f, upstream, trusted, routes)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
 		return 1
 	}
-	origin := public.Scheme + "://" + public.Host
-	keys, err := assertionKeys(f.assertionSecret, rp.cfg.SessionKeys)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-		return 1
-	}
-	signer, err := proxy.NewAssertionSigner(proxy.AssertionConfig{Issuer: origin,
-		Audience: upstream.Scheme + "://" + upstream.Host, Keys: keys})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-		return 1
-	}
-	p, err := proxy.New(proxy.Config{
-		Upstream:   upstream,
-		Auth:       rp.app.auth,
-		LiveRoutes: routes,
-		Identity: proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth,
-			AccessToken: f.passAccessToken},
-		Assertion:      signer,
-		TrustedProxies: trusted,
-		Transport: tracing.Transport(rp.app.traces,
-			rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)), upstreamSpanName),
-		Logger:       log,
-		TemplatesDir: rp.cfg.TemplatesDir,
-	})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-		return 1
-	}
-
-	returnHosts := []string(f.returnHosts)
-	if len(returnHosts) == 0 {
-		returnHosts = []string{public.Host}
-	}
-	fa, err := proxy.NewForwardAuth(proxy.Config{
-		Auth:           rp.app.auth,
-		LiveRoutes:     routes,
-		Identity:       proxy.IdentityHeaders{AccessToken: f.passAccessToken},
-		Assertion:      signer,
-		TrustedProxies: trusted,
-		ReturnHosts:    returnHosts,
-		Logger:         log,
-		TemplatesDir:   rp.cfg.TemplatesDir,
-	})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-		return 1
-	}
-
-	mux := http.NewServeMux()
-	rp.app.auth.Mount(mux)
-	rp.app.mountOps(mux)
-	fa.Mount(mux)
-	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
-	mux.Handle("/", p)
-	// Only the proxies in front may continue their trace here; anyone else's request starts a trace of its own,
-	// and the upstream receives this trace's context, never the client's.
-	rp.app.trustedPeer = tracing.TrustedPeers(trusted)
-	var handler http.Handler = mux
-	if rp.local && !rp.opts.localIdP {
-		handler = canonicalHost(rp.cfg.RedirectURL, log, mux)
-	}
-	rp.app.trustedProxies = trusted // audit records name the client these proxies saw
-
 	var child *supervise.Child
 	if len(command) > 0 {
-		child, err = supervise.Start(command, appEnv(os.Environ(), upstream.Port()), e.stdout, e.stderr)
-		if err != nil {
+		if child, err = startApp(ctx, e, command, upstream, f.startTimeout); err != nil {
 			fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-			return 1
-		}
-		readyCtx, cancel := context.WithTimeout(ctx, f.startTimeout)
-		err = child.WaitReady(readyCtx, upstream.Host)
-		timedOut := errors.Is(readyCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-		cancel()
-		if err != nil {
-			child.Stop(5 * time.Second)
-			if timedOut {
-				// The usual cause: the app listens on a port of its own choosing instead of $PORT.
-				fmt.Fprintf(e.stderr, "appidgate proxy: the app did not listen on %s within %s; it was started with "+
-					"PORT=%s: make it listen on $PORT, or raise --start-timeout\n", upstream.Host, f.startTimeout,
-					upstream.Port())
-			} else {
-				fmt.Fprintf(e.stderr, "appidgate proxy: %v\n", err)
-			}
 			return 1
 		}
 		log.Debug("upstream started", "command", command[0], "pid", child.Pid(), "addr", upstream.Host)
@@ -311,6 +172,173 @@ func runProxy(ctx context.Context, args []string, e env) int {
 		return code
 	}
 	return status
+}
+
+// parseProxyFlags reads the proxy's flags from args, with their APPIDGATE_* variables (read through r) as
+// defaults, and returns them with the COMMAND after "--". ok is false when the process is to end with code:
+// 0 after --help, 2 after a bad flag, with the usage printed once.
+func parseProxyFlags(args []string, r *settings.Reader, e env) (f proxyFlags, command []string, code int, ok bool) {
+	fs := flag.NewFlagSet("appidgate proxy", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // usage and errors are printed below, once
+	fs.Usage = func() {}
+	h := settings.FlagHelp
+	fs.StringVar(&f.upstream, "upstream", r.String("APPIDGATE_UPSTREAM"), h("upstream"))
+	fs.StringVar(&f.routesFile, "routes", r.String("APPIDGATE_ROUTES"), h("routes"))
+	fs.Var(&f.public, "public", h("public"))
+	fs.Var(&f.api, "api", h("api"))
+	fs.Var(&f.policies, "policy", h("policy"))
+	fs.StringVar(&f.defaultPolicy, "default-policy", "", h("default-policy"))
+	fs.Var(&f.trusted, "trusted-proxy", h("trusted-proxy"))
+	fs.Var(&f.returnHosts, "return-host", h("return-host"))
+	fs.BoolVar(&f.oauth2Proxy, "oauth2-proxy-headers", false, h("oauth2-proxy-headers"))
+	fs.BoolVar(&f.passAuth, "pass-authorization", false, h("pass-authorization"))
+	passAccessToken, _ := r.Bool("APPIDGATE_PASS_ACCESS_TOKEN")
+	fs.BoolVar(&f.passAccessToken, "pass-access-token", passAccessToken, h("pass-access-token"))
+	fs.DurationVar(&f.headerTimeout, "upstream-timeout", proxy.DefaultResponseHeaderTimeout, h("upstream-timeout"))
+	fs.DurationVar(&f.startTimeout, "start-timeout", time.Minute, h("start-timeout"))
+	f.assertionSecret = r.String("APPIDGATE_ASSERTION_SECRET")
+	f.trusted = r.List("APPIDGATE_TRUSTED_PROXIES")
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, proxyUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(e.stdout)
+			return f, nil, 0, false
+		}
+		fmt.Fprintf(e.stderr, "appidgate proxy: %v\n\n", err)
+		printUsage(e.stderr)
+		return f, nil, 2, false
+	}
+	return f, fs.Args(), 0, true
+}
+
+// check reads the upstream URL and the trusted proxies of f, naming every problem; command is the app to start,
+// whose upstream URL must then name a port.
+func (f proxyFlags) check(command []string) (*url.URL, []netip.Prefix, []appid.Problem) {
+	var problems []appid.Problem
+	upstream, err := url.Parse(f.upstream)
+	switch {
+	case f.upstream == "":
+		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)", Reason: "required, not set"})
+	case err != nil || (upstream.Scheme != "http" && upstream.Scheme != "https") || upstream.Host == "":
+		problems = append(problems, appid.Problem{Setting: "--upstream (APPIDGATE_UPSTREAM)",
+			Reason: fmt.Sprintf("expected an http(s) URL such as http://127.0.0.1:8000, got %q", f.upstream)})
+	case len(command) > 0 && upstream.Port() == "":
+		problems = append(problems, appid.Problem{Setting: "--upstream",
+			Reason: fmt.Sprintf("with a COMMAND to start, the upstream URL must name the port it listens on, got %q", f.upstream)})
+	}
+	var trusted []netip.Prefix
+	for _, c := range f.trusted {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(c); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			problems = append(problems, appid.Problem{Setting: "--trusted-proxy",
+				Reason: fmt.Sprintf("expected a CIDR such as 10.0.0.0/8, got %q", c)})
+			continue
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	return upstream, trusted, problems
+}
+
+// proxyHandler builds what the proxy serves on rp's listener: the login callback and logout, the probes, the
+// forward-auth endpoints, the assertion's keys and, for every other path, the proxy to upstream. It returns the
+// handler and the public origin (from APPID_REDIRECT_URI).
+func proxyHandler(rp *relyingParty, f proxyFlags, upstream *url.URL, trusted []netip.Prefix,
+	routes *proxy.LiveRoutes) (http.Handler, string, error) {
+	log := rp.opts.logger
+	public, err := url.Parse(rp.cfg.RedirectURL)
+	if err != nil {
+		return nil, "", err
+	}
+	origin := public.Scheme + "://" + public.Host
+	keys, err := assertionKeys(f.assertionSecret, rp.cfg.SessionKeys)
+	if err != nil {
+		return nil, "", err
+	}
+	signer, err := proxy.NewAssertionSigner(proxy.AssertionConfig{Issuer: origin,
+		Audience: upstream.Scheme + "://" + upstream.Host, Keys: keys})
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := proxy.New(proxy.Config{
+		Upstream:   upstream,
+		Auth:       rp.app.auth,
+		LiveRoutes: routes,
+		Identity: proxy.IdentityHeaders{OAuth2Proxy: f.oauth2Proxy, PassAuthorization: f.passAuth,
+			AccessToken: f.passAccessToken},
+		Assertion:      signer,
+		TrustedProxies: trusted,
+		Transport: tracing.Transport(rp.app.traces,
+			rp.app.metrics.UpstreamTransport(proxy.NewTransport(0, f.headerTimeout)), upstreamSpanName),
+		Logger:       log,
+		TemplatesDir: rp.cfg.TemplatesDir,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	returnHosts := []string(f.returnHosts)
+	if len(returnHosts) == 0 {
+		returnHosts = []string{public.Host}
+	}
+	fa, err := proxy.NewForwardAuth(proxy.Config{
+		Auth:           rp.app.auth,
+		LiveRoutes:     routes,
+		Identity:       proxy.IdentityHeaders{AccessToken: f.passAccessToken},
+		Assertion:      signer,
+		TrustedProxies: trusted,
+		ReturnHosts:    returnHosts,
+		Logger:         log,
+		TemplatesDir:   rp.cfg.TemplatesDir,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+
+	mux := http.NewServeMux()
+	rp.app.auth.Mount(mux)
+	rp.app.mountOps(mux)
+	fa.Mount(mux)
+	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
+	mux.Handle("/", p)
+	// Only the proxies in front may continue their trace here; anyone else's request starts a trace of its own,
+	// and the upstream receives this trace's context, never the client's.
+	rp.app.trustedPeer = tracing.TrustedPeers(trusted)
+	rp.app.trustedProxies = trusted // audit records name the client these proxies saw
+	if rp.local && !rp.opts.localIdP {
+		return canonicalHost(rp.cfg.RedirectURL, log, mux), origin, nil
+	}
+	return mux, origin, nil
+}
+
+// startApp starts command as the proxy's upstream app, with PORT set to upstream's port, and waits at most
+// timeout until it listens there. On failure the app has been stopped, and the error says what to change.
+func startApp(ctx context.Context, e env, command []string, upstream *url.URL, timeout time.Duration) (*supervise.Child, error) {
+	child, err := supervise.Start(command, appEnv(os.Environ(), upstream.Port()), e.stdout, e.stderr)
+	if err != nil {
+		return nil, err
+	}
+	readyCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := child.WaitReady(readyCtx, upstream.Host); err != nil {
+		timedOut := errors.Is(readyCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		child.Stop(5 * time.Second)
+		if timedOut {
+			// The usual cause: the app listens on a port of its own choosing instead of $PORT.
+			return nil, fmt.Errorf("the app did not listen on %s within %s; it was started with PORT=%s: make it "+
+				"listen on $PORT, or raise --start-timeout", upstream.Host, timeout, upstream.Port())
+		}
+		return nil, err
+	}
+	return child, nil
 }
 
 // upstreamSpanName names the span of a request passed on to the upstream app: "GET upstream". The server span
