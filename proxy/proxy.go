@@ -18,6 +18,7 @@ import (
 	"github.com/appidgate/appidgate/internal/answer"
 	"github.com/appidgate/appidgate/internal/pages"
 	"github.com/appidgate/appidgate/internal/problem"
+	"github.com/appidgate/appidgate/internal/trusted"
 )
 
 // Defaults of Config's upstream timeouts.
@@ -320,21 +321,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 func (p *Proxy) trustedPeer(remoteAddr string) bool { return peerTrusted(p.trusted, remoteAddr) }
 
 // peerTrusted reports whether remoteAddr (host:port) is in one of the trusted prefixes.
-func peerTrusted(trusted []netip.Prefix, remoteAddr string) bool {
-	if len(trusted) == 0 {
-		return false
-	}
-	ap, err := netip.ParseAddrPort(remoteAddr)
-	if err != nil {
-		return false
-	}
-	addr := ap.Addr().Unmap()
-	for _, prefix := range trusted {
-		if prefix.Contains(addr) {
-			return true
-		}
-	}
-	return false
+func peerTrusted(prefixes []netip.Prefix, remoteAddr string) bool {
+	return trusted.Peer(prefixes, remoteAddr)
 }
 
 // stripRerouting removes from h, in every spelling (any case, "_" for "-", which WSGI, PHP and Rack fold into

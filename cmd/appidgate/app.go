@@ -41,12 +41,10 @@ type app struct {
 	// stopping is set when serving's context ends (SIGTERM): /readyz fails from then on, while the server
 	// still serves for APPIDGATE_SHUTDOWN_DELAY.
 	stopping atomic.Bool
-	// traces traces requests, provider calls and Redis commands; trustedPeer tells whose trace context a
-	// request's span may continue (nil: no one's).
-	traces      *tracing.Provider
-	trustedPeer func(*http.Request) bool
-	// trustedProxies are the peers whose X-Forwarded-For names the client in audit records (nil: the peer is
-	// the client).
+	// traces traces requests, provider calls and Redis commands.
+	traces *tracing.Provider
+	// trustedProxies are the peers in front (--trusted-proxy): only they may continue their trace context in a
+	// request's span, and their X-Forwarded-For names the client in audit records. nil: no one.
 	trustedProxies []netip.Prefix
 }
 
@@ -215,7 +213,7 @@ func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handle
 	// which writes the route it matched into the request.
 	// The audit's client address goes into the request's context outermost, so that nothing between Route and
 	// the mux makes a new request: the mux writes the route it matched into the request it is given.
-	handler := audit.ClientAddresses(a.trustedProxies, tracing.Handler(a.traces, a.trustedPeer,
+	handler := audit.ClientAddresses(a.trustedProxies, tracing.Handler(a.traces, tracing.TrustedPeers(a.trustedProxies),
 		logging.Requests(log, a.metrics.Middleware(tracing.Route(routes)))))
 	var stopped atomic.Pointer[time.Time]
 	context.AfterFunc(ctx, func() { now := time.Now(); stopped.Store(&now) })

@@ -309,10 +309,10 @@ func proxyHandler(rp *relyingParty, f proxyFlags, upstream *url.URL, trusted []n
 	fa.Mount(mux)
 	mux.Handle("GET "+assertion.JWKSPath, signer.JWKSHandler())
 	mux.Handle("/", p)
-	// Only the proxies in front may continue their trace here; anyone else's request starts a trace of its own,
-	// and the upstream receives this trace's context, never the client's.
-	rp.app.trustedPeer = tracing.TrustedPeers(trusted)
-	rp.app.trustedProxies = trusted // audit records name the client these proxies saw
+	// Only the proxies in front may continue their trace here (anyone else's request starts a trace of its own,
+	// and the upstream receives this trace's context, never the client's), and audit records name the client
+	// these proxies saw.
+	rp.app.trustedProxies = trusted
 	if rp.local && !rp.opts.localIdP {
 		return canonicalHost(rp.cfg.RedirectURL, log, mux), origin, nil
 	}

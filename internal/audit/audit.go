@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -89,11 +90,7 @@ func (l *Logger) Write(r *http.Request, rec Record) {
 	if rec.Reason != "" {
 		attrs = append(attrs, slog.String("reason", rec.Reason))
 	}
-	client := v.client
-	if client == "" {
-		client = peerHost(r.RemoteAddr)
-	}
-	attrs = append(attrs, slog.String("client_address", client))
+	attrs = append(attrs, slog.String("client_address", ClientAddress(r, v.trusted)))
 	if id := logging.RequestID(ctx); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
 	}
@@ -116,9 +113,9 @@ func TraceID(ctx context.Context) string {
 
 // requestFacts are what the request's context tells Write beyond the request itself.
 type requestFacts struct {
-	client       string // the client's address, as ClientAddresses found it
-	method, path string // the original request's, when the request decides another one (forward-auth)
-	repeated     bool   // the request repeats a decision already recorded
+	trusted      []netip.Prefix // the proxies whose X-Forwarded-For names the client (see ClientAddresses)
+	method, path string         // the original request's, when the request decides another one (forward-auth)
+	repeated     bool           // the request repeats a decision already recorded
 }
 
 type requestKey struct{}

@@ -4,15 +4,23 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/appidgate/appidgate/internal/trusted"
 )
 
 // ClientAddresses wraps next so that audit records of its requests name the client as the trusted proxies saw
 // it: the connection's peer, unless the peer is in trusted, in which case the nearest address of the
 // X-Forwarded-For chain that is not itself a trusted proxy (see ClientAddress).
-func ClientAddresses(trusted []netip.Prefix, next http.Handler) http.Handler {
+//
+// The address is worked out only when a record is written: most requests write none. Without trusted proxies
+// every record names the peer, and next is returned as it is.
+func ClientAddresses(proxies []netip.Prefix, next http.Handler) http.Handler {
+	if len(proxies) == 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := facts(r)
-		v.client = ClientAddress(r, trusted)
+		v.trusted = proxies
 		next.ServeHTTP(w, withFacts(r, v))
 	})
 }
@@ -61,12 +69,4 @@ func parseHop(s string) (netip.Addr, bool) {
 }
 
 // contains reports whether addr is in one of prefixes.
-func contains(prefixes []netip.Prefix, addr netip.Addr) bool {
-	addr = addr.Unmap()
-	for _, p := range prefixes {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
+func contains(prefixes []netip.Prefix, addr netip.Addr) bool { return trusted.Addr(prefixes, addr) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/appidgate/appidgate/internal/httpwrap"
 	"github.com/appidgate/appidgate/internal/logging"
+	"github.com/appidgate/appidgate/internal/trusted"
 )
 
 // Trace context headers (W3C Trace Context).
@@ -101,17 +102,7 @@ func TrustedPeers(prefixes []netip.Prefix) func(*http.Request) bool {
 		return nil
 	}
 	return func(r *http.Request) bool {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil {
-			return false
-		}
-		addr := ap.Addr().Unmap()
-		for _, p := range prefixes {
-			if p.Contains(addr) {
-				return true
-			}
-		}
-		return false
+		return trusted.Peer(prefixes, r.RemoteAddr)
 	}
 }
 
