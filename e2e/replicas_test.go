@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/appidgate/appidgate/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -24,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/appidgate/appidgate/internal/frontproxytest"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 )

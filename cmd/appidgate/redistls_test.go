@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"github.com/appidgate/appidgate/internal/testkit"
 	"math/big"
 	"net"
 	"net/http"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // testCA is a certificate authority made for one test.

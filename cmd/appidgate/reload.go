@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/appidgate/appidgate/appid"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/proxy"
 )
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/appidgate/appidgate/internal/testkit"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
