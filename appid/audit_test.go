@@ -95,18 +95,7 @@ func (c *cookieTee) RoundTrip(req *http.Request) (*http.Response, error) {
 // auditRecords decodes the JSON lines of buf.
 func auditRecords(t *testing.T, buf *testkit.Buffer) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("audit line is not JSON: %v: %s", err, line)
-		}
-		out = append(out, rec)
-	}
-	return out
+	return testkit.JSONLines(t, buf.String())
 }
 
 // TestAuditEvents runs the flows an operator audits against a real provider: alice signs in, a callback with a

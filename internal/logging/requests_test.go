@@ -1,7 +1,6 @@
 package logging_test
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,18 +15,7 @@ import (
 
 func lines(t *testing.T, s string) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
+	return testkit.JSONLines(t, s)
 }
 
 func TestRequestsNeverLogsSecrets(t *testing.T) {
