@@ -209,12 +209,19 @@ func (a *app) serve(ctx context.Context, ln net.Listener, routes http.Handler) i
 func (a *app) serveWith(ctx context.Context, ln net.Listener, routes http.Handler,
 	newServer func(http.Handler) *http.Server) int {
 	log := a.opts.logger
-	// The span is outermost so that the request's log line carries its trace id; Route sits next to the mux,
-	// which writes the route it matched into the request.
-	// The audit's client address goes into the request's context outermost, so that nothing between Route and
-	// the mux makes a new request: the mux writes the route it matched into the request it is given.
-	handler := audit.ClientAddresses(a.trustedProxies, tracing.Handler(a.traces, tracing.TrustedPeers(a.trustedProxies),
-		logging.Requests(log, a.metrics.Middleware(tracing.Route(routes)))))
+	// The request's span is outside the request log so that the log line carries its trace id; Route sits next to
+	// the mux, which writes the route it matched into the request it is given, so nothing between them may make
+	// a new request. With traces off (the default) neither is on the request path at all. The audit's client
+	// address goes into the context outermost, for the same reason.
+	inner := routes
+	if a.traces.Enabled() {
+		inner = tracing.Route(routes)
+	}
+	handler := logging.Requests(log, a.metrics.Middleware(inner))
+	if a.traces.Enabled() {
+		handler = tracing.Handler(a.traces, tracing.TrustedPeers(a.trustedProxies), handler)
+	}
+	handler = audit.ClientAddresses(a.trustedProxies, handler)
 	var stopped atomic.Pointer[time.Time]
 	context.AfterFunc(ctx, func() { now := time.Now(); stopped.Store(&now) })
 
