@@ -72,6 +72,9 @@ func newPodman(t *testing.T) *podman {
 	return &podman{t: t, conf: conf}
 }
 
+// in returns p for the (sub)test t, so that its failures end t.
+func (p *podman) in(t *testing.T) *podman { return &podman{t: t, conf: p.conf} }
+
 // cmd returns the podman command for args, bounded by timeout.
 func (p *podman) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, "podman", append([]string{"--runtime", "runc", "--cgroup-manager=cgroupfs"}, args...)...)
@@ -486,6 +489,13 @@ func (c *container) startedAt() time.Time {
 	return at
 }
 
+// testDrainDelay is the containers' APPIDGATE_SHUTDOWN_DELAY: shorter than the image's 3 s, as no load balancer
+// watches them here, but not zero, so that each stop still goes through the drain.
+const testDrainDelay = "500ms"
+
+// TestImage builds the image once and checks it: its size and user, its start-up error, a container serving a
+// sign-in read-only under the memory limit, and docs/code-engine.md's one-container recipe with the Flask
+// example behind the proxy. The two containers run side by side.
 func TestImage(t *testing.T) {
 	p := newPodman(t)
 	root, err := filepath.Abs("..")
@@ -499,6 +509,7 @@ func TestImage(t *testing.T) {
 	t.Logf("built %s in %s", imageTag, time.Since(buildStart).Round(time.Second))
 
 	t.Run("size and user", func(t *testing.T) {
+		p := p.in(t)
 		size, err := strconv.ParseInt(strings.TrimSpace(p.run(time.Minute, "image", "inspect", "--format", "{{.Size}}", imageTag)), 10, 64)
 		if err != nil {
 			t.Fatal(err)
@@ -514,6 +525,7 @@ func TestImage(t *testing.T) {
 	})
 
 	t.Run("missing App ID settings", func(t *testing.T) {
+		p := p.in(t)
 		// The image requires App ID: with none of its settings, the start-up error names each one.
 		out, err := p.try(time.Minute, "run", "--rm", "--network=host", "--read-only", "--memory", memoryLimit,
 			"--env", "PORT="+strconv.Itoa(freePort(t)), imageTag)
@@ -528,12 +540,15 @@ func TestImage(t *testing.T) {
 	})
 
 	t.Run("serves read-only and non-root under 256 MB, drains on SIGTERM", func(t *testing.T) {
+		t.Parallel()
+		p := p.in(t)
 		port, idpPort := freePort(t), freePort(t)
 		base := "http://localhost:" + strconv.Itoa(port) // the demo's default redirect URI names localhost
 		c := p.start([]string{"--read-only", "--memory", memoryLimit,
 			"--env", "PORT=" + strconv.Itoa(port),
 			"--env", "APPIDGATE_LOCAL_IDP=1",
-			"--env", "APPIDGATE_IDP_ADDR=127.0.0.1:" + strconv.Itoa(idpPort)}, imageTag)
+			"--env", "APPIDGATE_IDP_ADDR=127.0.0.1:" + strconv.Itoa(idpPort),
+			"--env", "APPIDGATE_SHUTDOWN_DELAY=" + testDrainDelay}, imageTag)
 		up := waitHTTP(t, base+"/healthz", 30*time.Second)
 		startup := up.Sub(c.startedAt())
 		t.Logf("/healthz answered %s after the container started", startup.Round(time.Millisecond))
@@ -563,6 +578,11 @@ func TestImage(t *testing.T) {
 			t.Errorf("no drained stop in the logs:\n%s", lastLines(logs, 20))
 		}
 	})
+
+	t.Run("one container with the Flask example", func(t *testing.T) {
+		t.Parallel()
+		oneContainerFlask(p.in(t), root)
+	})
 }
 
 // oneContainerDockerfile returns the Dockerfile of docs/code-engine.md's "One container" section, changed in
@@ -587,16 +607,11 @@ func oneContainerDockerfile(t *testing.T, root string, appPort int) string {
 	return strings.Replace(df, "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(appPort), 1)
 }
 
-func TestImageOneContainerFlask(t *testing.T) {
-	p := newPodman(t)
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.golangStandIn()
-	p.distrolessStandIn()
+// oneContainerFlask builds docs/code-engine.md's one-container image around examples/flask on the image TestImage
+// built, signs in through it, and stops it.
+func oneContainerFlask(p *podman, root string) {
+	t := p.t
 	p.pythonStandIn()
-	p.buildImage(root) // the binary comes from it; cached layers make it quick after TestImage
 	port, appPort, idpPort := freePort(t), freePort(t), freePort(t)
 	buildDir := t.TempDir()
 	app, err := os.ReadFile(filepath.Join(root, "examples", "flask", "app.py"))
@@ -615,7 +630,8 @@ func TestImageOneContainerFlask(t *testing.T) {
 	c := p.start([]string{"--memory", memoryLimit,
 		"--env", "PORT=" + strconv.Itoa(port),
 		"--env", "APPIDGATE_LOCAL_IDP=1",
-		"--env", "APPIDGATE_IDP_ADDR=127.0.0.1:" + strconv.Itoa(idpPort)}, flaskImageTag)
+		"--env", "APPIDGATE_IDP_ADDR=127.0.0.1:" + strconv.Itoa(idpPort),
+		"--env", "APPIDGATE_SHUTDOWN_DELAY=" + testDrainDelay}, flaskImageTag)
 	up := waitHTTP(t, base+"/healthz", 30*time.Second)
 	t.Logf("/healthz answered %s after the container started", up.Sub(c.startedAt()).Round(time.Millisecond))
 	waitHTTP(t, base+"/noauth_route", 30*time.Second) // the app is up behind the proxy

@@ -33,9 +33,13 @@ import (
 const (
 	replicaCount     = 3
 	replicaSessions  = 30
-	replicaTokenTTL  = 5 * time.Second
+	replicaTokenTTL  = 3 * time.Second
 	replicaWorkers   = 6
+	replicaPace      = 5 * time.Millisecond
 	replicaStopBound = 10 * time.Second
+	// replicaDrain is the replicas' APPIDGATE_SHUTDOWN_DELAY: short, as nginx does not watch /readyz, but not
+	// zero, so that every stop goes through the drain a platform's load balancer relies on.
+	replicaDrain = 250 * time.Millisecond
 )
 
 // TestReplicasBehindNginx runs three `appidgate proxy` replicas (the real binary) behind nginx round robin, as
@@ -44,6 +48,7 @@ const (
 // rolling restart nor during the two-step key rotation, logout and back-channel logout on every replica, Redis
 // paused (503 at once, no hang) and killed and restarted from its append-only file (sessions survive).
 func TestReplicasBehindNginx(t *testing.T) {
+	t.Parallel() // it mostly waits on token lifetimes and restarts: the browser tests run meanwhile
 	if testing.Short() {
 		t.Skip("-short: the replicas test runs processes for about a minute")
 	}
@@ -58,13 +63,16 @@ func TestReplicasBehindNginx(t *testing.T) {
 		t.Skip("redis-server is not installed")
 	}
 	// The two modes share nothing (provider, nginx, replicas and ports are each their own) and mostly wait on
-	// token lifetimes and restarts: side by side they take the time of one.
+	// token lifetimes and restarts: side by side they take the time of one. They run from goroutines rather than
+	// as parallel subtests, so that they hold one of the run's parallel slots and the browser tests keep the
+	// others.
+	var wg sync.WaitGroup
 	for _, mode := range []string{"redis", "cookies"} {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			runReplicas(t, mode == "redis")
+		wg.Go(func() {
+			t.Run(mode, func(t *testing.T) { runReplicas(t, mode == "redis") })
 		})
 	}
+	wg.Wait()
 }
 
 func runReplicas(t *testing.T, withRedis bool) {
@@ -86,6 +94,7 @@ func runReplicas(t *testing.T, withRedis bool) {
 		"IAM_TOKEN_URL=" + idp.provider.IAMTokenURL(),
 		"APPIDGATE_UPSTREAM=" + upstream.URL,
 		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
+		"APPIDGATE_SHUTDOWN_DELAY=" + replicaDrain.String(),
 		"APPIDGATE_LOG_FORMAT=json",
 	}
 	var rds *redisProcess
@@ -123,14 +132,26 @@ func runReplicas(t *testing.T, withRedis bool) {
 `, upstreams, front), front)
 	frontURL := "http://" + rs.front
 
-	// Sign in: a few users, many sessions each, as browsers through the front.
+	// Sign in: a few users, many sessions each, as browsers through the front, a few at a time.
 	sessions := make([]*userSession, replicaSessions)
+	signIns := make(chan struct{}, 6)
+	var signedIn sync.WaitGroup
 	for i := range sessions {
 		user := "alice"
 		if i%5 == 0 {
 			user = "carol"
 		}
-		sessions[i] = signIn(t, frontURL, user)
+		signIns <- struct{}{}
+		signedIn.Go(func() {
+			defer func() { <-signIns }()
+			var err error
+			if sessions[i], err = signIn(frontURL, user); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	if signedIn.Wait(); t.Failed() {
+		t.FailNow()
 	}
 	loggedIn := time.Now()
 	totals := &loadFigures{}
@@ -161,7 +182,7 @@ func runReplicas(t *testing.T, withRedis bool) {
 
 	// A rolling restart under load: no request fails.
 	load := startLoad(frontURL+"/", sessions)
-	rs.rollingRestartPaused(500*time.Millisecond, "SESSION_SECRET_KEY="+oldKey)
+	rs.rollingRestart([]time.Duration{500 * time.Millisecond, 500 * time.Millisecond}, "SESSION_SECRET_KEY="+oldKey)
 	figures := load.stop()
 	t.Logf("rolling restart: %d requests, %d failed", figures.requests.Load(), figures.failures.Load())
 	figures.check(t, "rolling restart")
@@ -172,10 +193,11 @@ func runReplicas(t *testing.T, withRedis bool) {
 	// refreshes in between are opened by every replica: nobody is sent to the login.
 	load = startLoad(frontURL+"/", sessions)
 	before = idp.refreshes.Load()
-	rs.rollingRestart("SESSION_SECRET_KEY="+oldKey, "APPIDGATE_SESSION_PREVIOUS_KEYS="+newKey)
-	// Step 2 with a pause after each replica, long enough for every access token to expire: sessions are
-	// refreshed, so re-sealed, by replicas on the new key while others still seal with the old one.
-	rs.rollingRestartPaused(replicaTokenTTL+time.Second, "SESSION_SECRET_KEY="+newKey, "APPIDGATE_SESSION_PREVIOUS_KEYS="+oldKey)
+	rs.rollingRestart(nil, "SESSION_SECRET_KEY="+oldKey, "APPIDGATE_SESSION_PREVIOUS_KEYS="+newKey)
+	// Step 2 with a pause after the first replica, long enough for every access token to expire: sessions are
+	// refreshed, so re-sealed, by the replica on the new key while the others still seal with the old one, and
+	// each side opens the other's.
+	rs.rollingRestart([]time.Duration{replicaTokenTTL + time.Second}, "SESSION_SECRET_KEY="+newKey, "APPIDGATE_SESSION_PREVIOUS_KEYS="+oldKey)
 	figures = load.stop()
 	resealed := idp.refreshes.Load() - before
 	t.Logf("two-step key rotation: %d requests, %d failed, %d refreshes (re-sealed sessions) during it",
@@ -224,17 +246,21 @@ func runReplicas(t *testing.T, withRedis bool) {
 			}
 		}
 
-		// Redis paused: requests that need it fail at once with 503, none hangs; they succeed again once it
-		// continues.
+		// Redis paused: requests that need it fail with 503 within the store's timeout, none hangs, on every
+		// replica at once; they succeed again once it continues.
 		alice := sessions[len(sessions)-1]
 		rds.signal(t, syscall.SIGSTOP)
+		var asked sync.WaitGroup
 		for j, r := range rs.replicas {
-			start := time.Now()
-			p := alice.getDirect(r.port, rs.front, "/", "")
-			if took := time.Since(start); p.status != http.StatusServiceUnavailable || took > 5*time.Second {
-				t.Errorf("with Redis paused, replica %d answered %d after %v, want 503 within 5s", j, p.status, took.Round(time.Millisecond))
-			}
+			asked.Go(func() {
+				start := time.Now()
+				p := alice.getDirect(r.port, rs.front, "/", "")
+				if took := time.Since(start); p.status != http.StatusServiceUnavailable || took > 5*time.Second {
+					t.Errorf("with Redis paused, replica %d answered %d after %v, want 503 within 5s", j, p.status, took.Round(time.Millisecond))
+				}
+			})
 		}
+		asked.Wait()
 		rds.signal(t, syscall.SIGCONT)
 		waitFor(t, "a session served again after Redis continued", func() bool {
 			return alice.get(frontURL+"/").status == http.StatusOK
@@ -257,7 +283,11 @@ func runReplicas(t *testing.T, withRedis bool) {
 	load = startLoad(frontURL+"/", sessions[1+replicaCount:])
 	rs.stop(0)
 	rs.start(0, "SESSION_SECRET_KEY="+randomKey(), "APPIDGATE_SESSION_PREVIOUS_KEYS="+newKey)
-	time.Sleep(replicaTokenTTL + time.Second)
+	// Users are logged out once their access tokens expire and replica 0 re-seals their sessions: wait for the
+	// first failure, or long enough that every token has expired.
+	for deadline := time.Now().Add(replicaTokenTTL + 2*time.Second); load.figures.failures.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	control := load.stop()
 	t.Logf("one-step key rotation (control): %d requests, %d failed, %d of %d sessions sent to the login",
 		control.requests.Load(), control.failures.Load(), len(control.failed), len(sessions)-1-replicaCount)
@@ -364,22 +394,24 @@ func (rs *replicaSet) stop(i int) {
 	r.cmd = nil
 }
 
+// stopAll stops every replica at once, as a platform deleting the application does.
 func (rs *replicaSet) stopAll() {
+	var wg sync.WaitGroup
 	for i := range rs.replicas {
-		rs.stop(i)
+		wg.Go(func() { rs.stop(i) })
 	}
+	wg.Wait()
 }
 
 // rollingRestart replaces the replicas one at a time with ones started with extra, each ready before the next
-// one stops, as a platform's rolling update does.
-func (rs *replicaSet) rollingRestart(extra ...string) { rs.rollingRestartPaused(0, extra...) }
-
-// rollingRestartPaused is rollingRestart waiting pause after each replica is ready, under the load.
-func (rs *replicaSet) rollingRestartPaused(pause time.Duration, extra ...string) {
+// one stops, as a platform's rolling update does; after replica i is ready it waits pauses[i], when given.
+func (rs *replicaSet) rollingRestart(pauses []time.Duration, extra ...string) {
 	for i := range rs.replicas {
 		rs.stop(i)
 		rs.start(i, extra...)
-		time.Sleep(pause)
+		if i < len(pauses) {
+			time.Sleep(pauses[i])
+		}
 	}
 }
 
@@ -394,32 +426,31 @@ type userSession struct {
 var replicaTransport = &http.Transport{MaxIdleConnsPerHost: 64}
 
 // signIn logs user in through the front, following redirects like a browser, and returns the session.
-func signIn(t *testing.T, frontURL, user string) *userSession {
-	t.Helper()
+func signIn(frontURL, user string) (*userSession, error) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	resp, err := browser.Get(frontURL + "/")
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s opening %s: %v", user, frontURL, err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	req, err := localappidtest.LoginRequest(string(page), resp.Request.URL, user, user)
 	if err != nil {
-		t.Fatalf("%s's login page (%d at %s): %v", user, resp.StatusCode, resp.Request.URL, err)
+		return nil, fmt.Errorf("%s's login page (%d at %s): %v", user, resp.StatusCode, resp.Request.URL, err)
 	}
 	if resp, err = browser.Do(req); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s signing in: %v", user, err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "upstream ok" {
-		t.Fatalf("%s signing in: %d at %s: %s", user, resp.StatusCode, resp.Request.URL, body)
+		return nil, fmt.Errorf("%s signing in: %d at %s: %s", user, resp.StatusCode, resp.Request.URL, body)
 	}
 	return &userSession{user: user, jar: jar, client: &http.Client{
 		Jar: jar, Timeout: 15 * time.Second, Transport: replicaTransport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	}}, nil
 }
 
 // answer is what one request got.
@@ -541,7 +572,9 @@ func (f *loadFigures) add(o *loadFigures) {
 	f.failures.Add(o.failures.Load())
 }
 
-// loadRun is a bounded load: replicaWorkers clients sending requests of the sessions in turn until stopped.
+// loadRun is a bounded load: replicaWorkers clients sending requests of the sessions in turn until stopped, each
+// waiting replicaPace between its requests: a steady stream through every restart (hundreds of requests a
+// second) that leaves the machine's processors to the replicas and the other tests.
 type loadRun struct {
 	figures *loadFigures
 	cancel  context.CancelFunc
@@ -556,6 +589,10 @@ func startLoad(u string, sessions []*userSession) *loadRun {
 			for i := w; ctx.Err() == nil; i += replicaWorkers {
 				s := sessions[i%len(sessions)]
 				l.figures.record(s, s.get(u))
+				select {
+				case <-ctx.Done():
+				case <-time.After(replicaPace):
+				}
 			}
 		})
 	}

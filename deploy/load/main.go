@@ -401,6 +401,7 @@ func measureServer(ctx context.Context, ps *procs, o options, sc serverConfig, i
 		"APPID_REDIRECT_URI=" + base + "/afterauth",
 		"APPIDGATE_LOG_LEVEL=" + o.logLevel,
 		"APPIDGATE_LOG_FORMAT=" + o.logFormat,
+		"APPIDGATE_SHUTDOWN_DELAY=0", // no load balancer to tell: stop at once after the measurement
 	}
 	for k, v := range idp.settings {
 		if k != "APPID_REDIRECT_URI" {

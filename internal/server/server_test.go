@@ -237,43 +237,58 @@ func TestRunStopsUnderLoadWithoutResets(t *testing.T) {
 		io.Copy(io.Discard, r.Body)
 		io.WriteString(w, "done")
 	})
-	var requests, closing, failures int
+	// The repetitions run four at a time, each with its own listener and server: the drain is mostly waiting, and
+	// stops that overlap only add to the chance of catching a race.
+	var (
+		mu                          sync.Mutex
+		requests, closing, failures int
+		wg                          sync.WaitGroup
+		slots                       = make(chan struct{}, 4)
+	)
 	for rep := range repetitions {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- server.Run(ctx, server.New(handler), ln, server.Shutdown{Delay: delay, Drain: 5 * time.Second}, nil)
-		}()
-		var routed atomic.Bool
-		routed.Store(true)
-		started := make(chan struct{})
-		loaded := make(chan loadResult, 1)
-		go func() { loaded <- load(ln.Addr().String(), workers, &routed, started) }()
-		<-started
-		time.Sleep(time.Duration(rep%4) * 10 * time.Millisecond) // vary where the stop falls
-		cancel()
-		time.Sleep(delay / 3)
-		routed.Store(false)
-		r := <-loaded
-		if err := <-done; err != nil {
-			t.Errorf("repetition %d: Run = %v, want a clean drain", rep, err)
-		}
-		requests += r.ok
-		closing += r.closing
-		failures += len(r.failed)
-		for i, err := range r.failed {
-			if i < 3 {
-				t.Errorf("repetition %d: a request failed: %v", rep, err)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Error(err)
+				return
 			}
-		}
-		if r.closing == 0 {
-			t.Errorf("repetition %d: no answer carried Connection: close during the delay", rep)
-		}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- server.Run(ctx, server.New(handler), ln, server.Shutdown{Delay: delay, Drain: 5 * time.Second}, nil)
+			}()
+			var routed atomic.Bool
+			routed.Store(true)
+			started := make(chan struct{})
+			loaded := make(chan loadResult, 1)
+			go func() { loaded <- load(ln.Addr().String(), workers, &routed, started) }()
+			<-started
+			time.Sleep(time.Duration(rep%4) * 10 * time.Millisecond) // vary where the stop falls
+			cancel()
+			time.Sleep(delay / 3)
+			routed.Store(false)
+			r := <-loaded
+			if err := <-done; err != nil {
+				t.Errorf("repetition %d: Run = %v, want a clean drain", rep, err)
+			}
+			mu.Lock()
+			requests += r.ok
+			closing += r.closing
+			failures += len(r.failed)
+			mu.Unlock()
+			for i, err := range r.failed {
+				if i < 3 {
+					t.Errorf("repetition %d: a request failed: %v", rep, err)
+				}
+			}
+			if r.closing == 0 {
+				t.Errorf("repetition %d: no answer carried Connection: close during the delay", rep)
+			}
+		})
 	}
+	wg.Wait()
 	t.Logf("%d repetitions, %d keep-alive clients each: %d requests answered (%d with Connection: close), %d failed",
 		repetitions, workers, requests, closing, failures)
 }
@@ -289,7 +304,8 @@ func TestRunSkipsTheDelayWhenInterrupted(t *testing.T) {
 	}{
 		// A minute's delay: should Ctrl-C wait it out, the test fails at its 10 s bound.
 		{"Ctrl-C", server.ErrInterrupted, time.Minute, false},
-		{"SIGTERM", errors.New("appidgate: received terminated"), 3 * time.Second, true},
+		// A second is ample for one loopback request during the delay.
+		{"SIGTERM", errors.New("appidgate: received terminated"), time.Second, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
