@@ -497,6 +497,7 @@ const testDrainDelay = "500ms"
 // sign-in read-only under the memory limit, and docs/code-engine.md's one-container recipe with the Flask
 // example behind the proxy. The two containers run side by side.
 func TestImage(t *testing.T) {
+	t.Parallel() // it mostly waits on podman: the script tests run meanwhile
 	p := newPodman(t)
 	root, err := filepath.Abs("..")
 	if err != nil {

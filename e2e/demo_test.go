@@ -2,14 +2,12 @@ package e2e
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,7 +57,7 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	port := freePort(t)
 	command := args[0]
 	cmd := exec.Command(appidgateBinary, args...)
-	cmd.Env = append(cleanEnv(os.Environ()),
+	cmd.Env = append(testkit.CleanEnv(os.Environ()),
 		fmt.Sprintf("PORT=%d", port),
 		"APPIDGATE_SHUTDOWN_TIMEOUT=5s",
 		"APPIDGATE_SHUTDOWN_DELAY=0", // no load balancer to wait for: stop at once
@@ -99,7 +97,7 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
-			exitErr = stop(cmd, exited)
+			exitErr = testkit.Terminate(cmd, exited, stopTimeout)
 		}
 		if exitErr != nil {
 			t.Errorf("e2e: appidgate %s: %v", command, exitErr)
@@ -139,41 +137,6 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	}
 	d.ProviderOrigin = u.Scheme + "://" + u.Host
 	return d, logs
-}
-
-// stop sends SIGTERM and waits for the exit; past stopTimeout it kills the process. It reports a non-zero exit or
-// a missed bound as an error.
-func stop(cmd *exec.Cmd, exited <-chan error) error {
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("sending SIGTERM: %v", err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			return fmt.Errorf("exit after SIGTERM: got %v, want status 0", err)
-		}
-		return nil
-	case <-time.After(stopTimeout):
-		cmd.Process.Kill()
-		<-exited
-		return errors.New("did not exit within " + stopTimeout.String() + " of SIGTERM; killed")
-	}
-}
-
-// cleanEnv drops the settings that would point the demo somewhere else (a real App ID, another port, Redis), so
-// that the test runs the embedded local provider whatever the developer's shell holds.
-func cleanEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(name, "APPID_"), strings.HasPrefix(name, "APPIDGATE_"),
-			name == "SESSION_SECRET_KEY", name == "IBM_CLOUD_APIKEY", name == "IAM_TOKEN_URL", name == "PORT":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // freePort returns a port that was free on 127.0.0.1 a moment ago.

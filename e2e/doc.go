@@ -16,10 +16,4 @@
 // axe-core in the browser, failing on serious or critical violations. It needs the npm package axe-core
 // (.ci/run: npm install --prefix ~/.cache/appidgate-npm axe-core@4; or APPIDGATE_AXE_CORE naming axe.min.js):
 // without it the test is skipped, except on CI, where it fails.
-//
-// TestReplicasBehindNginx runs three `appidgate proxy` processes behind nginx round robin, with sessions in
-// redis-server and in cookies, under a bounded load: a refresh storm, a rolling restart, the two-step session key
-// rotation (and a one-step one as a control that must log users out), logout and back-channel logout on every
-// replica, Redis paused and restarted from its append-only file. It needs nginx and redis-server (skipped
-// without them, failed on CI) and takes about a minute and a half.
 package e2e

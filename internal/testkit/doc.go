@@ -3,5 +3,7 @@
 // share, RSA keys generated once per test binary, and a cookie-keeping HTTP client that signs in on localappid's
 // login page as a person would.
 //
+// It also starts and stops the real binary cleanly (CleanEnv, Terminate).
+//
 // It is for tests only: nothing outside _test.go files imports it.
 package testkit

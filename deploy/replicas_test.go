@@ -1,4 +1,4 @@
-package e2e
+package deploy
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -52,12 +53,9 @@ func TestReplicasBehindNginx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the replicas test runs processes for about a minute")
 	}
-	if appidgateBinary == "" {
-		t.Skip("the appidgate binary was not built (TestMain builds it when a browser is installed, or in CI)")
-	}
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		if onCI() {
+		if os.Getenv("CI") == "true" {
 			t.Fatal("redis-server is not installed (.ci/run installs it)")
 		}
 		t.Skip("redis-server is not installed")
@@ -66,16 +64,27 @@ func TestReplicasBehindNginx(t *testing.T) {
 	// token lifetimes and restarts: side by side they take the time of one. They run from goroutines rather than
 	// as parallel subtests, so that they hold one of the run's parallel slots and the browser tests keep the
 	// others.
+	bin := buildAppidgate(t)
 	var wg sync.WaitGroup
 	for _, mode := range []string{"redis", "cookies"} {
 		wg.Go(func() {
-			t.Run(mode, func(t *testing.T) { runReplicas(t, mode == "redis") })
+			t.Run(mode, func(t *testing.T) { runReplicas(t, bin, mode == "redis") })
 		})
 	}
 	wg.Wait()
 }
 
-func runReplicas(t *testing.T, withRedis bool) {
+// buildAppidgate builds ../cmd/appidgate into the test's temporary directory and returns the binary's path.
+func buildAppidgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "appidgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/appidgate").CombinedOutput(); err != nil {
+		t.Fatalf("go build ../cmd/appidgate: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func runReplicas(t *testing.T, bin string, withRedis bool) {
 	began := time.Now()
 	front := frontproxytest.FreePort(t)
 	idp := startCountingProvider(t, fmt.Sprintf("http://127.0.0.1:%d/backchannel_logout", front))
@@ -84,7 +93,7 @@ func runReplicas(t *testing.T, withRedis bool) {
 	}))
 	t.Cleanup(upstream.Close)
 
-	rs := &replicaSet{t: t, front: fmt.Sprintf("127.0.0.1:%d", front)}
+	rs := &replicaSet{t: t, bin: bin, front: fmt.Sprintf("127.0.0.1:%d", front)}
 	base := []string{
 		"APPID_CLIENT_ID=" + localappid.DemoClientID,
 		"APPID_CLIENT_SECRET=" + localappid.DemoClientSecret,
@@ -115,7 +124,7 @@ func runReplicas(t *testing.T, withRedis bool) {
 		rs.stopAll()
 		if t.Failed() {
 			for i, r := range rs.replicas {
-				t.Logf("replica %d output (the end):\n%s", i, lastBytes(r.logs.String(), 3000))
+				t.Logf("replica %d output (the end):\n%s", i, lastLines(r.logs.String(), 40))
 			}
 		}
 	})
@@ -145,7 +154,7 @@ func runReplicas(t *testing.T, withRedis bool) {
 		signedIn.Go(func() {
 			defer func() { <-signIns }()
 			var err error
-			if sessions[i], err = signIn(frontURL, user); err != nil {
+			if sessions[i], err = signInThrough(frontURL, user); err != nil {
 				t.Error(err)
 			}
 		})
@@ -342,6 +351,7 @@ type replica struct {
 // replicaSet is the replicas behind the front, started with base plus each start's own settings.
 type replicaSet struct {
 	t        *testing.T
+	bin      string // the appidgate binary
 	front    string // host:port of nginx, the public origin
 	base     []string
 	replicas []*replica
@@ -352,8 +362,8 @@ func (rs *replicaSet) start(i int, extra ...string) {
 	t := rs.t
 	t.Helper()
 	r := rs.replicas[i]
-	r.cmd = exec.Command(appidgateBinary, "proxy")
-	r.cmd.Env = append(append(cleanEnv(os.Environ()), rs.base...), extra...)
+	r.cmd = exec.Command(rs.bin, "proxy")
+	r.cmd.Env = append(append(testkit.CleanEnv(os.Environ()), rs.base...), extra...)
 	r.cmd.Env = append(r.cmd.Env, fmt.Sprintf("APPIDGATE_LISTEN_ADDR=127.0.0.1:%d", r.port))
 	r.logs = &testkit.Buffer{}
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
@@ -388,7 +398,7 @@ func (rs *replicaSet) stop(i int) {
 	if r.cmd == nil {
 		return
 	}
-	if err := stop(r.cmd, r.exited); err != nil {
+	if err := testkit.Terminate(r.cmd, r.exited, replicaStopBound); err != nil {
 		rs.t.Errorf("replica %d: %v\n%s", i, err, r.logs.String())
 	}
 	r.cmd = nil
@@ -425,8 +435,8 @@ type userSession struct {
 // replicaTransport is shared by every session: kept-alive connections to the front, as browsers keep them.
 var replicaTransport = &http.Transport{MaxIdleConnsPerHost: 64}
 
-// signIn logs user in through the front, following redirects like a browser, and returns the session.
-func signIn(frontURL, user string) (*userSession, error) {
+// signInThrough logs user in through the front, following redirects like a browser, and returns the session.
+func signInThrough(frontURL, user string) (*userSession, error) {
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	resp, err := browser.Get(frontURL + "/")
