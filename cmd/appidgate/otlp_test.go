@@ -82,7 +82,8 @@ func TestProcessExportsSpansOverOTLP(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "demo")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "APPIDGATE_LISTEN_ADDR=127.0.0.1:"+fmt.Sprint(port),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, "OTEL_BSP_SCHEDULE_DELAY=600000",
-		"OTEL_SERVICE_NAME=appidgate-under-test", "APPIDGATE_SHUTDOWN_TIMEOUT=10s")
+		"OTEL_SERVICE_NAME=appidgate-under-test", "APPIDGATE_SHUTDOWN_TIMEOUT=10s",
+		"APPIDGATE_SHUTDOWN_DELAY=0") // no load balancer to wait for: SIGTERM stops at once
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

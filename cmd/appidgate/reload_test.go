@@ -75,7 +75,8 @@ func TestProxyReloadsRoutesOnSIGHUP(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(os.Args[0], "proxy", "--upstream", upstream.URL, "--routes", routes)
 	cmd.Env = append(os.Environ(), childEnv+"=1", "APPIDGATE_LISTEN_ADDR=127.0.0.1:"+fmt.Sprint(port),
-		"APPIDGATE_ROUTES_RELOAD_INTERVAL=off", "APPIDGATE_LOG_FORMAT=text")
+		"APPIDGATE_ROUTES_RELOAD_INTERVAL=off", "APPIDGATE_LOG_FORMAT=text",
+		"APPIDGATE_SHUTDOWN_DELAY=0") // no load balancer to wait for: SIGTERM stops at once
 	var out testkit.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
