@@ -141,7 +141,7 @@ func (a *Auth) Mount(mux Router) {
 	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.login.handleCallback))
 	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
 	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
-	a.mountBackchannelLogout(mux)
+	a.backchannel.mount(mux)
 }
 
 // Ready reports whether the provider metadata and signing keys are loaded, loading them when they are not. It
