@@ -50,6 +50,7 @@ type Auth struct {
 	origin       string   // scheme://host of RedirectURL: the app's public origin
 	secure       bool     // RedirectURL is https: Secure cookies with the __Host- prefix
 	provider     provider // what differs between App ID and other OpenID Connect providers
+	client       *client  // the app's credentials at the provider: revocation and introspection
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -87,9 +88,10 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
+	a.client = newClient(&a.cfg, a.provider)
 	a.bearer = newBearerVerifier(a)
-	a.login = &loginFlow{a: a, codec: codec, usedStates: newUsedStates(maxUsedStates)}
-	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
+	a.login = &loginFlow{a: a, client: a.client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{a: a, client: a.client, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
 		verified: expiring.New[*sessionState](maxVerifiedSessions), ended: expiring.New[struct{}](maxEndedSessions),
 		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery}}
 	if a.observer == nil {

@@ -235,8 +235,8 @@ func (f *loginFlow) exchange(ctx context.Context, meta *providerMetadata, code, 
 	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	return a.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, f.client.http)
+	return f.client.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 }
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence, so that reflected provider

@@ -44,7 +44,7 @@ func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, toke
 	ctx, span := a.startSpan(ctx, spanIntrospect)
 	defer func() { endSpan(span, err) }()
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	resp, err := a.postClientForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
+	resp, err := a.client.postForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errIntrospectionUnavailable, err)
 	}

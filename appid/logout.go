@@ -117,7 +117,7 @@ func logoutRecord(userID, scope, reason string) audit.Record {
 // logged only.
 func (a *Auth) revoke(ctx context.Context, meta *providerMetadata, token string) {
 	form := url.Values{"token": {token}, "token_type_hint": {"refresh_token"}}
-	resp, err := a.postClientForm(ctx, meta.RevocationEndpoint, meta.RevocationAuthMethods, form)
+	resp, err := a.client.postForm(ctx, meta.RevocationEndpoint, meta.RevocationAuthMethods, form)
 	if err != nil {
 		a.log.InfoContext(ctx, "appid: revoking the refresh token failed", "error", err)
 		return

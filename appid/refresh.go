@@ -176,8 +176,8 @@ func (m *sessions) redeemRefreshToken(ctx context.Context, st *sessionState, now
 	if err != nil {
 		return nil, err
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	tok, err := a.oauth2Config(meta).TokenSource(ctx, &oauth2.Token{RefreshToken: st.refreshToken}).Token()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, m.client.http)
+	tok, err := m.client.oauth2Config(meta).TokenSource(ctx, &oauth2.Token{RefreshToken: st.refreshToken}).Token()
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ const (
 // one), saves renewed sessions and ends them.
 type sessions struct {
 	a               *Auth
+	client          *client // redeems refresh tokens
 	refreshGroup    singleflight.Group
 	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
