@@ -87,7 +87,7 @@ func (b *bearerVerifier) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[
 		ID:        tok.Subject,
 		Email:     email(claims, all),
 		Name:      claims.Name,
-		Roles:     slices.Clip(b.a.rolesAt(all)),
+		Roles:     slices.Clip(rolesAt(all, b.a.cfg.RolesClaim)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,

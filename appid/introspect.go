@@ -41,7 +41,7 @@ func (a *Auth) introspect(ctx context.Context, st *sessionState) bool {
 // introspectToken posts token to the provider's introspection endpoint, authenticated as the client, and returns
 // the answer's members. Failing to get an answer is errProviderUnavailable.
 func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, token string) (_ map[string]any, err error) {
-	ctx, span := a.startSpan(ctx, spanIntrospect)
+	ctx, span := startSpan(ctx, a.tracer, spanIntrospect)
 	defer func() { endSpan(span, err) }()
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	resp, err := a.client.postForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
@@ -176,7 +176,7 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 		ID:        sub,
 		Email:     email,
 		Name:      displayName(answer),
-		Roles:     slices.Clip(a.rolesAt(answer)),
+		Roles:     slices.Clip(rolesAt(answer, a.cfg.RolesClaim)),
 		Scopes:    slices.Clip(scopesOf(scope)),
 		ExpiresAt: expiry,
 		Claims:    answer,

@@ -168,7 +168,7 @@ func refusedRefresh(err error) bool {
 // redeemRefreshToken performs one refresh at the token endpoint and verifies the new tokens.
 func (m *sessions) redeemRefreshToken(ctx context.Context, st *sessionState, now time.Time) (_ *sessionState, err error) {
 	a := m.a
-	ctx, span := a.startSpan(ctx, spanRefresh)
+	ctx, span := startSpan(ctx, a.tracer, spanRefresh)
 	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
