@@ -88,26 +88,6 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
-	a.client = newClient(&a.cfg, a.provider)
-	a.bearer = newBearerVerifier(a)
-	a.login = &loginFlow{a: a, client: a.client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
-	a.sessions = &sessions{a: a, client: a.client, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
-		verified: expiring.New[*sessionState](maxVerifiedSessions), ended: expiring.New[struct{}](maxEndedSessions),
-		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery}}
-	if a.observer == nil {
-		a.observer = nopObserver{}
-	}
-	if a.store == nil {
-		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
-	}
-	// Requests from the app's public origin are its own, even when they reach it under another host name
-	// (an instance's own address behind a load balancer).
-	a.crossOrigin = http.NewCrossOriginProtection()
-	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
-		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
-	}
-	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
-	a.locker, _ = a.store.(session.SessionLocker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {
@@ -122,6 +102,33 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		log:    cfg.Logger,
 	}
 	a.tokens = newTokenVerifier(a)
+	a.client = newClient(&a.cfg, a.provider)
+	introspector := newIntrospector(a, a.client)
+	a.bearer = newBearerVerifier(a, introspector)
+	a.login = &loginFlow{a: a, client: a.client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{
+		a:                 a,
+		client:            a.client,
+		introspector:      introspector,
+		recentRefreshes:   expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified:          expiring.New[*sessionState](maxVerifiedSessions),
+		ended:             expiring.New[struct{}](maxEndedSessions),
+		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery},
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
+	}
+	if a.store == nil {
+		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
+	}
+	// Requests from the app's public origin are its own, even when they reach it under another host name
+	// (an instance's own address behind a load balancer).
+	a.crossOrigin = http.NewCrossOriginProtection()
+	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
+		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
+	}
+	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
+	a.locker, _ = a.store.(session.SessionLocker)
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }
