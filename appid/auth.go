@@ -44,13 +44,12 @@ type Auth struct {
 	locker session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
+	logout      *logout // serves /logout: a page, and the POST that ends the session (logout.go)
 
-	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string   // scheme://host of RedirectURL: the app's public origin
 	secure       bool     // RedirectURL is https: Secure cookies with the __Host- prefix
 	provider     provider // what differs between App ID and other OpenID Connect providers
-	client       *client  // the app's credentials at the provider: revocation and introspection
 }
 
 // rolesSource returns the role names of a user; nil when roles come from token claims.
@@ -102,13 +101,13 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		log:    cfg.Logger,
 	}
 	a.tokens = newTokenVerifier(a)
-	a.client = newClient(&a.cfg, a.provider)
-	introspector := newIntrospector(a, a.client)
+	client := newClient(&a.cfg, a.provider)
+	introspector := newIntrospector(a, client)
 	a.bearer = newBearerVerifier(a, introspector)
-	a.login = &loginFlow{a: a, client: a.client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.login = &loginFlow{a: a, client: client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
 	a.sessions = &sessions{
 		a:                 a,
-		client:            a.client,
+		client:            client,
 		introspector:      introspector,
 		recentRefreshes:   expiring.New[refreshOutcome](maxRecentRefreshes),
 		verified:          expiring.New[*sessionState](maxVerifiedSessions),
@@ -121,11 +120,8 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 	if a.store == nil {
 		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
 	}
-	// Requests from the app's public origin are its own, even when they reach it under another host name
-	// (an instance's own address behind a load balancer).
-	a.crossOrigin = http.NewCrossOriginProtection()
-	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
-		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
+	if a.logout, err = newLogout(a, client); err != nil {
+		return nil, err
 	}
 	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
 	a.locker, _ = a.store.(session.SessionLocker)
@@ -148,8 +144,8 @@ type Router interface {
 // the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
 func (a *Auth) Mount(mux Router) {
 	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.login.handleCallback))
-	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
-	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
+	mux.Handle("GET /logout", http.HandlerFunc(a.logout.page))
+	mux.Handle("POST /logout", http.HandlerFunc(a.logout.handle))
 	a.backchannel.mount(mux)
 }
 
