@@ -40,8 +40,6 @@ type Auth struct {
 	login    *loginFlow
 	sessions *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
 	bearer   *bearerVerifier
-	// locker, when the store can lock, serializes refreshes of one session across replicas.
-	locker session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
 	logout      *logout // serves /logout: a page, and the POST that ends the session (logout.go)
@@ -124,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
-	a.locker, _ = a.store.(session.SessionLocker)
+	a.sessions.locker, _ = a.store.(session.SessionLocker)
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }

@@ -55,7 +55,7 @@ func newAppIDProvider(a *Auth) *appIDProvider {
 	return &appIDProvider{a: a, scopeClaim: strings.Contains(a.cfg.OAuthServerURL, "/oauth/v4/")}
 }
 
-// verifyAccess verifies an access token (see Auth.verifyAccessToken); App ID's carry a scope claim.
+// verifyAccess verifies an access token (see tokenVerifier.verifyAccessToken); App ID's carry a scope claim.
 func (p *appIDProvider) verifyAccess(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil || !p.scopeClaim {

@@ -81,10 +81,10 @@ func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *ses
 	// issued must reach the store even when this request's client goes away.
 	ctx := context.WithoutCancel(r.Context())
 	r = r.WithContext(ctx)
-	if a.locker != nil {
+	if m.locker != nil {
 		// Another replica holds the lock at most for one refresh: wait that long.
 		lockCtx, cancel := context.WithTimeout(ctx, providerCallTimeout)
-		release, err := a.locker.LockSession(r.WithContext(lockCtx))
+		release, err := m.locker.LockSession(r.WithContext(lockCtx))
 		cancel()
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: cannot take the session's refresh lock", "error", err)
@@ -116,7 +116,7 @@ func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *ses
 	}
 	a.observer.RefreshFinished(refreshSuccess)
 	o := refreshOutcome{renewed: renewed}
-	if a.locker != nil {
+	if m.locker != nil {
 		o.saved = m.saveSession(w, r, renewed, false) == nil
 	}
 	m.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)

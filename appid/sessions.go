@@ -40,6 +40,8 @@ type sessions struct {
 	verified  *expiring.Cache[*sessionState]
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
+	// locker, when the store can lock, serializes refreshes of one session across replicas.
+	locker session.SessionLocker
 	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
 	unknownKeyWarning rate.Sometimes
 }
