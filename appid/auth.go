@@ -40,12 +40,10 @@ type Auth struct {
 	login    *loginFlow
 	sessions *sessions // reading, saving, refreshing and ending sessions (sessions.go, refresh.go)
 	bearer   *bearerVerifier
-	// locker, when the store can lock, serializes refreshes of one session across replicas.
-	locker session.SessionLocker
 	// backchannel receives the provider's logout tokens and remembers what they ended (backchannel.go).
 	backchannel *backchannelLogout
+	logout      *logout // serves /logout: a page, and the POST that ends the session (logout.go)
 
-	crossOrigin  *http.CrossOriginProtection // refuses state-changing requests from other sites (POST /logout)
 	callbackPath string
 	origin       string   // scheme://host of RedirectURL: the app's public origin
 	secure       bool     // RedirectURL is https: Secure cookies with the __Host- prefix
@@ -87,25 +85,6 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		secure:       redirect.Scheme == "https",
 	}
 	a.provider = newProvider(a)
-	a.bearer = newBearerVerifier(a)
-	a.login = &loginFlow{a: a, codec: codec, usedStates: newUsedStates(maxUsedStates)}
-	a.sessions = &sessions{a: a, recentRefreshes: expiring.New[refreshOutcome](maxRecentRefreshes),
-		verified: expiring.New[*sessionState](maxVerifiedSessions), ended: expiring.New[struct{}](maxEndedSessions),
-		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery}}
-	if a.observer == nil {
-		a.observer = nopObserver{}
-	}
-	if a.store == nil {
-		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
-	}
-	// Requests from the app's public origin are its own, even when they reach it under another host name
-	// (an instance's own address behind a load balancer).
-	a.crossOrigin = http.NewCrossOriginProtection()
-	if err := a.crossOrigin.AddTrustedOrigin(a.origin); err != nil {
-		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
-	}
-	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
-	a.locker, _ = a.store.(session.SessionLocker)
 	a.discovery = &discovery{issuer: cfg.OAuthServerURL, client: cfg.HTTPClient, check: a.provider.checkMetadata}
 	a.keys = &keySet{
 		jwksURL: func(ctx context.Context) (string, error) {
@@ -120,6 +99,30 @@ func New(ctx context.Context, cfg Config) (*Auth, error) {
 		log:    cfg.Logger,
 	}
 	a.tokens = newTokenVerifier(a)
+	client := newClient(&a.cfg, a.provider)
+	introspector := newIntrospector(a, client)
+	a.bearer = newBearerVerifier(a, introspector)
+	a.login = &loginFlow{a: a, client: client, codec: codec, usedStates: newUsedStates(maxUsedStates)}
+	a.sessions = &sessions{
+		a:                 a,
+		client:            client,
+		introspector:      introspector,
+		recentRefreshes:   expiring.New[refreshOutcome](maxRecentRefreshes),
+		verified:          expiring.New[*sessionState](maxVerifiedSessions),
+		ended:             expiring.New[struct{}](maxEndedSessions),
+		unknownKeyWarning: rate.Sometimes{Interval: unknownKeyWarningEvery},
+	}
+	if a.observer == nil {
+		a.observer = nopObserver{}
+	}
+	if a.store == nil {
+		a.store = session.NewCookieStore(codec, session.CookieOptions{Secure: a.secure, Now: cfg.Now})
+	}
+	if a.logout, err = newLogout(a, client); err != nil {
+		return nil, err
+	}
+	a.sessions.cacheKeys, _ = a.store.(session.CacheKeyer)
+	a.sessions.locker, _ = a.store.(session.SessionLocker)
 	a.backchannel = newBackchannelLogout(a)
 	return a, nil
 }
@@ -139,9 +142,9 @@ type Router interface {
 // the provider's logout tokens end the sessions they name (OpenID Connect Back-Channel Logout 1.0).
 func (a *Auth) Mount(mux Router) {
 	mux.Handle("GET "+a.callbackPath, http.HandlerFunc(a.login.handleCallback))
-	mux.Handle("GET /logout", http.HandlerFunc(a.handleLogoutPage))
-	mux.Handle("POST /logout", http.HandlerFunc(a.handleLogout))
-	a.mountBackchannelLogout(mux)
+	mux.Handle("GET /logout", http.HandlerFunc(a.logout.page))
+	mux.Handle("POST /logout", http.HandlerFunc(a.logout.handle))
+	a.backchannel.mount(mux)
 }
 
 // Ready reports whether the provider metadata and signing keys are loaded, loading them when they are not. It

@@ -54,9 +54,23 @@ type backchannelLogout struct {
 	sids *expiring.Cache[struct{}]  // provider sessions logged out
 	subs *expiring.Cache[time.Time] // users whose sessions created at or before the time are logged out
 	jtis *expiring.Cache[struct{}]  // logout tokens received, until they expire
+
+	// keys and issuer tell a token of this provider whose keys could not be loaded (503) from a bad one (400);
+	// tokens checks a token's iat.
+	issuer             string
+	keys               *keySet
+	tokens             *tokenVerifier
+	now                func() time.Time
+	clockSkew          time.Duration
+	sessionMaxAge      time.Duration
+	revalidateInterval time.Duration // said in the start message only
+	log                *slog.Logger
+	audit              *audit.Logger // nil: no audit records
+	observer           Observer
 }
 
-// newBackchannelLogout prepares back-channel logout for a, whose keys, store and configuration are set.
+// newBackchannelLogout prepares back-channel logout for a, whose keys, token verifier, store, observer and
+// configuration are set.
 func newBackchannelLogout(a *Auth) *backchannelLogout {
 	b := &backchannelLogout{
 		path: a.cfg.BackchannelLogoutPath,
@@ -65,6 +79,17 @@ func newBackchannelLogout(a *Auth) *backchannelLogout {
 		sids: expiring.New[struct{}](maxEndedSessions),
 		subs: expiring.New[time.Time](maxEndedSessions),
 		jtis: expiring.New[struct{}](maxLogoutTokens),
+
+		issuer:             a.cfg.OAuthServerURL,
+		keys:               a.keys,
+		tokens:             a.tokens,
+		now:                a.cfg.Now,
+		clockSkew:          a.cfg.ClockSkew,
+		sessionMaxAge:      a.cfg.SessionMaxAge,
+		revalidateInterval: a.cfg.RevalidateInterval,
+		log:                a.log,
+		audit:              a.audit,
+		observer:           a.observer,
 	}
 	switch {
 	case b.path == "":
@@ -102,37 +127,36 @@ func (c Config) backchannelLogoutPathProblem() string {
 	return ""
 }
 
-// mountBackchannelLogout registers the back-channel logout endpoint on mux, unless it is off, and says at start
-// what a logout token ends with the store in use: at DEBUG when it ends them in time, as a warning when not.
-func (a *Auth) mountBackchannelLogout(mux Router) {
-	b := a.backchannel
+// mount registers the back-channel logout endpoint on mux, unless it is off, and says at start what a logout
+// token ends with the store in use: at DEBUG when it ends them in time, as a warning when not.
+func (b *backchannelLogout) mount(mux Router) {
 	if b.path == "" {
 		return
 	}
-	mux.Handle("POST "+b.path, http.HandlerFunc(a.handleBackchannelLogout))
+	mux.Handle("POST "+b.path, http.HandlerFunc(b.handle))
 	switch {
 	case b.ender != nil:
-		a.log.Debug("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",
+		b.log.Debug("appid: back-channel logout: a logout token ends the sessions it names on every instance at once",
 			"path", b.path)
-	case a.cfg.RevalidateInterval > 0:
-		a.log.Debug("appid: back-channel logout with cookie sessions: the instance that receives a logout token "+
+	case b.revalidateInterval > 0:
+		b.log.Debug("appid: back-channel logout with cookie sessions: the instance that receives a logout token "+
 			"refuses the sessions it names at once; other instances refuse them when they next revalidate them with "+
 			"the provider, within the revalidation interval (sessions without a refresh token: when their access "+
 			"token expires); use Redis sessions to end them everywhere at once", "path", b.path,
-			"revalidate_interval", a.cfg.RevalidateInterval.String())
+			"revalidate_interval", b.revalidateInterval.String())
 	default:
-		a.log.Warn("appid: back-channel logout with cookie sessions and revalidation off: only the instance that "+
+		b.log.Warn("appid: back-channel logout with cookie sessions and revalidation off: only the instance that "+
 			"receives a logout token refuses the sessions it names; other instances keep them until their access "+
 			"token expires", "path", b.path)
 	}
 }
 
-// handleBackchannelLogout is the back-channel logout endpoint: POST, form field logout_token. It answers 200
+// handle is the back-channel logout endpoint: POST, form field logout_token. It answers 200
 // once the sessions the token names have ended, 400 {"error":"invalid_request"} for a token it refuses (or one
 // seen before), and 503 when the provider's keys or the session store cannot be reached, so that the provider
 // may try again. The provider calls it server to server: it needs no session cookie, and the cross-origin check
 // of /logout does not apply (only the provider can sign a logout token).
-func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
+func (b *backchannelLogout) handle(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBackchannelForm)
 	if err := r.ParseForm(); err != nil {
 		answer.JSON(w, http.StatusBadRequest, "invalid_request", "the form could not be read")
@@ -143,39 +167,38 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	tok, err := a.verifyLogoutToken(ctx, r.PostForm.Get("logout_token"))
+	tok, err := b.verifyLogoutToken(ctx, r.PostForm.Get("logout_token"))
 	if errors.Is(err, errProviderUnavailable) {
-		a.log.WarnContext(ctx, "appid: back-channel logout: cannot verify the logout token", "error", err)
-		a.audit.Write(r, backchannelRecord(nil, audit.Failure, "provider_unreachable"))
+		b.log.WarnContext(ctx, "appid: back-channel logout: cannot verify the logout token", "error", err)
+		b.audit.Write(r, backchannelRecord(nil, audit.Failure, "provider_unreachable"))
 		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the provider's keys cannot be loaded")
 		return
 	}
 	if err != nil {
-		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused", "error", err)
-		a.audit.Write(r, backchannelRecord(nil, audit.Failure, "token_invalid"))
+		b.log.InfoContext(ctx, "appid: back-channel logout: logout token refused", "error", err)
+		b.audit.Write(r, backchannelRecord(nil, audit.Failure, "token_invalid"))
 		answer.JSON(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	now := a.cfg.Now()
-	b := a.backchannel
-	if !b.jtis.PutIfAbsent(tok.jti, struct{}{}, tok.acceptedUntil.Add(a.cfg.ClockSkew), now) {
-		a.log.InfoContext(ctx, "appid: back-channel logout: logout token refused: its jti was seen before")
-		a.audit.Write(r, backchannelRecord(tok, audit.Failure, "token_replayed"))
+	now := b.now()
+	if !b.jtis.PutIfAbsent(tok.jti, struct{}{}, tok.acceptedUntil.Add(b.clockSkew), now) {
+		b.log.InfoContext(ctx, "appid: back-channel logout: logout token refused: its jti was seen before")
+		b.audit.Write(r, backchannelRecord(tok, audit.Failure, "token_replayed"))
 		answer.JSON(w, http.StatusBadRequest, "invalid_request", "logout token already received (jti)")
 		return
 	}
-	ended, err := a.endLoggedOut(ctx, tok, now)
+	ended, err := b.endLoggedOut(ctx, tok, now)
 	if err != nil {
 		b.jtis.Remove(tok.jti) // the provider may send it again
-		a.observer.SessionStoreError("delete")
-		a.log.ErrorContext(ctx, "appid: back-channel logout: ending the sessions failed", "error", err)
-		a.audit.Write(r, backchannelRecord(tok, audit.Failure, "session_store_failed"))
+		b.observer.SessionStoreError("delete")
+		b.log.ErrorContext(ctx, "appid: back-channel logout: ending the sessions failed", "error", err)
+		b.audit.Write(r, backchannelRecord(tok, audit.Failure, "session_store_failed"))
 		answer.JSON(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the session store is unavailable")
 		return
 	}
-	a.log.InfoContext(ctx, "appid: back-channel logout", "user_id", tok.sub, "by_provider_session", tok.sid != "",
+	b.log.InfoContext(ctx, "appid: back-channel logout", "user_id", tok.sub, "by_provider_session", tok.sid != "",
 		"sessions_deleted", ended)
-	a.audit.Write(r, backchannelRecord(tok, audit.Success, "", slog.Int("sessions_deleted", ended)))
+	b.audit.Write(r, backchannelRecord(tok, audit.Success, "", slog.Int("sessions_deleted", ended)))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 }
@@ -220,7 +243,7 @@ type logoutTokenClaims struct {
 // back-channel logout event as a JSON object, no nonce, a jti, and sid and/or sub. It refuses a bad token with
 // errTokenInvalid, and answers errProviderUnavailable when no signing key could be loaded to check a token that
 // names this provider.
-func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken, error) {
+func (b *backchannelLogout) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: logout token: %s", errTokenInvalid, fmt.Sprintf(format, args...))
 	}
@@ -234,13 +257,13 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if typ, _ := jws.Signatures[0].Header.ExtraHeaders[jose.HeaderType].(string); !logoutTokenType(typ) {
 		return nil, bad("expected typ logout+jwt, got %q", typ)
 	}
-	tok, err := a.backchannel.verifier.Verify(ctx, raw)
+	tok, err := b.verifier.Verify(ctx, raw)
 	if err != nil {
 		var claims struct {
 			Issuer string `json:"iss"`
 		}
 		json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims)
-		if !a.keys.loaded() && claims.Issuer == a.cfg.OAuthServerURL {
+		if !b.keys.loaded() && claims.Issuer == b.issuer {
 			return nil, fmt.Errorf("%w: logout token: %v", errProviderUnavailable, err)
 		}
 		return nil, bad("%v", err)
@@ -255,14 +278,14 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if !present(c.IssuedAt) || tok.IssuedAt.IsZero() {
 		return nil, bad(`expected an "iat" claim, got none`)
 	}
-	if err := a.tokens.checkIssuedAt(tok); err != nil {
+	if err := b.tokens.checkIssuedAt(tok); err != nil {
 		return nil, bad("%v", err)
 	}
 	lt := &logoutToken{issuedAt: tok.IssuedAt, acceptedUntil: tok.IssuedAt.Add(logoutTokenMaxAge)}
 	if present(c.Expiry) {
 		lt.acceptedUntil = tok.Expiry
 	}
-	if now := a.cfg.Now(); !now.Add(-a.cfg.ClockSkew).Before(lt.acceptedUntil) {
+	if now := b.now(); !now.Add(-b.clockSkew).Before(lt.acceptedUntil) {
 		return nil, bad("expired at %s (exp, or %s after iat without one); the time is %s",
 			lt.acceptedUntil.UTC().Format(time.RFC3339), logoutTokenMaxAge, now.UTC().Format(time.RFC3339))
 	}
@@ -328,10 +351,9 @@ func present(claim json.RawMessage) bool {
 // (a replay must not end later sessions), since later ones began after the logout. This
 // replica refuses them from now on; a store that can end sessions by name deletes them for every replica. It
 // returns how many sessions the store deleted.
-func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time) (int, error) {
-	b := a.backchannel
+func (b *backchannelLogout) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time) (int, error) {
 	// A session named here began before now, so it ends within SessionMaxAge from now at the latest.
-	until := now.Add(a.cfg.SessionMaxAge + a.cfg.ClockSkew)
+	until := now.Add(b.sessionMaxAge + b.clockSkew)
 	name, createdUpTo := "", time.Time{}
 	if tok.sid != "" {
 		b.sids.Put(tok.sid, struct{}{}, until, now)
@@ -344,7 +366,7 @@ func (a *Auth) endLoggedOut(ctx context.Context, tok *logoutToken, now time.Time
 		// retry, on another replica or after a restart) does not end sessions begun after the logout.
 		endOfSecond := func(t time.Time) time.Time { return t.Truncate(time.Second).Add(time.Second - time.Nanosecond) }
 		upTo := endOfSecond(now)
-		if limit := endOfSecond(tok.issuedAt.Add(a.cfg.ClockSkew)); upTo.After(limit) {
+		if limit := endOfSecond(tok.issuedAt.Add(b.clockSkew)); upTo.After(limit) {
 			upTo = limit
 		}
 		if tok.issuedAt.After(upTo) {

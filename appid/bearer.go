@@ -2,9 +2,12 @@ package appid
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/sync/singleflight"
@@ -44,14 +47,15 @@ func (a *Auth) VerifyBearer(ctx context.Context, token string) (*User, error) {
 // refused a moment ago, one introspection for concurrent requests with one token, a budget a second).
 type bearerVerifier struct {
 	a              *Auth
+	introspector   *introspector             // asks the provider about opaque tokens (ProviderOIDC)
 	verified       *expiring.Cache[*User]    // verified bearer tokens, by token
 	refused        *expiring.Cache[struct{}] // opaque tokens introspection refused a moment ago, by their SHA-256
 	introspections singleflight.Group        // tokens being introspected, by token
 	budget         *rate.Limiter             // introspections of tokens not seen before, which anyone can send
 }
 
-func newBearerVerifier(a *Auth) *bearerVerifier {
-	return &bearerVerifier{a: a, verified: expiring.New[*User](maxVerifiedBearers),
+func newBearerVerifier(a *Auth, in *introspector) *bearerVerifier {
+	return &bearerVerifier{a: a, introspector: in, verified: expiring.New[*User](maxVerifiedBearers),
 		refused: expiring.New[struct{}](maxRefusedBearers), budget: rate.NewLimiter(introspectionRate, introspectionBurst)}
 }
 
@@ -73,6 +77,76 @@ func (v *bearerVerifier) user(ctx context.Context, raw string) (*userContext, er
 	return bearerUser(u, raw), nil
 }
 
+// Bounds of introspected bearer tokens.
+const (
+	// introspectionCacheTTL is how long an introspected bearer token is admitted without asking the provider
+	// again (never beyond its exp): a revoked token keeps working for at most this long.
+	introspectionCacheTTL = 30 * time.Second
+	maxIntrospectedToken  = 16 << 10         // bytes; JWTs with many groups that are not verified locally included
+	refusedBearerTTL      = 15 * time.Second // how long a refused token is refused without asking again
+	maxRefusedBearers     = 10_000
+	// introspectionRate and introspectionBurst bound the introspections a replica makes: made-up tokens cost
+	// the sender nothing and a credentialed call each, and a provider that throttles the client would refuse
+	// logins too. Past the bound a new token gets 503 with Retry-After, while known ones stay cached.
+	introspectionRate  = 50 // per second
+	introspectionBurst = 50
+)
+
+// introspect admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
+// mode): the answer must say active, name a subject, come from our issuer (when it names one), be unexpired, and
+// belong to this client: its aud holds the client id or its client_id is the client id. Admitted tokens are
+// cached for introspectionCacheTTL at most; concurrent requests with one token share one introspection.
+func (v *bearerVerifier) introspect(ctx context.Context, raw string) (*User, error) {
+	a := v.a
+	meta, err := a.discovery.metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if meta.IntrospectionEndpoint == "" {
+		return nil, fmt.Errorf("%w: bearer token: not a JWT for this client, and the provider lists no introspection endpoint",
+			errTokenInvalid)
+	}
+	if len(raw) > maxIntrospectedToken {
+		return nil, fmt.Errorf("%w: bearer token: %d bytes, more than an opaque token holds", errTokenInvalid, len(raw))
+	}
+	// A token refused a moment ago is refused again without asking: junk tokens must not each cost a
+	// credentialed call to the provider (which may then throttle the client, logins included).
+	sum := sha256.Sum256([]byte(raw))
+	refusedKey := string(sum[:])
+	if _, refused := v.refused.Get(refusedKey, a.cfg.Now()); refused {
+		return nil, fmt.Errorf("%w: bearer token: refused by introspection a moment ago", errTokenInvalid)
+	}
+	// The key is the token itself, which never leaves this process. Detached from the first caller, whose
+	// client may go away while others wait on the answer.
+	got, err, _ := v.introspections.Do(raw, func() (any, error) {
+		if !v.budget.Allow() {
+			return nil, fmt.Errorf("%w: bearer token: too many introspections at once", errIntrospectionUnavailable)
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerCallTimeout)
+		defer cancel()
+		answer, err := v.introspector.introspect(ctx, meta, raw)
+		if err != nil {
+			return nil, err
+		}
+		now := a.cfg.Now()
+		u, err := v.introspector.user(answer, now)
+		if err != nil {
+			v.refused.Put(refusedKey, struct{}{}, now.Add(refusedBearerTTL), now)
+			return nil, err
+		}
+		until := now.Add(introspectionCacheTTL)
+		if !u.ExpiresAt.IsZero() && u.ExpiresAt.Before(until) {
+			until = u.ExpiresAt
+		}
+		v.verified.Put(strings.Clone(raw), u, until, now)
+		return u, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return got.(*User), nil
+}
+
 // jwtUser builds the user of a verified JWT access token from its claims; email picks the email address.
 func (b *bearerVerifier) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[string]any) string) (*User, error) {
 	var claims tokenClaims
@@ -87,7 +161,7 @@ func (b *bearerVerifier) jwtUser(tok *oidc.IDToken, email func(tokenClaims, map[
 		ID:        tok.Subject,
 		Email:     email(claims, all),
 		Name:      claims.Name,
-		Roles:     slices.Clip(b.a.rolesAt(all)),
+		Roles:     slices.Clip(rolesAt(all, b.a.cfg.RolesClaim)),
 		Scopes:    slices.Clip(scopesFromClaims(all)),
 		ExpiresAt: tok.Expiry,
 		Claims:    all,

@@ -141,7 +141,7 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 			"The identity provider did not issue tokens for this login.")
 		return
 	}
-	vctx, span := a.startSpan(ctx, spanVerifyTokens)
+	vctx, span := startSpan(ctx, a.tracer, spanVerifyTokens)
 	st, err := a.provider.session(vctx, tok, pending.Nonce, nil, now)
 	endSpan(span, err)
 	if err != nil {
@@ -165,7 +165,7 @@ func (f *loginFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	st.id = newSessionID()
 	if a.roles != nil && !st.user.Anonymous { // an anonymous user holds no role
-		rctx, span := a.startSpan(ctx, spanRoles)
+		rctx, span := startSpan(ctx, a.tracer, spanRoles)
 		roles, err := a.roles(rctx, st.user.ID)
 		endSpan(span, err)
 		if err != nil {
@@ -231,12 +231,12 @@ func (l loginFailure) record() audit.Record {
 // exchange redeems the code at the token endpoint.
 func (f *loginFlow) exchange(ctx context.Context, meta *providerMetadata, code, verifier string) (tok *oauth2.Token, err error) {
 	a := f.a
-	ctx, span := a.startSpan(ctx, spanTokenExchange)
+	ctx, span := startSpan(ctx, a.tracer, spanTokenExchange)
 	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	return a.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, f.client.http)
+	return f.client.oauth2Config(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 }
 
 // truncate shortens s to at most n bytes without splitting a UTF-8 sequence, so that reflected provider

@@ -2,49 +2,65 @@ package appid
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // errIntrospectionUnavailable marks an introspection endpoint that gave no answer.
 var errIntrospectionUnavailable = fmt.Errorf("%w: introspection", errProviderUnavailable)
 
-// introspectionCacheTTL is how long an introspected bearer token is admitted without asking the provider
-// again (never beyond its exp): a revoked token keeps working for at most this long.
-const introspectionCacheTTL = 30 * time.Second
+// introspector asks the provider's introspection endpoint (RFC 7662), authenticated as the client, about access
+// tokens: whether a session's is still active, and whose a bearer token is.
+type introspector struct {
+	discovery *discovery
+	client    *client
+	tracer    trace.Tracer
+	log       *slog.Logger
+	// issuer, clientID, clockSkew and rolesClaim are Config's, to judge an answer and read its roles.
+	issuer, clientID, rolesClaim string
+	clockSkew                    time.Duration
+}
 
-// introspect asks the provider whether st's access token is still active (RFC 7662), as the reference app does
-// on every request. It is off unless Config.Introspect is set. Any failure counts as inactive.
-func (a *Auth) introspect(ctx context.Context, st *sessionState) bool {
+// newIntrospector returns the introspector of a, whose discovery, tracer and logger are set, asking as c.
+func newIntrospector(a *Auth, c *client) *introspector {
+	return &introspector{discovery: a.discovery, client: c, tracer: a.tracer, log: a.log,
+		issuer: a.cfg.OAuthServerURL, clientID: a.cfg.ClientID, rolesClaim: a.cfg.RolesClaim, clockSkew: a.cfg.ClockSkew}
+}
+
+// sessionActive asks the provider whether st's access token is still active, as the reference app does on every
+// request. Sessions ask only when Config.Introspect is set. Any failure counts as inactive.
+func (i *introspector) sessionActive(ctx context.Context, st *sessionState) bool {
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
-	meta, err := a.discovery.metadata(ctx)
+	meta, err := i.discovery.metadata(ctx)
 	if err != nil || meta.IntrospectionEndpoint == "" {
 		return false
 	}
-	answer, err := a.introspectToken(ctx, meta, st.accessToken)
+	answer, err := i.introspect(ctx, meta, st.accessToken)
 	if err != nil {
-		a.log.WarnContext(ctx, "appid: introspection failed", "error", err)
+		i.log.WarnContext(ctx, "appid: introspection failed", "error", err)
 		return false
 	}
 	active, _ := answer["active"].(bool)
 	return active
 }
 
-// introspectToken posts token to the provider's introspection endpoint, authenticated as the client, and returns
-// the answer's members. Failing to get an answer is errProviderUnavailable.
-func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, token string) (_ map[string]any, err error) {
-	ctx, span := a.startSpan(ctx, spanIntrospect)
+// introspect posts token to the provider's introspection endpoint, authenticated as the client, and returns the
+// answer's members. Failing to get an answer is errProviderUnavailable.
+func (i *introspector) introspect(ctx context.Context, meta *providerMetadata, token string) (_ map[string]any, err error) {
+	ctx, span := startSpan(ctx, i.tracer, spanIntrospect)
 	defer func() { endSpan(span, err) }()
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	resp, err := a.postClientForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
+	resp, err := i.client.postForm(ctx, meta.IntrospectionEndpoint, meta.IntrospectionAuthMethods, form)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errIntrospectionUnavailable, err)
 	}
@@ -65,75 +81,8 @@ func (a *Auth) introspectToken(ctx context.Context, meta *providerMetadata, toke
 	return answer, nil
 }
 
-// Bounds of introspected bearer tokens.
-const (
-	maxIntrospectedToken = 16 << 10         // bytes; JWTs with many groups that are not verified locally included
-	refusedBearerTTL     = 15 * time.Second // how long a refused token is refused without asking again
-	maxRefusedBearers    = 10_000
-	// introspectionRate and introspectionBurst bound the introspections a replica makes: made-up tokens cost
-	// the sender nothing and a credentialed call each, and a provider that throttles the client would refuse
-	// logins too. Past the bound a new token gets 503 with Retry-After, while known ones stay cached.
-	introspectionRate  = 50 // per second
-	introspectionBurst = 50
-)
-
-// introspect admits an opaque bearer token through the provider's introspection endpoint (ProviderOIDC
-// mode): the answer must say active, name a subject, come from our issuer (when it names one), be unexpired, and
-// belong to this client: its aud holds the client id or its client_id is the client id. Admitted tokens are
-// cached for introspectionCacheTTL at most; concurrent requests with one token share one introspection.
-func (v *bearerVerifier) introspect(ctx context.Context, raw string) (*User, error) {
-	a := v.a
-	meta, err := a.discovery.metadata(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if meta.IntrospectionEndpoint == "" {
-		return nil, fmt.Errorf("%w: bearer token: not a JWT for this client, and the provider lists no introspection endpoint",
-			errTokenInvalid)
-	}
-	if len(raw) > maxIntrospectedToken {
-		return nil, fmt.Errorf("%w: bearer token: %d bytes, more than an opaque token holds", errTokenInvalid, len(raw))
-	}
-	// A token refused a moment ago is refused again without asking: junk tokens must not each cost a
-	// credentialed call to the provider (which may then throttle the client, logins included).
-	sum := sha256.Sum256([]byte(raw))
-	refusedKey := string(sum[:])
-	if _, refused := v.refused.Get(refusedKey, a.cfg.Now()); refused {
-		return nil, fmt.Errorf("%w: bearer token: refused by introspection a moment ago", errTokenInvalid)
-	}
-	// The key is the token itself, which never leaves this process. Detached from the first caller, whose
-	// client may go away while others wait on the answer.
-	got, err, _ := v.introspections.Do(raw, func() (any, error) {
-		if !v.budget.Allow() {
-			return nil, fmt.Errorf("%w: bearer token: too many introspections at once", errIntrospectionUnavailable)
-		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerCallTimeout)
-		defer cancel()
-		answer, err := a.introspectToken(ctx, meta, raw)
-		if err != nil {
-			return nil, err
-		}
-		now := a.cfg.Now()
-		u, err := a.introspectedUser(answer, now)
-		if err != nil {
-			v.refused.Put(refusedKey, struct{}{}, now.Add(refusedBearerTTL), now)
-			return nil, err
-		}
-		until := now.Add(introspectionCacheTTL)
-		if !u.ExpiresAt.IsZero() && u.ExpiresAt.Before(until) {
-			until = u.ExpiresAt
-		}
-		v.verified.Put(strings.Clone(raw), u, until, now)
-		return u, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return got.(*User), nil
-}
-
-// introspectedUser checks an introspection answer (see bearerVerifier.introspect) and returns its user.
-func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, error) {
+// user checks an introspection answer (see bearerVerifier.introspect) and returns its user.
+func (i *introspector) user(answer map[string]any, now time.Time) (*User, error) {
 	invalid := func(format string, args ...any) error {
 		return fmt.Errorf("%w: bearer token: introspection: "+format, append([]any{errTokenInvalid}, args...)...)
 	}
@@ -144,8 +93,8 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 	if sub == "" {
 		return nil, invalid("the answer names no sub")
 	}
-	if iss, ok := answer["iss"]; ok && iss != a.cfg.OAuthServerURL {
-		return nil, invalid("issued by %v, expected %q", iss, a.cfg.OAuthServerURL)
+	if iss, ok := answer["iss"]; ok && iss != i.issuer {
+		return nil, invalid("issued by %v, expected %q", iss, i.issuer)
 	}
 	// A refresh token is active too at some providers: only access tokens are bearer tokens.
 	if tt, _ := answer["token_type"].(string); tt != "" && !strings.EqualFold(tt, "bearer") &&
@@ -161,14 +110,14 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 	var expiry time.Time
 	if exp, ok := answer["exp"].(float64); ok {
 		expiry = time.Unix(int64(exp), 0)
-		if !expiry.After(now.Add(-a.cfg.ClockSkew)) {
+		if !expiry.After(now.Add(-i.clockSkew)) {
 			return nil, invalid("expired at %s", expiry.UTC().Format(time.RFC3339))
 		}
 	}
 	clientID, _ := answer["client_id"].(string)
-	if !slices.Contains(claimStrings(answer["aud"], false), a.cfg.ClientID) && clientID != a.cfg.ClientID {
+	if !slices.Contains(claimStrings(answer["aud"], false), i.clientID) && clientID != i.clientID {
 		return nil, invalid("issued to client %q for audience %v, expected this client %q", clientID, answer["aud"],
-			a.cfg.ClientID)
+			i.clientID)
 	}
 	email := verifiedEmail(answer)
 	scope, _ := answer["scope"].(string)
@@ -176,7 +125,7 @@ func (a *Auth) introspectedUser(answer map[string]any, now time.Time) (*User, er
 		ID:        sub,
 		Email:     email,
 		Name:      displayName(answer),
-		Roles:     slices.Clip(a.rolesAt(answer)),
+		Roles:     slices.Clip(rolesAt(answer, i.rolesClaim)),
 		Scopes:    slices.Clip(scopesOf(scope)),
 		ExpiresAt: expiry,
 		Claims:    answer,

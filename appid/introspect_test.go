@@ -49,7 +49,7 @@ func TestIntrospectedUser(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			answer := valid()
 			tc.edit(answer)
-			u, err := a.introspectedUser(answer, now)
+			u, err := newIntrospector(a, nil).user(answer, now)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %v, want an error saying %q", err, tc.wantErr)

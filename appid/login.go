@@ -34,6 +34,7 @@ const (
 // returns to the page the user asked for.
 type loginFlow struct {
 	a          *Auth
+	client     *client        // the authorization request and the code's exchange
 	codec      *session.Codec // seals the pending-login and next-page cookies
 	usedStates *usedStates    // states redeemed here, refused a second time
 }
@@ -73,26 +74,10 @@ func (f *loginFlow) startLogin(w http.ResponseWriter, r *http.Request, returnTo 
 		a.respondError(w, r, http.StatusInternalServerError, "Could not start the login", "Please try again.")
 		return
 	}
-	target := a.oauth2Config(meta).AuthCodeURL(p.State, append(f.authParams(), oauth2.S256ChallengeOption(p.Verifier),
+	target := f.client.oauth2Config(meta).AuthCodeURL(p.State, append(f.authParams(), oauth2.S256ChallengeOption(p.Verifier),
 		oauth2.SetAuthURLParam("nonce", p.Nonce))...)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
-}
-
-// oauth2Config describes the client to golang.org/x/oauth2, with the client authentication the provider takes.
-func (a *Auth) oauth2Config(meta *providerMetadata) *oauth2.Config {
-	scopes, style := a.provider.login(meta)
-	return &oauth2.Config{
-		ClientID:     a.cfg.ClientID,
-		ClientSecret: a.cfg.ClientSecret,
-		RedirectURL:  a.cfg.RedirectURL,
-		Scopes:       scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   meta.AuthorizationEndpoint,
-			TokenURL:  meta.TokenEndpoint,
-			AuthStyle: style,
-		},
-	}
 }
 
 // prunePendingLogins expires the request's pending-login cookies that are unreadable or expired, and the

@@ -2,6 +2,7 @@ package appid
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,11 +15,31 @@ import (
 // revokeTimeout bounds the best-effort refresh-token revocation at logout: the user should not wait on it.
 const revokeTimeout = 3 * time.Second
 
-// handleLogoutPage shows a signed-in user a one-button page that posts to /logout: logging out changes state, so
+// logout is the app's /logout: a page with a logout button, and the POST that ends the session, revokes its
+// refresh token and sends the browser on to the provider's logout.
+type logout struct {
+	a           *Auth                       // its pages, store, sessions, provider and logs
+	client      *client                     // revokes refresh tokens
+	crossOrigin *http.CrossOriginProtection // refuses logouts posted from other sites
+}
+
+// newLogout returns the logout of a, whose origin is set, revoking as c.
+func newLogout(a *Auth, c *client) (*logout, error) {
+	// Requests from the app's public origin are its own, even when they reach it under another host name
+	// (an instance's own address behind a load balancer).
+	crossOrigin := http.NewCrossOriginProtection()
+	if err := crossOrigin.AddTrustedOrigin(a.origin); err != nil {
+		return nil, fmt.Errorf("appid: the redirect URL's origin %q: %w", a.origin, err)
+	}
+	return &logout{a: a, client: c, crossOrigin: crossOrigin}, nil
+}
+
+// page shows a signed-in user a one-button page that posts to /logout: logging out changes state, so
 // it takes a POST that other sites cannot forge. An optional return_to (a same-origin path) is posted along.
 // Without a session it shows the signed-out page instead, which is where a logout ends when the provider's own
 // logout could not be asked for (provider_session=kept): then the provider may still sign the user in again.
-func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+func (l *logout) page(w http.ResponseWriter, r *http.Request) {
+	a := l.a
 	q := r.URL.Query()
 	var returnTo string
 	if rt := q.Get("return_to"); rt != "" {
@@ -50,11 +71,12 @@ func signedOutPage(target string) string {
 // maxLogoutForm bounds the body of POST /logout, which holds at most a return_to path.
 const maxLogoutForm = 4 << 10
 
-// handleLogout ends the session, revokes its refresh token (best effort), and sends the browser to the
+// handle ends the session, revokes its refresh token (best effort), and sends the browser to the
 // provider's logout (App ID's SSO logout, or a listed end_session_endpoint), which returns to the form's
 // return_to (a same-origin path, sanitized like the login's return-to) or else PostLogoutPath.
-func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if a.crossOrigin.Check(r) != nil {
+func (l *logout) handle(w http.ResponseWriter, r *http.Request) {
+	a := l.a
+	if l.crossOrigin.Check(r) != nil {
 		a.respondError(w, r, http.StatusForbidden, "Logout refused", "The logout request came from another site.")
 		return
 	}
@@ -93,7 +115,7 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if refreshToken != "" && meta.RevocationEndpoint != "" {
-		a.revoke(ctx, meta, refreshToken)
+		l.revoke(ctx, meta, refreshToken)
 	}
 	if provider := a.provider.logoutURL(meta, idToken, a.origin+target); provider != "" {
 		target = provider
@@ -115,9 +137,10 @@ func logoutRecord(userID, scope, reason string) audit.Record {
 
 // revoke asks the provider to revoke token (RFC 7009), authenticated as the endpoint takes it; failures are
 // logged only.
-func (a *Auth) revoke(ctx context.Context, meta *providerMetadata, token string) {
+func (l *logout) revoke(ctx context.Context, meta *providerMetadata, token string) {
+	a := l.a
 	form := url.Values{"token": {token}, "token_type_hint": {"refresh_token"}}
-	resp, err := a.postClientForm(ctx, meta.RevocationEndpoint, meta.RevocationAuthMethods, form)
+	resp, err := l.client.postForm(ctx, meta.RevocationEndpoint, meta.RevocationAuthMethods, form)
 	if err != nil {
 		a.log.InfoContext(ctx, "appid: revoking the refresh token failed", "error", err)
 		return

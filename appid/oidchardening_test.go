@@ -248,7 +248,7 @@ func TestOIDCBearerUnverifiedEmail(t *testing.T) {
 	if uc, err := a.bearer.user(t.Context(), tok); err != nil || uc.user.Email != "" {
 		t.Errorf("JWT bearer: %v, User.Email %q, want none", err, uc.user.Email)
 	}
-	u, err := a.introspectedUser(map[string]any{"active": true, "sub": "user-1", "client_id": fakeClientID,
+	u, err := a.bearer.introspector.user(map[string]any{"active": true, "sub": "user-1", "client_id": fakeClientID,
 		"email": "ceo@victim.example", "email_verified": "false"}, now)
 	if err != nil || u.Email != "" {
 		t.Errorf("introspected bearer: %v, User.Email %q, want none", err, u.Email)

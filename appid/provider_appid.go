@@ -55,7 +55,7 @@ func newAppIDProvider(a *Auth) *appIDProvider {
 	return &appIDProvider{a: a, scopeClaim: strings.Contains(a.cfg.OAuthServerURL, "/oauth/v4/")}
 }
 
-// verifyAccess verifies an access token (see Auth.verifyAccessToken); App ID's carry a scope claim.
+// verifyAccess verifies an access token (see tokenVerifier.verifyAccessToken); App ID's carry a scope claim.
 func (p *appIDProvider) verifyAccess(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	tok, err := p.a.tokens.verifyAccessToken(ctx, raw)
 	if err != nil || !p.scopeClaim {
@@ -109,7 +109,7 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 	st.user.ID = access.Subject
 	st.user.ExpiresAt = access.Expiry
 	st.user.Scopes = scopesOf(claims.Scope)
-	st.user.Roles = a.rolesAt(accessClaims)
+	st.user.Roles = rolesAt(accessClaims, a.cfg.RolesClaim)
 	if rawID != "" {
 		id, err := a.tokens.verifyIDToken(ctx, rawID, nonce)
 		if err != nil {
@@ -131,7 +131,7 @@ func (p *appIDProvider) session(ctx context.Context, tok *oauth2.Token, nonce st
 			return nil, fmt.Errorf("%w: id token: %w", errTokenInvalid, errAnonymousUser)
 		}
 		if len(st.user.Roles) == 0 {
-			st.user.Roles = a.rolesAt(st.user.Claims)
+			st.user.Roles = rolesAt(st.user.Claims, a.cfg.RolesClaim)
 		}
 	}
 	st.user.Email, st.user.Name = claims.Email, claims.Name

@@ -108,9 +108,9 @@ func (p *oidcProvider) session(ctx context.Context, tok *oauth2.Token, nonce str
 	st.claims, st.user.Claims = string(raw), claims
 
 	st.user.Email, st.user.Name = verifiedEmail(claims), displayName(claims)
-	st.user.Roles = a.rolesAt(claims)
+	st.user.Roles = rolesAt(claims, a.cfg.RolesClaim)
 	if st.user.Roles == nil {
-		st.user.Roles = a.rolesAt(accessClaims)
+		st.user.Roles = rolesAt(accessClaims, a.cfg.RolesClaim)
 	}
 	st.user.Scopes = grantedScopes(tok, accessClaims)
 	if st.user.Scopes == nil {
@@ -187,9 +187,9 @@ func (p *oidcProvider) jwtForClient(raw string) bool {
 	return string(claims["idtyp"]) == `"app"` // Entra ID: a token of an application, not of a user
 }
 
-// rolesAt returns the role names at Config.RolesClaim in claims, nil when there is no such claim.
-func (a *Auth) rolesAt(claims map[string]any) []string {
-	v, ok := claimAt(claims, a.cfg.RolesClaim)
+// rolesAt returns the role names at path (Config.RolesClaim) in claims, nil when there is no such claim.
+func rolesAt(claims map[string]any, path string) []string {
+	v, ok := claimAt(claims, path)
 	if !ok {
 		return nil
 	}

@@ -81,10 +81,10 @@ func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *ses
 	// issued must reach the store even when this request's client goes away.
 	ctx := context.WithoutCancel(r.Context())
 	r = r.WithContext(ctx)
-	if a.locker != nil {
+	if m.locker != nil {
 		// Another replica holds the lock at most for one refresh: wait that long.
 		lockCtx, cancel := context.WithTimeout(ctx, providerCallTimeout)
-		release, err := a.locker.LockSession(r.WithContext(lockCtx))
+		release, err := m.locker.LockSession(r.WithContext(lockCtx))
 		cancel()
 		if err != nil {
 			a.log.WarnContext(ctx, "appid: cannot take the session's refresh lock", "error", err)
@@ -116,7 +116,7 @@ func (m *sessions) refreshShared(w http.ResponseWriter, r *http.Request, st *ses
 	}
 	a.observer.RefreshFinished(refreshSuccess)
 	o := refreshOutcome{renewed: renewed}
-	if a.locker != nil {
+	if m.locker != nil {
 		o.saved = m.saveSession(w, r, renewed, false) == nil
 	}
 	m.recentRefreshes.Put(st.refreshToken, o, now.Add(refreshGrace), now)
@@ -168,7 +168,7 @@ func refusedRefresh(err error) bool {
 // redeemRefreshToken performs one refresh at the token endpoint and verifies the new tokens.
 func (m *sessions) redeemRefreshToken(ctx context.Context, st *sessionState, now time.Time) (_ *sessionState, err error) {
 	a := m.a
-	ctx, span := a.startSpan(ctx, spanRefresh)
+	ctx, span := startSpan(ctx, a.tracer, spanRefresh)
 	defer func() { endSpan(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, providerCallTimeout)
 	defer cancel()
@@ -176,8 +176,8 @@ func (m *sessions) redeemRefreshToken(ctx context.Context, st *sessionState, now
 	if err != nil {
 		return nil, err
 	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.cfg.HTTPClient)
-	tok, err := a.oauth2Config(meta).TokenSource(ctx, &oauth2.Token{RefreshToken: st.refreshToken}).Token()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, m.client.http)
+	tok, err := m.client.oauth2Config(meta).TokenSource(ctx, &oauth2.Token{RefreshToken: st.refreshToken}).Token()
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,8 @@ const (
 // one), saves renewed sessions and ends them.
 type sessions struct {
 	a               *Auth
+	client          *client       // redeems refresh tokens
+	introspector    *introspector // asks whether a session's access token is active, with Config.Introspect
 	refreshGroup    singleflight.Group
 	recentRefreshes *expiring.Cache[refreshOutcome] // by refresh token
 	// verified holds sessions decoded from cookies, by cookie (cacheKeys is the store's, nil when it has none);
@@ -38,6 +40,8 @@ type sessions struct {
 	verified  *expiring.Cache[*sessionState]
 	cacheKeys session.CacheKeyer
 	ended     *expiring.Cache[struct{}]
+	// locker, when the store can lock, serializes refreshes of one session across replicas.
+	locker session.SessionLocker
 	// unknownKeyWarning rate-limits the warning about sessions sealed with a secret this replica does not have.
 	unknownKeyWarning rate.Sometimes
 }
@@ -66,7 +70,7 @@ func (m *sessions) loadSession(w http.ResponseWriter, r *http.Request) (*session
 	if !now.Before(st.user.ExpiresAt) || m.revalidationDue(st, now) {
 		return m.refresh(w, r, st, now), nil
 	}
-	if a.cfg.Introspect && !a.introspect(r.Context(), st) {
+	if a.cfg.Introspect && !m.introspector.sessionActive(r.Context(), st) {
 		return nil, nil
 	}
 	if now.Sub(st.savedAt) > touchInterval {

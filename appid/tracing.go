@@ -20,9 +20,9 @@ const (
 	spanIntrospect    = "appid.introspect"     // RFC 7662 introspection
 )
 
-// startSpan starts the span of one of the library's steps, a child of the span in ctx.
-func (a *Auth) startSpan(ctx context.Context, name string) (context.Context, trace.Span) {
-	return a.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+// startSpan starts the span of one of the library's steps with tracer, a child of the span in ctx.
+func startSpan(ctx context.Context, tracer trace.Tracer, name string) (context.Context, trace.Span) {
+	return tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
 }
 
 // endSpan ends span, marked as failed when err is not nil. The error's text is left out: it may quote a
