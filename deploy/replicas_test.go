@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -34,9 +33,9 @@ import (
 const (
 	replicaCount     = 3
 	replicaSessions  = 30
-	replicaTokenTTL  = 3 * time.Second
+	replicaTokenTTL  = 2 * time.Second
 	replicaWorkers   = 6
-	replicaPace      = 5 * time.Millisecond
+	replicaPace      = 20 * time.Millisecond
 	replicaStopBound = 10 * time.Second
 	// replicaDrain is the replicas' APPIDGATE_SHUTDOWN_DELAY: short, as nginx does not watch /readyz, but not
 	// zero, so that every stop goes through the drain a platform's load balancer relies on.
@@ -64,7 +63,10 @@ func TestReplicasBehindNginx(t *testing.T) {
 	// token lifetimes and restarts: side by side they take the time of one. They run from goroutines rather than
 	// as parallel subtests, so that they hold one of the run's parallel slots and the browser tests keep the
 	// others.
-	bin := buildAppidgate(t)
+	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for _, mode := range []string{"redis", "cookies"} {
 		wg.Go(func() {
@@ -72,16 +74,6 @@ func TestReplicasBehindNginx(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-// buildAppidgate builds ../cmd/appidgate into the test's temporary directory and returns the binary's path.
-func buildAppidgate(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "appidgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/appidgate").CombinedOutput(); err != nil {
-		t.Fatalf("go build ../cmd/appidgate: %v\n%s", err, out)
-	}
-	return bin
 }
 
 func runReplicas(t *testing.T, bin string, withRedis bool) {
@@ -583,7 +575,7 @@ func (f *loadFigures) add(o *loadFigures) {
 }
 
 // loadRun is a bounded load: replicaWorkers clients sending requests of the sessions in turn until stopped, each
-// waiting replicaPace between its requests: a steady stream through every restart (hundreds of requests a
+// waiting replicaPace between its requests: a steady stream through every restart (about 300 requests a
 // second) that leaves the machine's processors to the replicas and the other tests.
 type loadRun struct {
 	figures *loadFigures

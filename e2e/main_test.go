@@ -8,13 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // appidgateBinary is the path of the binary that TestMain builds once for the whole run; empty when the tests
 // will skip (no browser, or -short).
 var appidgateBinary string
 
-// TestMain builds cmd/appidgate once, so that every test runs the real binary as its own process.
+// TestMain builds cmd/appidgate (testkit.Binary: once across the packages that run it), so that every test runs
+// the real binary as its own process.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(run(m))
@@ -25,13 +28,7 @@ func run(m *testing.M) int {
 	if testing.Short() || (!haveBrowser && !onCI()) {
 		return m.Run() // every test skips and says why
 	}
-	dir, err := os.MkdirTemp("", "appidgate-e2e-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin, err := buildAppidgate(dir)
+	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -39,21 +36,6 @@ func run(m *testing.M) int {
 	appidgateBinary = bin
 	defer chromium.stop()
 	return m.Run()
-}
-
-// buildAppidgate runs `go build ./cmd/appidgate` from the module root into dir and returns the binary's path.
-func buildAppidgate(dir string) (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "appidgate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/appidgate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building ./cmd/appidgate in %s: %v\n%s", root, err, out)
-	}
-	return bin, nil
 }
 
 // moduleRoot is the directory holding the module's go.mod, as `go env GOMOD` reports it.

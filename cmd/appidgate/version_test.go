@@ -4,10 +4,11 @@ import (
 	"context"
 	debugbuildinfo "debug/buildinfo"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 var versionLine = regexp.MustCompile(`^appidgate \S+ \(commit (?:[0-9a-f]{7}(?:-dirty)?|unknown), go\d\.\d+\S*, \w+/\w+\)\n$`)
@@ -34,15 +35,13 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go tool in PATH")
 	}
-	bin := filepath.Join(t.TempDir(), "appidgate")
-	build := exec.Command(goTool, "build", "-buildvcs=auto", "-ldflags",
-		"-X github.com/appidgate/appidgate/internal/buildinfo.version=v0.14.0-test", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate", "-buildvcs=auto", "-ldflags",
+		"-X github.com/appidgate/appidgate/internal/buildinfo.version=v0.14.0-test")
+	if err != nil {
+		t.Fatal(err)
 	}
 	// What go build recorded: the commit in a git clone (not in a linked worktree, whose .git is a file, nor
 	// under -buildvcs=false).

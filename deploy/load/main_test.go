@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // TestRunEndToEnd runs the whole command briefly: the real binary, provider, demo servers (and Redis when
@@ -23,23 +24,25 @@ func TestRunEndToEnd(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to find leftover child processes")
 	}
-	dir := t.TempDir()
-	bin, peer := filepath.Join(dir, "appidgate"), filepath.Join(dir, "peer")
-	// One go build for both binaries, so that their links run side by side.
-	if out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../../cmd/appidgate", "./peer").CombinedOutput(); err != nil {
-		t.Fatalf("building ../../cmd/appidgate and ./peer: %v\n%s", err, out)
+	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := testkit.Binary("github.com/appidgate/appidgate/deploy/load/peer")
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	t.Run("complete run", func(t *testing.T) {
 		var out, progress bytes.Buffer
-		err := run(context.Background(), []string{"-bin", bin, "-peer", peer, "-c", "4", "-d", "200ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
+		err := run(context.Background(), []string{"-bin", bin, "-peer", peer, "-c", "4", "-d", "100ms", "-rounds", "1", "-warmup", "0", "-md"}, &out, &progress)
 		if err != nil {
 			t.Fatalf("run: %v\nprogress:\n%s", err, progress.String())
 		}
 		for _, want := range []string{
 			"| cookie sessions | open /noauth_route |", "| cookie sessions | protected /auth_route |",
 			"| cookie sessions | bearer /api/auth_route |", "| Redis sessions | protected /auth_route |",
-			"| cookie + introspection | protected /auth_route |", "-c 4 -d 200ms -rounds 1",
+			"| cookie + introspection | protected /auth_route |", "-c 4 -d 100ms -rounds 1",
 			"| proxy (cookie sessions) | upstream alone /auth_route |",
 			"| proxy (cookie sessions) | httputil.ReverseProxy /auth_route |",
 			"| proxy (cookie sessions) | proxy, public /noauth_route |",
