@@ -495,7 +495,7 @@ const testDrainDelay = "500ms"
 
 // TestImage builds the image once and checks it: its size and user, its start-up error, a container serving a
 // sign-in read-only under the memory limit, and docs/code-engine.md's one-container recipe with the Flask
-// example behind the proxy. The two containers run side by side.
+// example behind the proxy.
 func TestImage(t *testing.T) {
 	t.Parallel() // it mostly waits on podman: the script tests run meanwhile
 	p := newPodman(t)
@@ -541,7 +541,6 @@ func TestImage(t *testing.T) {
 	})
 
 	t.Run("serves read-only and non-root under 256 MB, drains on SIGTERM", func(t *testing.T) {
-		t.Parallel()
 		p := p.in(t)
 		port, idpPort := freePort(t), freePort(t)
 		base := "http://localhost:" + strconv.Itoa(port) // the demo's default redirect URI names localhost
@@ -581,7 +580,6 @@ func TestImage(t *testing.T) {
 	})
 
 	t.Run("one container with the Flask example", func(t *testing.T) {
-		t.Parallel()
 		oneContainerFlask(p.in(t), root)
 	})
 }
