@@ -11,9 +11,9 @@
 // that a broken install is not hidden. `go test -short` skips them too. Set E2E_SCREENSHOT_DIR to keep
 // screenshots of the pages the browser ended on.
 //
-// TestPages looks at every page appidgate and localappid show people: it writes screenshots at 1280 and 390 px
-// (and 390 px in dark mode) into $APPIDGATE_SCREENSHOTS_DIR (default e2e/screenshots, ignored by git) and runs
-// axe-core in the browser, failing on serious or critical violations. It needs the npm package axe-core
-// (.ci/run: npm install --prefix ~/.cache/appidgate-npm axe-core@4; or APPIDGATE_AXE_CORE naming axe.min.js):
-// without it the test is skipped, except on CI, where it fails.
+// TestPages looks at every page appidgate and localappid show people at 1280 and 390 px (and 390 px in dark
+// mode), writes screenshots of them into $APPIDGATE_SCREENSHOTS_DIR when it is set (e2e/screenshots is ignored by
+// git) and runs axe-core in the browser, failing on serious or critical violations. It needs the npm package
+// axe-core (.ci/run: npm install --prefix ~/.cache/appidgate-npm axe-core@4; or APPIDGATE_AXE_CORE naming
+// axe.min.js): without it the test is skipped, except on CI, where it fails.
 package e2e

@@ -18,8 +18,8 @@ import (
 // axeEnv names axe-core's axe.min.js, or the folder of the npm package, when it is not in a usual place.
 const axeEnv = "APPIDGATE_AXE_CORE"
 
-// screenshotsEnv names the folder for the pages' screenshots; by default e2e/screenshots in the repository
-// (ignored by git).
+// screenshotsEnv names the folder for the pages' screenshots; unset, none are taken (they are for people looking
+// at the pages after a change, and making them is a third of the test's time). e2e/screenshots is ignored by git.
 const screenshotsEnv = "APPIDGATE_SCREENSHOTS_DIR"
 
 // Widths the pages are looked at: a desktop and a phone (390 px, an iPhone 12 to 15).
@@ -61,17 +61,17 @@ func fileExists(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// pageChecker looks at each page as people and their tools do: a screenshot at a desktop and at a phone width
-// (and the phone in dark mode), axe-core's rules in light and in dark mode with no serious or critical
+// pageChecker looks at each page as people and their tools do: at a desktop and at a phone width (and the phone
+// in dark mode), with screenshots when asked for, axe-core's rules in light and in dark mode with no serious or critical
 // violation, no horizontal scrolling at the phone width, the stylesheet applied (the policy's hash allows it),
 // and a visible focus for the keyboard.
 type pageChecker struct {
 	axe   string // axe.min.js
-	dir   string // screenshots
+	dir   string // screenshots; empty: none
 	shots int
 }
 
-// newPageChecker finds axe-core and the screenshots folder. Without axe-core the test is skipped, or fails on
+// newPageChecker finds axe-core and the screenshots folder, if any. Without axe-core the test is skipped, or fails on
 // CI, where .ci/run installs it.
 func newPageChecker(t *testing.T) *pageChecker {
 	t.Helper()
@@ -88,15 +88,10 @@ func newPageChecker(t *testing.T) *pageChecker {
 		t.Fatal(err)
 	}
 	dir := os.Getenv(screenshotsEnv)
-	if dir == "" {
-		root, err := moduleRoot()
-		if err != nil {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		dir = filepath.Join(root, "e2e", "screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
 	}
 	return &pageChecker{axe: string(src), dir: dir}
 }
@@ -149,9 +144,12 @@ func (c *pageChecker) emulate(t *testing.T, tab context.Context, width, height i
 	}
 }
 
-// screenshot writes a PNG of the whole page into the screenshots folder.
+// screenshot writes a PNG of the whole page into the screenshots folder, when there is one.
 func (c *pageChecker) screenshot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
+	if c.dir == "" {
+		return
+	}
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Errorf("e2e: screenshot %s: %v", name, err)

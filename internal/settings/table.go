@@ -241,8 +241,8 @@ var table = []Setting{
 		Summary: "Tests only: the test binary runs as the child app of a proxy under test."},
 	{Name: "APPIDGATE_AXE_CORE", Kind: KindFile, Group: GroupOther, ReadBy: Tests,
 		Summary: "Tests only: the axe.min.js the page accessibility tests load."},
-	{Name: "APPIDGATE_SCREENSHOTS_DIR", Kind: KindFile, Default: "e2e/screenshots", Group: GroupOther, ReadBy: Tests,
-		Summary: "Tests only: where the browser tests save their screenshots."},
+	{Name: "APPIDGATE_SCREENSHOTS_DIR", Kind: KindFile, Default: "no screenshots", Group: GroupOther, ReadBy: Tests,
+		Summary: "Tests only: where the page tests save screenshots of every page (e2e/screenshots is ignored by git)."},
 	{Name: "APPIDGATE_APPID_SDK", Kind: KindFile, Group: GroupOther, ReadBy: Tests,
 		Summary: "Tests only: the node_modules folder holding IBM's App ID SDK for Node.js, which the emulator's SDK test runs."},
 }
