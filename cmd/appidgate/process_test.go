@@ -77,7 +77,7 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 		"APPID_OAUTH_SERVER_URL="+provider.URL+"/oauth/v4/t", "APPID_REDIRECT_URI="+base+"/afterauth",
 		"SESSION_SECRET_KEY=0123456789abcdef0123456789abcdef", "IBM_CLOUD_APIKEY=key",
 		"IAM_TOKEN_URL="+provider.URL+"/identity/token", "APPIDGATE_SHUTDOWN_TIMEOUT=10s",
-		"APPIDGATE_SHUTDOWN_DELAY=2s")
+		"APPIDGATE_SHUTDOWN_DELAY=1s")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 		}
 		resp.Body.Close()
 		if time.Now().After(deadline) {
-			t.Fatal("new requests were still served 7 s after SIGTERM (shutdown delay 2 s)")
+			t.Fatal("new requests were still served 7 s after SIGTERM (shutdown delay 1 s)")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
