@@ -493,11 +493,10 @@ func (c *container) startedAt() time.Time {
 // watches them here, but not zero, so that each stop still goes through the drain.
 const testDrainDelay = "500ms"
 
-// TestImage builds the image once and checks it: its size and user, its start-up error, a container serving a
+// testImage builds the image once and checks it: its size and user, its start-up error, a container serving a
 // sign-in read-only under the memory limit, and docs/code-engine.md's one-container recipe with the Flask
 // example behind the proxy.
-func TestImage(t *testing.T) {
-	t.Parallel() // it mostly waits on podman: the script tests run meanwhile
+func testImage(t *testing.T) {
 	p := newPodman(t)
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -585,7 +584,7 @@ func TestImage(t *testing.T) {
 }
 
 // oneContainerDockerfile returns the Dockerfile of docs/code-engine.md's "One container" section, changed in
-// two lines only: the appidgate binary comes from the image TestImage built (the published module's @latest
+// two lines only: the appidgate binary comes from the image testImage built (the published module's @latest
 // is not the code under test), and the app's port is free on this machine (the test shares its network).
 func oneContainerDockerfile(t *testing.T, root string, appPort int) string {
 	t.Helper()

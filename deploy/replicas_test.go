@@ -42,13 +42,12 @@ const (
 	replicaDrain = 250 * time.Millisecond
 )
 
-// TestReplicasBehindNginx runs three `appidgate proxy` replicas (the real binary) behind nginx round robin, as
+// testReplicas runs three `appidgate proxy` replicas (the real binary) behind nginx round robin, as
 // Code Engine runs instances behind its load balancer, with sessions in Redis and in cookies, and checks what
 // users would notice under load: one refresh per session across replicas with Redis, no failed request during a
 // rolling restart nor during the two-step key rotation, logout and back-channel logout on every replica, Redis
 // paused (503 at once, no hang) and killed and restarted from its append-only file (sessions survive).
-func TestReplicasBehindNginx(t *testing.T) {
-	t.Parallel() // it mostly waits on token lifetimes and restarts: the browser tests run meanwhile
+func testReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the replicas test runs processes for about a minute")
 	}
@@ -60,9 +59,7 @@ func TestReplicasBehindNginx(t *testing.T) {
 		t.Skip("redis-server is not installed")
 	}
 	// The two modes share nothing (provider, nginx, replicas and ports are each their own) and mostly wait on
-	// token lifetimes and restarts: side by side they take the time of one. They run from goroutines rather than
-	// as parallel subtests, so that they hold one of the run's parallel slots and the browser tests keep the
-	// others.
+	// token lifetimes and restarts: side by side they take the time of one (see TestRollout).
 	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
 	if err != nil {
 		t.Fatal(err)
