@@ -40,6 +40,7 @@ func passwordTokens(t testing.TB, f *fixture, username string) tokens {
 // TestAttributes walks the profiles API as IBM's UserProfileManager does, from the seeded attributes through
 // set, read, list and delete, and its refusals.
 func TestAttributes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *localappid.Config) {
 		c.Users[0].Attributes = map[string]any{"colour": "blue", "points": 3}
 	})

@@ -43,6 +43,7 @@ func postTyped(t testing.TB, u, contentType, body string) response {
 // TestTokenBodies checks the token endpoint reads the three bodies App ID reads, and names what is wrong with a
 // body it cannot read.
 func TestTokenBodies(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	mp, mpType := multipartBody(t, [][2]string{{"grant_type", "client_credentials"}})
 	mpTwice, mpTwiceType := multipartBody(t, [][2]string{{"grant_type", "client_credentials"}, {"grant_type", "password"}})

@@ -263,6 +263,7 @@ func TestSignInPageLinks(t *testing.T) {
 // TestResetLinkOnce: a password reset link posted many times at once sets the password once; every other post
 // is told the link is used.
 func TestResetLinkOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *localappid.Config) { c.PasswordHashCost = 8 }) // slow enough for the posts to overlap
 	iam := iamToken(t, f)
 	for round := range 3 {

@@ -78,6 +78,9 @@ func findSDK() (node, modules string, err error) {
 // (WebAppStrategy, APIStrategy, TokenManager, UserProfileManager, SelfServiceManager). Under CI=true missing Node
 // or packages fail the test; elsewhere they skip it.
 func TestIBMNodeSDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs node")
+	}
 	node, modules, err := findSDK()
 	if err != nil {
 		if os.Getenv("CI") == "true" {

@@ -137,6 +137,9 @@ func dashboardMetrics(t *testing.T) map[string][]string {
 // a refresh (revalidation), and a failed session store.
 func TestDashboardMetricsExist(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: waits for the revalidation interval and for the Redis client to give up")
+	}
 	byPanel := dashboardMetrics(t)
 
 	redis := miniredis.RunT(t)

@@ -103,6 +103,9 @@ func (u *upstreamRecorder) traceparent(path string) string {
 // token, cookie, secret or query string is in any span.
 func TestTracesOfLoginProxyAndRefresh(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: waits for an access token to expire")
+	}
 	idp := newRecordingIdP(t)
 	up := &upstreamRecorder{parent: map[string]string{}}
 	upstream := httptest.NewServer(up)

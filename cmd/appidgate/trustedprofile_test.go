@@ -73,6 +73,9 @@ func writeCRToken(t *testing.T, file, token string) {
 // used, and one that IAM no longer trusts makes readiness and logins answer 503 until it is replaced again.
 func TestTrustedProfileReadsRoles(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("-short: waits for IAM tokens to expire")
+	}
 	for _, profile := range [][]string{{"APPIDGATE_IAM_PROFILE_ID", "Profile-test"}, {"APPIDGATE_IAM_PROFILE_NAME", "appidgate-test"}} {
 		t.Run(profile[0], func(t *testing.T) {
 			const iamTTL = time.Second // renewed after 0.8 s
