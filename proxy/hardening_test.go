@@ -293,6 +293,36 @@ func TestHardeningNginxMethodFallback(t *testing.T) {
 	}
 }
 
+// TestProxySendsHeadersOfAWaitingAnswer: an answer whose headers the upstream sent (and flushed) before its body
+// shows its status and headers to the client while the upstream works on the body, as a download starts in the
+// browser before its first byte.
+func TestProxySendsHeadersOfAWaitingAnswer(t *testing.T) {
+	t.Parallel()
+	body := make(chan struct{})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		w.Header().Set("Content-Disposition", `attachment; filename="report.csv"`)
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-body
+		io.WriteString(w, "a,b\n\n")
+	})
+	e := newEnv(t, envOptions{upstream: app})
+	conn, host := e.dial(t, 5*time.Second)
+	fmt.Fprintf(conn, "GET /public/report HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	close(body)
+	if err != nil {
+		t.Fatalf("no headers while the upstream works on the body: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") == "" {
+		t.Errorf("headers before the body: %d %v", resp.StatusCode, resp.Header)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "a,b\n\n" {
+		t.Errorf("the body after the headers: %q, %v", b, err)
+	}
+}
+
 // TestProxyFlushesAnswersOfKnownLength: the part of an answer of known length that the upstream has sent (and
 // flushed) reaches the client while the upstream works on the rest.
 func TestProxyFlushesAnswersOfKnownLength(t *testing.T) {

@@ -111,9 +111,8 @@ func New(cfg Config) (*Proxy, error) {
 		// Without a pool ReverseProxy allocates a 32 KB copy buffer for every answer: most of what a request
 		// allocates, and so most of the proxy's garbage collection.
 		BufferPool: &bufferPool{},
-		// Every part of an answer goes to the client as it arrives, lengthy or not (a slowly written download
-		// with a Content-Length too), without the timer that a positive interval adds to every answer.
-		FlushInterval: -1,
+		// Every part of an answer goes to the client as it arrives: ServeHTTP hands ReverseProxy a flushWriter
+		// (flush.go), which does it without the immediate timer that a FlushInterval of -1 adds to every answer.
 	}
 	return p, nil
 }
@@ -211,7 +210,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: p.bodyIdle}
 	}
-	p.rp.ServeHTTP(w, r)
+	fw := newFlushWriter(w)
+	defer fw.stop()
+	p.rp.ServeHTTP(fw, r)
 }
 
 // bufferPool lends ReverseProxy its 32 KB copy buffers again and again (httputil.BufferPool).
