@@ -40,7 +40,9 @@ func (f *flushWriter) WriteHeader(code int) {
 	}
 }
 
-// Write writes p and sends it to the client at once.
+// Write writes p and sends it to the client at once. A writer underneath that cannot flush (a handler of the
+// library user's that wraps the proxy, http.TimeoutHandler) gets p all the same, buffered, as ReverseProxy's
+// own flushing does: the flush's error is not the write's.
 func (f *flushWriter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -52,7 +54,7 @@ func (f *flushWriter) Write(p []byte) (int, error) {
 	}
 	n, err := f.ResponseWriter.Write(p)
 	if err == nil {
-		err = f.rc.Flush()
+		f.rc.Flush()
 	}
 	return n, err
 }

@@ -350,3 +350,51 @@ func TestProxyFlushesAnswersOfKnownLength(t *testing.T) {
 		t.Fatalf("the first part did not arrive before the rest: %q, %v", first, err)
 	}
 }
+
+// plainWriter is a library user's response wrapper that neither flushes nor unwraps.
+type plainWriter struct{ w http.ResponseWriter }
+
+func (p plainWriter) Header() http.Header         { return p.w.Header() }
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p plainWriter) WriteHeader(code int)        { p.w.WriteHeader(code) }
+
+// TestProxyUnderWritersThatCannotFlush: a program that wraps the proxy in a writer of its own that cannot flush,
+// or in http.TimeoutHandler, still gets whole answers, short and long: flushing is the proxy's wish, not a
+// condition of writing.
+func TestProxyUnderWritersThatCannotFlush(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("0123456789", 10_000)
+	e := newEnv(t, envOptions{upstream: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/public/long" {
+			io.WriteString(w, long)
+			return
+		}
+		io.WriteString(w, "short")
+	})})
+	for _, tc := range []struct {
+		name    string
+		handler http.Handler
+	}{
+		{"a wrapper without Flush", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e.proxy.Config.Handler.ServeHTTP(plainWriter{w}, r)
+		})},
+		{"http.TimeoutHandler", http.TimeoutHandler(e.proxy.Config.Handler, 10*time.Second, "timed out")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			for path, want := range map[string]string{"/public/short": "short", "/public/long": long} {
+				resp, err := http.Get(srv.URL + path)
+				if err != nil {
+					t.Fatalf("GET %s: %v", path, err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK || string(body) != want {
+					t.Errorf("GET %s: %d, %d of %d bytes, %v", path, resp.StatusCode, len(body), len(want), err)
+				}
+			}
+		})
+	}
+}
