@@ -49,7 +49,7 @@ const (
 // paused (503 at once, no hang) and killed and restarted from its append-only file (sessions survive).
 func testReplicas(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the replicas test runs processes for about a minute")
+		t.Skip("-short: the replicas test runs processes for about 15 s")
 	}
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
 	if _, err := exec.LookPath("redis-server"); err != nil {
@@ -60,7 +60,7 @@ func testReplicas(t *testing.T) {
 	}
 	// The two modes share nothing (provider, nginx, replicas and ports are each their own) and mostly wait on
 	// token lifetimes and restarts: side by side they take the time of one (see TestRollout).
-	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
+	bin, err := testkit.Binary(t.TempDir(), "github.com/appidgate/appidgate/cmd/appidgate")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,13 @@ func run(m *testing.M) int {
 	if testing.Short() || (!haveBrowser && !onCI()) {
 		return m.Run() // every test skips and says why
 	}
-	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
+	dir, err := os.MkdirTemp("", "appidgate-e2e-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin, err := testkit.Binary(dir, "github.com/appidgate/appidgate/cmd/appidgate")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

@@ -38,7 +38,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go tool in PATH")
 	}
-	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate", "-buildvcs=auto", "-ldflags",
+	bin, err := testkit.Binary(t.TempDir(), "github.com/appidgate/appidgate/cmd/appidgate", "-buildvcs=auto", "-ldflags",
 		"-X github.com/appidgate/appidgate/internal/buildinfo.version=v0.14.0-test")
 	if err != nil {
 		t.Fatal(err)

@@ -24,11 +24,11 @@ func TestRunEndToEnd(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc to find leftover child processes")
 	}
-	bin, err := testkit.Binary("github.com/appidgate/appidgate/cmd/appidgate")
+	bin, err := testkit.Binary(t.TempDir(), "github.com/appidgate/appidgate/cmd/appidgate")
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := testkit.Binary("github.com/appidgate/appidgate/deploy/load/peer")
+	peer, err := testkit.Binary(t.TempDir(), "github.com/appidgate/appidgate/deploy/load/peer")
 	if err != nil {
 		t.Fatal(err)
 	}
