@@ -24,6 +24,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/redisstore"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -82,7 +83,7 @@ func postLogoutToken(a *Auth, form url.Values) *httptest.ResponseRecorder {
 func TestBackchannelLogoutTokenVerification(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	now := clock.Now()
 	publicKeyBytes, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	if err != nil {
@@ -227,7 +228,7 @@ func TestBackchannelLogoutTokenVerification(t *testing.T) {
 func TestBackchannelLogoutUnavailable(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 
 	t.Run("keys", func(t *testing.T) {
 		f.jwksDown.Store(true)
@@ -283,7 +284,7 @@ func TestBackchannelLogoutUnavailable(t *testing.T) {
 func TestBackchannelLogoutPath(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	newAuth := func(t *testing.T, path string, store session.Store, log *bytes.Buffer) (*Auth, error) {
 		key := make([]byte, 32)
 		rand.Read(key)
@@ -562,7 +563,7 @@ func TestSubLogoutEndsEarlierSessions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeIssuer(t, "/oauth/v4/tenant")
-			clock := &testClock{now: tc.now}
+			clock := testkit.NewClock(tc.now)
 			a := newFakeAuth(t, f, clock, nil)
 			st := &sessionState{createdAt: tc.created, savedAt: tc.created}
 			st.user.ID = "user-1"
@@ -586,7 +587,7 @@ func TestSubLogoutEndsEarlierSessions(t *testing.T) {
 func TestSubLogoutEndsEarlierRedisSessions(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	client := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
 	t.Cleanup(func() { client.Close() })
 	key := make([]byte, 32)
@@ -635,7 +636,7 @@ func TestSubLogoutReplayKeepsLaterSessions(t *testing.T) {
 	iat := time.Now().Truncate(time.Second)
 	// Delivered again 100 s after it was issued (within its 2 minutes); the user signed in again at 70 s, after
 	// the logout and beyond the clock skew (a minute) that the cut allows the provider's clock.
-	clock := &testClock{now: iat.Add(100 * time.Second)}
+	clock := testkit.NewClock(iat.Add(100 * time.Second))
 	a := newFakeAuth(t, f, clock, nil)
 	later := &sessionState{createdAt: iat.Add(70 * time.Second), savedAt: iat.Add(70 * time.Second)}
 	later.user.ID = "user-1"

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
@@ -24,24 +25,6 @@ const (
 	protectedText = "This route requires authentication and authorization - Powered by IBM Cloud App ID!"
 	openText      = "This route is open to all!"
 )
-
-// testClock is the clock shared by the provider and the app, advanced by tests instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // recordingObserver counts Observer events.
 type recordingObserver struct {
@@ -76,7 +59,7 @@ type testEnv struct {
 	idp      *localappid.Server
 	app      *httptest.Server
 	auth     *Auth
-	clock    *testClock
+	clock    *testkit.Clock
 	observer *recordingObserver
 }
 
@@ -87,7 +70,7 @@ type envOption struct {
 
 // startTestProvider starts a local provider on the shared clock and signing key, changed by mutate when set, and
 // closes it when the test ends.
-func startTestProvider(t testing.TB, clock *testClock, mutate func(*localappid.Config)) *localappid.Server {
+func startTestProvider(t testing.TB, clock *testkit.Clock, mutate func(*localappid.Config)) *localappid.Server {
 	t.Helper()
 	pcfg := localappid.DefaultConfig()
 	pcfg.Now = clock.Now
@@ -105,7 +88,7 @@ func startTestProvider(t testing.TB, clock *testClock, mutate func(*localappid.C
 }
 
 // testAppConfig is the app's Config against idp, for an app served at base (its callback base+"/afterauth").
-func testAppConfig(idp *localappid.Server, base string, key []byte, clock *testClock) Config {
+func testAppConfig(idp *localappid.Server, base string, key []byte, clock *testkit.Clock) Config {
 	return Config{
 		ClientID:           localappid.DemoClientID,
 		ClientSecret:       localappid.DemoClientSecret,
@@ -125,7 +108,7 @@ func testAppConfig(idp *localappid.Server, base string, key []byte, clock *testC
 // /profile needs a login, /admin the admin role, /api/data a bearer token with scope view.
 func newTestEnv(t testing.TB, opt envOption) *testEnv {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	idp := startTestProvider(t, clock, opt.provider)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

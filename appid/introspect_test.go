@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 func TestIntrospectedUser(t *testing.T) {
@@ -98,7 +100,7 @@ func newIntrospectingIssuer(t *testing.T, authMethods []string, listed bool) *in
 	return f
 }
 
-func newIntrospectingAuth(t *testing.T, f *introspectingIssuer, clock *testClock) *Auth {
+func newIntrospectingAuth(t *testing.T, f *introspectingIssuer, clock *testkit.Clock) *Auth {
 	key := make([]byte, 32)
 	rand.Read(key)
 	a, err := New(t.Context(), Config{Provider: ProviderOIDC, ClientID: "app", ClientSecret: "s3cret/+",
@@ -112,7 +114,7 @@ func newIntrospectingAuth(t *testing.T, f *introspectingIssuer, clock *testClock
 
 func TestBearerThroughIntrospection(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	active := func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"active": true, "sub": "u1", "client_id": "app",
 			"exp": clock.Now().Add(10 * time.Minute).Unix(), "roles": []string{"admin"}})

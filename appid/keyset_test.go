@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // keyIssuer is an App ID-shaped provider reduced to discovery and a JWKS that the test sets, reached through an
@@ -229,7 +231,7 @@ func TestColdStartBurstSharesOneKeyFetch(t *testing.T) {
 func TestKeyRotationSoonAfterAFetchIsAccepted(t *testing.T) {
 	t.Parallel()
 	p := newKeyIssuer()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := p.auth(t, clock.Now, nil)
 	p.serve(t, publicJWK(testKeyA(), "kid-1"))
 	if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), "kid-1")); got != http.StatusOK {
@@ -248,7 +250,7 @@ func TestKeyRotationSoonAfterAFetchIsAccepted(t *testing.T) {
 func TestFloodOfUnknownKidsCausesBoundedFetches(t *testing.T) {
 	t.Parallel()
 	p := newKeyIssuer()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := p.auth(t, clock.Now, nil)
 	p.serve(t, publicJWK(testKeyA(), "kid-1"))
 	valid := p.accessToken(t, clock.Now(), testKeyA(), "kid-1")
@@ -287,7 +289,7 @@ func TestKnownKidWithAnotherKey(t *testing.T) {
 	// second): the relying party looks at the JWKS again before refusing. A forger reusing a known kid gains
 	// nothing but a bounded number of fetches.
 	p := newKeyIssuer()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := p.auth(t, clock.Now, nil)
 	p.serve(t, publicJWK(testKeyA(), "kid-1"))
 	if got, body := bearerStatus(a, p.accessToken(t, clock.Now(), testKeyA(), "kid-1")); got != http.StatusOK {
@@ -354,7 +356,7 @@ func TestJWKSWithUnusableMembers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newKeyIssuer()
-			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			clock := testkit.NewClock(time.Now().Truncate(time.Second))
 			log := &logRecorder{}
 			a := p.auth(t, clock.Now, slog.New(log))
 			p.serveDocument([]byte(`{"keys":[` + tc.member + `,` + marshal(publicJWK(testKeyA(), "good")) + `]}`))
@@ -378,7 +380,7 @@ func TestJWKSWithUnusableMembers(t *testing.T) {
 func TestJWKSWithoutAUsableKey(t *testing.T) {
 	t.Parallel()
 	p := newKeyIssuer()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := p.auth(t, clock.Now, nil)
 	p.serveDocument([]byte(`{"keys":[{"kty":"AKP","alg":"ML-DSA-44","kid":"pq","pub":"AAAA"},` +
 		`{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}]}`))
@@ -419,7 +421,7 @@ func TestJWKSSizeIsCapped(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newKeyIssuer()
-			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			clock := testkit.NewClock(time.Now().Truncate(time.Second))
 			log := &logRecorder{}
 			a := p.auth(t, clock.Now, slog.New(log))
 			p.serveDocument([]byte(`{"keys":[` + strings.Join(tc.members(), ",") + `]}`))

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // oidcEnvVars is a valid ProviderOIDC configuration, as the README's zitadel example sets it.
@@ -170,7 +172,7 @@ func merge(base, extra map[string]string) map[string]string {
 }
 
 // newFakeOIDCAuth returns a ProviderOIDC-mode Auth for f's issuer (a provider without userinfo) on clock.
-func newFakeOIDCAuth(t *testing.T, f *fakeIssuer, clock *testClock) *Auth {
+func newFakeOIDCAuth(t *testing.T, f *fakeIssuer, clock *testkit.Clock) *Auth {
 	t.Helper()
 	a, err := New(t.Context(), Config{Provider: ProviderOIDC, ClientID: fakeClientID, ClientSecret: "fake-secret",
 		OAuthServerURL: f.issuer, RedirectURL: "http://127.0.0.1:1/afterauth",
@@ -185,7 +187,7 @@ func newFakeOIDCAuth(t *testing.T, f *fakeIssuer, clock *testClock) *Auth {
 func TestOIDCSessionFromTokens(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := newFakeOIDCAuth(t, f, clock)
 	now := clock.Now()
 	idToken := f.signed(t, map[string]any{"iss": f.issuer, "aud": fakeClientID, "sub": "user-1", "nonce": "n",

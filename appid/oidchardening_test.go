@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/internal/zitadeltest"
 )
 
@@ -21,7 +22,7 @@ import (
 // introspection, and roles a refresh without an id token kept.
 
 // fakeOIDC returns an Auth in ProviderOIDC mode for the fake issuer f.
-func fakeOIDC(t *testing.T, f *fakeIssuer, clock *testClock, client *http.Client) *Auth {
+func fakeOIDC(t *testing.T, f *fakeIssuer, clock *testkit.Clock, client *http.Client) *Auth {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -71,7 +72,7 @@ func TestOIDCUnverifiedEmailIsNotTheUsers(t *testing.T) {
 func TestOIDCIDTokenIsNoAccessToken(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := fakeOIDC(t, f, clock, nil)
 	now := clock.Now()
 	base := func() map[string]any {
@@ -164,7 +165,7 @@ func TestOIDCPostRedirectsAreNotFollowed(t *testing.T) {
 	t.Cleanup(target.Close)
 	from := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 	t.Cleanup(from.Close)
-	clock := &testClock{now: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	client := fakeOIDC(t, newFakeIssuer(t, "/realms/r"), clock, nil).cfg.HTTPClient // as New made it
 	resp, err := client.Post(from.URL, "application/x-www-form-urlencoded", strings.NewReader("client_secret=s"))
 	if err == nil {
@@ -176,7 +177,7 @@ func TestOIDCPostRedirectsAreNotFollowed(t *testing.T) {
 // TestOIDCMadeUpTokensAreBounded: made-up bearer tokens cost at most the introspection budget, then 503.
 func TestOIDCMadeUpTokensAreBounded(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	f := newIntrospectingIssuer(t, nil, true)
 	f.answer = func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"active":false}`)) }
 	a := newIntrospectingAuth(t, f, clock)
@@ -240,7 +241,7 @@ func TestOIDCRefreshWithoutIDTokenRereadsRoles(t *testing.T) {
 func TestOIDCBearerUnverifiedEmail(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := fakeOIDC(t, f, clock, nil)
 	now := clock.Now()
 	tok := f.signed(t, map[string]any{"iss": f.issuer, "aud": fakeClientID, "sub": "user-1", "scope": "api",
@@ -259,7 +260,7 @@ func TestOIDCBearerUnverifiedEmail(t *testing.T) {
 func TestOIDCAccessTokenShapes(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/realms/r")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := fakeOIDC(t, f, clock, nil)
 	now := clock.Now()
 	for _, tc := range []struct {

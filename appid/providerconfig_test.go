@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/internal/zitadeltest"
 )
 
@@ -26,7 +27,7 @@ type oidcEnv struct {
 	idp      *zitadeltest.Provider
 	app      *httptest.Server
 	auth     *Auth
-	clock    *testClock
+	clock    *testkit.Clock
 	observer *recordingObserver
 	logs     *lockedBuffer
 
@@ -69,7 +70,7 @@ func newOIDCEnv(t *testing.T, opt oidcOptions) *oidcEnv {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	e := &oidcEnv{clock: &testClock{now: time.Now().Truncate(time.Second)}, observer: &recordingObserver{},
+	e := &oidcEnv{clock: testkit.NewClock(time.Now().Truncate(time.Second)), observer: &recordingObserver{},
 		logs: &lockedBuffer{}, calls: map[string]int{}}
 	inner := opt.idp.Wrap
 	opt.idp.Wrap = func(h http.Handler) http.Handler {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid/session"
 	"github.com/appidgate/appidgate/appid/session/redisstore"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -62,7 +63,7 @@ func (c refreshCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 // naming it; /auth_route is the reference's Check.
 func newReplicaSet(t *testing.T, n int, opt replicaOptions) *replicaSet {
 	t.Helper()
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	idp := startTestProvider(t, clock, opt.provider)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

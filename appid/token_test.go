@@ -22,6 +22,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -92,7 +93,7 @@ func (f *fakeIssuer) signed(t *testing.T, claims map[string]any) string {
 }
 
 // newFakeAuth returns a fresh Auth (no keys loaded yet) for f's issuer on clock.
-func newFakeAuth(t *testing.T, f *fakeIssuer, clock *testClock, onUser func(*http.Request, *User)) *Auth {
+func newFakeAuth(t *testing.T, f *fakeIssuer, clock *testkit.Clock, onUser func(*http.Request, *User)) *Auth {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -121,7 +122,7 @@ func TestAccessTokenVerification(t *testing.T) {
 	t.Parallel()
 	appID := newFakeIssuer(t, "/oauth/v4/tenant")
 	generic := newFakeIssuer(t, "/realms/demo")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	now := clock.Now()
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -223,7 +224,7 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeIssuer(t, "/oauth/v4/tenant")
-			clock := &testClock{now: time.Now().Truncate(time.Second)}
+			clock := testkit.NewClock(time.Now().Truncate(time.Second))
 			a := newFakeAuth(t, f, clock, nil)
 			if tc.loadFirst {
 				if got, body := bearerStatus(a, f.signed(t, f.accessClaims(clock.Now()))); got != http.StatusOK {
@@ -257,7 +258,7 @@ func TestKeyFetchAttemptsAreRateLimited(t *testing.T) {
 func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := newFakeAuth(t, f, clock, nil)
 	token := f.signed(t, f.accessClaims(clock.Now()))
 	if _, err := a.discovery.metadata(t.Context()); err != nil {
@@ -277,7 +278,7 @@ func TestCancelledRequestDoesNotFailTheSharedKeyFetch(t *testing.T) {
 func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := newFakeAuth(t, f, clock, nil)
 	now := clock.Now()
 	idClaims := map[string]any{"iss": f.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
@@ -306,7 +307,7 @@ func TestRefreshAcceptsARepeatedLoginNonce(t *testing.T) {
 func TestOnUserSeesDeniedBearerUsers(t *testing.T) {
 	t.Parallel()
 	f := newFakeIssuer(t, "/oauth/v4/tenant")
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	var seen []string
 	a := newFakeAuth(t, f, clock, func(r *http.Request, u *User) { seen = append(seen, u.ID) })
 	if got, _ := bearerStatus(a, f.signed(t, f.accessClaims(clock.Now())), Scope("admin")); got != http.StatusForbidden {
@@ -321,7 +322,7 @@ func TestRequiredClaims(t *testing.T) {
 	t.Parallel()
 	p := newKeyIssuer()
 	p.serve(t, publicJWK(testKeyA(), "kid-1"))
-	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := p.auth(t, clock.Now, nil)
 	now := clock.Now()
 	kinds := []struct {

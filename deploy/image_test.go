@@ -6,7 +6,6 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid/localappidtest"
 )
 
@@ -372,17 +372,6 @@ func (p *podman) buildImage(root string) {
 		"--tag", imageTag, "--file", filepath.Join(root, "Dockerfile"), root)
 }
 
-// freePort returns a loopback port nothing listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // container is one running container of the test, removed when the test ends.
 type container struct {
 	p  *podman
@@ -528,7 +517,7 @@ func testImage(t *testing.T) {
 		p := p.in(t)
 		// The image requires App ID: with none of its settings, the start-up error names each one.
 		out, err := p.try(time.Minute, "run", "--rm", "--network=host", "--read-only", "--memory", memoryLimit,
-			"--env", "PORT="+strconv.Itoa(freePort(t)), imageTag)
+			"--env", "PORT="+strconv.Itoa(testkit.FreePort(t)), imageTag)
 		if err == nil {
 			t.Fatalf("the image started with no App ID settings:\n%s", out)
 		}
@@ -541,7 +530,7 @@ func testImage(t *testing.T) {
 
 	t.Run("serves read-only and non-root under 256 MB, drains on SIGTERM", func(t *testing.T) {
 		p := p.in(t)
-		port, idpPort := freePort(t), freePort(t)
+		port, idpPort := testkit.FreePort(t), testkit.FreePort(t)
 		base := "http://localhost:" + strconv.Itoa(port) // the demo's default redirect URI names localhost
 		c := p.start([]string{"--read-only", "--memory", memoryLimit,
 			"--env", "PORT=" + strconv.Itoa(port),
@@ -610,7 +599,7 @@ func oneContainerDockerfile(t *testing.T, root string, appPort int) string {
 func oneContainerFlask(p *podman, root string) {
 	t := p.t
 	p.pythonStandIn()
-	port, appPort, idpPort := freePort(t), freePort(t), freePort(t)
+	port, appPort, idpPort := testkit.FreePort(t), testkit.FreePort(t), testkit.FreePort(t)
 	buildDir := t.TempDir()
 	app, err := os.ReadFile(filepath.Join(root, "examples", "flask", "app.py"))
 	if err != nil {

@@ -75,7 +75,7 @@ func testReplicas(t *testing.T) {
 
 func runReplicas(t *testing.T, bin string, withRedis bool) {
 	began := time.Now()
-	front := frontproxytest.FreePort(t)
+	front := testkit.FreePort(t)
 	idp := startCountingProvider(t, fmt.Sprintf("http://127.0.0.1:%d/backchannel_logout", front))
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "upstream ok")
@@ -104,7 +104,7 @@ func runReplicas(t *testing.T, bin string, withRedis bool) {
 	rs.base = base
 	upstreams := ""
 	for i := range replicaCount {
-		port := frontproxytest.FreePort(t)
+		port := testkit.FreePort(t)
 		rs.replicas = append(rs.replicas, &replica{port: port})
 		upstreams += fmt.Sprintf("    server 127.0.0.1:%d max_fails=0;\n", port)
 		rs.start(i, "SESSION_SECRET_KEY="+oldKey)
@@ -615,7 +615,7 @@ type redisProcess struct {
 
 func startRedis(t *testing.T) *redisProcess {
 	t.Helper()
-	r := &redisProcess{addr: fmt.Sprintf("127.0.0.1:%d", frontproxytest.FreePort(t)), dir: t.TempDir()}
+	r := &redisProcess{addr: fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)), dir: t.TempDir()}
 	r.start(t)
 	t.Cleanup(func() {
 		if r.cmd != nil {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -54,7 +53,7 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	if appidgateBinary == "" {
 		t.Fatal("e2e: the appidgate binary was not built (TestMain)")
 	}
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	command := args[0]
 	cmd := exec.Command(appidgateBinary, args...)
 	cmd.Env = append(testkit.CleanEnv(os.Environ()),
@@ -137,15 +136,4 @@ func startAppidgateEnv(t *testing.T, extra []string, args ...string) (*demo, *te
 	}
 	d.ProviderOrigin = u.Scheme + "://" + u.Host
 	return d, logs
-}
-
-// freePort returns a port that was free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

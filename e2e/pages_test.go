@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // axeEnv names axe-core's axe.min.js, or the folder of the npm package, when it is not in a usual place.
@@ -264,9 +266,9 @@ func TestPages(t *testing.T) {
 	t.Parallel()
 	c := newPageChecker(t)
 	d, _ := startAppidgateEnv(t, []string{"APPIDGATE_ACCESS_CONTACT=mailto:access@example.com"}, "demo")
-	deadProvider := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	deadProvider := fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t))
 	down, _ := startAppidgateEnv(t, []string{"APPIDGATE_IDP_URL=" + deadProvider}, "proxy",
-		"--upstream", fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), "--public", "/noauth_route")
+		"--upstream", fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t)), "--public", "/noauth_route")
 	authorize := d.Provider + "/authorization"
 
 	// Two tabs side by side: one person's way through sign-in, roles and logout, and the pages of errors and

@@ -50,7 +50,7 @@ func startFlaskBehindProxy(t *testing.T) (*demo, *testkit.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upstream := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	upstream := fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t))
 	return startAppidgate(t, "proxy", "--upstream", upstream, "--public", "/noauth_route,/public/", "--api", "/api/",
 		"--", py, app)
 }

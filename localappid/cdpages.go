@@ -177,7 +177,7 @@ func (p *Provider) handleForgotPasswordPost(w http.ResponseWriter, r *http.Reque
 	}
 	p.mu.Lock()
 	if u := p.logins[strings.ToLower(email)]; u != nil && strings.EqualFold(u.Email, email) {
-		p.sendResetLocked(r, u, f.Get("client_id"), f.Get("redirect_uri"))
+		p.sendLinkLocked(r, u, ctxReset, f.Get("client_id"), f.Get("redirect_uri"))
 	}
 	p.mu.Unlock()
 	p.writeNotice(w, "Check your email", "If an account has the address "+email+", a link to set a new password is on its way.")

@@ -148,33 +148,27 @@ func (p *Provider) signUp(r *http.Request, email, password, name, userName, clie
 		return nil, &scimError{status: http.StatusServiceUnavailable, detail: "the provider holds too many users"}
 	}
 	p.userRoles[u.ID] = []string{}
-	if e := p.sendVerificationLocked(r, u, clientID, redirectURI); e != nil {
+	if e := p.sendLinkLocked(r, u, ctxVerify, clientID, redirectURI); e != nil {
 		return nil, e
 	}
 	return u, nil
 }
 
-// sendVerificationLocked mails a user a sign-up confirmation link. p.mu must be held.
-func (p *Provider) sendVerificationLocked(r *http.Request, u *user, clientID, redirectURI string) *scimError {
-	key := p.newContextLocked(cdContext{kind: ctxVerify, userID: u.ID, clientID: clientID, redirectURI: redirectURI}, verifyLinkTTL)
+// sendLinkLocked mails a user a link of kind: ctxVerify confirms a sign-up, ctxReset sets a new password. p.mu
+// must be held.
+func (p *Provider) sendLinkLocked(r *http.Request, u *user, kind, clientID, redirectURI string) *scimError {
+	ttl, page, template, subject, text := verifyLinkTTL, "verify", "USER_VERIFICATION", "Verify your email",
+		"confirm your email address to finish signing up:"
+	if kind == ctxReset {
+		ttl, page, template, subject, text = resetLinkTTL, "reset_password", "RESET_PASSWORD", "Reset your password",
+			"set a new password here:"
+	}
+	key := p.newContextLocked(cdContext{kind: kind, userID: u.ID, clientID: clientID, redirectURI: redirectURI}, ttl)
 	if key == "" {
 		return &scimError{status: http.StatusServiceUnavailable, detail: "the provider holds too many pending links"}
 	}
-	link := p.issuer(r) + "/cloud_directory/verify?context=" + key
-	p.sendLocked(u.Email, u.ID, "USER_VERIFICATION", "Verify your email",
-		"Hello "+u.displayName()+",\n\nconfirm your email address to finish signing up:\n"+link+"\n", link)
-	return nil
-}
-
-// sendResetLocked mails a user a password reset link. p.mu must be held.
-func (p *Provider) sendResetLocked(r *http.Request, u *user, clientID, redirectURI string) *scimError {
-	key := p.newContextLocked(cdContext{kind: ctxReset, userID: u.ID, clientID: clientID, redirectURI: redirectURI}, resetLinkTTL)
-	if key == "" {
-		return &scimError{status: http.StatusServiceUnavailable, detail: "the provider holds too many pending links"}
-	}
-	link := p.issuer(r) + "/cloud_directory/reset_password?context=" + key
-	p.sendLocked(u.Email, u.ID, "RESET_PASSWORD", "Reset your password",
-		"Hello "+u.displayName()+",\n\nset a new password here:\n"+link+"\n", link)
+	link := p.issuer(r) + "/cloud_directory/" + page + "?context=" + key
+	p.sendLocked(u.Email, u.ID, template, subject, "Hello "+u.displayName()+",\n\n"+text+"\n"+link+"\n", link)
 	return nil
 }
 
@@ -346,7 +340,7 @@ func (p *Provider) handleCDForgotPassword(w http.ResponseWriter, r *http.Request
 		writeSCIMError(w, &scimError{status: http.StatusNotFound, detail: "no user has this email"})
 		return
 	}
-	if e := p.sendResetLocked(r, u, "", ""); e != nil {
+	if e := p.sendLinkLocked(r, u, ctxReset, "", ""); e != nil {
 		writeSCIMError(w, e)
 		return
 	}
@@ -375,10 +369,10 @@ func (p *Provider) handleCDResend(w http.ResponseWriter, r *http.Request) {
 		if u.confirmed {
 			e = scimBad("invalidValue", "the user's email is already verified")
 		} else {
-			e = p.sendVerificationLocked(r, u, "", "")
+			e = p.sendLinkLocked(r, u, ctxVerify, "", "")
 		}
 	case "RESET_PASSWORD":
-		e = p.sendResetLocked(r, u, "", "")
+		e = p.sendLinkLocked(r, u, ctxReset, "", "")
 	case "WELCOME":
 		p.sendLocked(u.Email, u.ID, t, "Welcome", "Hello "+u.displayName()+",\n\nwelcome.\n")
 	case "PASSWORD_CHANGED":

@@ -13,6 +13,7 @@ import (
 
 	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/frontproxytest"
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 	"github.com/appidgate/appidgate/proxy"
 	"github.com/appidgate/appidgate/proxy/assertion"
@@ -58,7 +59,7 @@ func isUnauthorizedJSON(a answer) bool {
 func TestNginxAuthRequest(t *testing.T) {
 	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
-	port := frontproxytest.FreePort(t)
+	port := testkit.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
 	startNginx(t, e, e.upstream.URL, port, nil)
@@ -124,7 +125,7 @@ func TestNginxAuthRequest(t *testing.T) {
 func TestCaddyForwardAuth(t *testing.T) {
 	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
-	port := frontproxytest.FreePort(t)
+	port := testkit.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
 	startCaddy(t, port, e)
@@ -242,7 +243,7 @@ func TestIngressNginxForwardAuthHeaders(t *testing.T) {
 func TestCaddyForwardAuthRenewsRedisSessions(t *testing.T) {
 	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
-	port := frontproxytest.FreePort(t)
+	port := testkit.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front, redis: true})
 	startCaddy(t, port, e)

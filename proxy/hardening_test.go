@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/appidgate/appidgate/internal/frontproxytest"
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // bufConn is a net.Conn whose reads first drain a bufio.Reader that already buffered some of its bytes.
@@ -242,7 +243,7 @@ func TestHardeningUpstreamSetsProxyCookie(t *testing.T) {
 func TestHardeningCaddyUnderscore(t *testing.T) {
 	t.Parallel()
 	frontproxytest.Look(t, "caddy", "/usr/bin/caddy")
-	port := frontproxytest.FreePort(t)
+	port := testkit.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front})
 	startCaddy(t, port, e)
@@ -263,7 +264,7 @@ func TestHardeningCaddyUnderscore(t *testing.T) {
 func TestHardeningNginxMethodFallback(t *testing.T) {
 	t.Parallel()
 	frontproxytest.Look(t, "nginx", "/usr/sbin/nginx")
-	port := frontproxytest.FreePort(t)
+	port := testkit.FreePort(t)
 	front := fmt.Sprintf("http://127.0.0.1:%d", port)
 	routes := "routes:\n  - path: /form\n    methods: [GET]\n    public: true\n"
 	e := newEnv(t, envOptions{trusted: loopback, publicURL: front, routes: routes})

@@ -93,7 +93,7 @@ func TestDemoOnAppIDShapedProvider(t *testing.T) {
 	t.Parallel()
 	idp := newGatedProvider(t)
 	idp.down.Store(true)
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
 	d := startDemo(t, map[string]string{
 		"APPIDGATE_LISTEN_ADDR":   fmt.Sprintf("127.0.0.1:%d", port),

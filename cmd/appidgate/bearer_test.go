@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
@@ -97,7 +98,7 @@ func TestIdPTokenCommand(t *testing.T) {
 		{name: "the provider's origin from APPIDGATE_IDP_URL", args: []string{"carol"},
 			vars: map[string]string{"APPIDGATE_IDP_URL": origin}, wantStatus: http.StatusOK},
 		{name: "a wrong password", args: []string{"--url", oauthServerURL, "--password", "wrong", "alice"}, wantExit: 1},
-		{name: "no provider there", args: []string{"--url", fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)), "alice"},
+		{name: "no provider there", args: []string{"--url", fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t)), "alice"},
 			wantExit: 1},
 		{name: "no user", args: []string{"--url", oauthServerURL}, wantExit: 2},
 		{name: "a password after the user", args: []string{"--url", oauthServerURL, "alice", "--password", "s3cret"},

@@ -42,7 +42,7 @@ func ceServices(t *testing.T, p *localappid.Provider, names ...string) string {
 func TestDemoOnCEServicesBinding(t *testing.T) {
 	t.Parallel()
 	idp := newGatedProvider(t)
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
 	d := startDemo(t, map[string]string{
 		"APPIDGATE_LISTEN_ADDR":   fmt.Sprintf("127.0.0.1:%d", port),

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 type fileText string
@@ -27,8 +29,8 @@ func TestChildDiesWithProxy(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			appPort := freeLoopbackPort(t)
-			port := freeLoopbackPort(t)
+			appPort := testkit.FreePort(t)
+			port := testkit.FreePort(t)
 			cmd := exec.Command(os.Args[0], "proxy", "--upstream", fmt.Sprintf("http://127.0.0.1:%d", appPort), "--",
 				py, "-m", "http.server", strconv.Itoa(appPort), "--bind", "127.0.0.1")
 			cmd.Env = append(os.Environ(), childEnv+"=1", "APPIDGATE_LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port),

@@ -121,7 +121,7 @@ func TestForwardAuthFirstTry(t *testing.T) {
 		fmt.Fprintf(w, "app: %s user=%s", r.URL.Path, r.Header.Get("X-Appidgate-User"))
 	}))
 	t.Cleanup(app.Close)
-	nginxPort, proxyPort := frontproxytest.FreePort(t), frontproxytest.FreePort(t)
+	nginxPort, proxyPort := testkit.FreePort(t), testkit.FreePort(t)
 	front := fmt.Sprintf("http://localhost:%d", nginxPort)
 	vars := map[string]string{"PORT": fmt.Sprint(proxyPort), "APPID_REDIRECT_URI": front + "/afterauth",
 		"APPIDGATE_LOG_LEVEL": "debug"}

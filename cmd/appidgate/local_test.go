@@ -121,7 +121,7 @@ func TestIdPPublicURL(t *testing.T) {
 // APPIDGATE_REQUIRE_APPID with APPIDGATE_LOCAL_IDP, the provider on a fixed port, the redirect URI as published.
 func TestExplicitLocalProviderAsInAContainer(t *testing.T) {
 	t.Parallel()
-	appPort, idpPort := freeLoopbackPort(t), freeLoopbackPort(t)
+	appPort, idpPort := testkit.FreePort(t), testkit.FreePort(t)
 	d := startDemo(t, map[string]string{
 		"APPIDGATE_REQUIRE_APPID": "1",
 		"APPIDGATE_LOCAL_IDP":     "1",

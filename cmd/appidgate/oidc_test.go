@@ -26,7 +26,7 @@ func TestDemoOnAnotherOpenIDConnectProvider(t *testing.T) {
 	t.Parallel()
 	for _, jwt := range []bool{false, true} {
 		t.Run(fmt.Sprintf("JWT access tokens %v", jwt), func(t *testing.T) {
-			port := freeLoopbackPort(t)
+			port := testkit.FreePort(t)
 			app := fmt.Sprintf("http://127.0.0.1:%d", port)
 			idp := zitadeltest.Start(t, zitadeltest.Options{JWTAccessTokens: jwt,
 				RedirectURIs: []string{app + "/afterauth"}, PostLogoutRedirectURIs: []string{app + "/noauth_route"}})
@@ -145,7 +145,7 @@ func TestProxyOnAnotherOpenIDConnectProvider(t *testing.T) {
 		}
 	}))
 	t.Cleanup(upstream.Close)
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
 	idp := zitadeltest.Start(t, zitadeltest.Options{RedirectURIs: []string{app + "/afterauth"},
 		Groups: map[string][]string{zitadeltest.UserID: {"admin", "user"}}, GroupsIn: zitadeltest.InUserinfo})

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/appidgate/appidgate/appid"
-
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/appidgate/appidgate/appid"
 	"github.com/appidgate/appidgate/internal/logging"
 	"github.com/appidgate/appidgate/internal/server"
 	"github.com/appidgate/appidgate/internal/settings"

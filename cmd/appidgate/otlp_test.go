@@ -16,6 +16,8 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // otlpReceiver is an OTLP/HTTP trace receiver: it accepts POST /v1/traces in protobuf and keeps the spans.
@@ -77,7 +79,7 @@ func TestProcessExportsSpansOverOTLP(t *testing.T) {
 	collector := httptest.NewServer(receiver)
 	defer collector.Close()
 
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(os.Args[0], "demo")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "APPIDGATE_LISTEN_ADDR=127.0.0.1:"+fmt.Sprint(port),

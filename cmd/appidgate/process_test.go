@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,21 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // childEnv makes the test binary behave as the appidgate binary (see TestMain).
 const childEnv = "APPIDGATE_TEST_CHILD"
-
-// freeLoopbackPort returns a port that was free on 127.0.0.1 a moment ago.
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // TestSIGTERMDrainsInFlightRequest runs the real process, holds a login request in flight by making the
 // provider's discovery answer slowly, sends SIGTERM, and checks that the request still completes, that new
@@ -68,7 +58,7 @@ func TestSIGTERMDrainsInFlightRequest(t *testing.T) {
 		}
 	}()
 
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(os.Args[0], "demo")
 	cmd.Env = append(os.Environ(), childEnv+"=1",

@@ -131,7 +131,7 @@ func TestProxyStartTimeout(t *testing.T) {
 	if err != nil {
 		t.Skip("no sleep command")
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t))
 	_, port, _ := net.SplitHostPort(addr)
 	var stdout, stderr testkit.Buffer
 	start := time.Now()
@@ -154,7 +154,7 @@ func TestProxyStartTimeout(t *testing.T) {
 // and the proxy's WARN line about that failure carries the same id.
 func TestProxyUpstreamFailureLogsRequestID(t *testing.T) {
 	t.Parallel()
-	dead := fmt.Sprintf("http://127.0.0.1:%d", freeLoopbackPort(t)) // nothing listens there
+	dead := fmt.Sprintf("http://127.0.0.1:%d", testkit.FreePort(t)) // nothing listens there
 	run := startProxy(t, []string{"--upstream", dead, "--public", "/"}, map[string]string{"APPIDGATE_LOG_FORMAT": "json"})
 	base, stderr := run.base, run.stderr
 	req, _ := http.NewRequest(http.MethodGet, base+"/page", nil)

@@ -90,7 +90,7 @@ func startTLSRedis(t *testing.T, ca *testCA) int {
 	certFile, keyFile := ca.serverCert(t, dir)
 	caFile := filepath.Join(dir, "ca.crt")
 	os.WriteFile(caFile, ca.certPEM, 0o600)
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", "0", "--tls-port", fmt.Sprint(port),
 		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile,
 		"--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir)

@@ -71,7 +71,7 @@ func TestProxyReloadsRoutesOnSIGHUP(t *testing.T) {
 	defer upstream.Close()
 	routes := filepath.Join(t.TempDir(), "routes.yaml")
 	replaceFile(t, routes, routesXPublic)
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(os.Args[0], "proxy", "--upstream", upstream.URL, "--routes", routes)
 	cmd.Env = append(os.Environ(), childEnv+"=1", "APPIDGATE_LISTEN_ADDR=127.0.0.1:"+fmt.Sprint(port),

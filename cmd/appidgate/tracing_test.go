@@ -110,7 +110,7 @@ func TestTracesOfLoginProxyAndRefresh(t *testing.T) {
 	up := &upstreamRecorder{parent: map[string]string{}}
 	upstream := httptest.NewServer(up)
 	defer upstream.Close()
-	port := freeLoopbackPort(t)
+	port := testkit.FreePort(t)
 	app := fmt.Sprintf("http://127.0.0.1:%d", port)
 	vars := map[string]string{
 		"APPIDGATE_LISTEN_ADDR":   fmt.Sprintf("127.0.0.1:%d", port),

@@ -82,7 +82,7 @@ func TestTrustedProfileReadsRoles(t *testing.T) {
 			idp := trustedProfileIdP(t, iamTTL, "cr-token-1", "cr-token-2")
 			file := filepath.Join(t.TempDir(), "token")
 			writeCRToken(t, file, "cr-token-1")
-			port := freeLoopbackPort(t)
+			port := testkit.FreePort(t)
 			d := startDemo(t, trustedProfileVars(idp, port, file, profile...))
 
 			alice := testkit.NewBrowser(t)
@@ -150,7 +150,7 @@ func TestTrustedProfileStartProblems(t *testing.T) {
 			if tc.token != "" {
 				writeCRToken(t, file, tc.token)
 			}
-			vars := trustedProfileVars(idp, freeLoopbackPort(t), file)
+			vars := trustedProfileVars(idp, testkit.FreePort(t), file)
 			for k, v := range tc.extra {
 				vars[k] = v
 			}

@@ -77,17 +77,6 @@ func Look(t testing.TB, name, fallback string) string {
 	return ""
 }
 
-// FreePort returns a loopback port nobody listened on a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // Nginx runs nginx with the server block serverBlock (a recipe given For) inside a minimal http block, until
 // the test ends, and waits until it listens on port.
 func Nginx(t testing.TB, serverBlock string, port int) {

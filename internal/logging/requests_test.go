@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/appidgate/appidgate/internal/logging"
-
 	"github.com/appidgate/appidgate/internal/testkit"
 )
 

@@ -3,11 +3,24 @@ package testkit
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
+
+// FreePort returns a loopback port nobody listened on a moment ago, for a process a test starts.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
 
 // CleanEnv returns env without the settings that would point appidgate somewhere other than where a test points
 // it (App ID or another provider, keys, Redis, another port): a test that starts the binary then runs on exactly
