@@ -110,18 +110,24 @@ func TestPolicyCheck(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"policy", "check"}, tc.args...), testEnv(nil, &stdout, &stderr))
-			out := stdout.String() + stderr.String()
-			if code != tc.wantCode {
-				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.wantCode, out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("the output lacks %q:\n%s", w, out)
-				}
-			}
+			checkPolicyCommand(t, append([]string{"policy", "check"}, tc.args...), tc.wantCode, tc.want)
 		})
+	}
+}
+
+// checkPolicyCommand runs appidgate with args and checks its exit status, and that its output holds each of want.
+func checkPolicyCommand(t *testing.T, args []string, wantCode int, want []string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, testEnv(nil, &stdout, &stderr))
+	out := stdout.String() + stderr.String()
+	if code != wantCode {
+		t.Errorf("exit status %d, want %d; output:\n%s", code, wantCode, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("the output lacks %q:\n%s", w, out)
+		}
 	}
 }
 
@@ -162,17 +168,7 @@ func TestPolicyLint(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"policy", "lint"}, tc.args...), testEnv(nil, &stdout, &stderr))
-			out := stdout.String() + stderr.String()
-			if code != tc.wantCode {
-				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.wantCode, out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("the output lacks %q:\n%s", w, out)
-				}
-			}
+			checkPolicyCommand(t, append([]string{"policy", "lint"}, tc.args...), tc.wantCode, tc.want)
 		})
 	}
 }
