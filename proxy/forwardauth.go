@@ -371,6 +371,9 @@ func (f *ForwardAuth) refuse(w http.ResponseWriter, r *http.Request, o original,
 			why = "the request has an Authorization header"
 		case !answer.AcceptsHTML(r):
 			why = "the request does not accept text/html"
+		case !answer.Navigation(r):
+			// The rule appid.Auth.Refuse follows too: a script (fetch, XMLHttpRequest) cannot follow a sign-in.
+			why = "the request is a script's (Sec-Fetch-Mode or X-Requested-With)"
 		case len(f.returnHosts) > 0 && !f.returnHostAllowed(o.host):
 			// A browser that will never be signed in on this host: the front proxy's Host or X-Forwarded-Host
 			// is not the public host.

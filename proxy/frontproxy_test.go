@@ -371,27 +371,34 @@ func TestForwardAuthErrorEndpoint(t *testing.T) {
 	tests := []struct {
 		name, who, method, uri, accept string
 		check                          func(answer) bool
+		headers                        []string // more request headers, name then value
 	}{
 		{"a browser without a session: the login", "anonymous", "GET", "/auth_route?a=1", "text/html", func(a answer) bool {
 			return a.status == http.StatusFound && strings.HasPrefix(a.header.Get("Location"), provider)
-		}},
+		}, nil},
 		{"a POST without a session: the login too", "anonymous", "POST", "/auth_route", "text/html", func(a answer) bool {
 			return a.status == http.StatusFound && strings.HasPrefix(a.header.Get("Location"), provider)
-		}},
-		{"an API route without a session: 401 JSON", "anonymous", "GET", "/api/x", "text/html", isUnauthorizedJSON},
-		{"a script without a session: 401 JSON", "anonymous", "GET", "/auth_route", "application/json", isUnauthorizedJSON},
-		{"bob: the 403 page", "bob", "GET", "/auth_route", "text/html", isForbiddenPage},
-		{"alice on an admin page: the 403 page", "alice", "GET", "/admin", "text/html", isForbiddenPage},
+		}, nil},
+		{"an API route without a session: 401 JSON", "anonymous", "GET", "/api/x", "text/html", isUnauthorizedJSON, nil},
+		{"a script without a session: 401 JSON", "anonymous", "GET", "/auth_route", "application/json", isUnauthorizedJSON, nil},
+		{"a fetch() asking for HTML without a session: 401 JSON", "anonymous", "GET", "/auth_route", "text/html",
+			isUnauthorizedJSON, []string{"Sec-Fetch-Mode", "cors"}},
+		{"an XMLHttpRequest asking for HTML without a session: 401 JSON", "anonymous", "GET", "/auth_route", "text/html",
+			isUnauthorizedJSON, []string{"X-Requested-With", "XMLHttpRequest"}},
+		{"other credentials without a session: 401 JSON", "anonymous", "GET", "/auth_route", "text/html",
+			isUnauthorizedJSON, []string{"Authorization", "Basic YWxpY2U6YWxpY2U="}},
+		{"bob: the 403 page", "bob", "GET", "/auth_route", "text/html", isForbiddenPage, nil},
+		{"alice on an admin page: the 403 page", "alice", "GET", "/admin", "text/html", isForbiddenPage, nil},
 		{"alice, allowed by now: back to ask again, without her identity", "alice", "POST", "/auth_route?a=1", "text/html",
 			func(a answer) bool {
 				return a.status == http.StatusTemporaryRedirect && a.header.Get("Location") == "/auth_route?a=1" &&
 					a.header.Get("X-Appidgate-User") == "" && a.header.Get("X-Appidgate-Assertion") == ""
-			}},
+			}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := users[tc.who].get(e.proxy.URL+proxy.ErrorPath, "X-Original-URI", tc.uri, "X-Original-Method", tc.method,
-				"Accept", tc.accept)
+			got := users[tc.who].get(e.proxy.URL+proxy.ErrorPath, append([]string{"X-Original-URI", tc.uri,
+				"X-Original-Method", tc.method, "Accept", tc.accept}, tc.headers...)...)
 			if !tc.check(got) {
 				t.Errorf("%s %s %s: %d %v %q", tc.who, tc.method, tc.uri, got.status, got.header, got.body)
 			}
