@@ -363,6 +363,41 @@ func TestRequiredClaims(t *testing.T) {
 	}
 }
 
+// TestIDTokenVerification: an id token is accepted only from the provider's issuer, for this client, and
+// unexpired (within the clock skew), whatever else it carries.
+func TestIDTokenVerification(t *testing.T) {
+	t.Parallel()
+	p := newKeyIssuer()
+	p.serve(t, publicJWK(testKeyA(), "kid-1"))
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
+	a := p.auth(t, clock.Now, nil)
+	now := clock.Now()
+	for _, tc := range []struct {
+		name   string
+		change func(map[string]any)
+		ok     bool
+	}{
+		{"as issued", func(map[string]any) {}, true},
+		{"for another client", func(c map[string]any) { c["aud"] = []string{"other-client"} }, false},
+		{"from another issuer", func(c map[string]any) { c["iss"] = p.issuer + "-other" }, false},
+		{"expired within the clock skew", func(c map[string]any) { c["exp"] = now.Add(-30 * time.Second).Unix() }, true},
+		{"expired beyond the clock skew", func(c map[string]any) { c["exp"] = now.Add(-2 * time.Minute).Unix() }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := map[string]any{"iss": p.issuer, "aud": []string{fakeClientID}, "sub": "user-1",
+				"exp": now.Add(time.Hour).Unix(), "iat": now.Add(-time.Hour).Unix(), "nonce": "n-1"}
+			tc.change(claims)
+			_, err := a.tokens.verifyIDToken(t.Context(), signJWT(t, claims, testKeyA(), "kid-1"), "n-1")
+			if tc.ok && err != nil {
+				t.Errorf("got %v, want it accepted", err)
+			}
+			if !tc.ok && !errors.Is(err, errTokenInvalid) {
+				t.Errorf("got %v, want errTokenInvalid", err)
+			}
+		})
+	}
+}
+
 func TestIDTokenWithoutIatIsRefusedAtTheCallback(t *testing.T) {
 	t.Parallel()
 	dropIat := &tokenResponseTransport{edit: func(body []byte) []byte {
