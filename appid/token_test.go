@@ -398,6 +398,37 @@ func TestIDTokenVerification(t *testing.T) {
 	}
 }
 
+// TestAppIDLoginTokensAboutOneUser: at an App ID login the id token and the access token must name the same
+// user; a pair about two users is refused.
+func TestAppIDLoginTokensAboutOneUser(t *testing.T) {
+	t.Parallel()
+	f := newFakeIssuer(t, "/oauth/v4/tenant")
+	clock := testkit.NewClock(time.Now().Truncate(time.Second))
+	a := newFakeAuth(t, f, clock, nil)
+	now := clock.Now()
+	for _, tc := range []struct {
+		name, idSubject string
+		ok              bool
+	}{
+		{"the same user", "user-1", true},
+		{"another user", "user-2", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := f.signed(t, map[string]any{"iss": f.issuer, "aud": []string{fakeClientID}, "sub": tc.idSubject,
+				"nonce": "n", "exp": now.Add(time.Hour).Unix(), "iat": now.Unix()})
+			tok := (&oauth2.Token{AccessToken: f.signed(t, f.accessClaims(now)), RefreshToken: "r1"}).WithExtra(
+				map[string]any{"id_token": id})
+			_, err := a.provider.session(t.Context(), tok, "n", nil, now)
+			if tc.ok && err != nil {
+				t.Errorf("got %v, want the login accepted", err)
+			}
+			if !tc.ok && (!errors.Is(err, errTokenInvalid) || !strings.Contains(err.Error(), "subject")) {
+				t.Errorf("got %v, want errTokenInvalid naming the subjects", err)
+			}
+		})
+	}
+}
+
 func TestIDTokenWithoutIatIsRefusedAtTheCallback(t *testing.T) {
 	t.Parallel()
 	dropIat := &tokenResponseTransport{edit: func(body []byte) []byte {
