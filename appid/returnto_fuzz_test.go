@@ -2,22 +2,19 @@ package appid
 
 import (
 	"net/url"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 // FuzzSanitizeReturnTo checks that whatever target a request names, the login returns to a path of this
 // origin: one leading "/", never "//" or "/\", no control or non-ASCII characters, resolving to the app's own
-// scheme and host, and unchanged when sanitized again. Seeds: testdata/fuzz/FuzzSanitizeReturnTo, and the shared
-// open-redirect corpus when it is there.
+// scheme and host, and unchanged when sanitized again. Seeds: testdata/fuzz/FuzzSanitizeReturnTo and
+// testkit.OpenRedirectPayloads.
 func FuzzSanitizeReturnTo(f *testing.F) {
-	if data, err := os.ReadFile("../../shared/testdata/open-redirect-payloads.txt"); err == nil {
-		for _, p := range strings.Split(string(data), "\n") {
-			if p = strings.TrimRight(p, "\r"); p != "" {
-				f.Add(p)
-			}
-		}
+	for _, p := range testkit.OpenRedirectPayloads(f) {
+		f.Add(p)
 	}
 	base, _ := url.Parse("https://app.example.com/")
 	f.Fuzz(func(t *testing.T, target string) {

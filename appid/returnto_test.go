@@ -1,13 +1,12 @@
 package appid
 
 import (
-	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"strings"
 	"testing"
+
+	"github.com/appidgate/appidgate/internal/testkit"
 )
 
 func TestSanitizeReturnTo(t *testing.T) {
@@ -36,27 +35,6 @@ func TestSanitizeReturnTo(t *testing.T) {
 	}
 }
 
-// openRedirectPayloads reads the shared attack corpus, skipping the test when it is absent.
-func openRedirectPayloads(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open("../../shared/testdata/open-redirect-payloads.txt")
-	if err != nil {
-		t.Skipf("open-redirect corpus not available (%v); it lives in ../../shared/testdata", err)
-	}
-	defer f.Close()
-	var payloads []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if line := strings.TrimRight(sc.Text(), "\r"); line != "" {
-			payloads = append(payloads, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return payloads
-}
-
 // assertSameOrigin fails unless target, resolved as a browser would against base, stays on base's origin.
 func assertSameOrigin(t *testing.T, base *url.URL, payload, target string) {
 	t.Helper()
@@ -73,7 +51,7 @@ func assertSameOrigin(t *testing.T, base *url.URL, payload, target string) {
 func TestSanitizeReturnToOpenRedirectCorpus(t *testing.T) {
 	t.Parallel()
 	base, _ := url.Parse("https://app.example.com/")
-	for _, p := range openRedirectPayloads(t) {
+	for _, p := range testkit.OpenRedirectPayloads(t) {
 		assertSameOrigin(t, base, p, sanitizeReturnTo(p))
 	}
 }
@@ -82,7 +60,7 @@ func TestSanitizeReturnToOpenRedirectCorpus(t *testing.T) {
 // login, and checks where the callback sends the browser.
 func TestOpenRedirectCorpusThroughLogin(t *testing.T) {
 	t.Parallel()
-	payloads := openRedirectPayloads(t)
+	payloads := testkit.OpenRedirectPayloads(t)
 	e := newTestEnv(t, envOption{})
 	b := e.newBrowser(t)
 	if got := b.login(e, "/auth_route", "alice"); got.status != http.StatusOK { // the provider now has an SSO session
@@ -117,8 +95,10 @@ func TestOpenRedirectCorpusThroughLogin(t *testing.T) {
 		assertSameOrigin(t, base, p, cb.location)
 		exercised++
 	}
-	if exercised < 100 {
-		t.Errorf("only %d payloads reached the login; the corpus or the test is broken", exercised)
+	// Most payloads are request targets net/http accepts (494 of the corpus's 565 distinct ones, 9 of the 15
+	// built in): fewer than half reaching the login means the test no longer tests.
+	if exercised*2 < len(seen) {
+		t.Errorf("only %d of %d payloads reached the login; the corpus or the test is broken", exercised, len(seen))
 	}
 	t.Logf("%d distinct payloads went through login and came back same-origin", exercised)
 }

@@ -1,36 +1,20 @@
 package localappid_test
 
 import (
-	"bufio"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/appidgate/appidgate/internal/testkit"
 	"github.com/appidgate/appidgate/localappid"
 )
 
 // TestOpenRedirectCorpus feeds mod_auth_openidc's open-redirect payloads to /authorization (as redirect_uri) and
-// to the logout endpoint: the provider may only ever redirect to the demo client's loopback origins. A few
-// payloads are built in, so the test bites even where the shared corpus is absent.
+// to the logout endpoint: the provider may only ever redirect to the demo client's loopback origins.
 func TestOpenRedirectCorpus(t *testing.T) {
 	t.Parallel()
-	payloads := []string{
-		"//example.com", "/\\example.com", "https://example.com/afterauth", "@example.com/afterauth",
-		"\\@example.com/afterauth", ".example.com/afterauth", "/%2f%2fexample.com", "javascript:alert(1)//afterauth",
-		"#@example.com/afterauth", "%00@example.com/afterauth",
-	}
-	if f, err := os.Open("../../shared/testdata/open-redirect-payloads.txt"); err != nil {
-		t.Logf("shared open-redirect corpus not available (%v); using the built-in payloads only", err)
-	} else {
-		defer f.Close()
-		for s := bufio.NewScanner(f); s.Scan(); {
-			if line := s.Text(); line != "" {
-				payloads = append(payloads, line)
-			}
-		}
-	}
+	payloads := testkit.OpenRedirectPayloads(t)
 	fx := newFixture(t)
 	c := browser(t)
 	checkLocation := func(t *testing.T, what, loc string) {
